@@ -1,0 +1,378 @@
+"""``AnalogMatrix``: a weight matrix programmed onto resistive arrays, and its analog product.
+
+The functional model of DESIGN.md, steps 1–10. Quantities in "level units" are currents
+divided by the current of one conductance level at one DAC step,
+``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
+removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
+
+* Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
+  the partial sums are added digitally. Physical columns are tiled over arrays of
+  ``array.cols``; the two cells of a differential pair always share an array.
+* The product of one row block is one BLAS call: every (vector, input cycle) against every
+  column, ``(M·T) × rows`` times ``rows × columns``, in float32 (float64 when the
+  operand is integer-valued and an exact sum could exceed float32's 2^24).
+* **Read noise** is a per-device Gaussian drawn anew at every read. Its exact column-level
+  equivalent is used: a column current ``I = Σ_k V_k (G_k + ε_k)`` with independent
+  ``ε_k ~ N(0, σ_k²)`` is ``N(Σ V_k G_k, Σ V_k² σ_k²)``, so each conversion draws one Gaussian.
+  When σ is a constant fraction of g_max the variance is ``σ² · ΣV²`` (per vector and cycle);
+  when it depends on the conductance it takes a second product, V² times σ².
+* **IR drop** (first order only): a cell at row r, column j of its array sees the wire
+  resistance of its path from the row driver (j + 1 segments) and down its column to the sense
+  amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
+  alone conducted. Current crowding from the other cells of the row and column, which deepens
+  the drop for dense inputs, is not modelled.
+* **ADC**: ``adc.bits`` codes over a full scale. ``max``: the largest possible column current,
+  ``rows·(2^c − 1)·(2^d − 1)`` level units (half the levels, rounded down, with ISAAC's flipped
+  columns); ``calibrated``: a percentile of the noise-free currents seen by :meth:`calibrate`,
+  per weight slice. The step is ``full scale / top code`` but never finer than one level: an ADC
+  with more codes than the column has levels resolves every level and leaves codes unused
+  (the regime of the exactness law). The ADC is signed when the column current can be
+  negative (analog differential sensing or a bipolar DAC), otherwise unipolar; readings clip
+  at the rails. Input-referred noise ``adc.noise_lsb`` adds to the read noise before rounding.
+* **Reconstruction**: shift-and-add over slices and cycles, differential columns subtracted,
+  flipped columns restored, offsets of ``offset`` encodings removed, scaled by s_x · s_w.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimsim import device, kernels
+from cimsim.config import ChipConfig
+from cimsim.errors import ConfigError, ShapeError
+from cimsim.ledger import Ledger
+from cimsim.mapping import InputScale, ceil_div, input_planes, input_scale_for, layout_weights, quantize_inputs
+
+FLOAT32_EXACT = 2**24
+CURRENT_BUFFER_ELEMENTS = 2**22  # one chunk's currents: 16 MB in float32
+CALIBRATION_SAMPLES_PER_SLICE = 2**22
+
+
+def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
+    """``value`` as a finite float64 array, or a ShapeError that says what was expected."""
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ShapeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise ShapeError(f"{name}: expected real numbers, got complex dtype {array.dtype}")
+    if array.ndim not in ndim:
+        allowed = " or ".join(f"{n}-D" for n in ndim)
+        raise ShapeError(f"{name}: expected a {allowed} array, got shape {array.shape}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ShapeError(f"{name}: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
+    return array
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Conversion columns: what the ADCs read, and how each reading is shift-added."""
+
+    output: np.ndarray  # output index n
+    weight: np.ndarray  # ±2^(c·s)
+    slice: np.ndarray  # slice index s
+    plus: np.ndarray  # physical column of the (G+) cell
+    minus: np.ndarray  # physical column of the G− cell (analog differential), else empty
+    devices: int  # cells summed into one reading
+
+
+class AnalogMatrix:
+    """A K×N weight matrix programmed once onto crossbar arrays; :meth:`matmul` reads it.
+
+    Parameters
+    ----------
+    weights : array (K, N)
+        inputs on rows, outputs on columns.
+    cfg : ChipConfig
+        the chip; see DESIGN.md for the fields.
+    seed : int or numpy.random.Generator
+        the source of every random draw: programming noise, faults and drift exponents are
+        drawn here, once; each call to :meth:`matmul` then draws its read and ADC noise from a
+        stream keyed by this seed and the call's index.
+    """
+
+    def __init__(self, weights, cfg: ChipConfig, seed: int | np.random.Generator = 0):
+        if not isinstance(cfg, ChipConfig):
+            raise ConfigError(f"cfg: expected a cimsim.ChipConfig, got {type(cfg).__name__}")
+        w = as_real_matrix(weights, "weights")
+        if 0 in w.shape:
+            raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
+        self.cfg = cfg
+        self.layout = layout_weights(w, cfg)
+        self._check_adc()
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._columns = self._conversion_columns()
+        self._flipped = self._flip_mask()
+        self.cells = device.program(self._target_conductance(), cfg.device, rng)
+        self._noise_key = np.uint64(rng.integers(0, 2**63))
+        self._calls = 0
+        self.ledger = Ledger()
+        self.ledger.add("cell", "writes", self.cells.g_prog_us.size)
+        self.input_scale: InputScale | None = None
+        self._adc_lsb = self._max_range_lsb() if cfg.adc.range == "max" else None
+        self.drift_to(cfg.device.drift_t0_s)
+
+    # ---- geometry ---------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.layout.w_q.shape
+
+    @property
+    def row_blocks(self) -> int:
+        return ceil_div(self.shape[0], self.cfg.array.rows)
+
+    @property
+    def physical_columns(self) -> int:
+        return self.layout.levels.shape[1]
+
+    def _columns_per_array(self) -> int:
+        pairs = self._columns.devices == 2
+        cols = self.cfg.array.cols
+        if pairs and cols < 2:
+            raise ConfigError("array.cols = 1: analog differential sensing needs both cells of a pair in one array")
+        return cols - cols % 2 if pairs else cols
+
+    @property
+    def column_arrays(self) -> int:
+        """Arrays side by side along the columns of one row block."""
+        return ceil_div(self.physical_columns, self._columns_per_array())
+
+    @property
+    def arrays(self) -> int:
+        """Arrays the matrix occupies."""
+        return self.row_blocks * self.column_arrays
+
+    def _analog_differential(self) -> bool:
+        m = self.cfg.mapping
+        return m.weight_encoding == "differential" and m.differential_sensing == "analog"
+
+    def _conversion_columns(self) -> _Columns:
+        lay = self.layout
+        out, sl, sign = lay.column_output(), lay.column_slice(), lay.column_sign()
+        shift = 2.0 ** (lay.bits_per_cell * sl)
+        physical = np.arange(lay.levels.shape[1])
+        if self._analog_differential():
+            plus = physical[sign > 0]
+            return _Columns(out[plus], shift[plus], sl[plus], plus, plus + 1, 2)
+        return _Columns(out, sign * shift, sl, physical, physical[:0], 1)
+
+    def _check_adc(self) -> None:
+        if self._signed_adc() and self.cfg.adc.bits < 2:
+            raise ConfigError("adc.bits = 1: a signed ADC (analog differential sensing or a bipolar DAC) needs >= 2 bits")
+
+    def _signed_adc(self) -> bool:
+        return self._analog_differential() or self.cfg.mapping.input_encoding == "bipolar"
+
+    def _top_code(self) -> int:
+        bits = self.cfg.adc.bits
+        return 2 ** (bits - 1) - 1 if self._signed_adc() else 2**bits - 1
+
+    # ---- programming ------------------------------------------------------------------------
+
+    def _flip_mask(self) -> np.ndarray:
+        """(row blocks × physical columns) ISAAC flips: columns storing more than half the levels."""
+        rows, levels = self.cfg.array.rows, self.layout.levels
+        mask = np.zeros((self.row_blocks, levels.shape[1]), dtype=bool)
+        if self.cfg.mapping.flip_columns:
+            for b in range(self.row_blocks):
+                block = levels[b * rows : (b + 1) * rows]
+                mask[b] = 2 * block.sum(axis=0) > block.shape[0] * self.layout.max_level
+        return mask
+
+    def _stored_levels(self) -> np.ndarray:
+        rows = self.cfg.array.rows
+        flip_rows = np.repeat(self._flipped, rows, axis=0)[: self.shape[0]]
+        return np.where(flip_rows, self.layout.max_level - self.layout.levels, self.layout.levels)
+
+    def _target_conductance(self) -> np.ndarray:
+        d = self.cfg.device
+        return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.layout.max_level
+
+    def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
+        r_wire = self.cfg.array.wire_resistance_ohm
+        if r_wire == 0:
+            return g_us
+        rows = self.cfg.array.rows
+        row_in_array = np.arange(g_us.shape[0]) % rows
+        col_in_array = np.arange(g_us.shape[1]) % self._columns_per_array()
+        segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
+        return g_us / (1.0 + g_us * 1e-6 * r_wire * segments)
+
+    def drift_to(self, t_s: float) -> None:
+        """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
+        if not (isinstance(t_s, (int, float)) and math.isfinite(t_s) and t_s >= 0):
+            raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
+        self.t_s = float(t_s)
+        d = self.cfg.device
+        g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
+        self._g_read_us = g_now
+        per_level = self.layout.max_level / (d.g_max_us - d.g_min_us)
+        cols = self._columns
+        operand = (g_now[:, cols.plus] - d.g_min_us) * per_level
+        if cols.minus.size:
+            operand = (g_now[:, cols.plus] - g_now[:, cols.minus]) * per_level
+        self._operand = operand.astype(self._product_dtype(operand))
+        self._read_var = None
+        if not device.read_noise_is_constant(d):
+            sigma_level = device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level
+            var = sigma_level[:, cols.plus] ** 2
+            if cols.minus.size:
+                var = var + sigma_level[:, cols.minus] ** 2
+            self._read_var = var.astype(self._operand.dtype)
+        self._constant_read_var = (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices if self._read_var is None else 0.0
+
+    def _product_dtype(self, operand: np.ndarray) -> type:
+        largest = self.cfg.array.rows * self.layout.max_level * (2**self.cfg.dac.bits - 1)
+        exact_needed = largest >= FLOAT32_EXACT and np.array_equal(operand, np.rint(operand))
+        return np.float64 if exact_needed else np.float32
+
+    # ---- ADC ----------------------------------------------------------------------------------
+
+    def _full_scale_max(self) -> float:
+        rows, top_level = self.cfg.array.rows, self.layout.max_level
+        column_levels = (rows * top_level) // 2 if self.cfg.mapping.flip_columns else rows * top_level
+        return float(column_levels * (2**self.cfg.dac.bits - 1))
+
+    def _max_range_lsb(self) -> np.ndarray:
+        lsb = max(1.0, self._full_scale_max() / self._top_code())
+        return np.full(self._columns.output.size, lsb)
+
+    def calibrate(self, x) -> None:
+        """Fix the input scale from ``x`` (M×K) and, with ``adc.range = "calibrated"``, the ADC ranges.
+
+        The full scale of each weight slice's ADCs becomes the ``adc.calibration_percentile``-th
+        percentile of |noise-free column current| over every conversion of ``x``.
+        """
+        x = self._check_inputs(x)
+        self.input_scale = input_scale_for(x, self.cfg.mapping.input_bits)
+        if self.cfg.adc.range != "calibrated":
+            return
+        samples: list[list[np.ndarray]] = [[] for _ in range(self.layout.slices)]
+        for currents in self._block_currents(x):
+            for s in range(self.layout.slices):
+                samples[s].append(np.abs(currents[:, self._columns.slice == s]).ravel())
+        lsb = np.empty(self._columns.output.size)
+        for s, chunks in enumerate(samples):
+            values = np.concatenate(chunks)
+            stride = max(1, values.size // CALIBRATION_SAMPLES_PER_SLICE)
+            full_scale = np.percentile(values[::stride], self.cfg.adc.calibration_percentile)
+            lsb[self._columns.slice == s] = max(1.0, full_scale / self._top_code())
+        self._adc_lsb = lsb
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _check_inputs(self, x) -> np.ndarray:
+        x = as_real_matrix(x, "x", ndim=(1, 2))
+        k = self.shape[0]
+        if x.shape[-1] != k:
+            raise ShapeError(f"x: expected {k} inputs per vector (the matrix is {k} x {self.shape[1]}), got shape {x.shape}")
+        return x.reshape(-1, k)
+
+    def _chunk_vectors(self, m: int) -> int:
+        cycles = 2 * ceil_div(self.cfg.mapping.input_bits, self.cfg.dac.bits)
+        return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * self._operand.shape[1])))
+
+    def _block_currents(self, x: np.ndarray):
+        """Yield the noise-free currents of every row block of every vector chunk (for calibration)."""
+        for planes, _, _ in self._chunks(x, self.input_scale):
+            flat = planes.codes.reshape(-1, self.shape[0]).astype(self._operand.dtype)
+            for b in range(self.row_blocks):
+                rows = self._block_rows(b)
+                yield flat[:, rows] @ self._operand[rows], None
+
+    def _block_rows(self, b: int) -> slice:
+        rows = self.cfg.array.rows
+        return slice(b * rows, min((b + 1) * rows, self.shape[0]))
+
+    def _chunks(self, x: np.ndarray, scale: InputScale):
+        x_q = quantize_inputs(x, self.cfg.mapping.input_bits, scale)
+        step = self._chunk_vectors(x.shape[0])
+        for m0 in range(0, x.shape[0], step):
+            chunk = x_q[m0 : m0 + step]
+            yield input_planes(chunk, scale.signed, self.cfg), chunk, m0
+
+    def matmul(self, x) -> np.ndarray:
+        """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
+
+        Inputs are quantised with the scale fixed by :meth:`calibrate`, or else with one scale
+        from this call's own ``x``. Every action is added to :attr:`ledger`.
+        """
+        vector = np.ndim(x) == 1
+        x = self._check_inputs(x)
+        if self._adc_lsb is None:
+            raise ConfigError("adc.range = 'calibrated': call AnalogMatrix.calibrate(x_cal) before matmul")
+        scale = self.input_scale or input_scale_for(x, self.cfg.mapping.input_bits)
+        key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
+        self._calls += 1
+        out = np.zeros((x.shape[0], self.shape[1]))
+        for planes, x_q, m0 in self._chunks(x, scale):
+            out[m0 : m0 + x_q.shape[0]] = self._read_chunk(planes, x_q, m0, key)
+        y = out * (scale.scale * self.layout.scale)[None, :]
+        return y[0] if vector else y
+
+    def _noisy(self) -> bool:
+        return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
+
+    def _read_chunk(self, planes, x_q: np.ndarray, m0: int, key) -> np.ndarray:
+        m, cycles, k = planes.codes.shape
+        cols = self._columns
+        codes = planes.codes.reshape(m * cycles, k).astype(self._operand.dtype)
+        squares = codes * codes
+        lsb = self._adc_lsb
+        adc_var = (self.cfg.adc.noise_lsb * lsb) ** 2
+        top, signed = self._top_code(), self._signed_adc()
+        acc = np.zeros((m, self.shape[1]))
+        buffer = np.empty((m * cycles, cols.output.size), dtype=self._operand.dtype)
+        for b in range(self.row_blocks):
+            rows = self._block_rows(b)
+            np.matmul(codes[:, rows], self._operand[rows], out=buffer)
+            row_var = squares[:, rows].sum(axis=1, dtype=np.float64) * self._constant_read_var
+            cell_var = squares[:, rows] @ self._read_var[rows] if self._read_var is not None else np.empty((0, 0))
+            row_sum = codes[:, rows].sum(axis=1, dtype=np.float64)
+            kernels.convert_accumulate(
+                buffer, row_var, cell_var, adc_var, planes.weight, cols.output, cols.weight, 1.0 / lsb, lsb,
+                float(-top if signed else 0), float(top), self._flipped[b][cols.plus], float(self.layout.max_level),
+                row_sum, self._noisy(), key, b, m0, acc,
+            )
+        self._count_reads(planes, codes, squares)
+        return self._remove_offsets(acc, x_q, planes.offset)
+
+    def _remove_offsets(self, acc: np.ndarray, x_q: np.ndarray, input_offset: int) -> np.ndarray:
+        """Subtract what the encodings added: a·ΣW_q + b·ΣX_q + K·a·b."""
+        b = self.layout.offset
+        if input_offset:
+            acc -= input_offset * self.layout.w_q.sum(axis=0)[None, :]
+        if b:
+            acc -= b * x_q.sum(axis=1)[:, None]
+        if input_offset and b:
+            acc -= self.shape[0] * input_offset * b
+        return acc
+
+    # ---- counting ---------------------------------------------------------------------------
+
+    def _count_reads(self, planes, codes: np.ndarray, squares: np.ndarray) -> None:
+        """Data-dependent action counts of one chunk: an input code of 0 drives no row."""
+        m, cycles, k = planes.codes.shape
+        driven = np.count_nonzero(planes.codes)
+        v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
+        v2_per_row = squares.sum(axis=0, dtype=np.float64) * v_step**2
+        conversions = m * cycles * self.row_blocks * self._columns.output.size
+        n = self.shape[1]
+        led = self.ledger
+        led.add("dac", "conversions", driven * self.column_arrays)
+        led.add("cell", "reads", driven * self.physical_columns)
+        led.add("cell", "v2g_v2_us", float(v2_per_row @ self._g_read_us.sum(axis=1)))
+        led.add("sample_hold", "samples", conversions)
+        led.add("adc", "conversions", conversions)
+        led.add("shift_add", "ops", conversions)
+        led.add("partial_sum", "adds", m * n * (self.row_blocks - 1))
+        led.add("input_register", "bits", m * k * self.cfg.mapping.input_bits * self.column_arrays)
+        led.add("output_register", "bits", m * n * self._output_bits())
+
+    def _output_bits(self) -> int:
+        mapping = self.cfg.mapping
+        return mapping.weight_bits + mapping.input_bits + math.ceil(math.log2(self.shape[0]))

@@ -1,0 +1,173 @@
+"""Every numba kernel of cimsim, as pure functions over arrays, each with a numpy reference.
+
+The hot loop of the crossbar model is :func:`convert_accumulate`: for one block of rows it
+takes the noise-free column currents of every (vector, input cycle) — one BLAS product done by
+the caller — and for each conversion adds the read and ADC noise, converts (round, clip to
+the ADC codes), undoes ISAAC's column flip, and shift-adds the result into the output.
+
+Random numbers come from a counter-based stream: each (row block, vector, input cycle) has its
+own key, hashed from the caller's key with splitmix64, and its Gaussians are drawn in column
+order with Marsaglia and Tsang's ziggurat (128 layers). A row is always processed by one
+thread from its own key, so results are identical for any ``NUMBA_NUM_THREADS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_ZIGGURAT_R = 3.442619855899
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Marsaglia & Tsang (2000) tables for the standard normal, 128 layers, 32-bit draws."""
+    kn, wn, fn = np.zeros(128, np.int64), np.zeros(128), np.zeros(128)
+    dn = tn = _ZIGGURAT_R
+    vn, m1 = 9.91256303526217e-3, 2147483648.0
+    q = vn / math.exp(-0.5 * dn * dn)
+    kn[0], kn[1] = int((dn / q) * m1), 0
+    wn[0], wn[127] = q / m1, dn / m1
+    fn[0], fn[127] = 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = math.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+_KN, _WN, _FN = _ziggurat_tables()
+
+
+@njit(inline="always", cache=True)
+def _mix(z):
+    """splitmix64's finaliser: a bijective 64-bit hash."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always", cache=True)
+def row_key(key, block, vector, cycle):
+    """Key of the random stream of one (row block, vector, input cycle)."""
+    h = _mix(key ^ _mix(np.uint64(block) + _GAMMA))
+    h = _mix(h ^ _mix(np.uint64(vector) + _GAMMA))
+    return _mix(h ^ _mix(np.uint64(cycle) + _GAMMA))
+
+
+@njit(inline="always", cache=True)
+def _uniform(state):
+    state += _GAMMA
+    return state, ((_mix(state) >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740993.0)
+
+
+@njit(cache=True)
+def _normal_slow(state, hz, iz):
+    """The ziggurat's rare path: wedges and the tail beyond r."""
+    while True:
+        x = hz * _WN[iz]
+        if iz == 0:
+            while True:
+                state, u1 = _uniform(state)
+                state, u2 = _uniform(state)
+                x = -math.log(u1) / _ZIGGURAT_R
+                y = -math.log(u2)
+                if y + y >= x * x:
+                    break
+            return state, (_ZIGGURAT_R + x) if hz > 0 else (-_ZIGGURAT_R - x)
+        state, u = _uniform(state)
+        if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
+            return state, x
+        state += _GAMMA
+        bits = _mix(state)
+        iz = np.int64(bits & np.uint64(127))
+        hz = np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+        if abs(hz) < _KN[iz]:
+            return state, hz * _WN[iz]
+
+
+@njit(inline="always", cache=True)
+def _normal(state):
+    """One standard normal draw; returns the advanced state and the value."""
+    state += _GAMMA
+    bits = _mix(state)
+    iz = np.int64(bits & np.uint64(127))
+    hz = np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+    if abs(hz) < _KN[iz]:
+        return state, hz * _WN[iz]
+    return _normal_slow(state, hz, iz)
+
+
+@njit(cache=True)
+def normal_matrix(key, block, first_vector, vectors, cycles, columns):
+    """The Gaussians :func:`convert_accumulate` draws, as a (vectors·cycles) × columns matrix."""
+    z = np.empty((vectors * cycles, columns))
+    for m in range(vectors):
+        for t in range(cycles):
+            state = row_key(key, block, first_vector + m, t)
+            for j in range(columns):
+                state, z[m * cycles + t, j] = _normal(state)
+    return z
+
+
+@njit(parallel=True, cache=True)
+def convert_accumulate(
+    currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb,
+    code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+):
+    """ADC conversion and shift-add of one row block, added into ``out``.
+
+    currents: (M·T) × C noise-free column currents in level units (row m·T + t is vector m in
+        cycle t); row_var: (M·T) read-noise variance shared by every column of a row;
+        cell_var: (M·T) × C extra per-conversion variance, or a 0 × 0 array when there is none;
+        adc_var: C input-referred ADC noise variances; all variances in level units².
+    cycle_weight: T signed shifts ±2^(d·t); col_out: C output indices; col_weight: C signed
+        shifts ±2^(c·s); inv_lsb, lsb: C ADC steps in level units; code_lo, code_hi: the codes.
+    flipped: C flags of ISAAC-flipped columns, whose value is flip_level·row_sum − reading.
+    noisy: draw noise at all; key, block, first_vector: identify the random streams.
+    out: M × N float64 accumulator.
+    """
+    rows, columns = currents.shape
+    cycles = cycle_weight.shape[0]
+    has_cell_var = cell_var.shape[0] > 0
+    for m in prange(rows // cycles):
+        for t in range(cycles):
+            r = m * cycles + t
+            state = row_key(key, block, first_vector + m, t)
+            for j in range(columns):
+                current = np.float64(currents[r, j])
+                if noisy:
+                    variance = row_var[r] + adc_var[j]
+                    if has_cell_var:
+                        variance += cell_var[r, j]
+                    state, z = _normal(state)
+                    current += math.sqrt(variance) * z
+                code = min(max(math.floor(current * inv_lsb[j] + 0.5), code_lo), code_hi)
+                value = code * lsb[j]
+                if flipped[j]:
+                    value = flip_level * row_sum[r] - value
+                out[m, col_out[j]] += value * col_weight[j] * cycle_weight[t]
+
+
+def convert_accumulate_reference(
+    currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb,
+    code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
+):
+    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws."""
+    cycles = cycle_weight.shape[0]
+    current = currents.astype(np.float64)
+    if normals is not None:
+        variance = row_var[:, None] + adc_var[None, :]
+        if cell_var.shape[0] > 0:
+            variance = variance + cell_var
+        current = current + np.sqrt(variance) * normals
+    code = np.clip(np.floor(current * inv_lsb + 0.5), code_lo, code_hi)
+    value = code * lsb
+    value = np.where(flipped[None, :], flip_level * row_sum[:, None] - value, value)
+    value = value * col_weight[None, :] * np.tile(cycle_weight, currents.shape[0] // cycles)[:, None]
+    per_vector = value.reshape(-1, cycles, value.shape[1]).sum(axis=1)
+    np.add.at(out, (slice(None), col_out), per_vector)

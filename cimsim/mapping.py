@@ -1,0 +1,187 @@
+"""From real numbers to integers, cell levels and input voltage planes (DESIGN.md steps 1–3, 6).
+
+Weights ``W`` are K×N (inputs on rows, outputs on columns); inputs ``X`` are M×K.
+
+* **Weight quantisation** to b_w bits, symmetric: ``q_max = 2^(b_w−1) − 1``,
+  ``s_w = max|W| / q_max`` per tensor or per column, ``W_q = clip(rint(W / s_w), −q_max, q_max)``.
+* **Signed weights**: ``differential`` stores ``max(W_q, 0)`` on a G+ column and ``max(−W_q, 0)``
+  on a G− column (b_w − 1 magnitude bits each); ``offset`` stores ``W_q + 2^(b_w−1)`` (b_w bits,
+  always positive) and the offset is removed digitally from the known inputs.
+* **Bit slicing**: c = ``array.bits_per_cell`` bits per cell, S = ceil(bits / c) slices,
+  ``level_s = (W_stored >> c·s) & (2^c − 1)``.
+* **Inputs**: all-non-negative inputs are quantised unsigned over b_x bits
+  (``s_x = max X / (2^b_x − 1)``); otherwise signed, ``s_x = max|X| / (2^(b_x−1) − 1)``.
+  The magnitude is streamed ``dac.bits`` = d bits per cycle, T = ceil(bits / d) cycles.
+  Signed inputs are applied by ``mapping.input_encoding``:
+  ``two_phase`` (positive parts, then negative parts, in separate cycles of a unipolar DAC),
+  ``bipolar`` (the DAC drives ±V: each cycle carries the sign) or
+  ``offset`` (``X_q + 2^(b_x−1)`` applied unsigned, the offset removed digitally).
+
+Physical columns are ordered (output n, slice s, sign p), so the two cells of a differential
+pair sit side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cimsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cimsim.config import ChipConfig
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _symmetric_scale(max_abs: np.ndarray, q_max: int) -> np.ndarray:
+    """Scale that maps ``max_abs`` to ``q_max``; 1 where everything is zero."""
+    return np.where(max_abs > 0, max_abs / q_max, 1.0)
+
+
+def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric b_w-bit quantisation: returns ``W_q`` (int64, K×N) and ``s_w`` (float64, N)."""
+    q_max = 2 ** (weight_bits - 1) - 1
+    max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
+    scale = _symmetric_scale(max_abs, q_max)
+    w_q = np.clip(np.rint(w / scale), -q_max, q_max).astype(np.int64)
+    return w_q, scale
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """Integer weights laid out as cell levels on physical columns.
+
+    ``levels``: K × C_phys cell levels in 0 .. 2^c − 1, columns ordered (n, s, p);
+    ``w_q``: the K×N quantised weights; ``scale``: s_w per output column;
+    ``offset``: the value added to every stored weight (2^(b_w−1) for ``offset``, else 0);
+    ``slices``, ``signs`` (2 for differential, 1 for offset), ``bits_per_cell``.
+    """
+
+    levels: np.ndarray
+    w_q: np.ndarray
+    scale: np.ndarray
+    offset: int
+    slices: int
+    signs: int
+    bits_per_cell: int
+
+    @property
+    def n_out(self) -> int:
+        return self.w_q.shape[1]
+
+    @property
+    def max_level(self) -> int:
+        return 2**self.bits_per_cell - 1
+
+    def column_output(self) -> np.ndarray:
+        """Output index n of each physical column."""
+        return np.repeat(np.arange(self.n_out), self.slices * self.signs)
+
+    def column_slice(self) -> np.ndarray:
+        """Slice index s of each physical column."""
+        return np.tile(np.repeat(np.arange(self.slices), self.signs), self.n_out)
+
+    def column_sign(self) -> np.ndarray:
+        """+1 for G+ (and offset) columns, −1 for G− columns."""
+        return np.tile(np.array([1.0, -1.0][: self.signs]), self.n_out * self.slices)
+
+
+def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
+    """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
+    mapping, c = cfg.mapping, cfg.array.bits_per_cell
+    w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
+    if mapping.weight_encoding == "differential":
+        stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
+        bits, offset = mapping.weight_bits - 1, 0
+    else:
+        offset = 2 ** (mapping.weight_bits - 1)
+        stored = (w_q + offset)[..., None]  # K, N, 1
+        bits = mapping.weight_bits
+    slices = ceil_div(bits, c)
+    shifts = (c * np.arange(slices))[None, None, :, None]
+    levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
+    k = w.shape[0]
+    return WeightLayout(
+        levels=levels.reshape(k, -1).astype(np.int64),
+        w_q=w_q,
+        scale=scale,
+        offset=offset,
+        slices=slices,
+        signs=stored.shape[-1],
+        bits_per_cell=c,
+    )
+
+
+@dataclass(frozen=True)
+class InputScale:
+    """A fixed input quantisation: ``s_x`` and whether inputs are taken as signed."""
+
+    scale: float
+    signed: bool
+
+
+def input_scale_for(x: np.ndarray, input_bits: int) -> InputScale:
+    """The scale that maps the largest |x| to the largest code (see module docstring)."""
+    signed = bool((x < 0).any())
+    if signed and input_bits < 2:
+        raise ConfigError(
+            f"mapping.input_bits = {input_bits}: signed inputs need at least 2 bits (sign and magnitude)"
+        )
+    q_max = 2 ** (input_bits - 1) - 1 if signed else 2**input_bits - 1
+    max_abs = float(np.abs(x).max()) if x.size else 0.0
+    return InputScale(scale=max_abs / q_max if max_abs > 0 else 1.0, signed=signed)
+
+
+def quantize_inputs(x: np.ndarray, input_bits: int, fixed: InputScale) -> np.ndarray:
+    """``X_q`` (int64) under a given scale; values beyond the range clip to the extreme codes."""
+    if fixed.signed:
+        q_max = 2 ** (input_bits - 1) - 1
+        return np.clip(np.rint(x / fixed.scale), -q_max, q_max).astype(np.int64)
+    return np.clip(np.rint(x / fixed.scale), 0, 2**input_bits - 1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class InputPlanes:
+    """The DAC codes applied cycle by cycle.
+
+    ``codes``: M × T × K integers in −(2^d − 1) .. 2^d − 1 (negative only for a bipolar DAC);
+    ``weight``: T factors (±2^(d·t)) by which each cycle's result is shifted and signed;
+    ``offset``: the value added to every input before it was applied (removed digitally).
+    """
+
+    codes: np.ndarray
+    weight: np.ndarray
+    offset: int
+
+
+def _bit_planes(magnitude: np.ndarray, bits: int, dac_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    cycles = ceil_div(bits, dac_bits)
+    shifts = dac_bits * np.arange(cycles)
+    codes = (magnitude[:, None, :] >> shifts[None, :, None]) & (2**dac_bits - 1)
+    return codes, 2.0**shifts
+
+
+def input_planes(x_q: np.ndarray, signed: bool, cfg: ChipConfig) -> InputPlanes:
+    """Split ``X_q`` (M×K) into the DAC codes of each cycle (module docstring)."""
+    bits, d = cfg.mapping.input_bits, cfg.dac.bits
+    if not signed:
+        codes, weight = _bit_planes(x_q, bits, d)
+        return InputPlanes(codes, weight, 0)
+    encoding = cfg.mapping.input_encoding
+    if encoding == "offset":
+        offset = 2 ** (bits - 1)
+        codes, weight = _bit_planes(x_q + offset, bits, d)
+        return InputPlanes(codes, weight, offset)
+    if encoding == "bipolar":
+        codes, weight = _bit_planes(np.abs(x_q), bits - 1, d)
+        return InputPlanes(codes * np.sign(x_q)[:, None, :], weight, 0)
+    positive, weight = _bit_planes(np.maximum(x_q, 0), bits - 1, d)
+    if not (x_q < 0).any():
+        return InputPlanes(positive, weight, 0)
+    negative, _ = _bit_planes(np.maximum(-x_q, 0), bits - 1, d)
+    return InputPlanes(np.concatenate([positive, negative], axis=1), np.concatenate([weight, -weight]), 0)
