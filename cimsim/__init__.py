@@ -4,6 +4,15 @@ The public API is described in DESIGN.md; what exists today is the crossbar core
 configurations and presets, and ``AnalogMatrix`` with its action ``Ledger``.
 """
 
+import os as _os
+
+# Thread pools that spin after their work keep a core busy and slow cimsim's numba kernels
+# 2-5x on small machines: OpenBLAS's workers spin ~0.1 s after each product (the variable is
+# read when numpy loads, so it only helps when cimsim is imported before numpy) and OpenMP's
+# workers spin after each parallel kernel. Users' own settings win.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
 from cimsim.errors import ConfigError, ShapeError

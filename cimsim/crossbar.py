@@ -44,7 +44,15 @@ from cimsim import device, kernels
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.ledger import Ledger
-from cimsim.mapping import InputScale, ceil_div, input_planes, input_scale_for, layout_weights, quantize_inputs
+from cimsim.mapping import (
+    InputSchedule,
+    InputScale,
+    ceil_div,
+    input_code_range,
+    input_schedule,
+    input_scale_for,
+    layout_weights,
+)
 
 FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**22  # one chunk's currents: 16 MB in float32
@@ -77,6 +85,19 @@ class _Columns:
     plus: np.ndarray  # physical column of the (G+) cell
     minus: np.ndarray  # physical column of the G− cell (analog differential), else empty
     devices: int  # cells summed into one reading
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """One chunk of inputs as DAC codes, with the statistics kernels.encode_inputs gathers."""
+
+    schedule: InputSchedule
+    codes: np.ndarray
+    code_sq_sum: np.ndarray
+    code_sum: np.ndarray
+    driven: np.ndarray
+    v2g: np.ndarray
+    xq_sum: np.ndarray
 
 
 class AnalogMatrix:
@@ -209,13 +230,14 @@ class AnalogMatrix:
         self.t_s = float(t_s)
         d = self.cfg.device
         g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
-        self._g_read_us = g_now
+        self._g_row_sum_us = g_now.sum(axis=1)
         per_level = self.layout.max_level / (d.g_max_us - d.g_min_us)
         cols = self._columns
         operand = (g_now[:, cols.plus] - d.g_min_us) * per_level
         if cols.minus.size:
             operand = (g_now[:, cols.plus] - g_now[:, cols.minus]) * per_level
         self._operand = operand.astype(self._product_dtype(operand))
+        self._scratch: dict[str, np.ndarray] = {}
         self._read_var = None
         if not device.read_noise_is_constant(d):
             sigma_level = device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level
@@ -247,14 +269,18 @@ class AnalogMatrix:
         The full scale of each weight slice's ADCs becomes the ``adc.calibration_percentile``-th
         percentile of |noise-free column current| over every conversion of ``x``.
         """
-        x = self._check_inputs(x)
-        self.input_scale = input_scale_for(x, self.cfg.mapping.input_bits)
+        x, x_min, x_max = self._check_inputs(x)
+        self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         if self.cfg.adc.range != "calibrated":
             return
         samples: list[list[np.ndarray]] = [[] for _ in range(self.layout.slices)]
-        for currents in self._block_currents(x):
-            for s in range(self.layout.slices):
-                samples[s].append(np.abs(currents[:, self._columns.slice == s]).ravel())
+        for m0 in range(0, x.shape[0], self._chunk_vectors(x.shape[0])):
+            encoded = self._encode(x[m0 : m0 + self._chunk_vectors(x.shape[0])], self.input_scale)
+            for b in range(self.row_blocks):
+                rows = self._block_rows(b)
+                currents = np.abs(encoded.codes[:, rows] @ self._operand[rows])
+                for s in range(self.layout.slices):
+                    samples[s].append(currents[:, self._columns.slice == s].ravel())
         lsb = np.empty(self._columns.output.size)
         for s, chunks in enumerate(samples):
             values = np.concatenate(chunks)
@@ -265,35 +291,58 @@ class AnalogMatrix:
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def _check_inputs(self, x) -> np.ndarray:
-        x = as_real_matrix(x, "x", ndim=(1, 2))
+    def _check_inputs(self, x) -> tuple[np.ndarray, float, float]:
+        """``x`` as M×K float32 or float64, with its smallest and largest value."""
+        array = np.asarray(x)
+        if array.dtype not in (np.float32, np.float64):
+            array = as_real_matrix(array, "x", ndim=(1, 2))
         k = self.shape[0]
-        if x.shape[-1] != k:
-            raise ShapeError(f"x: expected {k} inputs per vector (the matrix is {k} x {self.shape[1]}), got shape {x.shape}")
-        return x.reshape(-1, k)
+        if array.ndim not in (1, 2) or array.shape[-1] != k:
+            raise ShapeError(f"x: expected {k} inputs per vector (the matrix is {k} x {self.shape[1]}), got shape {array.shape}")
+        array = array.reshape(-1, k)
+        if array.size == 0:
+            return array, 0.0, 0.0
+        x_min, x_max = float(array.min()), float(array.max())
+        if not (math.isfinite(x_min) and math.isfinite(x_max)):
+            raise ShapeError(f"x: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
+        return array, x_min, x_max
 
     def _chunk_vectors(self, m: int) -> int:
         cycles = 2 * ceil_div(self.cfg.mapping.input_bits, self.cfg.dac.bits)
-        return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * self._operand.shape[1])))
-
-    def _block_currents(self, x: np.ndarray):
-        """Yield the noise-free currents of every row block of every vector chunk (for calibration)."""
-        for planes, _, _ in self._chunks(x, self.input_scale):
-            flat = planes.codes.reshape(-1, self.shape[0]).astype(self._operand.dtype)
-            for b in range(self.row_blocks):
-                rows = self._block_rows(b)
-                yield flat[:, rows] @ self._operand[rows], None
+        return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * max(self._operand.shape[1], self.shape[0]))))
 
     def _block_rows(self, b: int) -> slice:
         rows = self.cfg.array.rows
         return slice(b * rows, min((b + 1) * rows, self.shape[0]))
 
-    def _chunks(self, x: np.ndarray, scale: InputScale):
-        x_q = quantize_inputs(x, self.cfg.mapping.input_bits, scale)
-        step = self._chunk_vectors(x.shape[0])
-        for m0 in range(0, x.shape[0], step):
-            chunk = x_q[m0 : m0 + step]
-            yield input_planes(chunk, scale.signed, self.cfg), chunk, m0
+    def _workspace(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        """A reusable scratch array of the product's dtype (first touches of fresh pages cost time)."""
+        size = shape[0] * shape[1]
+        held = self._scratch.get(name)
+        if held is None or held.size < size:
+            held = self._scratch[name] = np.empty(size, dtype=self._operand.dtype)
+        return held[:size].reshape(shape)
+
+    def _encode(self, x: np.ndarray, scale: InputScale) -> _Encoded:
+        schedule = input_schedule(scale.signed, self.cfg)
+        m, k = x.shape
+        rows = m * schedule.cycles
+        enc = _Encoded(
+            schedule=schedule,
+            codes=self._workspace("codes", (rows, k)),
+            code_sq_sum=np.empty((rows, self.row_blocks)),
+            code_sum=np.empty((rows, self.row_blocks)),
+            driven=np.empty(rows, dtype=np.int64),
+            v2g=np.empty(rows),
+            xq_sum=np.empty(m, dtype=np.int64),
+        )
+        q_min, q_max = input_code_range(self.cfg.mapping.input_bits, scale)
+        kernels.encode_inputs(
+            x, scale.scale, q_min, q_max, schedule.mode, schedule.offset, self.cfg.dac.bits,
+            schedule.magnitude_cycles, self.cfg.array.rows, self._g_row_sum_us,
+            enc.codes, enc.code_sq_sum, enc.code_sum, enc.driven, enc.v2g, enc.xq_sum,
+        )
+        return enc
 
     def matmul(self, x) -> np.ndarray:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
@@ -302,70 +351,70 @@ class AnalogMatrix:
         from this call's own ``x``. Every action is added to :attr:`ledger`.
         """
         vector = np.ndim(x) == 1
-        x = self._check_inputs(x)
+        x, x_min, x_max = self._check_inputs(x)
         if self._adc_lsb is None:
             raise ConfigError("adc.range = 'calibrated': call AnalogMatrix.calibrate(x_cal) before matmul")
-        scale = self.input_scale or input_scale_for(x, self.cfg.mapping.input_bits)
+        scale = self.input_scale or input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
         self._calls += 1
         out = np.zeros((x.shape[0], self.shape[1]))
-        for planes, x_q, m0 in self._chunks(x, scale):
-            out[m0 : m0 + x_q.shape[0]] = self._read_chunk(planes, x_q, m0, key)
-        y = out * (scale.scale * self.layout.scale)[None, :]
-        return y[0] if vector else y
+        step = self._chunk_vectors(x.shape[0])
+        for m0 in range(0, x.shape[0], step):
+            encoded = self._encode(x[m0 : m0 + step], scale)
+            self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
+        out *= (scale.scale * self.layout.scale)[None, :]
+        return out[0] if vector else out
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
 
-    def _read_chunk(self, planes, x_q: np.ndarray, m0: int, key) -> np.ndarray:
-        m, cycles, k = planes.codes.shape
+    def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
+        """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
-        codes = planes.codes.reshape(m * cycles, k).astype(self._operand.dtype)
-        squares = codes * codes
         lsb = self._adc_lsb
         adc_var = (self.cfg.adc.noise_lsb * lsb) ** 2
         top, signed = self._top_code(), self._signed_adc()
-        acc = np.zeros((m, self.shape[1]))
-        buffer = np.empty((m * cycles, cols.output.size), dtype=self._operand.dtype)
+        buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
+        no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
             rows = self._block_rows(b)
-            np.matmul(codes[:, rows], self._operand[rows], out=buffer)
-            row_var = squares[:, rows].sum(axis=1, dtype=np.float64) * self._constant_read_var
-            cell_var = squares[:, rows] @ self._read_var[rows] if self._read_var is not None else np.empty((0, 0))
-            row_sum = codes[:, rows].sum(axis=1, dtype=np.float64)
+            np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
+            cell_var = no_cell_var
+            if self._read_var is not None:
+                cell_var = np.square(enc.codes[:, rows]) @ self._read_var[rows]
             kernels.convert_accumulate(
-                buffer, row_var, cell_var, adc_var, planes.weight, cols.output, cols.weight, 1.0 / lsb, lsb,
-                float(-top if signed else 0), float(top), self._flipped[b][cols.plus], float(self.layout.max_level),
-                row_sum, self._noisy(), key, b, m0, acc,
+                buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
+                cols.output, cols.weight, 1.0 / lsb, lsb, float(-top if signed else 0), float(top),
+                self._flipped[b][cols.plus], float(self.layout.max_level), enc.code_sum[:, b],
+                self._noisy(), key, b, m0, acc,
             )
-        self._count_reads(planes, codes, squares)
-        return self._remove_offsets(acc, x_q, planes.offset)
+        self._count_reads(enc)
+        self._remove_offsets(acc, enc)
 
-    def _remove_offsets(self, acc: np.ndarray, x_q: np.ndarray, input_offset: int) -> np.ndarray:
+    def _remove_offsets(self, acc: np.ndarray, enc: _Encoded) -> None:
         """Subtract what the encodings added: a·ΣW_q + b·ΣX_q + K·a·b."""
-        b = self.layout.offset
-        if input_offset:
-            acc -= input_offset * self.layout.w_q.sum(axis=0)[None, :]
+        a, b = enc.schedule.offset, self.layout.offset
+        if a:
+            acc -= a * self.layout.w_q.sum(axis=0)[None, :]
         if b:
-            acc -= b * x_q.sum(axis=1)[:, None]
-        if input_offset and b:
-            acc -= self.shape[0] * input_offset * b
-        return acc
+            acc -= b * enc.xq_sum[:, None]
+        if a and b:
+            acc -= self.shape[0] * a * b
 
     # ---- counting ---------------------------------------------------------------------------
 
-    def _count_reads(self, planes, codes: np.ndarray, squares: np.ndarray) -> None:
+    def _count_reads(self, enc: _Encoded) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row."""
-        m, cycles, k = planes.codes.shape
-        driven = np.count_nonzero(planes.codes)
+        cycles = enc.schedule.cycles
+        m, k = enc.codes.shape[0] // cycles, self.shape[0]
+        driven = int(enc.driven.sum())
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
-        v2_per_row = squares.sum(axis=0, dtype=np.float64) * v_step**2
         conversions = m * cycles * self.row_blocks * self._columns.output.size
         n = self.shape[1]
         led = self.ledger
         led.add("dac", "conversions", driven * self.column_arrays)
         led.add("cell", "reads", driven * self.physical_columns)
-        led.add("cell", "v2g_v2_us", float(v2_per_row @ self._g_read_us.sum(axis=1)))
+        led.add("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2)
         led.add("sample_hold", "samples", conversions)
         led.add("adc", "conversions", conversions)
         led.add("shift_add", "ops", conversions)

@@ -171,3 +171,75 @@ def convert_accumulate_reference(
     value = value * col_weight[None, :] * np.tile(cycle_weight, currents.shape[0] // cycles)[:, None]
     per_vector = value.reshape(-1, cycles, value.shape[1]).sum(axis=1)
     np.add.at(out, (slice(None), col_out), per_vector)
+
+
+UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE = 0, 1, 2, 3
+
+
+@njit(inline="always", cache=True)
+def _cycle_source(mode, t, magnitude_cycles):
+    """Which magnitude cycle t streams (bit cycle) and from which sign (0 positive, 1 negative)."""
+    if mode == TWO_PHASE and t >= magnitude_cycles:
+        return t - magnitude_cycles, 1
+    return t, 0
+
+
+@njit(parallel=True, cache=True)
+def encode_inputs(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+):
+    """Quantise inputs and split them into the DAC codes of every cycle, with their statistics.
+
+    x: M × K inputs; ``x_q = clip(rint(x / scale), q_min, q_max)``. mode (see
+    mapping.input_planes): UNSIGNED and OFFSET stream ``x_q + offset``; BIPOLAR streams |x_q|
+    with its sign on every code; TWO_PHASE streams max(x_q, 0) in the first
+    ``magnitude_cycles`` cycles and max(−x_q, 0) in the next ones. Each cycle carries
+    ``dac_bits`` bits, least significant first.
+
+    Written (row m·T + t is vector m in cycle t; T = codes.shape[0] // M):
+    codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
+    each block of ``block_rows`` rows; driven: (M·T) non-zero codes; v2g: (M·T)
+    Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
+    """
+    vectors, inputs = x.shape
+    cycles = codes.shape[0] // vectors
+    blocks = code_sq_sum.shape[1]
+    mask = (1 << dac_bits) - 1
+    low, high = np.float64(q_min), np.float64(q_max)
+    for m in prange(vectors):
+        quantized = np.empty(inputs, dtype=np.int64)
+        for k in range(inputs):
+            quantized[k] = np.int64(min(max(np.rint(x[m, k] / scale), low), high))
+        xq_sum[m] = quantized.sum()
+        magnitude = np.empty((2, inputs), dtype=np.int64)
+        sign = np.ones(inputs, dtype=np.int64)
+        if mode == UNSIGNED or mode == OFFSET:
+            for k in range(inputs):
+                magnitude[0, k] = quantized[k] + offset
+        elif mode == BIPOLAR:
+            for k in range(inputs):
+                magnitude[0, k] = abs(quantized[k])
+                sign[k] = -1 if quantized[k] < 0 else 1
+        else:
+            for k in range(inputs):
+                magnitude[0, k] = max(quantized[k], 0)
+                magnitude[1, k] = max(-quantized[k], 0)
+        for t in range(cycles):
+            row = m * cycles + t
+            bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
+            shift = dac_bits * bit_cycle
+            count, energy = 0, 0.0
+            for b in range(blocks):
+                squares, sums = 0, 0
+                for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
+                    code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
+                    codes[row, k] = code
+                    squares += code * code
+                    sums += code
+                    count += code != 0
+                    energy += code * code * row_conductance[k]
+                code_sq_sum[row, b] = squares
+                code_sum[row, b] = sums
+            driven[row] = count
+            v2g[row] = energy

@@ -125,24 +125,30 @@ class InputScale:
     signed: bool
 
 
-def input_scale_for(x: np.ndarray, input_bits: int) -> InputScale:
-    """The scale that maps the largest |x| to the largest code (see module docstring)."""
-    signed = bool((x < 0).any())
+def input_scale_for(x_min: float, x_max: float, input_bits: int) -> InputScale:
+    """The scale that maps the largest |x| to the largest code, from the extremes of the inputs."""
+    signed = x_min < 0
     if signed and input_bits < 2:
         raise ConfigError(
             f"mapping.input_bits = {input_bits}: signed inputs need at least 2 bits (sign and magnitude)"
         )
     q_max = 2 ** (input_bits - 1) - 1 if signed else 2**input_bits - 1
-    max_abs = float(np.abs(x).max()) if x.size else 0.0
+    max_abs = max(abs(x_min), abs(x_max))
     return InputScale(scale=max_abs / q_max if max_abs > 0 else 1.0, signed=signed)
+
+
+def input_code_range(input_bits: int, fixed: InputScale) -> tuple[int, int]:
+    """Smallest and largest ``X_q`` under a scale."""
+    if fixed.signed:
+        q_max = 2 ** (input_bits - 1) - 1
+        return -q_max, q_max
+    return 0, 2**input_bits - 1
 
 
 def quantize_inputs(x: np.ndarray, input_bits: int, fixed: InputScale) -> np.ndarray:
     """``X_q`` (int64) under a given scale; values beyond the range clip to the extreme codes."""
-    if fixed.signed:
-        q_max = 2 ** (input_bits - 1) - 1
-        return np.clip(np.rint(x / fixed.scale), -q_max, q_max).astype(np.int64)
-    return np.clip(np.rint(x / fixed.scale), 0, 2**input_bits - 1).astype(np.int64)
+    low, high = input_code_range(input_bits, fixed)
+    return np.clip(np.rint(x / fixed.scale), low, high).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,10 @@ def _bit_planes(magnitude: np.ndarray, bits: int, dac_bits: int) -> tuple[np.nda
 
 
 def input_planes(x_q: np.ndarray, signed: bool, cfg: ChipConfig) -> InputPlanes:
-    """Split ``X_q`` (M×K) into the DAC codes of each cycle (module docstring)."""
+    """Split ``X_q`` (M×K) into the DAC codes of each cycle (module docstring).
+
+    The numpy reference of :func:`cimsim.kernels.encode_inputs`, which the crossbar uses.
+    """
     bits, d = cfg.mapping.input_bits, cfg.dac.bits
     if not signed:
         codes, weight = _bit_planes(x_q, bits, d)
@@ -181,7 +190,40 @@ def input_planes(x_q: np.ndarray, signed: bool, cfg: ChipConfig) -> InputPlanes:
         codes, weight = _bit_planes(np.abs(x_q), bits - 1, d)
         return InputPlanes(codes * np.sign(x_q)[:, None, :], weight, 0)
     positive, weight = _bit_planes(np.maximum(x_q, 0), bits - 1, d)
-    if not (x_q < 0).any():
-        return InputPlanes(positive, weight, 0)
     negative, _ = _bit_planes(np.maximum(-x_q, 0), bits - 1, d)
     return InputPlanes(np.concatenate([positive, negative], axis=1), np.concatenate([weight, -weight]), 0)
+
+
+@dataclass(frozen=True)
+class InputSchedule:
+    """How inputs under one scale are streamed: the parameters of kernels.encode_inputs.
+
+    ``mode``: one of kernels' UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE; ``offset`` added to X_q;
+    ``magnitude_cycles`` to stream one magnitude; ``weight``: the signed shift of each cycle.
+    """
+
+    mode: int
+    offset: int
+    magnitude_cycles: int
+    weight: np.ndarray
+
+    @property
+    def cycles(self) -> int:
+        return self.weight.size
+
+
+def input_schedule(signed: bool, cfg: ChipConfig) -> InputSchedule:
+    """The cycle plan of :func:`input_planes`, without the data."""
+    from cimsim.kernels import BIPOLAR, OFFSET, TWO_PHASE, UNSIGNED
+
+    bits, d = cfg.mapping.input_bits, cfg.dac.bits
+    encoding = cfg.mapping.input_encoding
+    if not signed or encoding == "offset":
+        cycles = ceil_div(bits, d)
+        weight = 2.0 ** (d * np.arange(cycles))
+        return InputSchedule(UNSIGNED if not signed else OFFSET, 2 ** (bits - 1) if signed else 0, cycles, weight)
+    cycles = ceil_div(bits - 1, d)
+    weight = 2.0 ** (d * np.arange(cycles))
+    if encoding == "bipolar":
+        return InputSchedule(BIPOLAR, 0, cycles, weight)
+    return InputSchedule(TWO_PHASE, 0, cycles, np.concatenate([weight, -weight]))
