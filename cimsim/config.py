@@ -16,8 +16,6 @@ Presets are TOML files in ``cimsim/presets/`` and load through the same path as 
 
 import contextlib
 import os
-import stat
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -32,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from cimsim.errors import ConfigError
+from cimsim.fileio import atomic_write_text
 
 __all__ = [
     "DeviceModelName",
@@ -371,7 +370,7 @@ class ChipConfig(_Node):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_toml` to ``path`` atomically (temporary file in the same directory, then rename)."""
-        _atomic_write_text(Path(path), self.to_toml())
+        atomic_write_text(Path(path), self.to_toml())
 
 
 def load_config(path: str | os.PathLike[str]) -> ChipConfig:
@@ -412,23 +411,6 @@ def _parse_toml(cls: type[ChipConfig], text: str, source: str | None) -> ChipCon
         raise ConfigError(_join(source, [f"invalid TOML: {exc}"])) from None
     with _config_errors(cls, source):
         return cls.model_validate(data)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _is_node(annotation: Any) -> bool:
