@@ -1,0 +1,72 @@
+"""The cimsim command and the demonstration behind `make demo`."""
+
+import json
+
+import numpy as np
+import pytest
+
+import cimsim
+from cimsim.cli import main
+from cimsim.demo import ADC_BITS, DRIFT_TIMES_S, run_demo
+
+
+def test_presets_command_lists_every_preset_with_its_source(capsys):
+    assert main(["presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == cimsim.list_presets()
+    assert all(len(line.split()) > 1 for line in lines)  # every preset names a source
+
+
+def test_show_prints_toml_that_loads_back_to_the_preset(capsys, tmp_path):
+    assert main(["show", "isaac"]) == 0
+    path = tmp_path / "isaac.toml"
+    path.write_text(capsys.readouterr().out)
+    assert cimsim.load_config(path) == cimsim.load_preset("isaac")
+
+
+def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys):
+    assert main(["show", "no-such-chip"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cimsim: error:") and "no-such-chip" in err
+    assert "Traceback" not in err
+
+
+def test_debug_flag_shows_the_exception():
+    with pytest.raises(cimsim.ConfigError):
+        main(["--debug", "show", "no-such-chip"])
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out, seed=0)
+
+
+def test_demo_writes_its_report_and_figures(demo_report):
+    out, report = demo_report
+    assert json.loads((out / "report.json").read_text()) == report
+    for stem in ("error_vs_adc_bits", "error_vs_drift_time"):
+        for suffix in (".png", ".svg"):
+            assert (out / f"{stem}{suffix}").stat().st_size > 1000
+    assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_demo_results_follow_the_physics(demo_report):
+    _, report = demo_report
+    errors = {row["preset"]: row["relative_error"] for row in report["presets"]}
+    assert set(errors) == set(cimsim.list_presets())
+    # isaac: 16-bit weights and inputs, lossless 8-bit ADC with flipped columns, no device noise:
+    # only 16-bit quantisation remains, ~2^-15 relative per operand.
+    assert errors["isaac"] < 1e-3
+    # ideal: 8-bit weights and inputs; the relative error of a 512-term sum of products quantised
+    # to 8 bits is of order 2^-8 (it is not zero, and not larger than a few percent).
+    assert 1e-3 < errors["ideal"] < 0.05
+    # ISAAC-50: one ADC conversion per 16b x 16b MAC (8 cells per weight x 16 cycles / 128 rows).
+    isaac = next(row for row in report["presets"] if row["preset"] == "isaac")
+    assert isaac["adc_conversions_per_mac"] == pytest.approx(1.0)
+    # Fewer ADC bits can only lose information on the isaac preset (no noise): error is non-increasing.
+    curve = report["error_vs_adc_bits"]["isaac"]
+    assert len(curve) == len(ADC_BITS) and np.all(np.diff(curve) <= 1e-12)
+    # PCM drift without compensation: conductances shrink as (t/t0)^-nu, so error grows with time.
+    drift = report["pcm_error_vs_drift_time"]["relative_error"]
+    assert len(drift) == len(DRIFT_TIMES_S) and drift[-1] > 2 * drift[0]
