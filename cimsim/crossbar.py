@@ -7,7 +7,8 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 
 * Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
   the partial sums are added digitally. Physical columns are tiled over arrays of
-  ``array.cols``; the two cells of a differential pair always share an array.
+  ``array.cols``; with analog differential sensing the two cells of a pair always share an
+  array (a digitally sensed pair may straddle two, as each column is converted on its own).
 * The product of one row block is one BLAS call: every (vector, input cycle) against every
   column, ``(M·T) × rows`` times ``rows × columns``, in float32 (float64 when the
   operand is integer-valued and an exact sum could exceed float32's 2^24).
@@ -126,6 +127,7 @@ class AnalogMatrix:
         self._check_adc()
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._columns = self._conversion_columns()
+        self._columns_per_array()  # rejects arrays too narrow for the mapping now, not at the first read
         self._flipped = self._flip_mask()
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._noise_key = np.uint64(rng.integers(0, 2**63))
@@ -225,7 +227,7 @@ class AnalogMatrix:
 
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
-        if not (isinstance(t_s, (int, float)) and math.isfinite(t_s) and t_s >= 0):
+        if isinstance(t_s, bool) or not (isinstance(t_s, (int, float)) and math.isfinite(t_s) and t_s >= 0):
             raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
         self.t_s = float(t_s)
         d = self.cfg.device

@@ -134,18 +134,23 @@ def convert_accumulate(
     rows, columns = currents.shape
     cycles = cycle_weight.shape[0]
     has_cell_var = cell_var.shape[0] > 0
+    same_std_per_row = not has_cell_var and np.all(adc_var == adc_var[0])
     for m in prange(rows // cycles):
         for t in range(cycles):
             r = m * cycles + t
             state = row_key(key, block, first_vector + m, t)
+            row_std = math.sqrt(row_var[r] + adc_var[0])
             for j in range(columns):
                 current = np.float64(currents[r, j])
                 if noisy:
-                    variance = row_var[r] + adc_var[j]
-                    if has_cell_var:
-                        variance += cell_var[r, j]
+                    std = row_std
+                    if not same_std_per_row:
+                        variance = row_var[r] + adc_var[j]
+                        if has_cell_var:
+                            variance += cell_var[r, j]
+                        std = math.sqrt(variance)
                     state, z = _normal(state)
-                    current += math.sqrt(variance) * z
+                    current += std * z
                 code = min(max(math.floor(current * inv_lsb[j] + 0.5), code_lo), code_hi)
                 value = code * lsb[j]
                 if flipped[j]:
