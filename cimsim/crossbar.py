@@ -56,7 +56,7 @@ from cimsim.mapping import (
 )
 
 FLOAT32_EXACT = 2**24
-CURRENT_BUFFER_ELEMENTS = 2**22  # one chunk's currents: 16 MB in float32
+CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22
 
 
@@ -276,8 +276,9 @@ class AnalogMatrix:
         if self.cfg.adc.range != "calibrated":
             return
         samples: list[list[np.ndarray]] = [[] for _ in range(self.layout.slices)]
-        for m0 in range(0, x.shape[0], self._chunk_vectors(x.shape[0])):
-            encoded = self._encode(x[m0 : m0 + self._chunk_vectors(x.shape[0])], self.input_scale)
+        step = self._chunk_vectors(x.shape[0], self.input_scale)
+        for m0 in range(0, x.shape[0], step):
+            encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 currents = np.abs(encoded.codes[:, rows] @ self._operand[rows])
@@ -309,8 +310,9 @@ class AnalogMatrix:
             raise ShapeError(f"x: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
         return array, x_min, x_max
 
-    def _chunk_vectors(self, m: int) -> int:
-        cycles = 2 * ceil_div(self.cfg.mapping.input_bits, self.cfg.dac.bits)
+    def _chunk_vectors(self, m: int, scale: InputScale) -> int:
+        """Vectors read together: their currents (and codes) fit in CURRENT_BUFFER_ELEMENTS."""
+        cycles = input_schedule(scale.signed, self.cfg).cycles
         return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * max(self._operand.shape[1], self.shape[0]))))
 
     def _block_rows(self, b: int) -> slice:
@@ -360,7 +362,7 @@ class AnalogMatrix:
         key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
         self._calls += 1
         out = np.zeros((x.shape[0], self.shape[1]))
-        step = self._chunk_vectors(x.shape[0])
+        step = self._chunk_vectors(x.shape[0], scale)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])

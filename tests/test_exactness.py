@@ -209,19 +209,24 @@ def test_exactness_float32_and_noncontiguous_inputs():
     np.testing.assert_array_equal(m.matmul(wide), exact_result(w, wide, cfg))
 
 
-def test_exactness_across_chunks():
+def test_exactness_across_chunks(monkeypatch):
     """A batch read in several chunks (crossbar.CURRENT_BUFFER_ELEMENTS) is still exact."""
+    import cimsim.crossbar as crossbar
+    from cimsim.mapping import InputScale
+
+    monkeypatch.setattr(crossbar, "CURRENT_BUFFER_ELEMENTS", 2**16)
     cfg = IDEAL.override({"array.rows": 37, "array.cols": 19, "mapping.input_encoding": "offset"})
     rng = np.random.default_rng(12)
     w, x = make_data(rng, 50, 150, 3000, True)
     m = cimsim.AnalogMatrix(w, cfg, seed=0)
-    assert m._chunk_vectors(3000) < 3000  # the premise: more than one chunk
+    assert m._chunk_vectors(3000, InputScale(1.0, True)) < 3000  # the premise: more than one chunk
     np.testing.assert_array_equal(m.matmul(x), exact_result(w, x, cfg))
 
 
 def test_noisy_result_does_not_depend_on_chunking(monkeypatch):
     """Noise streams are keyed by (block, vector, cycle), not by chunk: chunk size changes nothing."""
     import cimsim.crossbar as crossbar
+    from cimsim.mapping import InputScale
 
     cfg = IDEAL.override({"device.read_noise": 0.03, "adc.noise_lsb": 0.5, "adc.bits": 10, "array.rows": 16})
     rng = np.random.default_rng(13)
@@ -229,7 +234,7 @@ def test_noisy_result_does_not_depend_on_chunking(monkeypatch):
     whole = cimsim.AnalogMatrix(w, cfg, seed=7).matmul(x)
     monkeypatch.setattr(crossbar, "CURRENT_BUFFER_ELEMENTS", 2000)  # a few vectors per chunk
     m = cimsim.AnalogMatrix(w, cfg, seed=7)
-    assert m._chunk_vectors(50) < 10
+    assert m._chunk_vectors(50, InputScale(1.0, True)) < 10
     np.testing.assert_array_equal(m.matmul(x), whole)
     assert not np.array_equal(whole, exact_result(w, x, cfg))  # the noise is really there
 
