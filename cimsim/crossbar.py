@@ -22,14 +22,10 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
   alone conducted. Current crowding from the other cells of the row and column, which deepens
   the drop for dense inputs, is not modelled.
-* **ADC**: ``adc.bits`` codes over a full scale. ``max``: the largest possible column current,
-  ``rows·(2^c − 1)·(2^d − 1)`` level units (half the levels, rounded down, with ISAAC's flipped
-  columns); ``calibrated``: a percentile of the noise-free currents seen by :meth:`calibrate`,
-  per weight slice. The step is ``full scale / top code`` but never finer than one level: an ADC
-  with more codes than the column has levels resolves every level and leaves codes unused
-  (the regime of the exactness law). The ADC is signed when the column current can be
-  negative (analog differential sensing or a bipolar DAC), otherwise unipolar; readings clip
-  at the rails. Input-referred noise ``adc.noise_lsb`` adds to the read noise before rounding.
+* **ADC** (cimsim/adc.py): codes, full scale and step. With ``adc.range = "calibrated"`` the
+  full scale of each weight slice is a percentile of the noise-free currents seen by
+  :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
+  rounding; readings clip at the rails.
 * **Reconstruction**: shift-and-add over slices and cycles, differential columns subtracted,
   flipped columns restored, offsets of ``offset`` encodings removed, scaled by s_x · s_w.
 """
@@ -42,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cimsim import device, kernels
+from cimsim.adc import Adc, analog_differential, max_full_scale
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.ledger import Ledger
@@ -124,7 +121,7 @@ class AnalogMatrix:
             raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
         self.cfg = cfg
         self.layout = layout_weights(w, cfg)
-        self._check_adc()
+        self.adc = Adc.for_config(cfg)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._columns = self._conversion_columns()
         self._columns_per_array()  # rejects arrays too narrow for the mapping now, not at the first read
@@ -135,7 +132,9 @@ class AnalogMatrix:
         self.ledger = Ledger()
         self.ledger.add("cell", "writes", self.cells.g_prog_us.size)
         self.input_scale: InputScale | None = None
-        self._adc_lsb = self._max_range_lsb() if cfg.adc.range == "max" else None
+        self._adc_lsb = None
+        if cfg.adc.range == "max":
+            self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
         self.drift_to(cfg.device.drift_t0_s)
 
     # ---- geometry ---------------------------------------------------------------------------
@@ -169,30 +168,15 @@ class AnalogMatrix:
         """Arrays the matrix occupies."""
         return self.row_blocks * self.column_arrays
 
-    def _analog_differential(self) -> bool:
-        m = self.cfg.mapping
-        return m.weight_encoding == "differential" and m.differential_sensing == "analog"
-
     def _conversion_columns(self) -> _Columns:
         lay = self.layout
         out, sl, sign = lay.column_output(), lay.column_slice(), lay.column_sign()
         shift = 2.0 ** (lay.bits_per_cell * sl)
         physical = np.arange(lay.levels.shape[1])
-        if self._analog_differential():
+        if analog_differential(self.cfg):
             plus = physical[sign > 0]
             return _Columns(out[plus], shift[plus], sl[plus], plus, plus + 1, 2)
         return _Columns(out, sign * shift, sl, physical, physical[:0], 1)
-
-    def _check_adc(self) -> None:
-        if self._signed_adc() and self.cfg.adc.bits < 2:
-            raise ConfigError("adc.bits = 1: a signed ADC (analog differential sensing or a bipolar DAC) needs >= 2 bits")
-
-    def _signed_adc(self) -> bool:
-        return self._analog_differential() or self.cfg.mapping.input_encoding == "bipolar"
-
-    def _top_code(self) -> int:
-        bits = self.cfg.adc.bits
-        return 2 ** (bits - 1) - 1 if self._signed_adc() else 2**bits - 1
 
     # ---- programming ------------------------------------------------------------------------
 
@@ -254,16 +238,7 @@ class AnalogMatrix:
         exact_needed = largest >= FLOAT32_EXACT and np.array_equal(operand, np.rint(operand))
         return np.float64 if exact_needed else np.float32
 
-    # ---- ADC ----------------------------------------------------------------------------------
-
-    def _full_scale_max(self) -> float:
-        rows, top_level = self.cfg.array.rows, self.layout.max_level
-        column_levels = (rows * top_level) // 2 if self.cfg.mapping.flip_columns else rows * top_level
-        return float(column_levels * (2**self.cfg.dac.bits - 1))
-
-    def _max_range_lsb(self) -> np.ndarray:
-        lsb = max(1.0, self._full_scale_max() / self._top_code())
-        return np.full(self._columns.output.size, lsb)
+    # ---- calibration --------------------------------------------------------------------------
 
     def calibrate(self, x) -> None:
         """Fix the input scale from ``x`` (M×K) and, with ``adc.range = "calibrated"``, the ADC ranges.
@@ -289,7 +264,7 @@ class AnalogMatrix:
             values = np.concatenate(chunks)
             stride = max(1, values.size // CALIBRATION_SAMPLES_PER_SLICE)
             full_scale = np.percentile(values[::stride], self.cfg.adc.calibration_percentile)
-            lsb[self._columns.slice == s] = max(1.0, full_scale / self._top_code())
+            lsb[self._columns.slice == s] = self.adc.step(full_scale)
         self._adc_lsb = lsb
 
     # ---- reading ------------------------------------------------------------------------------
@@ -377,7 +352,6 @@ class AnalogMatrix:
         cols = self._columns
         lsb = self._adc_lsb
         adc_var = (self.cfg.adc.noise_lsb * lsb) ** 2
-        top, signed = self._top_code(), self._signed_adc()
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
         no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
@@ -388,7 +362,7 @@ class AnalogMatrix:
                 cell_var = np.square(enc.codes[:, rows]) @ self._read_var[rows]
             kernels.convert_accumulate(
                 buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
-                cols.output, cols.weight, 1.0 / lsb, lsb, float(-top if signed else 0), float(top),
+                cols.output, cols.weight, 1.0 / lsb, lsb, float(self.adc.bottom_code), float(self.adc.top_code),
                 self._flipped[b][cols.plus], float(self.layout.max_level), enc.code_sum[:, b],
                 self._noisy(), key, b, m0, acc,
             )
