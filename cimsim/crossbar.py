@@ -216,22 +216,31 @@ class AnalogMatrix:
         self.t_s = float(t_s)
         d = self.cfg.device
         g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
-        self._g_row_sum_us = g_now.sum(axis=1)
         per_level = self.layout.max_level / (d.g_max_us - d.g_min_us)
-        cols = self._columns
-        operand = (g_now[:, cols.plus] - d.g_min_us) * per_level
-        if cols.minus.size:
-            operand = (g_now[:, cols.plus] - g_now[:, cols.minus]) * per_level
-        self._operand = operand.astype(self._product_dtype(operand))
+        self._g_row_sum_us = g_now.sum(axis=1)
+        self._operand = self._read_operand(g_now, per_level)
         self._scratch: dict[str, np.ndarray] = {}
-        self._read_var = None
-        if not device.read_noise_is_constant(d):
-            sigma_level = device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level
-            var = sigma_level[:, cols.plus] ** 2
-            if cols.minus.size:
-                var = var + sigma_level[:, cols.minus] ** 2
-            self._read_var = var.astype(self._operand.dtype)
-        self._constant_read_var = (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices if self._read_var is None else 0.0
+        self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
+
+    def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:
+        """Noise-free current of each cell per unit of DAC code, level units, per conversion column."""
+        cols = self._columns
+        reference = g_now[:, cols.minus] if cols.minus.size else self.cfg.device.g_min_us
+        operand = (g_now[:, cols.plus] - reference) * per_level
+        return operand.astype(self._product_dtype(operand))
+
+    def _read_variance(self, g_now: np.ndarray, per_level: float) -> tuple[np.ndarray | None, float]:
+        """Read-noise variance per unit of code², level units².
+
+        A K × columns matrix when σ depends on the conductance; else None and one constant,
+        the same for every cell (summed over the devices of a conversion).
+        """
+        d, cols = self.cfg.device, self._columns
+        if device.read_noise_is_constant(d):
+            return None, (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices
+        variance = (device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level) ** 2
+        per_column = variance[:, cols.plus] + (variance[:, cols.minus] if cols.minus.size else 0.0)
+        return per_column.astype(self._operand.dtype), 0.0
 
     def _product_dtype(self, operand: np.ndarray) -> type:
         largest = self.cfg.array.rows * self.layout.max_level * (2**self.cfg.dac.bits - 1)
