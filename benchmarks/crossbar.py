@@ -1,9 +1,11 @@
 """Crossbar speed against the BLAS floor: workloads A, B and C of shared/reference/peer-benchmark.md.
 
 Run with ``make bench`` (or ``python benchmarks/crossbar.py [--repeats N]``). For each workload
-it prints the wall time of the product (programming excluded; median of the repeats), the
-simulated logical MACs per second, the error ‖y − y_exact‖ / ‖y_exact‖ against the float64
-product, and the ratio to the numpy float32 floor measured in the same run:
+it prints the wall time of the product (programming excluded), the simulated logical MACs per
+second, the error ‖y − y_exact‖ / ‖y_exact‖ against the float64 product, and the ratio to the
+numpy float32 floor. The floor is timed right before each timed product, and the ratio is the
+median over the repeats of those pairs, so that a machine whose speed drifts (a shared VM)
+moves both sides together:
 
 * A: the floor is one 1024³ float32 product;
 * B: 32 of them (4 weight slices × 8 input cycles), the products a bit-sliced simulator must do;
@@ -40,13 +42,19 @@ MLP_WIDTHS = (784, 512, 512, 10)
 MLP_INPUTS, MLP_CALIBRATION = 10_000, 1_000
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def paired(simulate, floor, repeats: int) -> tuple[float, float, float]:
+    """Median simulated time, median floor time, and median of the per-repeat ratios."""
+    simulate(), floor()  # warm both (compilation, buffers)
+    pairs = [(seconds(floor), seconds(simulate)) for _ in range(repeats)]
+    floor_s = statistics.median(f for f, _ in pairs)
+    sim_s = statistics.median(s for _, s in pairs)
+    return sim_s, floor_s, statistics.median(s / f for f, s in pairs)
 
 
 def relative_error(y: np.ndarray, exact: np.ndarray) -> float:
@@ -102,14 +110,15 @@ class Row:
 
     header = f"{'workload':<34}{'time s':>9}{'floor s':>9}{'ratio':>8}{'GMAC/s':>9}{'error':>9}  notes"
 
-    def __init__(self, name: str, seconds: float, floor: float, macs: float, error: float, notes: str = ""):
+    def __init__(self, name: str, timing: tuple[float, float, float], macs: float, error: float, notes: str = ""):
+        sim_s, floor_s, ratio = timing
         self.text = (
-            f"{name:<34}{seconds:>9.3f}{floor:>9.4f}{seconds / floor:>7.2f}x"
-            f"{macs / seconds / 1e9:>9.2f}{error:>9.4f}  {notes}"
+            f"{name:<34}{sim_s:>9.3f}{floor_s:>9.4f}{ratio:>7.2f}x"
+            f"{macs / sim_s / 1e9:>9.2f}{error:>9.4f}  {notes}"
         )
 
 
-def bench_a(rng: np.random.Generator, w: np.ndarray, repeats: int, floor: float) -> list[Row]:
+def bench_a(rng: np.random.Generator, w: np.ndarray, repeats: int, floor) -> list[Row]:
     x = rng.uniform(-1, 1, (SIZE, SIZE)).astype(np.float32)
     x_cal = rng.uniform(-1, 1, (256, SIZE)).astype(np.float32)
     exact = x.astype(np.float64) @ w.T.astype(np.float64)
@@ -117,14 +126,13 @@ def bench_a(rng: np.random.Generator, w: np.ndarray, repeats: int, floor: float)
     for read_noise in (True, False):
         matrix = cimsim.AnalogMatrix(w.T, config_a(read_noise), seed=1)
         matrix.calibrate(x_cal)
-        matrix.matmul(x[:8])  # compile
-        seconds = median_time(lambda: matrix.matmul(x), repeats)
+        timing = paired(lambda: matrix.matmul(x), floor, repeats)
         label = "A  prog + read noise" if read_noise else "A  prog noise only"
-        rows.append(Row(label, seconds, floor, SIZE**3, relative_error(matrix.matmul(x), exact)))
+        rows.append(Row(label, timing, SIZE**3, relative_error(matrix.matmul(x), exact)))
     return rows
 
 
-def bench_b(rng: np.random.Generator, w: np.ndarray, repeats: int, floor: float) -> list[Row]:
+def bench_b(rng: np.random.Generator, w: np.ndarray, repeats: int, floor) -> list[Row]:
     xu = rng.uniform(0, 1, (SIZE, SIZE)).astype(np.float32)
     exact = xu.astype(np.float64) @ w.T.astype(np.float64)
     rows = []
@@ -134,11 +142,11 @@ def bench_b(rng: np.random.Generator, w: np.ndarray, repeats: int, floor: float)
         y = matrix.matmul(xu)
         peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        seconds = median_time(lambda: matrix.matmul(xu), repeats)
+        timing = paired(lambda: matrix.matmul(xu), lambda: [floor() for _ in range(32)], repeats)
         dense_gb = SIZE * 4 * SIZE * SIZE * 4 / 2**30
         label = "B  prog + read noise" if read_noise else "B  prog noise only"
         notes = f"peak {peak_mb:.0f} MB traced in a first product (a rows x cols x vectors float32 tensor: {dense_gb:.0f} GB)"
-        rows.append(Row(label, seconds, 32 * floor, SIZE**3, relative_error(y, exact), notes))
+        rows.append(Row(label, timing, SIZE**3, relative_error(y, exact), notes))
     return rows
 
 
@@ -159,7 +167,6 @@ def float_forward(weights: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
 def bench_c(rng: np.random.Generator, repeats: int) -> list[Row]:
     weights = [he_uniform(rng, a, b) for a, b in zip(MLP_WIDTHS[:-1], MLP_WIDTHS[1:])]
     x = rng.uniform(0, 1, (MLP_INPUTS, MLP_WIDTHS[0])).astype(np.float32)
-    floor = median_time(lambda: float_forward(weights, x), max(repeats, 5))
     exact = float_forward([w.astype(np.float64) for w in weights], x.astype(np.float64))[-1]
     calibration = float_forward(weights, x[:MLP_CALIBRATION])
     macs = MLP_INPUTS * sum(a * b for a, b in zip(MLP_WIDTHS[:-1], MLP_WIDTHS[1:]))
@@ -178,30 +185,24 @@ def bench_c(rng: np.random.Generator, repeats: int) -> list[Row]:
                 h = np.maximum(h, 0) if i < len(layers) - 1 else h
             return h
 
-        forward()
-        seconds = median_time(forward, repeats)
+        timing = paired(forward, lambda: float_forward(weights, x), repeats)
         y = forward()
         agreement = float(np.mean(y.argmax(axis=1) == exact.argmax(axis=1)))
         label = "C  prog + read noise" if read_noise else "C  prog noise only"
-        rows.append(Row(label, seconds, floor, macs, relative_error(y, exact), f"top-1 agreement {agreement:.4f}"))
+        rows.append(Row(label, timing, macs, relative_error(y, exact), f"top-1 agreement {agreement:.4f}"))
     return rows
-
-
-def numpy_floor(rng: np.random.Generator) -> float:
-    a = rng.uniform(-1, 1, (SIZE, SIZE)).astype(np.float32)
-    b = rng.uniform(-1, 1, (SIZE, SIZE)).astype(np.float32)
-    return min(median_time(lambda: a @ b, 5) for _ in range(3))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per workload (median)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed (floor, product) pairs per workload")
     args = parser.parse_args()
     rng = np.random.default_rng(2024)
     w = rng.uniform(-1, 1, (SIZE, SIZE)).astype(np.float32)  # outputs x inputs, as the spec
-    floor = numpy_floor(rng)
+    a, b = (rng.uniform(-1, 1, (SIZE, SIZE)).astype(np.float32) for _ in range(2))
+    floor = lambda: a @ b  # noqa: E731  one 1024^3 float32 product
     rows = bench_a(rng, w, args.repeats, floor) + bench_b(rng, w, args.repeats, floor) + bench_c(rng, args.repeats)
-    print(f"numpy float32 floor, one {SIZE}^3 product: {floor * 1e3:.2f} ms")
+    print("floor: numpy float32, one 1024^3 product (A), 32 of them (B), the float MLP forward pass (C)")
     print(Row.header)
     for row in rows:
         print(row.text)
