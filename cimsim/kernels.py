@@ -65,6 +65,14 @@ def _uniform(state):
     return state, ((_mix(state) >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740993.0)
 
 
+@njit(inline="always", cache=True)
+def _layer_draw(state):
+    """Advance the stream: a ziggurat layer (low 7 bits) and a signed 32-bit abscissa (high bits)."""
+    state += _GAMMA
+    bits = _mix(state)
+    return state, np.int64(bits & np.uint64(127)), np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+
+
 @njit(cache=True)
 def _normal_slow(state, hz, iz):
     """The ziggurat's rare path: wedges and the tail beyond r."""
@@ -82,10 +90,7 @@ def _normal_slow(state, hz, iz):
         state, u = _uniform(state)
         if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
             return state, x
-        state += _GAMMA
-        bits = _mix(state)
-        iz = np.int64(bits & np.uint64(127))
-        hz = np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+        state, iz, hz = _layer_draw(state)
         if abs(hz) < _KN[iz]:
             return state, hz * _WN[iz]
 
@@ -93,10 +98,7 @@ def _normal_slow(state, hz, iz):
 @njit(inline="always", cache=True)
 def _normal(state):
     """One standard normal draw; returns the advanced state and the value."""
-    state += _GAMMA
-    bits = _mix(state)
-    iz = np.int64(bits & np.uint64(127))
-    hz = np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+    state, iz, hz = _layer_draw(state)
     if abs(hz) < _KN[iz]:
         return state, hz * _WN[iz]
     return _normal_slow(state, hz, iz)
