@@ -40,7 +40,9 @@ import numpy as np
 from cimsim import device, kernels
 from cimsim.adc import Adc, analog_differential, max_full_scale
 from cimsim.config import ChipConfig
+from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
+from cimsim.latency import array_pipeline
 from cimsim.ledger import Ledger
 from cimsim.mapping import (
     InputSchedule,
@@ -129,8 +131,11 @@ class AnalogMatrix:
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._calls = 0
+        self.energy = EnergyModel(cfg)
+        self.pipeline = array_pipeline(cfg)
         self.ledger = Ledger()
-        self.ledger.add("cell", "writes", self.cells.g_prog_us.size)
+        self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
+        self.latency_ns = 0.0
         self.input_scale: InputScale | None = None
         self._adc_lsb = None
         if cfg.adc.range == "max":
@@ -336,7 +341,9 @@ class AnalogMatrix:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
 
         Inputs are quantised with the scale fixed by :meth:`calibrate`, or else with one scale
-        from this call's own ``x``. Every action is added to :attr:`ledger`.
+        from this call's own ``x``. Every action is added, priced, to :attr:`ledger`, and the
+        read time to :attr:`latency_ns`: all arrays work in parallel, vectors and their input
+        cycles one after another through the array pipeline.
         """
         vector = np.ndim(x) == 1
         x, x_min, x_max = self._check_inputs(x)
@@ -351,6 +358,7 @@ class AnalogMatrix:
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
         out *= (scale.scale * self.layout.scale)[None, :]
+        self.latency_ns += self.pipeline.read_ns(x.shape[0] * input_schedule(scale.signed, self.cfg).cycles)
         return out[0] if vector else out
 
     def _noisy(self) -> bool:
@@ -398,17 +406,15 @@ class AnalogMatrix:
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
         conversions = m * cycles * self.row_blocks * self._columns.output.size
         n = self.shape[1]
-        led = self.ledger
-        led.add("dac", "conversions", driven * self.column_arrays)
-        led.add("cell", "reads", driven * self.physical_columns)
-        led.add("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2)
-        led.add("sample_hold", "samples", conversions)
-        led.add("adc", "conversions", conversions)
-        led.add("shift_add", "ops", conversions)
-        led.add("partial_sum", "adds", m * n * (self.row_blocks - 1))
-        led.add("input_register", "bits", m * k * self.cfg.mapping.input_bits * self.column_arrays)
-        led.add("output_register", "bits", m * n * self._output_bits())
-
-    def _output_bits(self) -> int:
-        mapping = self.cfg.mapping
-        return mapping.weight_bits + mapping.input_bits + math.ceil(math.log2(self.shape[0]))
+        for component, action, count in (
+            ("dac", "conversions", driven * self.column_arrays),
+            ("cell", "reads", driven * self.physical_columns),
+            ("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2),
+            ("sample_hold", "samples", conversions),
+            ("adc", "conversions", conversions),
+            ("shift_add", "ops", conversions),
+            ("partial_sum", "adds", m * n * (self.row_blocks - 1)),
+            ("input_register", "bits", m * k * self.cfg.mapping.input_bits * self.column_arrays),
+            ("output_register", "bits", m * n * self.cfg.mapping.output_bits),
+        ):
+            self.energy.charge(self.ledger, component, action, count)

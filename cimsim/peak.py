@@ -1,0 +1,133 @@
+"""Peak figures of a chip: every array busy, every cycle (the convention of published tables).
+
+``peak(cfg)`` counts the actions of one array for one input cycle at full activity and prices
+them with the same :class:`~cimsim.energy.EnergyModel` as every other part of cimsim:
+
+* activity: every row driven each cycle with its full DAC code (``input_density`` scales the
+  fraction of rows driven), cells at the mean of their levels (uniformly used levels); every
+  column converted each cycle;
+* work: an array holds ``rows × cols / (slices × signs)`` weights and finishes one product of
+  its inputs every T input cycles (T for signed inputs under ``mapping.input_encoding``), so it
+  does ``rows × cols / (slices × signs) / T`` MACs per cycle; 1 MAC = 2 operations, and only
+  weight MACs count (no zeros of padding or offsets);
+* data movement, first order and without reuse (each array gets its own copy of its inputs):
+  per cycle an array takes ``rows × input_bits / T`` input bits, which arrive over the network,
+  are written into and read from the tile buffer and cross the tile bus into the input
+  registers; its outputs, ``output_bits`` each, are written to the output registers and the
+  buffer, cross the bus and leave over the network;
+* time: the array pipeline's cycle (:mod:`cimsim.latency`); static power over that time.
+
+Inside the figures: cells, DACs, sample-and-holds, ADCs, shift-and-add, input and output
+registers, tile buffer, tile bus, network, static power, and the area of every block of
+:mod:`cimsim.area`. Not inside: DRAM (weights stay on chip), activation and pooling units
+(their energy is per non-GEMM operation, which a peak of matrix products has none of).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cimsim.adc import analog_differential
+from cimsim.area import area_breakdown_um2, array_count
+from cimsim.config import ChipConfig
+from cimsim.energy import EnergyModel
+from cimsim.latency import array_pipeline
+from cimsim.ledger import Ledger
+from cimsim.mapping import ceil_div, input_schedule
+
+
+@dataclass(frozen=True)
+class PeakFigures:
+    """Peak throughput, efficiency, density and energy breakdown of a chip."""
+
+    name: str
+    tops: float
+    tops_per_watt: float
+    tops_per_mm2: float
+    energy_pj_per_mac: float
+    tile_energy_pj_per_mac: float
+    energy_share: dict[str, float]
+    area_mm2: float
+    cycle_ns: float
+    bottleneck: str
+    macs_per_array_cycle: float
+    arrays: int
+
+    def table(self) -> str:
+        """The figures as aligned text."""
+        lines = [
+            f"peak figures of {self.name!r} (1 MAC = 2 ops; every array busy every cycle)",
+            f"  throughput           {self.tops:10.4g} TOPS",
+            f"  energy efficiency    {self.tops_per_watt:10.4g} TOPS/W   ({self.energy_pj_per_mac:.4g} pJ/MAC, chip)",
+            f"  compute density      {self.tops_per_mm2:10.4g} TOPS/mm2 ({self.area_mm2:.4g} mm2)",
+            f"  tile energy          {self.tile_energy_pj_per_mac:10.4g} pJ/MAC (without static power)",
+            f"  cycle                {self.cycle_ns:10.4g} ns, set by the {self.bottleneck} stage",
+            f"  MACs per array-cycle {self.macs_per_array_cycle:10.4g} on {self.arrays} arrays",
+            "  tile energy share:",
+        ]
+        for component, share in sorted(self.energy_share.items(), key=lambda item: -item[1]):
+            lines.append(f"    {component:<16}{100 * share:6.2f} %")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def array_cycle_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float]:
+    """Priced actions of one array in one input cycle at peak, and the MACs it does."""
+    rows, cols = cfg.array.rows, cfg.array.cols
+    c, d = cfg.array.bits_per_cell, cfg.dac.bits
+    mapping = cfg.mapping
+    signs = 2 if mapping.weight_encoding == "differential" else 1
+    magnitude_bits = mapping.weight_bits - 1 if signs == 2 else mapping.weight_bits
+    slices = ceil_div(magnitude_bits, c)
+    cycles = input_schedule(signed=True, cfg=cfg).cycles
+    outputs = cols / (slices * signs)
+    macs = rows * outputs / cycles
+    conversions = cols / 2 if analog_differential(cfg) else cols
+    mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
+    driven = rows * input_density
+    in_bits = rows * mapping.input_bits / cycles
+    out_bits = outputs * mapping.output_bits / cycles
+    model, ledger = EnergyModel(cfg), Ledger()
+    for component, action, count in (
+        ("cell", "reads", driven * cols),
+        ("cell", "v2g_v2_us", driven * cols * cfg.device.v_read**2 * mean_g_us),
+        ("dac", "conversions", driven),
+        ("sample_hold", "samples", conversions),
+        ("adc", "conversions", conversions),
+        ("shift_add", "ops", conversions),
+        ("input_register", "bits", in_bits),
+        ("output_register", "bits", out_bits),
+        ("buffer", "bits", 2 * in_bits + out_bits),
+        ("bus", "bits", in_bits + out_bits),
+        ("noc", "bit_hops", in_bits + out_bits),
+    ):
+        model.charge(ledger, component, action, count)
+    return ledger, macs
+
+
+def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
+    """Peak figures of ``cfg`` (module docstring says what they include)."""
+    ledger, macs = array_cycle_ledger(cfg, input_density)
+    pipeline = array_pipeline(cfg)
+    arrays = array_count(cfg)
+    tile_pj_per_mac = ledger.energy_pj / macs
+    static_pj_per_mac = cfg.energy.static_power_mw * pipeline.cycle_ns / (arrays * macs)
+    chip_pj_per_mac = tile_pj_per_mac + static_pj_per_mac
+    area_mm2 = sum(area_breakdown_um2(cfg).values()) * 1e-6
+    tops = 2 * macs * arrays / pipeline.cycle_ns * 1e-3  # ops per ns = 1e9 ops/s; TOPS = 1e12
+    return PeakFigures(
+        name=cfg.meta.name,
+        tops=tops,
+        tops_per_watt=2 / chip_pj_per_mac,  # ops per pJ = TOPS/W
+        tops_per_mm2=tops / area_mm2,
+        energy_pj_per_mac=chip_pj_per_mac,
+        tile_energy_pj_per_mac=tile_pj_per_mac,
+        energy_share={c: e / ledger.energy_pj for c, e in ledger.by_component().items()},
+        area_mm2=area_mm2,
+        cycle_ns=pipeline.cycle_ns,
+        bottleneck=pipeline.bottleneck,
+        macs_per_array_cycle=macs,
+        arrays=arrays,
+    )
