@@ -1,7 +1,8 @@
 """cimsim: a simulator of compute-in-memory accelerators built from resistive crossbars.
 
-The public API is described in DESIGN.md; what exists today is the crossbar core:
-configurations and presets, and ``AnalogMatrix`` with its action ``Ledger``.
+The public API is described in DESIGN.md; what exists today is the crossbar core
+(configurations and presets, ``AnalogMatrix``) and its costs: the priced action ``Ledger``,
+the ``EnergyModel`` and the chip's ``peak`` figures.
 """
 
 import os as _os
@@ -15,17 +16,22 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
+from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.ledger import Ledger
+from cimsim.peak import PeakFigures, peak
 
 __all__ = [
     "AnalogMatrix",
     "ChipConfig",
     "ConfigError",
+    "EnergyModel",
     "Ledger",
+    "PeakFigures",
     "ShapeError",
     "list_presets",
     "load_config",
     "load_preset",
+    "peak",
 ]
 __version__ = "0.1.0"

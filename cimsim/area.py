@@ -3,6 +3,7 @@
 Per array: ``rows × cols`` cells, one row driver per row, one sample-and-hold per column and
 ``ceil(cols / adc.columns_per_adc)`` ADCs; per array group: shift-and-add units and input and
 output registers; per tile: buffer, bus, router share and digital units; per chip: overhead.
+A compound block is the sum of its parts (:func:`area_by_level`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ def array_count(cfg: ChipConfig) -> int:
 
 def adcs_per_array(cfg: ChipConfig) -> int:
     return ceil_div(cfg.array.cols, cfg.adc.columns_per_adc)
+
+
+ARRAY_PARTS = ("cell", "dac", "sample_hold", "adc")
+GROUP_PARTS = ("shift_add", "input_register", "output_register")
+TILE_PARTS = ("buffer", "bus", "noc", "digital")
+
+
+def area_by_level(cfg: ChipConfig) -> dict[str, float]:
+    """Area of one array, one array group, one tile and the chip (µm²), each the sum of its parts."""
+    per_chip = area_breakdown_um2(cfg)
+    arrays = array_count(cfg)
+    groups = cfg.tile.groups_per_tile * cfg.chip.tiles
+    array = sum(per_chip[part] for part in ARRAY_PARTS) / arrays
+    group = cfg.tile.arrays_per_group * array + sum(per_chip[part] for part in GROUP_PARTS) / groups
+    tile = cfg.tile.groups_per_tile * group + sum(per_chip[part] for part in TILE_PARTS) / cfg.chip.tiles
+    return {"array": array, "array_group": group, "tile": tile, "chip": cfg.chip.tiles * tile + per_chip["chip_overhead"]}
 
 
 def area_breakdown_um2(cfg: ChipConfig) -> dict[str, float]:

@@ -24,11 +24,20 @@ def _presets(args: argparse.Namespace) -> None:
         print(f"{name:<12}{load_preset(name).meta.source}")
 
 
-def _show(args: argparse.Namespace) -> None:
+def _peak(args: argparse.Namespace) -> None:
+    from cimsim.peak import peak
+
+    print(peak(_load(args.preset)).table())
+
+
+def _load(preset: str):
     from cimsim.config import load_config, load_preset
 
-    cfg = load_config(args.preset) if args.preset.endswith(".toml") else load_preset(args.preset)
-    print(cfg.to_toml(), end="")
+    return load_config(preset) if preset.endswith(".toml") else load_preset(preset)
+
+
+def _show(args: argparse.Namespace) -> None:
+    print(_load(args.preset).to_toml(), end="")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print a preset or config file as resolved TOML")
     show.add_argument("preset", help="preset name or path to a .toml file")
     show.set_defaults(run=_show)
+    peak = commands.add_parser("peak", help="peak TOPS, TOPS/W, TOPS/mm2 and energy shares of a chip")
+    peak.add_argument("preset", help="preset name or path to a .toml file")
+    peak.set_defaults(run=_peak)
     return parser
 
 

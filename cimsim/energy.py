@@ -25,6 +25,11 @@ static              ns               ``energy.static_power_mw`` × time (mW · n
 
 Programming (``("cell", "writes")``) is counted but not priced yet: its energy is 0 until the
 device model gains a write energy.
+
+Non-GEMM operations run on the tile's digital units and are counted as elementary operations
+per element (:data:`DIGITAL_OPS_PER_ELEMENT`, first order: one compare or add per element for an
+activation, pooling window input or residual add; max, exponential, sum and divide for a
+softmax; mean, variance, subtract, divide and scale for a normalisation).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from cimsim.errors import ConfigError
 from cimsim.ledger import Ledger
 
 UNPRICED = {("cell", "reads"), ("cell", "writes")}
+DIGITAL_OPS_PER_ELEMENT = {"activation": 1, "pooling": 1, "residual_add": 1, "softmax": 4, "normalisation": 5}
 
 
 def price_table(cfg: ChipConfig) -> dict[tuple[str, str], float]:
@@ -78,6 +84,12 @@ class EnergyModel:
     def charge(self, ledger: Ledger, component: str, action: str, count: float, layer: str = "") -> None:
         """Add ``count`` of an action to ``ledger`` with its energy."""
         ledger.add(component, action, count, count * self.unit_energy_pj(component, action), layer)
+
+    def charge_digital(self, ledger: Ledger, kind: str, elements: int, layer: str = "") -> None:
+        """Add a non-GEMM operation over ``elements`` elements, as elementary digital ops."""
+        if kind not in DIGITAL_OPS_PER_ELEMENT:
+            raise ConfigError(f"digital operation {kind!r} is not modelled; modelled: {', '.join(DIGITAL_OPS_PER_ELEMENT)}")
+        self.charge(ledger, "digital", "ops", elements * DIGITAL_OPS_PER_ELEMENT[kind], layer)
 
     def priced(self, ledger: Ledger) -> Ledger:
         """The counts of ``ledger`` priced under this configuration (a new Ledger)."""

@@ -70,3 +70,11 @@ def test_demo_results_follow_the_physics(demo_report):
     # PCM drift without compensation: conductances shrink as (t/t0)^-nu, so error grows with time.
     drift = report["pcm_error_vs_drift_time"]["relative_error"]
     assert len(drift) == len(DRIFT_TIMES_S) and drift[-1] > 2 * drift[0]
+
+
+def test_peak_command_prints_the_figures_of_a_preset(capsys):
+    assert main(["peak", "isaac"]) == 0
+    out = capsys.readouterr().out
+    figures = cimsim.peak(cimsim.load_preset("isaac"))
+    assert f"{figures.tops:10.4g} TOPS" in out and "set by the adc stage" in out
+    assert out.count(" %") == len(figures.energy_share)  # one share line per priced component

@@ -143,3 +143,30 @@ def test_matmul_latency_is_vectors_times_cycles_through_the_pipeline():
     m.matmul(rng.standard_normal((5, 300)))
     pipe = array_pipeline(ISAAC)
     assert m.latency_ns == pytest.approx(pipe.fill_ns + 5 * 16 * pipe.cycle_ns)  # 16 one-bit input cycles
+
+
+# --------------------------------------------------------------------------- digital units and area
+
+
+def test_non_gemm_operations_cost_their_elementary_ops():
+    model, led = EnergyModel(ISAAC), Ledger()
+    model.charge_digital(led, "softmax", 1000, layer="attn")
+    model.charge_digital(led, "activation", 500, layer="fc1")
+    # first order: max, exp, sum, divide per softmax element; one compare per activation element
+    assert led.count("digital", "ops") == 4 * 1000 + 500
+    assert led.layer("attn").energy_pj == pytest.approx(4000 * ISAAC.energy.digital_pj_per_op)
+    with pytest.raises(cimsim.ConfigError, match="gelu"):
+        model.charge_digital(led, "gelu", 10)
+
+
+def test_compound_areas_are_the_sums_of_their_parts():
+    from cimsim.area import area_breakdown_um2, area_by_level
+
+    cfg = ISAAC.override({"tile.arrays_per_group": 4, "chip.tiles": 3, "area.chip_overhead_um2": 1000.0})
+    level, parts = area_by_level(cfg), area_breakdown_um2(cfg)
+    assert level["chip"] == pytest.approx(sum(parts.values()), rel=1e-12)
+    a = cfg.area
+    array = 128 * 128 * a.cell_um2 + 128 * a.dac_um2 + 128 * a.sample_hold_um2 + 1 * a.adc_um2  # one ADC per 128 columns
+    assert level["array"] == pytest.approx(array, rel=1e-12)
+    group = 4 * array + a.shift_add_um2_per_group + a.input_register_um2_per_group + a.output_register_um2_per_group
+    assert level["array_group"] == pytest.approx(group, rel=1e-12)

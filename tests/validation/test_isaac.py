@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 
 import cimsim
+from cimsim.area import area_by_level
 from cimsim.peak import peak
 
 ISAAC = cimsim.load_preset("isaac")
 FIGURES = peak(ISAAC)
 IMA_ARRAYS = ISAAC.tile.arrays_per_group
+AREA = area_by_level(ISAAC)
+MACS_PER_TILE_CYCLE = FIGURES.macs_per_array_cycle * IMA_ARRAYS * ISAAC.tile.groups_per_tile
+TILE_POWER_MW = FIGURES.tile_energy_pj_per_mac * MACS_PER_TILE_CYCLE / FIGURES.cycle_ns  # pJ/ns = mW
 
 # (row id, quantity, published, cimsim, tolerance, kind): kind "rel" = relative error allowed,
 # "abs" = absolute difference allowed (percentage points for shares).
@@ -29,6 +33,9 @@ ROWS = [
     ("ISAAC-55", "chip energy per MAC (pJ)", 3.187, FIGURES.energy_pj_per_mac, 0.03, "rel"),
     ("ISAAC-45", "chip power efficiency (GOPS/W)", 627.5, FIGURES.tops_per_watt * 1e3, 0.03, "rel"),
     ("ISAAC-45", "computational efficiency (GOPS/(s mm2))", 478.95, FIGURES.tops_per_mm2 * 1e3, 0.03, "rel"),
+    ("ISAAC-37", "tile power (mW)", 330.0, TILE_POWER_MW, 0.02, "rel"),
+    ("ISAAC-25", "IMA area (mm2), 12 IMAs = 0.157", 0.157 / 12, AREA["array_group"] * 1e-6, 0.01, "rel"),
+    ("ISAAC-38", "tile area (mm2)", 0.372, AREA["tile"] * 1e-6, 0.01, "rel"),
     ("ISAAC-42", "chip area (mm2)", 85.4, FIGURES.area_mm2, 0.01, "rel"),
     ("ISAAC-56", "tile energy share: ADC (%)", 58.2, 100 * FIGURES.energy_share["adc"], 2.0, "abs"),
     ("ISAAC-57", "tile energy share: DAC (%)", 14.5, 100 * FIGURES.energy_share["dac"], 2.0, "abs"),
