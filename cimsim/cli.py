@@ -14,7 +14,7 @@ def _demo(args: argparse.Namespace) -> None:
     report = run_demo(args.out, seed=args.seed)
     print(summary_table(report))
     print(f"\nwrote {args.out}/report.json and " + ", ".join(report["figures"]))
-    print("Shown: functional accuracy and action counts of the crossbar model only (no energy or latency yet).")
+    print("Shown: accuracy, action counts and array-level energy of one layer; no whole network, scheduler or TVM yet.")
 
 
 def _presets(args: argparse.Namespace) -> None:

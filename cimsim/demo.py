@@ -1,11 +1,13 @@
-"""The demonstration ``make demo`` runs: functional accuracy and action counts of the presets.
+"""The demonstration ``make demo`` runs: accuracy, actions and energy of the presets on one layer.
 
 What it shows, and nothing more: one random fully connected layer (K×N weights, He-normal;
 non-negative, ReLU-like inputs) programmed on each preset's arrays, its output error against
-the float64 product and the actions per MAC the crossbar model counts; then two studies,
-error against ADC resolution and (on the ``pcm`` preset) error against time after programming
-as the cells drift, without drift compensation. Energy, latency, whole networks and the TVM
-flow are not part of it: they arrive with the energy, scheduler and TVM-bridge work.
+the float64 product, the actions per MAC the crossbar model counts, the energy per MAC they
+cost (array-level: cells, converters, shift-add, registers; no buffers, network or DRAM) and
+the chip's peak TOPS/W; then two studies, error against ADC resolution and (on the ``pcm``
+preset) error against time after programming as the cells drift, without drift compensation.
+Whole networks, the scheduler's traffic and timing, and the TVM flow are not part of it: they
+arrive with the scheduler and TVM-bridge work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tqdm import tqdm
 from cimsim.config import ChipConfig, list_presets, load_preset
 from cimsim.crossbar import AnalogMatrix
 from cimsim.fileio import atomic_write_text
+from cimsim.peak import peak
 from cimsim.plot import line_chart
 
 ADC_BITS = tuple(range(3, 11))
@@ -56,6 +59,8 @@ class PresetResult:
     adc_conversions_per_mac: float
     dac_conversions_per_mac: float
     cell_reads_per_mac: float
+    energy_pj_per_mac: float
+    peak_tops_per_watt: float
 
 
 def relative_error(y: np.ndarray, exact: np.ndarray) -> float:
@@ -73,7 +78,8 @@ def run_layer(layer: DemoLayer, cfg: ChipConfig, seed: int, t_s: float | None = 
 
 
 def preset_result(name: str, layer: DemoLayer, seed: int) -> PresetResult:
-    matrix, y = run_layer(layer, load_preset(name), seed)
+    cfg = load_preset(name)
+    matrix, y = run_layer(layer, cfg, seed)
     macs = layer.inputs.shape[0] * layer.weights.size
     ledger = matrix.ledger
     return PresetResult(
@@ -83,6 +89,8 @@ def preset_result(name: str, layer: DemoLayer, seed: int) -> PresetResult:
         adc_conversions_per_mac=ledger.count("adc", "conversions") / macs,
         dac_conversions_per_mac=ledger.count("dac", "conversions") / macs,
         cell_reads_per_mac=ledger.count("cell", "reads") / macs,
+        energy_pj_per_mac=ledger.energy_pj / macs,
+        peak_tops_per_watt=peak(cfg).tops_per_watt,
     )
 
 
@@ -146,12 +154,17 @@ def run_demo(out_dir: str | Path, seed: int = 0) -> dict:
 
 def summary_table(report: dict) -> str:
     """The per-preset results as a fixed-width text table."""
-    lines = [f"{'preset':<12}{'rel. error':>12}{'arrays':>8}{'ADC conv/MAC':>14}{'DAC conv/MAC':>14}{'cell reads/MAC':>16}"]
+    lines = [
+        f"{'preset':<12}{'rel. error':>11}{'arrays':>7}{'ADC conv/MAC':>13}{'DAC conv/MAC':>13}"
+        f"{'cell reads/MAC':>15}{'pJ/MAC':>9}{'peak TOPS/W':>12}"
+    ]
     for row in report["presets"]:
         lines.append(
-            f"{row['preset']:<12}{row['relative_error']:>12.4g}{row['arrays']:>8}{row['adc_conversions_per_mac']:>14.4g}"
-            f"{row['dac_conversions_per_mac']:>14.4g}{row['cell_reads_per_mac']:>16.4g}"
+            f"{row['preset']:<12}{row['relative_error']:>11.4g}{row['arrays']:>7}{row['adc_conversions_per_mac']:>13.4g}"
+            f"{row['dac_conversions_per_mac']:>13.4g}{row['cell_reads_per_mac']:>15.4g}{row['energy_pj_per_mac']:>9.4g}"
+            f"{row['peak_tops_per_watt']:>12.4g}"
         )
+    lines.append("pJ/MAC: this layer's array-level energy (programming not priced); peak TOPS/W: the whole chip, cimsim.peak")
     drift = report["pcm_error_vs_drift_time"]
     lines.append("")
     lines.append("pcm, error after programming: " + ", ".join(
