@@ -319,4 +319,7 @@ ADC_ENERGY_MODELS: Mapping[str, Callable[[ChipConfig], float]] = {
 def _require(ok: bool, field: str, value: object, allowed: str) -> None:
     """Raise ConfigError ``field: got value, allowed: ...`` (config.py's wording) unless ``ok``."""
     if not ok:
-        raise ConfigError(f"{field}: got {value!r}, allowed: {allowed}")
+        raise ConfigError(
+            f"{field}: got {value!r}, allowed: {allowed} "
+            "(energy.adc_model = 'table' or 'walden' prices an ADC of any width)"
+        )
