@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
+from cimsim.mapping import ceil_div
 
 
 def analog_differential(cfg: ChipConfig) -> bool:
@@ -54,10 +57,71 @@ class Adc:
         """The step (LSB) in level units for a full scale in level units."""
         return max(1.0, full_scale / self.top_code)
 
+    def segment_steps(self, step: np.ndarray, plan: ConversionPlan, integrating: bool) -> np.ndarray:
+        """Step of every (segment, column), level units of that segment's integrated charge.
 
-def max_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column current of one array, level units (module docstring)."""
+        A 'sar' ADC converts every segment over its full range, so each gets ``step``. An
+        'integrating' ADC keeps one step in units of the final result: a segment of lower
+        significance converts with a coarser step of its own charge (and needs fewer bit
+        decisions), never finer than one level.
+        """
+        ratio = plan.significance.max() / plan.significance if integrating else np.ones(plan.segments)
+        return np.maximum(1.0, ratio[:, None] * step[None, :])
+
+    def decisions(self, full_scale: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """Bit decisions to resolve ``full_scale / step`` (sign included), at most ``bits``."""
+        magnitude_bits = np.ceil(np.log2(full_scale / step + 1.0))
+        return np.minimum(self.bits, magnitude_bits + (1 if self.signed else 0))
+
+
+def cycle_full_scale(cfg: ChipConfig) -> float:
+    """The largest possible column current of one array in one input cycle, level units."""
     top_level = 2**cfg.array.bits_per_cell - 1
     rows = cfg.array.rows
     column_levels = (rows * top_level) // 2 if cfg.mapping.flip_columns else rows * top_level
     return float(column_levels * (2**cfg.dac.bits - 1))
+
+
+def max_full_scale(cfg: ChipConfig) -> float:
+    """The largest possible column charge of one conversion, level units (module docstring).
+
+    With ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
+    1, 2^d, …, 2^(d·(k−1)): the range of one cycle times their sum.
+    """
+    d = cfg.dac.bits
+    return cycle_full_scale(cfg) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
+
+
+@dataclass(frozen=True)
+class ConversionPlan:
+    """How the input cycles of one vector become conversions (``adc.cycles_per_conversion``).
+
+    Cycles are grouped into segments of up to k consecutive cycles, counted from the most
+    significant cycle down (so a short remainder holds the least significant bits). Within a
+    segment, the cycle of relative significance 2^(d·j) is integrated in analog with that
+    weight — sampled 2^(d·j) times — and the segment is converted once.
+
+    ``starts``: segment boundaries (segments + 1 cycle indices, ascending); ``relative_weight``:
+    per cycle, its weight over the weight of its segment's first cycle; ``samples``: per
+    segment, how often the column is sampled (the sum of its relative weights); ``significance``:
+    per segment, |weight| of its first cycle.
+    """
+
+    starts: np.ndarray
+    relative_weight: np.ndarray
+    samples: np.ndarray
+    significance: np.ndarray
+
+    @property
+    def segments(self) -> int:
+        return self.starts.size - 1
+
+
+def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
+    cycles = cycle_weight.size
+    firsts = sorted({max(0, cycles - (i + 1) * cycles_per_conversion) for i in range(ceil_div(cycles, cycles_per_conversion))})
+    starts = np.array(firsts + [cycles], dtype=np.int64)
+    first_of_cycle = starts[np.searchsorted(starts, np.arange(cycles), side="right") - 1]
+    relative = cycle_weight / cycle_weight[first_of_cycle]
+    samples = np.array([relative[a:b].sum() for a, b in zip(starts[:-1], starts[1:])])
+    return ConversionPlan(starts, relative, samples, np.abs(cycle_weight[starts[:-1]]))

@@ -179,6 +179,23 @@ class ADCConfig(_Node):
     noise_lsb: float = Field(0.0, ge=0, description="Input-referred ADC noise σ (LSB).")
     sample_rate_gsps: float = Field(1.28, gt=0, description="Conversion rate of one ADC (GS/s).")
     columns_per_adc: int = Field(128, ge=1, description="Columns sharing one ADC through sample-and-holds.")
+    kind: Literal["sar", "integrating"] = Field(
+        "sar",
+        description="'sar' = a converter at sample_rate_gsps, shared by columns_per_adc columns through "
+        "sample-and-holds and pipelined behind the array, its energy from energy.adc_model; 'integrating' = "
+        "NeuRRAM's neuron: it samples and integrates the column charge, then resolves each bit by a charge-"
+        "decrement search, one step_ns per sample and per bit (plus one to reset), not overlapped with reads; "
+        "energy.adc_pj_per_step per bit and energy.adc_bias_uw while the array works.",
+    )
+    cycles_per_conversion: int = Field(
+        1,
+        ge=1,
+        description="Input cycles integrated in analog before one conversion: the cycle of significance 2^(d·j) "
+        "within a group is sampled 2^(d·j) times. Groups are taken from the most significant cycle down.",
+    )
+    step_ns: float = Field(
+        1.0, gt=0, description="One sample or one bit decision of an 'integrating' ADC (ns)."
+    )
 
 
 class MappingConfig(_Node):
@@ -338,6 +355,12 @@ class EnergyConfig(_Node):
         ge=0,
         description="Chip static power charged over the elapsed time (mW). Default 0: none charged.",
     )
+    adc_pj_per_step: float = Field(
+        0.0, ge=0, description="Energy of one bit decision of an 'integrating' ADC (pJ). Default 0: no such ADC."
+    )
+    adc_bias_uw: float = Field(
+        0.0, ge=0, description="Standing bias power of one 'integrating' ADC while its array works (µW). Default 0."
+    )
 
 
 class AreaConfig(_Node):
@@ -398,6 +421,17 @@ class ChipConfig(_Node):
     chip: ChipLevelConfig = Field(default_factory=ChipLevelConfig, description="Tiles, clock, technology node.")
     energy: EnergyConfig = Field(default_factory=EnergyConfig, description="Prices of actions.")
     area: AreaConfig = Field(default_factory=AreaConfig, description="Areas of the hardware blocks.")
+
+    @model_validator(mode="after")
+    def _check_integration(self) -> "ChipConfig":
+        if self.adc.cycles_per_conversion > 1 and self.mapping.input_encoding == "two_phase":
+            raise _cross_field_error(
+                "adc.cycles_per_conversion",
+                self.adc.cycles_per_conversion,
+                "1 with mapping.input_encoding = 'two_phase': positive and negative phases are separate passes, "
+                "so their cycles cannot be integrated together; use 'bipolar' or 'offset' inputs",
+            )
+        return self
 
     def override(self, updates: Mapping[str, Any]) -> "ChipConfig":
         """A new, validated config with ``updates`` (``{"adc.bits": 6, ...}``) applied all at once.

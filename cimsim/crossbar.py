@@ -38,11 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from cimsim import device, kernels
-from cimsim.adc import Adc, analog_differential, max_full_scale
+from cimsim.adc import Adc, ConversionPlan, analog_differential, conversion_plan, cycle_full_scale, max_full_scale
 from cimsim.config import ChipConfig
 from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
-from cimsim.latency import array_pipeline
+from cimsim.latency import read_timing
 from cimsim.ledger import Ledger
 from cimsim.mapping import (
     InputSchedule,
@@ -57,6 +57,13 @@ from cimsim.mapping import (
 FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22
+
+
+def integrate_segments(currents: np.ndarray, plan: ConversionPlan) -> np.ndarray:
+    """(M·T) × C currents → (M·segments) × C charges each conversion sees (relative weights applied)."""
+    cycles = plan.relative_weight.size
+    weighted = currents.reshape(-1, cycles, currents.shape[1]) * plan.relative_weight[None, :, None]
+    return np.add.reduceat(weighted, plan.starts[:-1], axis=1).reshape(-1, currents.shape[1])
 
 
 def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
@@ -132,7 +139,6 @@ class AnalogMatrix:
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._calls = 0
         self.energy = EnergyModel(cfg)
-        self.pipeline = array_pipeline(cfg)
         self.ledger = Ledger()
         self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
         self.latency_ns = 0.0
@@ -258,7 +264,8 @@ class AnalogMatrix:
         """Fix the input scale from ``x`` (M×K) and, with ``adc.range = "calibrated"``, the ADC ranges.
 
         The full scale of each weight slice's ADCs becomes the ``adc.calibration_percentile``-th
-        percentile of |noise-free column current| over every conversion of ``x``.
+        percentile of |noise-free column charge| over every conversion of ``x`` (a current, or the
+        integrated charge of a segment of cycles).
         """
         x, x_min, x_max = self._check_inputs(x)
         self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
@@ -268,9 +275,10 @@ class AnalogMatrix:
         step = self._chunk_vectors(x.shape[0], self.input_scale)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
+            plan = conversion_plan(encoded.schedule.weight, self.cfg.adc.cycles_per_conversion)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
-                currents = np.abs(encoded.codes[:, rows] @ self._operand[rows])
+                currents = np.abs(integrate_segments(encoded.codes[:, rows] @ self._operand[rows], plan))
                 for s in range(self.layout.slices):
                     samples[s].append(currents[:, self._columns.slice == s].ravel())
         lsb = np.empty(self._columns.output.size)
@@ -358,17 +366,33 @@ class AnalogMatrix:
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
         out *= (scale.scale * self.layout.scale)[None, :]
-        self.latency_ns += self.pipeline.read_ns(x.shape[0] * input_schedule(scale.signed, self.cfg).cycles)
+        self._count_time(x.shape[0], input_schedule(scale.signed, self.cfg))
         return out[0] if vector else out
+
+    def _count_time(self, vectors: int, schedule: InputSchedule) -> None:
+        """Read time of ``vectors`` (all arrays in parallel) and the ADCs' active time in it."""
+        plan, _, decisions = self._conversion(schedule)
+        elapsed_ns = read_timing(self.cfg, plan, decisions.max(axis=1)).read_ns(vectors)
+        self.latency_ns += elapsed_ns
+        if self.cfg.adc.kind == "integrating":
+            adcs = self.arrays * ceil_div(self.cfg.array.cols, self.cfg.adc.columns_per_adc)
+            self.energy.charge(self.ledger, "adc", "active_ns", adcs * elapsed_ns)
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
 
+    def _conversion(self, schedule: InputSchedule) -> tuple[ConversionPlan, np.ndarray, np.ndarray]:
+        """The conversion plan of a schedule, its steps and its bit decisions (segments × columns)."""
+        plan = conversion_plan(schedule.weight, self.cfg.adc.cycles_per_conversion)
+        steps = self.adc.segment_steps(self._adc_lsb, plan, self.cfg.adc.kind == "integrating")
+        decisions = self.adc.decisions(cycle_full_scale(self.cfg) * plan.samples[:, None], steps)
+        return plan, steps, decisions
+
     def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
         """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
-        lsb = self._adc_lsb
-        adc_var = (self.cfg.adc.noise_lsb * lsb) ** 2
+        plan, steps, decisions = self._conversion(enc.schedule)
+        adc_var = (self.cfg.adc.noise_lsb * steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
         no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
@@ -379,11 +403,11 @@ class AnalogMatrix:
                 cell_var = np.square(enc.codes[:, rows]) @ self._read_var[rows]
             kernels.convert_accumulate(
                 buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
-                cols.output, cols.weight, 1.0 / lsb, lsb, float(self.adc.bottom_code), float(self.adc.top_code),
-                self._flipped[b][cols.plus], float(self.layout.max_level), enc.code_sum[:, b],
-                self._noisy(), key, b, m0, acc,
+                plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
+                float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
+                float(self.layout.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
             )
-        self._count_reads(enc)
+        self._count_reads(enc, plan, decisions)
         self._remove_offsets(acc, enc)
 
     def _remove_offsets(self, acc: np.ndarray, enc: _Encoded) -> None:
@@ -398,23 +422,26 @@ class AnalogMatrix:
 
     # ---- counting ---------------------------------------------------------------------------
 
-    def _count_reads(self, enc: _Encoded) -> None:
+    def _count_reads(self, enc: _Encoded, plan: ConversionPlan, decisions: np.ndarray) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row."""
         cycles = enc.schedule.cycles
         m, k = enc.codes.shape[0] // cycles, self.shape[0]
         driven = int(enc.driven.sum())
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
-        conversions = m * cycles * self.row_blocks * self._columns.output.size
+        columns = m * self.row_blocks * self._columns.output.size  # conversion columns read, all blocks
         n = self.shape[1]
-        for component, action, count in (
+        counts = [
             ("dac", "conversions", driven * self.column_arrays),
             ("cell", "reads", driven * self.physical_columns),
             ("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2),
-            ("sample_hold", "samples", conversions),
-            ("adc", "conversions", conversions),
-            ("shift_add", "ops", conversions),
+            ("sample_hold", "samples", columns * plan.samples.sum()),
+            ("adc", "conversions", columns * plan.segments),
+            ("shift_add", "ops", columns * plan.segments),
             ("partial_sum", "adds", m * n * (self.row_blocks - 1)),
             ("input_register", "bits", m * k * self.cfg.mapping.input_bits * self.column_arrays),
             ("output_register", "bits", m * n * self.cfg.mapping.output_bits),
-        ):
+        ]
+        if self.cfg.adc.kind == "integrating":
+            counts.append(("adc", "steps", m * self.row_blocks * float(decisions.sum())))
+        for component, action, count in counts:
             self.energy.charge(self.ledger, component, action, count)

@@ -10,7 +10,10 @@ cell                v2g_v2_us        ``t_read`` per V²·µS: a read draws V²·
                                      (V² · µS · ns = fJ); counted reads carry no extra energy
 dac                 conversions      ``energy.dac_pj_per_conversion`` (one row drive, one cycle)
 sample_hold         samples          ``energy.sample_hold_pj``
-adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_models)
+adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_models);
+                                     0 for an ``integrating`` ADC, priced by its steps and bias
+adc                 steps            ``energy.adc_pj_per_step`` (one bit decision, integrating)
+adc                 active_ns        ``energy.adc_bias_uw`` × time (µW · ns = fJ)
 shift_add           ops              ``energy.shift_add_pj``
 partial_sum         adds             ``energy.shift_add_pj`` (a digital add of the same width)
 input_register      bits             ``energy.input_register_pj_per_bit``
@@ -50,7 +53,9 @@ def price_table(cfg: ChipConfig) -> dict[tuple[str, str], float]:
         ("cell", "v2g_v2_us"): cfg.array.t_read_ns * 1e-3,
         ("dac", "conversions"): e.dac_pj_per_conversion,
         ("sample_hold", "samples"): e.sample_hold_pj,
-        ("adc", "conversions"): adc_energy_pj(cfg),
+        ("adc", "conversions"): adc_energy_pj(cfg) if cfg.adc.kind == "sar" else 0.0,
+        ("adc", "steps"): e.adc_pj_per_step,
+        ("adc", "active_ns"): e.adc_bias_uw * 1e-3,
         ("shift_add", "ops"): e.shift_add_pj,
         ("partial_sum", "adds"): e.shift_add_pj,
         ("input_register", "bits"): e.input_register_pj_per_bit,

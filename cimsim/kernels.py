@@ -118,66 +118,89 @@ def normal_matrix(key, block, first_vector, vectors, cycles, columns):
 
 @njit(parallel=True, cache=True)
 def convert_accumulate(
-    currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb,
-    code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
 ):
     """ADC conversion and shift-add of one row block, added into ``out``.
 
     currents: (M·T) × C noise-free column currents in level units (row m·T + t is vector m in
         cycle t); row_var: (M·T) read-noise variance shared by every column of a row;
-        cell_var: (M·T) × C extra per-conversion variance, or a 0 × 0 array when there is none;
-        adc_var: C input-referred ADC noise variances; all variances in level units².
-    cycle_weight: T signed shifts ±2^(d·t); col_out: C output indices; col_weight: C signed
-        shifts ±2^(c·s); inv_lsb, lsb: C ADC steps in level units; code_lo, code_hi: the codes.
+        cell_var: (M·T) × C extra per-read variance, or a 0 × 0 array when there is none;
+        adc_var: segments × C input-referred ADC noise variances; all variances in level units².
+    cycle_weight: T signed shifts ±2^(d·t). Cycles are integrated in analog in segments:
+        segment s holds cycles segment_start[s] .. segment_start[s + 1] − 1, each weighted by
+        relative_weight[t] = cycle_weight[t] / cycle_weight[first cycle of its segment]; one
+        conversion per segment, shift-added with the weight of its first cycle.
+    col_out: C output indices; col_weight: C signed shifts ±2^(c·s); inv_lsb, lsb: segments × C
+        ADC steps in level units; code_lo, code_hi: the codes.
     flipped: C flags of ISAAC-flipped columns, whose value is flip_level·row_sum − reading.
-    noisy: draw noise at all; key, block, first_vector: identify the random streams.
+    noisy: draw noise at all; key, block, first_vector: identify the random streams (one per
+        vector and segment, keyed by the segment's first cycle).
     out: M × N float64 accumulator.
     """
     rows, columns = currents.shape
     cycles = cycle_weight.shape[0]
+    segments = segment_start.shape[0] - 1
     has_cell_var = cell_var.shape[0] > 0
-    same_std_per_row = not has_cell_var and np.all(adc_var == adc_var[0])
     for m in prange(rows // cycles):
-        for t in range(cycles):
-            r = m * cycles + t
-            state = row_key(key, block, first_vector + m, t)
-            row_std = math.sqrt(row_var[r] + adc_var[0])
+        for s in range(segments):
+            first, stop = segment_start[s], segment_start[s + 1]
+            state = row_key(key, block, first_vector + m, first)
+            segment_var, segment_sum = 0.0, 0.0
+            for t in range(first, stop):
+                w = relative_weight[t]
+                segment_var += w * w * row_var[m * cycles + t]
+                segment_sum += w * row_sum[m * cycles + t]
+            same_std = not has_cell_var and np.all(adc_var[s] == adc_var[s, 0])
+            row_std = math.sqrt(segment_var + adc_var[s, 0])
+            shift = cycle_weight[first]
             for j in range(columns):
-                current = np.float64(currents[r, j])
+                current = 0.0
+                for t in range(first, stop):
+                    current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
                 if noisy:
                     std = row_std
-                    if not same_std_per_row:
-                        variance = row_var[r] + adc_var[j]
+                    if not same_std:
+                        variance = segment_var + adc_var[s, j]
                         if has_cell_var:
-                            variance += cell_var[r, j]
+                            for t in range(first, stop):
+                                w = relative_weight[t]
+                                variance += w * w * cell_var[m * cycles + t, j]
                         std = math.sqrt(variance)
                     state, z = _normal(state)
                     current += std * z
-                code = min(max(math.floor(current * inv_lsb[j] + 0.5), code_lo), code_hi)
-                value = code * lsb[j]
+                code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
+                value = code * lsb[s, j]
                 if flipped[j]:
-                    value = flip_level * row_sum[r] - value
-                out[m, col_out[j]] += value * col_weight[j] * cycle_weight[t]
+                    value = flip_level * segment_sum - value
+                out[m, col_out[j]] += value * col_weight[j] * shift
 
 
 def convert_accumulate_reference(
-    currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb,
-    code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
 ):
-    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws."""
+    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws.
+
+    ``normals`` has a row per (vector, cycle); a segment uses the row of its first cycle.
+    """
     cycles = cycle_weight.shape[0]
-    current = currents.astype(np.float64)
-    if normals is not None:
-        variance = row_var[:, None] + adc_var[None, :]
-        if cell_var.shape[0] > 0:
-            variance = variance + cell_var
-        current = current + np.sqrt(variance) * normals
-    code = np.clip(np.floor(current * inv_lsb + 0.5), code_lo, code_hi)
-    value = code * lsb
-    value = np.where(flipped[None, :], flip_level * row_sum[:, None] - value, value)
-    value = value * col_weight[None, :] * np.tile(cycle_weight, currents.shape[0] // cycles)[:, None]
-    per_vector = value.reshape(-1, cycles, value.shape[1]).sum(axis=1)
-    np.add.at(out, (slice(None), col_out), per_vector)
+    vectors = currents.shape[0] // cycles
+    cur = currents.astype(np.float64).reshape(vectors, cycles, -1) * relative_weight[None, :, None]
+    var = row_var.reshape(vectors, cycles, 1) * relative_weight[None, :, None] ** 2
+    if cell_var.shape[0] > 0:
+        var = var + cell_var.reshape(vectors, cycles, -1) * relative_weight[None, :, None] ** 2
+    sums = row_sum.reshape(vectors, cycles) * relative_weight[None, :]
+    for s in range(segment_start.shape[0] - 1):
+        first, stop = segment_start[s], segment_start[s + 1]
+        current = cur[:, first:stop].sum(axis=1)
+        if normals is not None:
+            variance = var[:, first:stop].sum(axis=1) + adc_var[s][None, :]
+            current = current + np.sqrt(variance) * normals.reshape(vectors, cycles, -1)[:, first]
+        code = np.clip(np.floor(current * inv_lsb[s] + 0.5), code_lo, code_hi)
+        value = code * lsb[s]
+        value = np.where(flipped[None, :], flip_level * sums[:, first:stop].sum(axis=1)[:, None] - value, value)
+        np.add.at(out, (slice(None), col_out), value * col_weight[None, :] * cycle_weight[first])
 
 
 UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE = 0, 1, 2, 3

@@ -1,56 +1,86 @@
-"""Timing of the array read pipeline: DAC → array → sample-and-hold → ADC → shift-add.
+"""Timing of reading an array: the stages of every conversion, pipelined or in sequence.
 
-Stages overlap (while the ADC converts cycle t, the array is read for cycle t + 1), so one
-input cycle of an array takes as long as the slowest stage, and a product of T cycles takes
-the pipeline's fill plus T cycles. Stage times (ns):
+A vector's input cycles are converted in segments (:class:`~cimsim.adc.ConversionPlan`; one
+cycle each unless ``adc.cycles_per_conversion`` > 1). Stage times of one segment (ns):
 
-* ``dac``: one digital clock to latch the next input bits into the row drivers;
-* ``array``: the read pulse, ``array.t_read_ns`` (the sample-and-hold captures at its end);
-* ``adc``: one ADC converts its ``adc.columns_per_adc`` columns in turn at
-  ``adc.sample_rate_gsps``;
-* ``shift_add``: one clock; each conversion is added as it arrives, so only the last one's add
-  outlasts the ADC.
+* ``adc.kind = "sar"``, pipelined (while the ADC converts one segment, the array is read for
+  the next, through sample-and-holds), so a segment takes its slowest stage and a vector the
+  pipeline's fill plus the sum over its segments:
+
+  - ``dac``: one digital clock to latch the next input bits into the row drivers;
+  - ``array``: the read pulse ``array.t_read_ns`` per sample of the column;
+  - ``adc``: one ADC converts its ``adc.columns_per_adc`` columns in turn at
+    ``adc.sample_rate_gsps``;
+  - ``shift_add``: one clock; each conversion is added as it arrives, so only the last one's
+    add outlasts the ADC;
+
+* ``adc.kind = "integrating"`` (NeuRRAM's neuron), in sequence, since one capacitor samples and
+  converts: ``sample``, one ``adc.step_ns`` per sample of the column, and ``convert``, one step
+  per bit decision plus one to reset, for each of the ``adc.columns_per_adc`` columns it serves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from cimsim.adc import ConversionPlan
 from cimsim.config import ChipConfig
 
 
 @dataclass(frozen=True)
-class ArrayPipeline:
-    """Stage times of one input cycle (ns)."""
+class ReadTiming:
+    """Stage times of each segment of one vector (ns), and whether the stages overlap."""
 
-    stages_ns: dict[str, float]
-
-    @property
-    def cycle_ns(self) -> float:
-        """Time per input cycle once the pipeline is full: the slowest stage."""
-        return max(self.stages_ns.values())
+    segment_stages_ns: tuple[dict[str, float], ...]
+    pipelined: bool
 
     @property
-    def bottleneck(self) -> str:
-        return max(self.stages_ns, key=self.stages_ns.get)
+    def vector_ns(self) -> float:
+        """Time per vector once the pipeline is full."""
+        combine = max if self.pipelined else sum
+        return sum(combine(stages.values()) for stages in self.segment_stages_ns)
 
     @property
     def fill_ns(self) -> float:
-        """Extra time of the first cycle: every stage but the slowest once."""
-        return sum(self.stages_ns.values()) - self.cycle_ns
+        """Extra time of the first vector: every stage but the slowest of a segment, once."""
+        if not self.pipelined:
+            return 0.0
+        last = self.segment_stages_ns[-1]
+        return sum(last.values()) - max(last.values())
 
-    def read_ns(self, cycles: int) -> float:
-        """Time for ``cycles`` consecutive input cycles."""
-        return self.fill_ns + cycles * self.cycle_ns if cycles else 0.0
+    @property
+    def bottleneck(self) -> str:
+        """The stage that takes the most time over a vector."""
+        totals: dict[str, float] = {}
+        for stages in self.segment_stages_ns:
+            for name, ns in stages.items():
+                totals[name] = totals.get(name, 0.0) + ns
+        return max(totals, key=totals.get)
+
+    def read_ns(self, vectors: int) -> float:
+        """Time to read ``vectors`` vectors one after another."""
+        return self.fill_ns + vectors * self.vector_ns if vectors else 0.0
 
 
-def array_pipeline(cfg: ChipConfig) -> ArrayPipeline:
+def read_timing(cfg: ChipConfig, plan: ConversionPlan, decisions: np.ndarray) -> ReadTiming:
+    """Timing of one vector under ``plan``; ``decisions``: bit decisions of each segment's conversion."""
+    adc = cfg.adc
+    if adc.kind == "integrating":
+        stages = tuple(
+            {"sample": adc.columns_per_adc * samples * adc.step_ns, "convert": adc.columns_per_adc * (bits + 1) * adc.step_ns}
+            for samples, bits in zip(plan.samples, decisions)
+        )
+        return ReadTiming(stages, pipelined=False)
     clock_ns = 1.0 / cfg.chip.clock_ghz
-    return ArrayPipeline(
+    stages = tuple(
         {
             "dac": clock_ns,
-            "array": cfg.array.t_read_ns,
-            "adc": cfg.adc.columns_per_adc / cfg.adc.sample_rate_gsps,
+            "array": samples * cfg.array.t_read_ns,
+            "adc": adc.columns_per_adc / adc.sample_rate_gsps,
             "shift_add": clock_ns,
         }
+        for samples in plan.samples
     )
+    return ReadTiming(stages, pipelined=True)

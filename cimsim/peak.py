@@ -1,21 +1,22 @@
 """Peak figures of a chip: every array busy, every cycle (the convention of published tables).
 
-``peak(cfg)`` counts the actions of one array for one input cycle at full activity and prices
-them with the same :class:`~cimsim.energy.EnergyModel` as every other part of cimsim:
+``peak(cfg)`` counts the actions of one array reading one input vector at full activity and
+prices them with the same :class:`~cimsim.energy.EnergyModel` as every other part of cimsim:
 
 * activity: every row driven each cycle with its full DAC code (``input_density`` scales the
   fraction of rows driven), cells at the mean of their levels (uniformly used levels); every
   column converted each cycle;
-* work: an array holds ``rows × cols / (slices × signs)`` weights and finishes one product of
-  its inputs every T input cycles (T for signed inputs under ``mapping.input_encoding``), so it
-  does ``rows × cols / (slices × signs) / T`` MACs per cycle; 1 MAC = 2 operations, and only
-  weight MACs count (no zeros of padding or offsets);
+* work: an array holds ``rows × cols / (slices × signs)`` weights and reads one vector in T
+  input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
+  segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
+  per vector; 1 MAC = 2 operations, and only weight MACs count (no zeros of padding or offsets);
 * data movement, first order and without reuse (each array gets its own copy of its inputs):
-  per cycle an array takes ``rows × input_bits / T`` input bits, which arrive over the network,
+  per vector an array takes ``rows × input_bits`` input bits, which arrive over the network,
   are written into and read from the tile buffer and cross the tile bus into the input
   registers; its outputs, ``output_bits`` each, are written to the output registers and the
   buffer, cross the bus and leave over the network;
-* time: the array pipeline's cycle (:mod:`cimsim.latency`); static power over that time.
+* time: one vector through the read stages (:mod:`cimsim.latency`), pipelined vectors back to
+  back; static power and the bias of integrating ADCs over that time.
 
 Inside the figures: cells, DACs, sample-and-holds, ADCs, shift-and-add, input and output
 registers, tile buffer, tile bus, network, static power, and the area of every block of
@@ -27,11 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cimsim.adc import analog_differential
-from cimsim.area import area_breakdown_um2, array_count
+import numpy as np
+
+from cimsim.adc import Adc, analog_differential, conversion_plan, cycle_full_scale, max_full_scale
+from cimsim.area import adcs_per_array, area_breakdown_um2, array_count
 from cimsim.config import ChipConfig
 from cimsim.energy import EnergyModel
-from cimsim.latency import array_pipeline
+from cimsim.latency import ReadTiming, read_timing
 from cimsim.ledger import Ledger
 from cimsim.mapping import ceil_div, input_schedule
 
@@ -48,7 +51,7 @@ class PeakFigures:
     tile_energy_pj_per_mac: float
     energy_share: dict[str, float]
     area_mm2: float
-    cycle_ns: float
+    cycle_ns: float  # a vector's read time over its input cycles
     bottleneck: str
     macs_per_array_cycle: float
     arrays: int
@@ -73,50 +76,58 @@ class PeakFigures:
         return self.table()
 
 
-def array_cycle_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float]:
-    """Priced actions of one array in one input cycle at peak, and the MACs it does."""
+def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float, ReadTiming]:
+    """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
     rows, cols = cfg.array.rows, cfg.array.cols
-    c, d = cfg.array.bits_per_cell, cfg.dac.bits
     mapping = cfg.mapping
     signs = 2 if mapping.weight_encoding == "differential" else 1
     magnitude_bits = mapping.weight_bits - 1 if signs == 2 else mapping.weight_bits
-    slices = ceil_div(magnitude_bits, c)
-    cycles = input_schedule(signed=True, cfg=cfg).cycles
+    slices = ceil_div(magnitude_bits, cfg.array.bits_per_cell)
+    schedule = input_schedule(signed=True, cfg=cfg)
+    adc = Adc.for_config(cfg)
+    plan = conversion_plan(schedule.weight, cfg.adc.cycles_per_conversion)
+    steps = adc.segment_steps(np.array([adc.step(max_full_scale(cfg))]), plan, cfg.adc.kind == "integrating")
+    decisions = adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps)[:, 0]
+    timing = read_timing(cfg, plan, decisions)
     outputs = cols / (slices * signs)
-    macs = rows * outputs / cycles
     conversions = cols / 2 if analog_differential(cfg) else cols
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
-    driven = rows * input_density
-    in_bits = rows * mapping.input_bits / cycles
-    out_bits = outputs * mapping.output_bits / cycles
-    model, ledger = EnergyModel(cfg), Ledger()
-    for component, action, count in (
+    driven = rows * schedule.cycles * input_density
+    in_bits, out_bits = rows * mapping.input_bits, outputs * mapping.output_bits
+    counts = [
         ("cell", "reads", driven * cols),
         ("cell", "v2g_v2_us", driven * cols * cfg.device.v_read**2 * mean_g_us),
         ("dac", "conversions", driven),
-        ("sample_hold", "samples", conversions),
-        ("adc", "conversions", conversions),
-        ("shift_add", "ops", conversions),
+        ("sample_hold", "samples", conversions * plan.samples.sum()),
+        ("adc", "conversions", conversions * plan.segments),
+        ("shift_add", "ops", conversions * plan.segments),
         ("input_register", "bits", in_bits),
         ("output_register", "bits", out_bits),
         ("buffer", "bits", 2 * in_bits + out_bits),
         ("bus", "bits", in_bits + out_bits),
         ("noc", "bit_hops", in_bits + out_bits),
-    ):
+    ]
+    if cfg.adc.kind == "integrating":
+        counts += [
+            ("adc", "steps", conversions * decisions.sum()),
+            ("adc", "active_ns", adcs_per_array(cfg) * timing.vector_ns),
+        ]
+    model, ledger = EnergyModel(cfg), Ledger()
+    for component, action, count in counts:
         model.charge(ledger, component, action, count)
-    return ledger, macs
+    return ledger, rows * outputs, timing
 
 
 def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
     """Peak figures of ``cfg`` (module docstring says what they include)."""
-    ledger, macs = array_cycle_ledger(cfg, input_density)
-    pipeline = array_pipeline(cfg)
+    ledger, macs, timing = array_vector_ledger(cfg, input_density)
     arrays = array_count(cfg)
+    cycles = input_schedule(signed=True, cfg=cfg).cycles
     tile_pj_per_mac = ledger.energy_pj / macs
-    static_pj_per_mac = cfg.energy.static_power_mw * pipeline.cycle_ns / (arrays * macs)
+    static_pj_per_mac = cfg.energy.static_power_mw * timing.vector_ns / (arrays * macs)
     chip_pj_per_mac = tile_pj_per_mac + static_pj_per_mac
     area_mm2 = sum(area_breakdown_um2(cfg).values()) * 1e-6
-    tops = 2 * macs * arrays / pipeline.cycle_ns * 1e-3  # ops per ns = 1e9 ops/s; TOPS = 1e12
+    tops = 2 * macs * arrays / timing.vector_ns * 1e-3  # ops per ns = 1e9 ops/s; TOPS = 1e12
     return PeakFigures(
         name=cfg.meta.name,
         tops=tops,
@@ -126,8 +137,8 @@ def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
         tile_energy_pj_per_mac=tile_pj_per_mac,
         energy_share={c: e / ledger.energy_pj for c, e in ledger.by_component().items()},
         area_mm2=area_mm2,
-        cycle_ns=pipeline.cycle_ns,
-        bottleneck=pipeline.bottleneck,
-        macs_per_array_cycle=macs,
+        cycle_ns=timing.vector_ns / cycles,
+        bottleneck=timing.bottleneck,
+        macs_per_array_cycle=macs / cycles,
         arrays=arrays,
     )

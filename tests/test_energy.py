@@ -6,7 +6,9 @@ import pytest
 import cimsim
 from cimsim import Ledger
 from cimsim.energy import EnergyModel
-from cimsim.latency import array_pipeline
+from cimsim.adc import conversion_plan
+from cimsim.latency import read_timing
+from cimsim.mapping import input_schedule
 
 ISAAC = cimsim.load_preset("isaac")
 
@@ -128,21 +130,29 @@ def test_energy_follows_the_input_bits_actually_driven():
 # --------------------------------------------------------------------------- latency
 
 
+def isaac_timing(cfg=ISAAC):
+    schedule = input_schedule(signed=True, cfg=cfg)  # offset inputs: 16 one-bit cycles
+    plan = conversion_plan(schedule.weight, cfg.adc.cycles_per_conversion)
+    return read_timing(cfg, plan, np.full(plan.segments, cfg.adc.bits))
+
+
 def test_isaac_cycle_is_the_adc_sharing_and_a_product_takes_fill_plus_cycles():
-    pipe = array_pipeline(ISAAC)
-    assert pipe.cycle_ns == pytest.approx(128 / 1.28) and pipe.bottleneck == "adc"  # ISAAC-06, ISAAC-07
-    assert pipe.read_ns(16) == pytest.approx(pipe.fill_ns + 16 * pipe.cycle_ns)
-    assert pipe.read_ns(0) == 0
-    slow_read = array_pipeline(ISAAC.override({"array.t_read_ns": 250.0}))
-    assert slow_read.cycle_ns == 250.0 and slow_read.bottleneck == "array"
+    timing = isaac_timing()
+    assert timing.vector_ns == pytest.approx(16 * 128 / 1.28) and timing.bottleneck == "adc"  # ISAAC-06, -07
+    clock_ns = 1 / ISAAC.chip.clock_ghz
+    assert timing.fill_ns == pytest.approx(2 * clock_ns + ISAAC.array.t_read_ns)  # the stages but the slowest
+    assert timing.read_ns(3) == pytest.approx(timing.fill_ns + 3 * timing.vector_ns)
+    assert timing.read_ns(0) == 0
+    slow_read = isaac_timing(ISAAC.override({"array.t_read_ns": 250.0}))
+    assert slow_read.vector_ns == pytest.approx(16 * 250.0) and slow_read.bottleneck == "array"
 
 
 def test_matmul_latency_is_vectors_times_cycles_through_the_pipeline():
     rng = np.random.default_rng(3)
     m = cimsim.AnalogMatrix(rng.standard_normal((300, 40)), ISAAC, seed=0)  # several arrays, in parallel
     m.matmul(rng.standard_normal((5, 300)))
-    pipe = array_pipeline(ISAAC)
-    assert m.latency_ns == pytest.approx(pipe.fill_ns + 5 * 16 * pipe.cycle_ns)  # 16 one-bit input cycles
+    timing = isaac_timing()
+    assert m.latency_ns == pytest.approx(timing.fill_ns + 5 * 16 * 100.0)  # 16 one-bit cycles of 100 ns
 
 
 # --------------------------------------------------------------------------- digital units and area
