@@ -178,7 +178,12 @@ class ADCConfig(_Node):
     )
     noise_lsb: float = Field(0.0, ge=0, description="Input-referred ADC noise σ (LSB).")
     sample_rate_gsps: float = Field(1.28, gt=0, description="Conversion rate of one ADC (GS/s).")
-    columns_per_adc: int = Field(128, ge=1, description="Columns sharing one ADC through sample-and-holds.")
+    columns_per_adc: int = Field(
+        128,
+        ge=1,
+        description="Physical columns sharing one ADC through sample-and-holds (a differential pair sensed in "
+        "analog is two columns and one conversion).",
+    )
     kind: Literal["sar", "integrating"] = Field(
         "sar",
         description="'sar' = a converter at sample_rate_gsps, shared by columns_per_adc columns through "

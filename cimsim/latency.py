@@ -9,14 +9,14 @@ cycle each unless ``adc.cycles_per_conversion`` > 1). Stage times of one segment
 
   - ``dac``: one digital clock to latch the next input bits into the row drivers;
   - ``array``: the read pulse ``array.t_read_ns`` per sample of the column;
-  - ``adc``: one ADC converts its ``adc.columns_per_adc`` columns in turn at
-    ``adc.sample_rate_gsps``;
+  - ``adc``: one ADC converts its columns in turn at ``adc.sample_rate_gsps`` (one conversion per
+    column, or per pair of columns sensed in analog);
   - ``shift_add``: one clock; each conversion is added as it arrives, so only the last one's
     add outlasts the ADC;
 
 * ``adc.kind = "integrating"`` (NeuRRAM's neuron), in sequence, since one capacitor samples and
   converts: ``sample``, one ``adc.step_ns`` per sample of the column, and ``convert``, one step
-  per bit decision plus one to reset, for each of the ``adc.columns_per_adc`` columns it serves.
+  per bit decision plus one to reset, for each conversion it serves.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim.adc import ConversionPlan
+from cimsim.adc import ConversionPlan, analog_differential
 from cimsim.config import ChipConfig
 
 
@@ -67,9 +67,10 @@ class ReadTiming:
 def read_timing(cfg: ChipConfig, plan: ConversionPlan, decisions: np.ndarray) -> ReadTiming:
     """Timing of one vector under ``plan``; ``decisions``: bit decisions of each segment's conversion."""
     adc = cfg.adc
+    served = max(1, adc.columns_per_adc // (2 if analog_differential(cfg) else 1))  # conversions per ADC
     if adc.kind == "integrating":
         stages = tuple(
-            {"sample": adc.columns_per_adc * samples * adc.step_ns, "convert": adc.columns_per_adc * (bits + 1) * adc.step_ns}
+            {"sample": served * samples * adc.step_ns, "convert": served * (bits + 1) * adc.step_ns}
             for samples, bits in zip(plan.samples, decisions)
         )
         return ReadTiming(stages, pipelined=False)
@@ -78,7 +79,7 @@ def read_timing(cfg: ChipConfig, plan: ConversionPlan, decisions: np.ndarray) ->
         {
             "dac": clock_ns,
             "array": samples * cfg.array.t_read_ns,
-            "adc": adc.columns_per_adc / adc.sample_rate_gsps,
+            "adc": served / adc.sample_rate_gsps,
             "shift_add": clock_ns,
         }
         for samples in plan.samples
