@@ -352,6 +352,12 @@ class EnergyConfig(_Node):
         description="Digital unit energy per elementary operation of a non-GEMM op (activation, pooling, softmax, "
         "normalisation, residual add) (pJ). Default: a 32-bit integer add at 45 nm (HOR-02).",
     )
+    global_buffer_pj_per_bit: float = Field(
+        1.5625,
+        ge=0,
+        description="Chip-level (global) buffer energy per bit read or written (pJ/bit). "
+        "Default: a 64-bit read of a 1 MB SRAM, 100 pJ at 45 nm (HOR-11).",
+    )
     dram_pj_per_bit: float = Field(
         8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit). Default: LPDDR4 (MEM-01)."
     )

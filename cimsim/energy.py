@@ -21,6 +21,7 @@ output_register     bits             ``energy.output_register_pj_per_bit``
 buffer              bits             ``energy.buffer_pj_per_bit`` (read or written)
 bus                 bits             ``energy.bus_pj_per_bit_hop`` (buffer ↔ array groups)
 noc                 bit_hops         ``energy.noc_pj_per_bit_hop``
+global_buffer       bits             ``energy.global_buffer_pj_per_bit`` (read or written)
 dram                bits             ``energy.dram_pj_per_bit``
 digital             ops              ``energy.digital_pj_per_op`` (non-GEMM operations)
 static              ns               ``energy.static_power_mw`` × time (mW · ns = pJ)
@@ -63,6 +64,7 @@ def price_table(cfg: ChipConfig) -> dict[tuple[str, str], float]:
         ("buffer", "bits"): e.buffer_pj_per_bit,
         ("bus", "bits"): e.bus_pj_per_bit_hop,
         ("noc", "bit_hops"): e.noc_pj_per_bit_hop,
+        ("global_buffer", "bits"): e.global_buffer_pj_per_bit,
         ("dram", "bits"): e.dram_pj_per_bit,
         ("digital", "ops"): e.digital_pj_per_op,
         ("static", "ns"): e.static_power_mw,

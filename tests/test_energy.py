@@ -180,3 +180,34 @@ def test_compound_areas_are_the_sums_of_their_parts():
     assert level["array"] == pytest.approx(array, rel=1e-12)
     group = 4 * array + a.shift_add_um2_per_group + a.input_register_um2_per_group + a.output_register_um2_per_group
     assert level["array_group"] == pytest.approx(group, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "component, action, field",
+    [
+        ("dac", "conversions", "dac_pj_per_conversion"),
+        ("sample_hold", "samples", "sample_hold_pj"),
+        ("shift_add", "ops", "shift_add_pj"),
+        ("partial_sum", "adds", "shift_add_pj"),
+        ("input_register", "bits", "input_register_pj_per_bit"),
+        ("output_register", "bits", "output_register_pj_per_bit"),
+        ("buffer", "bits", "buffer_pj_per_bit"),
+        ("bus", "bits", "bus_pj_per_bit_hop"),
+        ("noc", "bit_hops", "noc_pj_per_bit_hop"),
+        ("global_buffer", "bits", "global_buffer_pj_per_bit"),
+        ("dram", "bits", "dram_pj_per_bit"),
+        ("digital", "ops", "digital_pj_per_op"),
+        ("static", "ns", "static_power_mw"),  # mW x ns = pJ
+        ("adc", "steps", "adc_pj_per_step"),
+    ],
+)
+def test_each_action_is_priced_by_its_own_field(component, action, field):
+    cfg = ISAAC.override({f"energy.{field}": 0.123})
+    assert EnergyModel(cfg).unit_energy_pj(component, action) == 0.123
+
+
+def test_integrating_adc_is_priced_by_steps_and_bias_not_per_conversion():
+    cfg = cimsim.load_preset("neurram").override({"energy.adc_bias_uw": 2.0})
+    model = EnergyModel(cfg)
+    assert model.unit_energy_pj("adc", "conversions") == 0.0
+    assert model.unit_energy_pj("adc", "active_ns") == pytest.approx(2.0e-3)  # 2 uW for 1 ns = 2 fJ
