@@ -54,16 +54,17 @@ class Adc:
         return -self.top_code if self.signed else 0
 
     def step(self, full_scale: float) -> float:
-        """The step (LSB) in level units for a full scale in level units."""
-        return max(1.0, full_scale / self.top_code)
+        """The step (LSB) that spreads the codes over a full scale, level units (before the floor)."""
+        return full_scale / self.top_code
 
     def segment_steps(self, step: np.ndarray, plan: ConversionPlan, integrating: bool) -> np.ndarray:
         """Step of every (segment, column), level units of that segment's integrated charge.
 
-        A 'sar' ADC converts every segment over its full range, so each gets ``step``. An
+        ``step``: per column, the step of the most significant segment from :meth:`step`. A
+        'sar' ADC converts every segment over its full range, so each gets ``step``. An
         'integrating' ADC keeps one step in units of the final result: a segment of lower
         significance converts with a coarser step of its own charge (and needs fewer bit
-        decisions), never finer than one level.
+        decisions). Either way a step is never finer than one level (module docstring).
         """
         ratio = plan.significance.max() / plan.significance if integrating else np.ones(plan.segments)
         return np.maximum(1.0, ratio[:, None] * step[None, :])
