@@ -9,7 +9,14 @@
   ``calibrated``: a percentile of measured currents (the crossbar supplies it).
 * **Step**: ``full scale / top code``, but never finer than one level: an ADC with more codes
   than the column has levels resolves every level and leaves codes unused, which is the
-  regime of the exactness law.
+  regime of the exactness law. Input-referred noise (``adc.noise_lsb``) is in units of the
+  ADC's own step, before that floor, so a wider ADC has less of it.
+* **Segments** (``adc.cycles_per_conversion``, :func:`conversion_plan`): each input cycle is one
+  read pulse; its charge is sampled 2^(d·j) times (the integrator repeats the sample, it does
+  not read again), so the read noise of that pulse is scaled by 2^(d·j) with it. A 'sar' ADC
+  converts every segment over its full range; an 'integrating' ADC keeps one step in units of
+  the final result, so a segment of lower significance converts with a coarser step of its own
+  charge and needs fewer bit decisions (as NeuRRAM's neuron does).
 """
 
 from __future__ import annotations
@@ -56,18 +63,6 @@ class Adc:
     def step(self, full_scale: float) -> float:
         """The step (LSB) that spreads the codes over a full scale, level units (before the floor)."""
         return full_scale / self.top_code
-
-    def segment_steps(self, step: np.ndarray, plan: ConversionPlan, integrating: bool) -> np.ndarray:
-        """Step of every (segment, column), level units of that segment's integrated charge.
-
-        ``step``: per column, the step of the most significant segment from :meth:`step`. A
-        'sar' ADC converts every segment over its full range, so each gets ``step``. An
-        'integrating' ADC keeps one step in units of the final result: a segment of lower
-        significance converts with a coarser step of its own charge (and needs fewer bit
-        decisions). Either way a step is never finer than one level (module docstring).
-        """
-        ratio = plan.significance.max() / plan.significance if integrating else np.ones(plan.segments)
-        return np.maximum(1.0, ratio[:, None] * step[None, :])
 
     def decisions(self, full_scale: np.ndarray, step: np.ndarray) -> np.ndarray:
         """Bit decisions to resolve ``full_scale / step`` (sign included), at most ``bits``."""
@@ -126,3 +121,27 @@ def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> Con
     relative = cycle_weight / cycle_weight[first_of_cycle]
     samples = np.array([relative[a:b].sum() for a, b in zip(starts[:-1], starts[1:])])
     return ConversionPlan(starts, relative, samples, np.abs(cycle_weight[starts[:-1]]))
+
+
+@dataclass(frozen=True)
+class Conversions:
+    """The conversions of one vector: plan, steps and bit decisions per (segment, column).
+
+    ``adc_steps``: the ADC's own step (its LSB, for its noise); ``steps``: the rounding step,
+    never finer than one level; ``decisions``: bit decisions to resolve each segment's range.
+    """
+
+    plan: ConversionPlan
+    adc_steps: np.ndarray
+    steps: np.ndarray
+    decisions: np.ndarray
+
+
+def conversions(cfg: ChipConfig, adc: Adc, cycle_weight: np.ndarray, column_steps: np.ndarray) -> Conversions:
+    """Conversions of a vector whose cycles have ``cycle_weight``; ``column_steps`` from :meth:`Adc.step`."""
+    plan = conversion_plan(cycle_weight, cfg.adc.cycles_per_conversion)
+    integrating = cfg.adc.kind == "integrating"
+    ratio = plan.significance.max() / plan.significance if integrating else np.ones(plan.segments)
+    adc_steps = ratio[:, None] * column_steps[None, :]
+    steps = np.maximum(1.0, adc_steps)
+    return Conversions(plan, adc_steps, steps, adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps))

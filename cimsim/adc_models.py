@@ -57,7 +57,13 @@ def adc_area_um2(cfg: ChipConfig) -> float:
     """
     if cfg.energy.adc_model == "table":
         return cfg.area.adc_um2
-    return cimloop_area_um2(cfg.adc.bits, cfg.adc.sample_rate_gsps, cfg.chip.node_nm)
+    try:
+        return cimloop_area_um2(cfg.adc.bits, cfg.adc.sample_rate_gsps, cfg.chip.node_nm)
+    except ConfigError as error:
+        raise ConfigError(
+            f"the ADC area model (CiMLoop's regression, used for energy.adc_model = {cfg.energy.adc_model!r}) "
+            f"does not cover this ADC: {error}; with energy.adc_model = 'table' the area is area.adc_um2"
+        ) from None
 
 
 # --------------------------------------------------------------------------- walden

@@ -33,17 +33,20 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from cimsim import device, kernels
-from cimsim.adc import Adc, ConversionPlan, analog_differential, conversion_plan, cycle_full_scale, max_full_scale
+from cimsim.adc import Adc, ConversionPlan, Conversions, analog_differential, conversion_plan, conversions, max_full_scale
+from cimsim.area import adcs_per_array
 from cimsim.config import ChipConfig
 from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.latency import read_timing
 from cimsim.ledger import Ledger
+from cimsim.seeding import generator
 from cimsim.mapping import (
     InputSchedule,
     InputScale,
@@ -131,7 +134,7 @@ class AnalogMatrix:
         self.cfg = cfg
         self.layout = layout_weights(w, cfg)
         self.adc = Adc.for_config(cfg)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = generator(seed)
         self._columns = self._conversion_columns()
         self._columns_per_array()  # rejects arrays too narrow for the mapping now, not at the first read
         self._flipped = self._flip_mask()
@@ -202,8 +205,7 @@ class AnalogMatrix:
         return mask
 
     def _stored_levels(self) -> np.ndarray:
-        rows = self.cfg.array.rows
-        flip_rows = np.repeat(self._flipped, rows, axis=0)[: self.shape[0]]
+        flip_rows = self._flipped[np.arange(self.shape[0]) // self.cfg.array.rows]
         return np.where(flip_rows, self.layout.max_level - self.layout.levels, self.layout.levels)
 
     def _target_conductance(self) -> np.ndarray:
@@ -222,7 +224,7 @@ class AnalogMatrix:
 
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
-        if isinstance(t_s, bool) or not (isinstance(t_s, (int, float)) and math.isfinite(t_s) and t_s >= 0):
+        if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
             raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
         self.t_s = float(t_s)
         d = self.cfg.device
@@ -265,27 +267,34 @@ class AnalogMatrix:
 
         The full scale of each weight slice's ADCs becomes the ``adc.calibration_percentile``-th
         percentile of |noise-free column charge| over every conversion of ``x`` (a current, or the
-        integrated charge of a segment of cycles).
+        integrated charge of a segment of cycles), computed in float64 so that it does not depend
+        on how the vectors are chunked; beyond 2^22 readings per slice, over a fixed-seed random
+        subsample of that size.
         """
         x, x_min, x_max = self._check_inputs(x)
+        if x.shape[0] == 0:
+            raise ShapeError(f"calibrate: x has no vectors (shape {x.shape}); give at least one")
         self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         if self.cfg.adc.range != "calibrated":
             return
         samples: list[list[np.ndarray]] = [[] for _ in range(self.layout.slices)]
         step = self._chunk_vectors(x.shape[0], self.input_scale)
+        operand = self._operand.astype(np.float64)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             plan = conversion_plan(encoded.schedule.weight, self.cfg.adc.cycles_per_conversion)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
-                currents = np.abs(integrate_segments(encoded.codes[:, rows] @ self._operand[rows], plan))
+                currents = encoded.codes[:, rows].astype(np.float64) @ operand[rows]
+                charges = np.abs(integrate_segments(currents, plan))
                 for s in range(self.layout.slices):
-                    samples[s].append(currents[:, self._columns.slice == s].ravel())
+                    samples[s].append(charges[:, self._columns.slice == s].ravel())
         lsb = np.empty(self._columns.output.size)
         for s, chunks in enumerate(samples):
             values = np.concatenate(chunks)
-            stride = max(1, values.size // CALIBRATION_SAMPLES_PER_SLICE)
-            full_scale = np.percentile(values[::stride], self.cfg.adc.calibration_percentile)
+            if values.size > CALIBRATION_SAMPLES_PER_SLICE:
+                values = values[np.random.default_rng(0).choice(values.size, CALIBRATION_SAMPLES_PER_SLICE, replace=False)]
+            full_scale = np.percentile(values, self.cfg.adc.calibration_percentile)
             lsb[self._columns.slice == s] = self.adc.step(full_scale)
         self._adc_lsb = lsb
 
@@ -371,28 +380,25 @@ class AnalogMatrix:
 
     def _count_time(self, vectors: int, schedule: InputSchedule) -> None:
         """Read time of ``vectors`` (all arrays in parallel) and the ADCs' active time in it."""
-        plan, _, decisions = self._conversion(schedule)
-        elapsed_ns = read_timing(self.cfg, plan, decisions.max(axis=1)).read_ns(vectors)
+        conv = self._conversions(schedule)
+        elapsed_ns = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1)).read_ns(vectors)
         self.latency_ns += elapsed_ns
         if self.cfg.adc.kind == "integrating":
-            adcs = self.arrays * ceil_div(self.cfg.array.cols, self.cfg.adc.columns_per_adc)
+            adcs = self.arrays * adcs_per_array(self.cfg)
             self.energy.charge(self.ledger, "adc", "active_ns", adcs * elapsed_ns)
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
 
-    def _conversion(self, schedule: InputSchedule) -> tuple[ConversionPlan, np.ndarray, np.ndarray]:
-        """The conversion plan of a schedule, its steps and its bit decisions (segments × columns)."""
-        plan = conversion_plan(schedule.weight, self.cfg.adc.cycles_per_conversion)
-        steps = self.adc.segment_steps(self._adc_lsb, plan, self.cfg.adc.kind == "integrating")
-        decisions = self.adc.decisions(cycle_full_scale(self.cfg) * plan.samples[:, None], steps)
-        return plan, steps, decisions
+    def _conversions(self, schedule: InputSchedule) -> Conversions:
+        return conversions(self.cfg, self.adc, schedule.weight, self._adc_lsb)
 
     def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
         """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
-        plan, steps, decisions = self._conversion(enc.schedule)
-        adc_var = (self.cfg.adc.noise_lsb * steps) ** 2
+        conv = self._conversions(enc.schedule)
+        plan, steps = conv.plan, conv.steps
+        adc_var = (self.cfg.adc.noise_lsb * conv.adc_steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
         no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
@@ -407,7 +413,7 @@ class AnalogMatrix:
                 float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
                 float(self.layout.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
             )
-        self._count_reads(enc, plan, decisions)
+        self._count_reads(enc, conv)
         self._remove_offsets(acc, enc)
 
     def _remove_offsets(self, acc: np.ndarray, enc: _Encoded) -> None:
@@ -422,12 +428,13 @@ class AnalogMatrix:
 
     # ---- counting ---------------------------------------------------------------------------
 
-    def _count_reads(self, enc: _Encoded, plan: ConversionPlan, decisions: np.ndarray) -> None:
+    def _count_reads(self, enc: _Encoded, conv: Conversions) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row."""
         cycles = enc.schedule.cycles
         m, k = enc.codes.shape[0] // cycles, self.shape[0]
         driven = int(enc.driven.sum())
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
+        plan = conv.plan
         columns = m * self.row_blocks * self._columns.output.size  # conversion columns read, all blocks
         n = self.shape[1]
         counts = [
@@ -442,6 +449,6 @@ class AnalogMatrix:
             ("output_register", "bits", m * n * self.cfg.mapping.output_bits),
         ]
         if self.cfg.adc.kind == "integrating":
-            counts.append(("adc", "steps", m * self.row_blocks * float(decisions.sum())))
+            counts.append(("adc", "steps", m * self.row_blocks * float(conv.decisions.sum())))
         for component, action, count in counts:
             self.energy.charge(self.ledger, component, action, count)

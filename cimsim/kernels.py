@@ -142,6 +142,9 @@ def convert_accumulate(
     cycles = cycle_weight.shape[0]
     segments = segment_start.shape[0] - 1
     has_cell_var = cell_var.shape[0] > 0
+    same_std = np.empty(segments, dtype=np.bool_)  # one noise σ per (vector, segment) for every column
+    for s in range(segments):
+        same_std[s] = not has_cell_var and np.all(adc_var[s] == adc_var[s, 0])
     for m in prange(rows // cycles):
         for s in range(segments):
             first, stop = segment_start[s], segment_start[s + 1]
@@ -151,7 +154,6 @@ def convert_accumulate(
                 w = relative_weight[t]
                 segment_var += w * w * row_var[m * cycles + t]
                 segment_sum += w * row_sum[m * cycles + t]
-            same_std = not has_cell_var and np.all(adc_var[s] == adc_var[s, 0])
             row_std = math.sqrt(segment_var + adc_var[s, 0])
             shift = cycle_weight[first]
             for j in range(columns):
@@ -160,7 +162,7 @@ def convert_accumulate(
                     current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
                 if noisy:
                     std = row_std
-                    if not same_std:
+                    if not same_std[s]:
                         variance = segment_var + adc_var[s, j]
                         if has_cell_var:
                             for t in range(first, stop):

@@ -8,7 +8,8 @@ cycle each unless ``adc.cycles_per_conversion`` > 1). Stage times of one segment
   pipeline's fill plus the sum over its segments:
 
   - ``dac``: one digital clock to latch the next input bits into the row drivers;
-  - ``array``: the read pulse ``array.t_read_ns`` per sample of the column;
+  - ``array``: the read pulse ``array.t_read_ns`` per input cycle of the segment (a cycle is
+    read once; integrating its charge 2^(d·j) times repeats the sample, not the read);
   - ``adc``: one ADC converts its columns in turn at ``adc.sample_rate_gsps`` (one conversion per
     column, or per pair of columns sensed in analog);
   - ``shift_add``: one clock; each conversion is added as it arrives, so only the last one's
@@ -78,10 +79,10 @@ def read_timing(cfg: ChipConfig, plan: ConversionPlan, decisions: np.ndarray) ->
     stages = tuple(
         {
             "dac": clock_ns,
-            "array": samples * cfg.array.t_read_ns,
+            "array": cycles * cfg.array.t_read_ns,
             "adc": served / adc.sample_rate_gsps,
             "shift_add": clock_ns,
         }
-        for samples in plan.samples
+        for cycles in np.diff(plan.starts)
     )
     return ReadTiming(stages, pipelined=True)

@@ -91,18 +91,25 @@ class WeightLayout:
         return np.tile(np.array([1.0, -1.0][: self.signs]), self.n_out * self.slices)
 
 
+def slices_and_signs(cfg: ChipConfig) -> tuple[int, int]:
+    """Cells per weight along the columns: bit slices, and signs (2 for a differential pair, else 1)."""
+    mapping = cfg.mapping
+    differential = mapping.weight_encoding == "differential"
+    stored_bits = mapping.weight_bits - 1 if differential else mapping.weight_bits
+    return ceil_div(stored_bits, cfg.array.bits_per_cell), 2 if differential else 1
+
+
 def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
     mapping, c = cfg.mapping, cfg.array.bits_per_cell
     w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
+    slices, _ = slices_and_signs(cfg)
     if mapping.weight_encoding == "differential":
         stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
-        bits, offset = mapping.weight_bits - 1, 0
+        offset = 0
     else:
         offset = 2 ** (mapping.weight_bits - 1)
         stored = (w_q + offset)[..., None]  # K, N, 1
-        bits = mapping.weight_bits
-    slices = ceil_div(bits, c)
     shifts = (c * np.arange(slices))[None, None, :, None]
     levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
     k = w.shape[0]

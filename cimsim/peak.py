@@ -3,9 +3,10 @@
 ``peak(cfg)`` counts the actions of one array reading one input vector at full activity and
 prices them with the same :class:`~cimsim.energy.EnergyModel` as every other part of cimsim:
 
-* activity: every row driven each cycle with its full DAC code (``input_density`` scales the
-  fraction of rows driven), cells at the mean of their levels (uniformly used levels); every
-  column converted each cycle;
+* activity: every row driven in every cycle of its magnitude with its full DAC code (with
+  two-phase inputs a row is positive or negative, so it is driven in one phase;
+  ``input_density`` scales the fraction of rows driven), cells at the mean of their levels
+  (uniformly used levels); every column converted at every conversion;
 * work: an array holds ``rows × cols / (slices × signs)`` weights and reads one vector in T
   input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
   segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
@@ -30,13 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim.adc import Adc, analog_differential, conversion_plan, cycle_full_scale, max_full_scale
+from cimsim.adc import Adc, analog_differential, conversions, max_full_scale
 from cimsim.area import adcs_per_array, area_breakdown_um2, array_count
 from cimsim.config import ChipConfig
 from cimsim.energy import EnergyModel
+from cimsim.errors import ConfigError
 from cimsim.latency import ReadTiming, read_timing
 from cimsim.ledger import Ledger
-from cimsim.mapping import ceil_div, input_schedule
+from cimsim.mapping import input_schedule, slices_and_signs
 
 
 @dataclass(frozen=True)
@@ -79,28 +81,24 @@ class PeakFigures:
 def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float, ReadTiming]:
     """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
     rows, cols = cfg.array.rows, cfg.array.cols
-    mapping = cfg.mapping
-    signs = 2 if mapping.weight_encoding == "differential" else 1
-    magnitude_bits = mapping.weight_bits - 1 if signs == 2 else mapping.weight_bits
-    slices = ceil_div(magnitude_bits, cfg.array.bits_per_cell)
+    slices, signs = slices_and_signs(cfg)
     schedule = input_schedule(signed=True, cfg=cfg)
     adc = Adc.for_config(cfg)
-    plan = conversion_plan(schedule.weight, cfg.adc.cycles_per_conversion)
-    steps = adc.segment_steps(np.array([adc.step(max_full_scale(cfg))]), plan, cfg.adc.kind == "integrating")
-    decisions = adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps)[:, 0]
-    timing = read_timing(cfg, plan, decisions)
+    conv = conversions(cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(cfg))]))
+    decisions = conv.decisions[:, 0]
+    timing = read_timing(cfg, conv.plan, decisions)
     outputs = cols / (slices * signs)
-    conversions = cols / 2 if analog_differential(cfg) else cols
+    converted = cols / 2 if analog_differential(cfg) else cols
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
-    driven = rows * schedule.cycles * input_density
-    in_bits, out_bits = rows * mapping.input_bits, outputs * mapping.output_bits
+    driven = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
+    in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
     counts = [
         ("cell", "reads", driven * cols),
         ("cell", "v2g_v2_us", driven * cols * cfg.device.v_read**2 * mean_g_us),
         ("dac", "conversions", driven),
-        ("sample_hold", "samples", conversions * plan.samples.sum()),
-        ("adc", "conversions", conversions * plan.segments),
-        ("shift_add", "ops", conversions * plan.segments),
+        ("sample_hold", "samples", converted * conv.plan.samples.sum()),
+        ("adc", "conversions", converted * conv.plan.segments),
+        ("shift_add", "ops", converted * conv.plan.segments),
         ("input_register", "bits", in_bits),
         ("output_register", "bits", out_bits),
         ("buffer", "bits", 2 * in_bits + out_bits),
@@ -109,7 +107,7 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
     ]
     if cfg.adc.kind == "integrating":
         counts += [
-            ("adc", "steps", conversions * decisions.sum()),
+            ("adc", "steps", converted * decisions.sum()),
             ("adc", "active_ns", adcs_per_array(cfg) * timing.vector_ns),
         ]
     model, ledger = EnergyModel(cfg), Ledger()
@@ -120,11 +118,13 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
 
 def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
     """Peak figures of ``cfg`` (module docstring says what they include)."""
-    ledger, macs, timing = array_vector_ledger(cfg, input_density)
+    if not 0 < input_density <= 1:
+        raise ConfigError(f"input_density = {input_density!r}: the fraction of rows driven must be in (0, 1]")
+    ledger, macs, timing = array_vector_ledger(cfg, input_density)  # cell reads always cost energy: > 0
     arrays = array_count(cfg)
     cycles = input_schedule(signed=True, cfg=cfg).cycles
     tile_pj_per_mac = ledger.energy_pj / macs
-    static_pj_per_mac = cfg.energy.static_power_mw * timing.vector_ns / (arrays * macs)
+    static_pj_per_mac = EnergyModel(cfg).unit_energy_pj("static", "ns") * timing.vector_ns / (arrays * macs)
     chip_pj_per_mac = tile_pj_per_mac + static_pj_per_mac
     area_mm2 = sum(area_breakdown_um2(cfg).values()) * 1e-6
     tops = 2 * macs * arrays / timing.vector_ns * 1e-3  # ops per ns = 1e9 ops/s; TOPS = 1e12

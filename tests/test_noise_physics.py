@@ -455,19 +455,23 @@ ADC_CASE = {"mapping.weight_encoding": "offset", "array.bits_per_cell": 8, "mapp
     ids=["code-centre-0.3lsb", "code-centre-3lsb", "coarse-0.5lsb", "coarse-noiseless"],
 )
 def test_adc_noise_code_distribution(adc_bits, noise_lsb):
-    """code = floor(I/Δ + σ_adc·Z + 0.5): its exact mean and variance from the Gaussian CDF.
+    """code = floor(I/Δ + σ·Z + 0.5): its exact mean and variance from the Gaussian CDF.
 
     Offset weights on 8-bit cells, 4-bit unsigned inputs in one cycle: one unipolar conversion
-    per output, I = Σ_k x_k (W_kn + 128) level units, Δ = max(1, 64·255·15/(2^bits − 1)). With
-    24 bits Δ = 1 and I is an integer (the signal sits on a code centre); with 12 bits
-    Δ = 59.78 and I/Δ falls anywhere between codes.
+    per output, I = Σ_k x_k (W_kn + 128) level units. The ADC's own step is
+    FS/(2^bits − 1) with FS = 64·255·15; the rounding step Δ is that, floored at one level.
+    ``adc.noise_lsb`` is in the ADC's own step, so σ in codes of Δ is noise_lsb·step/Δ. Here
+    the parameter is σ in codes: with 24 bits Δ = 1 and I is an integer (the signal sits on a
+    code centre), and noise_lsb = σ·Δ/step is large; with 12 bits Δ = step = 59.78 and I/Δ
+    falls anywhere between codes.
     """
-    cfg = make_cfg(ADC_CASE, {"adc.bits": adc_bits, "adc.noise_lsb": noise_lsb})
+    adc_step = 64 * 255 * 15 / (2**adc_bits - 1)
+    lsb = max(1.0, adc_step)
+    cfg = make_cfg(ADC_CASE, {"adc.bits": adc_bits, "adc.noise_lsb": noise_lsb * lsb / adc_step})
     rng = np.random.default_rng(60)
     k, n, reps = 64, 16, 5000
     w, x = int_weights(rng, k, n), int_inputs(rng, k, 15)
     m = cimsim.AnalogMatrix(w, cfg, seed=6)
-    lsb = max(1.0, 64 * 255 * 15 / (2**adc_bits - 1))
     current = x @ (w + 128)
     offset = 128 * x.sum()
     assert current.min() / lsb > 100 and current.max() / lsb < 2**adc_bits - 100  # far from both rails
