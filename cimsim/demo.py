@@ -24,6 +24,7 @@ from cimsim.crossbar import AnalogMatrix
 from cimsim.fileio import atomic_write_text
 from cimsim.peak import peak
 from cimsim.plot import line_chart
+from cimsim.seeding import generator
 
 ADC_BITS = tuple(range(3, 11))
 DRIFT_TIMES_S = (1.0, 60.0, 3600.0, 86400.0, 30 * 86400.0, 365 * 86400.0)
@@ -40,7 +41,7 @@ class DemoLayer:
 
     @classmethod
     def random(cls, k: int = 512, n: int = 256, m: int = 256, seed: int = 0) -> DemoLayer:
-        rng = np.random.default_rng(seed)
+        rng = generator(seed)
         weights = rng.standard_normal((k, n)) * np.sqrt(2.0 / k)
         inputs, calibration = (np.maximum(rng.standard_normal((rows, k)), 0.0) for rows in (m, m))
         return cls(weights, inputs, calibration)

@@ -25,8 +25,9 @@ Two families of statistics, chosen by the config value:
   - ν = |N(μ_ν(x), σ_ν(x)²)|, μ_ν = clip(−0.0155·ln x + 0.0244, 0.049, 0.1),
     σ_ν = clip(−0.0125·ln x − 0.0059, 0.008, 0.045) (DEV-03, DEV-04);
   - σ_read / G(t) = Q_s(x)·sqrt(ln((t + t_r) / (2 t_r))), Q_s = min(0.0088 / x^0.65, 0.2),
-    t_r = 250 ns (DEV-05). aihwkit draws this accumulated 1/f noise once per evaluation time;
-    cimsim draws it per read, with the same σ at the same t.
+    t_r = 250 ns (DEV-05), with t the time since programming, taken as t0 before t0 (the time
+    at which g_prog is defined). aihwkit draws this accumulated 1/f noise once per evaluation
+    time; cimsim draws it per read, with the same σ at the same t.
 """
 
 from __future__ import annotations
