@@ -161,7 +161,14 @@ class ArrayConfig(_Node):
 class DACConfig(_Node):
     """Row drivers."""
 
-    bits: int = Field(1, ge=1, le=16, description="Input bits applied per cycle (1 = bit-serial).")
+    bits: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Magnitude bits applied per cycle (1 = bit-serial); the top code 2^bits - 1 drives v_read. "
+        "Signed inputs carry input_bits - 1 magnitude bits (the sign is a phase or the drive's polarity), so with "
+        "dac.bits = input_bits their top code drives about v_read / 2.",
+    )
 
 
 class ADCConfig(_Node):

@@ -206,13 +206,16 @@ class InputSchedule:
     """How inputs under one scale are streamed: the parameters of kernels.encode_inputs.
 
     ``mode``: one of kernels' UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE; ``offset`` added to X_q;
-    ``magnitude_cycles`` to stream one magnitude; ``weight``: the signed shift of each cycle.
+    ``magnitude_cycles`` to stream one magnitude; ``weight``: the signed shift of each cycle;
+    ``top_code``: the largest DAC code a cycle can carry (below 2^d − 1 when a magnitude has
+    fewer bits than the DAC).
     """
 
     mode: int
     offset: int
     magnitude_cycles: int
     weight: np.ndarray
+    top_code: int
 
     @property
     def cycles(self) -> int:
@@ -228,9 +231,11 @@ def input_schedule(signed: bool, cfg: ChipConfig) -> InputSchedule:
     if not signed or encoding == "offset":
         cycles = ceil_div(bits, d)
         weight = 2.0 ** (d * np.arange(cycles))
-        return InputSchedule(UNSIGNED if not signed else OFFSET, 2 ** (bits - 1) if signed else 0, cycles, weight)
+        mode, offset = (OFFSET, 2 ** (bits - 1)) if signed else (UNSIGNED, 0)
+        return InputSchedule(mode, offset, cycles, weight, 2 ** min(d, bits) - 1)
     cycles = ceil_div(bits - 1, d)
     weight = 2.0 ** (d * np.arange(cycles))
+    top_code = 2 ** min(d, bits - 1) - 1
     if encoding == "bipolar":
-        return InputSchedule(BIPOLAR, 0, cycles, weight)
-    return InputSchedule(TWO_PHASE, 0, cycles, np.concatenate([weight, -weight]))
+        return InputSchedule(BIPOLAR, 0, cycles, weight, top_code)
+    return InputSchedule(TWO_PHASE, 0, cycles, np.concatenate([weight, -weight]), top_code)

@@ -3,7 +3,8 @@
 ``peak(cfg)`` counts the actions of one array reading one input vector at full activity and
 prices them with the same :class:`~cimsim.energy.EnergyModel` as every other part of cimsim:
 
-* activity: every row driven in every cycle of its magnitude with its full DAC code (with
+* activity: every row driven in every cycle of its magnitude with the largest code a cycle
+  carries (its voltage is v_read only when that code is the DAC's top code; with
   two-phase inputs a row is positive or negative, so it is driven in one phase;
   ``input_density`` scales the fraction of rows driven), cells at the mean of their levels
   (uniformly used levels); every column converted at every conversion;
@@ -91,10 +92,11 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
     converted = cols / 2 if analog_differential(cfg) else cols
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
     driven = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
+    v_top = cfg.device.v_read * schedule.top_code / (2**cfg.dac.bits - 1)  # the largest code's voltage
     in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
     counts = [
         ("cell", "reads", driven * cols),
-        ("cell", "v2g_v2_us", driven * cols * cfg.device.v_read**2 * mean_g_us),
+        ("cell", "v2g_v2_us", driven * cols * v_top**2 * mean_g_us),
         ("dac", "conversions", driven),
         ("sample_hold", "samples", converted * conv.plan.samples.sum()),
         ("adc", "conversions", converted * conv.plan.segments),
