@@ -1,8 +1,9 @@
 """cimsim: a simulator of compute-in-memory accelerators built from resistive crossbars.
 
 The public API is described in DESIGN.md; what exists today is the crossbar core
-(configurations and presets, ``AnalogMatrix``) and its costs: the priced action ``Ledger``,
-the ``EnergyModel`` and the chip's ``peak`` figures.
+(configurations and presets, ``AnalogMatrix``), its costs (the priced action ``Ledger``, the
+``EnergyModel``, the chip's ``peak`` figures) and the ``Workload`` of ``Gemm`` and ``NonGemm``
+operations that the TVM bridge extracts.
 """
 
 import os as _os
@@ -20,15 +21,20 @@ from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.ledger import Ledger
 from cimsim.peak import PeakFigures, peak
+from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload
 
 __all__ = [
     "AnalogMatrix",
     "ChipConfig",
     "ConfigError",
+    "ConvGeometry",
     "EnergyModel",
+    "Gemm",
     "Ledger",
+    "NonGemm",
     "PeakFigures",
     "ShapeError",
+    "Workload",
     "list_presets",
     "load_config",
     "load_preset",
