@@ -1,5 +1,11 @@
-"""TVM <-> cimsim: GEMM extraction, the offload pass, BYOC codegen, registered functions.
+"""TVM <-> cimsim: run a TVM model's matrix products on simulated crossbars.
 
-Not written yet: it arrives with the TVM bridge issue. The package exists so that the
-distribution's layout (DESIGN.md) is in place from the first release.
+``offload(mod, cfg, seed)`` rewrites every constant-weight matmul of a Relax module into a call
+of the registered function ``cimsim.matmul``, backed by crossbars programmed once;
+``ledger(mod)`` / ``reset(mod)`` read and clear what they did. Extraction of the GEMM workload
+and the BYOC route are being built (see the TVM bridge issue).
 """
+
+from tvm_bridge.offload import ledger, offload, register, reset
+
+__all__ = ["ledger", "offload", "register", "reset"]

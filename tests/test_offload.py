@@ -1,0 +1,104 @@
+"""tvm_bridge.offload: a compiled TVM model with its matrix products on simulated crossbars."""
+
+import numpy as np
+import pytest
+import tvm
+from tvm import relax
+
+import cimsim
+import tvm_bridge
+
+RNG = np.random.default_rng(0)
+W1 = RNG.standard_normal((16, 32)).astype("float32")  # used as x @ W1
+W2 = RNG.standard_normal((10, 32)).astype("float32")  # a linear layer's (out, in) weight: x @ W2.T
+X = RNG.standard_normal((4, 16)).astype("float32")
+
+
+def mlp() -> tvm.IRModule:
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((4, 16), "float32"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            h = bb.emit(relax.op.nn.relu(relax.op.matmul(x, relax.const(W1))))
+            out = bb.emit_output(relax.op.matmul(h, relax.op.permute_dims(relax.const(W2))))
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+def run(mod: tvm.IRModule, x: np.ndarray = X) -> np.ndarray:
+    vm = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())
+    return vm["main"](tvm.runtime.tensor(x)).numpy()
+
+
+def test_offloaded_model_computes_what_the_crossbars_compute():
+    cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.02, "device.read_noise": 0.01})
+    offloaded = tvm_bridge.offload(mlp(), cfg, seed=7)
+    y = run(offloaded)
+    # the same crossbars by hand: matrices programmed in order from one Generator seeded 7
+    rng = np.random.default_rng(7)
+    first, second = cimsim.AnalogMatrix(W1, cfg, seed=rng), cimsim.AnalogMatrix(W2.T, cfg, seed=rng)
+    expected = second.matmul(np.maximum(first.matmul(X.astype(np.float64)), 0).astype(np.float32))
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)  # float32 hand-over between layers
+    float_out = run(mlp())
+    # 8-bit weights and inputs and 2 % programming noise over 16- and 32-term sums: a few percent
+    assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.1
+
+
+def test_weights_are_programmed_once_and_the_ledger_counts_every_call():
+    cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.05})  # no read noise
+    offloaded = tvm_bridge.offload(mlp(), cfg, seed=1)
+    vm = relax.VirtualMachine(tvm.compile(offloaded, "llvm"), tvm.cpu())
+    first = vm["main"](tvm.runtime.tensor(X)).numpy()
+    second = vm["main"](tvm.runtime.tensor(X)).numpy()
+    np.testing.assert_array_equal(first, second)  # the same programmed cells both times
+    ledger = tvm_bridge.ledger(offloaded)
+    assert ledger.layers() == ["matmul_0", "matmul_1"]
+    # conversions depend only on shapes and signs: two calls count twice what one product of X does
+    one = cimsim.AnalogMatrix(W1, cfg, seed=0)
+    one.matmul(X)
+    assert ledger.layer("matmul_0").count("adc", "conversions") == 2 * one.ledger.count("adc", "conversions")
+    tvm_bridge.reset(offloaded)
+    assert tvm_bridge.ledger(offloaded).energy_pj == 0
+    vm["main"](tvm.runtime.tensor(X))
+    assert tvm_bridge.ledger(offloaded).layer("matmul_0").count("adc", "conversions") == one.ledger.count("adc", "conversions")
+
+
+def test_products_of_two_activations_stay_in_tvm():
+    bb = relax.BlockBuilder()
+    a = relax.Var("a", relax.TensorType((2, 4, 8), "float32"))
+    b = relax.Var("b", relax.TensorType((2, 8, 4), "float32"))
+    with bb.function("main", [a, b]):
+        with bb.dataflow():
+            out = bb.emit_output(relax.op.matmul(a, b))
+        bb.emit_func_output(out)
+    offloaded = tvm_bridge.offload(bb.get(), cimsim.load_preset("ideal"))
+    assert "cimsim.matmul" not in offloaded.script()
+    assert tvm_bridge.ledger(offloaded).energy_pj == 0
+
+
+def test_bad_arguments_and_unknown_models_are_config_errors():
+    with pytest.raises(cimsim.ConfigError, match="IRModule"):
+        tvm_bridge.offload("not a module", cimsim.load_preset("ideal"))
+    with pytest.raises(cimsim.ConfigError, match="ChipConfig"):
+        tvm_bridge.offload(mlp(), {"adc.bits": 6})
+    with pytest.raises(cimsim.ConfigError, match="not produced by tvm_bridge.offload"):
+        tvm_bridge.ledger(mlp())
+    # a module calling cimsim.matmul for a model this process never offloaded
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((4, 16), "float32"))
+    with bb.function("main", [x]):
+        call = relax.call_dps_packed(
+            "cimsim.matmul", [x, relax.prim_value(10**6), relax.prim_value(0)], out_ty=relax.TensorType((4, 32), "float32")
+        )
+        bb.emit_func_output(bb.emit(call))
+    tvm_bridge.register()
+    with pytest.raises(cimsim.ConfigError, match="not offloaded"):
+        run(bb.get())
+
+
+def test_calibrated_presets_calibrate_on_the_first_call():
+    offloaded = tvm_bridge.offload(mlp(), cimsim.load_preset("rram-22nm"), seed=0)
+    y = run(offloaded)
+    float_out = run(mlp())
+    # NeuroSim-like 8-bit weights on 1-bit cells, 5-bit ADC calibrated on the call's own inputs
+    assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.2
