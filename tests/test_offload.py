@@ -102,3 +102,32 @@ def test_calibrated_presets_calibrate_on_the_first_call():
     float_out = run(mlp())
     # NeuroSim-like 8-bit weights on 1-bit cells, 5-bit ADC calibrated on the call's own inputs
     assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.2
+
+
+def conv_net(groups: int) -> tvm.IRModule:
+    rng = np.random.default_rng(3)
+    kernel = rng.standard_normal((6, 4 // groups, 3, 3)).astype("float32")
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((2, 4, 9, 9), "float32"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            conv = relax.op.nn.conv2d(x, relax.const(kernel), strides=(2, 1), padding=(1, 2, 0, 1), dilation=(2, 1), groups=groups)
+            out = bb.emit_output(relax.op.nn.relu(conv))
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_convolutions_run_as_im2col_products_per_group(groups):
+    """Strides, asymmetric padding, dilation and groups: against TVM's own conv2d."""
+    x = np.random.default_rng(4).standard_normal((2, 4, 9, 9)).astype("float32")
+    wide = cimsim.load_preset("ideal").override({"mapping.weight_bits": 16, "mapping.input_bits": 16})
+    offloaded = tvm_bridge.offload(conv_net(groups), wide, seed=0)
+    assert "cimsim.conv2d" in offloaded.script()
+    y, float_out = run(offloaded, x), run(conv_net(groups), x)
+    assert y.shape == float_out.shape
+    # 16-bit weights and inputs, lossless ADC: only quantisation, ~2^-15 of the largest values per term
+    np.testing.assert_allclose(y, float_out, atol=1e-3 * np.abs(float_out).max())
+    products = tvm_bridge.model_of(offloaded).products
+    assert [len(p.matrices) for p in products] == [groups]
+    assert products[0].matrices[0].shape == (4 // groups * 9, 6 // groups)  # K = C/g x kh x kw, N = O/g

@@ -6,6 +6,6 @@ of the registered function ``cimsim.matmul``, backed by crossbars programmed onc
 and the BYOC route are being built (see the TVM bridge issue).
 """
 
-from tvm_bridge.offload import ledger, offload, register, reset
+from tvm_bridge.offload import ledger, model_of, offload, register, reset
 
-__all__ = ["ledger", "offload", "register", "reset"]
+__all__ = ["ledger", "model_of", "offload", "register", "reset"]
