@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crossbar.py
+	$(BIN)/python benchmarks/offload_overhead.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -116,7 +116,10 @@ def normal_matrix(key, block, first_vector, vectors, cycles, columns):
     return z
 
 
-@njit(parallel=True, cache=True)
+PARALLEL_MIN_ELEMENTS = 1 << 16
+"""Below this many elements a kernel runs on one thread (a pool's wake-up costs ~0.1–1 ms)."""
+
+
 def convert_accumulate(
     currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
     inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
@@ -137,45 +140,84 @@ def convert_accumulate(
     noisy: draw noise at all; key, block, first_vector: identify the random streams (one per
         vector and segment, keyed by the segment's first cycle).
     out: M × N float64 accumulator.
+
+    Vectors are independent: large calls spread them over threads, small ones (below
+    PARALLEL_MIN_ELEMENTS currents) run on one, since waking a thread pool costs more than they
+    take. Either way each vector's result is the same.
     """
-    rows, columns = currents.shape
+    same_std = (adc_var == adc_var[:, :1]).all(axis=1) & (cell_var.shape[0] == 0)
+    driver = _convert_parallel if currents.size >= PARALLEL_MIN_ELEMENTS else _convert_serial
+    driver(
+        currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+        inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    )
+
+
+@njit(parallel=True, cache=True)
+def _convert_parallel(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    for m in prange(currents.shape[0] // cycle_weight.shape[0]):
+        _convert_vector(
+            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
+            first_vector, out, same_std,
+        )
+
+
+@njit(cache=True)
+def _convert_serial(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    for m in range(currents.shape[0] // cycle_weight.shape[0]):
+        _convert_vector(
+            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
+            first_vector, out, same_std,
+        )
+
+
+@njit(inline="always", cache=True)
+def _convert_vector(
+    m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ for every column of segment s."""
+    columns = currents.shape[1]
     cycles = cycle_weight.shape[0]
-    segments = segment_start.shape[0] - 1
     has_cell_var = cell_var.shape[0] > 0
-    same_std = np.empty(segments, dtype=np.bool_)  # one noise σ per (vector, segment) for every column
-    for s in range(segments):
-        same_std[s] = not has_cell_var and np.all(adc_var[s] == adc_var[s, 0])
-    for m in prange(rows // cycles):
-        for s in range(segments):
-            first, stop = segment_start[s], segment_start[s + 1]
-            state = row_key(key, block, first_vector + m, first)
-            segment_var, segment_sum = 0.0, 0.0
+    for s in range(segment_start.shape[0] - 1):
+        first, stop = segment_start[s], segment_start[s + 1]
+        state = row_key(key, block, first_vector + m, first)
+        segment_var, segment_sum = 0.0, 0.0
+        for t in range(first, stop):
+            w = relative_weight[t]
+            segment_var += w * w * row_var[m * cycles + t]
+            segment_sum += w * row_sum[m * cycles + t]
+        row_std = math.sqrt(segment_var + adc_var[s, 0])
+        shift = cycle_weight[first]
+        for j in range(columns):
+            current = 0.0
             for t in range(first, stop):
-                w = relative_weight[t]
-                segment_var += w * w * row_var[m * cycles + t]
-                segment_sum += w * row_sum[m * cycles + t]
-            row_std = math.sqrt(segment_var + adc_var[s, 0])
-            shift = cycle_weight[first]
-            for j in range(columns):
-                current = 0.0
-                for t in range(first, stop):
-                    current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
-                if noisy:
-                    std = row_std
-                    if not same_std[s]:
-                        variance = segment_var + adc_var[s, j]
-                        if has_cell_var:
-                            for t in range(first, stop):
-                                w = relative_weight[t]
-                                variance += w * w * cell_var[m * cycles + t, j]
-                        std = math.sqrt(variance)
-                    state, z = _normal(state)
-                    current += std * z
-                code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
-                value = code * lsb[s, j]
-                if flipped[j]:
-                    value = flip_level * segment_sum - value
-                out[m, col_out[j]] += value * col_weight[j] * shift
+                current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
+            if noisy:
+                std = row_std
+                if not same_std[s]:
+                    variance = segment_var + adc_var[s, j]
+                    if has_cell_var:
+                        for t in range(first, stop):
+                            w = relative_weight[t]
+                            variance += w * w * cell_var[m * cycles + t, j]
+                    std = math.sqrt(variance)
+                state, z = _normal(state)
+                current += std * z
+            code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
+            value = code * lsb[s, j]
+            if flipped[j]:
+                value = flip_level * segment_sum - value
+            out[m, col_out[j]] += value * col_weight[j] * shift
 
 
 def convert_accumulate_reference(
@@ -216,7 +258,6 @@ def _cycle_source(mode, t, magnitude_cycles):
     return t, 0
 
 
-@njit(parallel=True, cache=True)
 def encode_inputs(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
     codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
@@ -233,45 +274,77 @@ def encode_inputs(
     codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
     each block of ``block_rows`` rows; driven: (M·T) non-zero codes; v2g: (M·T)
     Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
+
+    Runs on one thread below PARALLEL_MIN_ELEMENTS codes (see :func:`convert_accumulate`).
     """
-    vectors, inputs = x.shape
-    cycles = codes.shape[0] // vectors
+    driver = _encode_parallel if codes.size >= PARALLEL_MIN_ELEMENTS else _encode_serial
+    driver(x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+           codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+
+
+@njit(parallel=True, cache=True)
+def _encode_parallel(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+):
+    for m in prange(x.shape[0]):
+        _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
+                       row_conductance, codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+
+
+@njit(cache=True)
+def _encode_serial(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+):
+    for m in range(x.shape[0]):
+        _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
+                       row_conductance, codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+
+
+@njit(inline="always", cache=True)
+def _encode_vector(
+    m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+):
+    """Vector m of :func:`encode_inputs`."""
+    inputs = x.shape[1]
+    cycles = codes.shape[0] // x.shape[0]
     blocks = code_sq_sum.shape[1]
     mask = (1 << dac_bits) - 1
     low, high = np.float64(q_min), np.float64(q_max)
-    for m in prange(vectors):
-        quantized = np.empty(inputs, dtype=np.int64)
+    quantized = np.empty(inputs, dtype=np.int64)
+    for k in range(inputs):
+        quantized[k] = np.int64(min(max(np.rint(x[m, k] / scale), low), high))
+    xq_sum[m] = quantized.sum()
+    magnitude = np.empty((2, inputs), dtype=np.int64)
+    sign = np.ones(inputs, dtype=np.int64)
+    if mode == UNSIGNED or mode == OFFSET:
         for k in range(inputs):
-            quantized[k] = np.int64(min(max(np.rint(x[m, k] / scale), low), high))
-        xq_sum[m] = quantized.sum()
-        magnitude = np.empty((2, inputs), dtype=np.int64)
-        sign = np.ones(inputs, dtype=np.int64)
-        if mode == UNSIGNED or mode == OFFSET:
-            for k in range(inputs):
-                magnitude[0, k] = quantized[k] + offset
-        elif mode == BIPOLAR:
-            for k in range(inputs):
-                magnitude[0, k] = abs(quantized[k])
-                sign[k] = -1 if quantized[k] < 0 else 1
-        else:
-            for k in range(inputs):
-                magnitude[0, k] = max(quantized[k], 0)
-                magnitude[1, k] = max(-quantized[k], 0)
-        for t in range(cycles):
-            row = m * cycles + t
-            bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
-            shift = dac_bits * bit_cycle
-            count, energy = 0, 0.0
-            for b in range(blocks):
-                squares, sums = 0, 0
-                for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
-                    code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
-                    codes[row, k] = code
-                    squares += code * code
-                    sums += code
-                    count += code != 0
-                    energy += code * code * row_conductance[k]
-                code_sq_sum[row, b] = squares
-                code_sum[row, b] = sums
-            driven[row] = count
-            v2g[row] = energy
+            magnitude[0, k] = quantized[k] + offset
+    elif mode == BIPOLAR:
+        for k in range(inputs):
+            magnitude[0, k] = abs(quantized[k])
+            sign[k] = -1 if quantized[k] < 0 else 1
+    else:
+        for k in range(inputs):
+            magnitude[0, k] = max(quantized[k], 0)
+            magnitude[1, k] = max(-quantized[k], 0)
+    for t in range(cycles):
+        row = m * cycles + t
+        bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
+        shift = dac_bits * bit_cycle
+        count, energy = 0, 0.0
+        for b in range(blocks):
+            squares, sums = 0, 0
+            for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
+                code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
+                codes[row, k] = code
+                squares += code * code
+                sums += code
+                count += code != 0
+                energy += code * code * row_conductance[k]
+            code_sq_sum[row, b] = squares
+            code_sum[row, b] = sums
+        driven[row] = count
+        v2g[row] = energy

@@ -159,7 +159,7 @@ def constant_value(expr, bindings: Mapping | Callable | None = None) -> np.ndarr
         if seen > 10_000:  # a cycle cannot happen in well-formed IR; do not loop forever on bad IR
             return None
     if isinstance(expr, tvm.ir.GenericConst):
-        return np.array(expr.value.numpy())
+        return expr.value.numpy()  # already a copy of the TVM tensor
     name = op_name(expr)
     if name not in LAYOUT_OPS:
         return None
