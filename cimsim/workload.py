@@ -70,15 +70,17 @@ def detect_nm_sparsity(weights: np.ndarray | None) -> tuple[int, int] | None:
     """
     if weights is None:
         return None
-    w = np.asarray(weights)
-    w = w.reshape((-1,) + w.shape[-2:]) if w.ndim == 3 else w[None]
-    k = w.shape[1]
+    nonzero = np.asarray(weights) != 0
+    if 2 * np.count_nonzero(nonzero) > nonzero.size:
+        return None  # denser than every pattern (all keep at most half)
+    nonzero = nonzero.reshape((-1,) + nonzero.shape[-2:]) if nonzero.ndim == 3 else nonzero[None]
+    k = nonzero.shape[1]
     best = None
     for n, m in NM_PATTERNS:
         if k % m:
             continue
-        nonzero = (w.reshape(w.shape[0], k // m, m, w.shape[2]) != 0).sum(axis=2)
-        if nonzero.max() <= n and (best is None or n / m < best[0] / best[1]):
+        per_group = nonzero.reshape(nonzero.shape[0], k // m, m, nonzero.shape[2]).sum(axis=2)
+        if per_group.max() <= n and (best is None or n / m < best[0] / best[1]):
             best = (n, m)
     return best
 

@@ -34,10 +34,10 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 import cimsim
 from cimsim.errors import ConfigError
 from cimsim.seeding import generator
+from tvm_bridge._relax import constant_value, static_shape
 
 MATMUL = tvm.ir.Op.get("relax.matmul")
 CONV2D = tvm.ir.Op.get("relax.nn.conv2d")
-PERMUTE = tvm.ir.Op.get("relax.permute_dims")
 MODEL_ATTR = "cimsim_model"
 _MODELS: dict[int, OffloadedModel] = {}
 _model_ids = itertools.count()
@@ -135,28 +135,6 @@ def _conv2d(x, model_id: int, index: int, out) -> None:
     destination[...] = result.reshape(b, oh, ow, o).transpose(0, 3, 1, 2)
 
 
-def _constant(expr, lookup) -> np.ndarray | None:
-    """The value of ``expr`` if it is a constant, or a permute_dims of one, seen through bindings."""
-    bound = lookup(expr) if isinstance(expr, relax.Var) else None
-    expr = bound if bound is not None else expr
-    if isinstance(expr, tvm.ir.GenericConst):
-        return expr.value.numpy()
-    if isinstance(expr, relax.Call) and expr.op.same_as(PERMUTE):
-        inner = _constant(expr.args[0], lookup)
-        if inner is not None:
-            axes = expr.attrs.axes
-            return np.transpose(inner, None if axes is None else [int(a) for a in axes])
-    return None
-
-
-def _static_shape(expr) -> tuple[int, ...] | None:
-    shape = getattr(expr.ty, "shape", None)
-    values = getattr(shape, "values", None)
-    if values is None or not all(isinstance(v, tvm.tirx.IntImm) for v in values):
-        return None
-    return tuple(int(v) for v in values)
-
-
 @mutator
 class _Offload(PyExprMutator):
     def __init__(self, mod: tvm.IRModule, model_id: int, model: OffloadedModel, rng: np.random.Generator):
@@ -174,16 +152,16 @@ class _Offload(PyExprMutator):
         return call
 
     def _matmul(self, call):
-        weights = _constant(call.args[1], self.lookup_binding)
-        if weights is None or weights.ndim != 2 or _static_shape(call.args[0]) is None:
+        weights = constant_value(call.args[1], self.lookup_binding)
+        if weights is None or weights.ndim != 2 or static_shape(call.args[0]) is None:
             return call  # activation x activation, batched weights or symbolic shapes stay in TVM
         return self._rewrite("cimsim.matmul", call, f"matmul_{len(self.model.products)}", [weights])
 
     def _conv2d(self, call):
-        weights = _constant(call.args[1], self.lookup_binding)
+        weights = constant_value(call.args[1], self.lookup_binding)
         a = call.attrs
         layouts = (a.data_layout, a.kernel_layout, a.out_layout)
-        if weights is None or _static_shape(call.args[0]) is None or layouts != ("NCHW", "OIHW", "NCHW"):
+        if weights is None or static_shape(call.args[0]) is None or layouts != ("NCHW", "OIHW", "NCHW"):
             return call  # other layouts and non-constant kernels stay in TVM
         groups = int(a.groups)
         o, per_group, kh, kw = weights.shape
