@@ -44,7 +44,7 @@ from cimsim.area import adcs_per_array
 from cimsim.config import ChipConfig
 from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
-from cimsim.latency import read_timing
+from cimsim.latency import ReadTiming, read_timing
 from cimsim.ledger import Ledger
 from cimsim.seeding import generator
 from cimsim.mapping import (
@@ -110,6 +110,15 @@ class _Encoded:
     xq_sum: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """The input schedule, conversions and timing of inputs of one signedness."""
+
+    schedule: InputSchedule
+    conversions: Conversions
+    timing: ReadTiming
+
+
 class AnalogMatrix:
     """A K×N weight matrix programmed once onto crossbar arrays; :meth:`matmul` reads it.
 
@@ -146,6 +155,8 @@ class AnalogMatrix:
         self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
         self.latency_ns = 0.0
         self.input_scale: InputScale | None = None
+        self._schedules: dict[bool, InputSchedule] = {}
+        self._readings: dict[bool, _Reading] = {}
         self._adc_lsb = None
         if cfg.adc.range == "max":
             self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
@@ -297,6 +308,7 @@ class AnalogMatrix:
             full_scale = np.percentile(values, self.cfg.adc.calibration_percentile)
             lsb[self._columns.slice == s] = self.adc.step(full_scale)
         self._adc_lsb = lsb
+        self._readings.clear()
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -318,7 +330,7 @@ class AnalogMatrix:
 
     def _chunk_vectors(self, m: int, scale: InputScale) -> int:
         """Vectors read together: their currents (and codes) fit in CURRENT_BUFFER_ELEMENTS."""
-        cycles = input_schedule(scale.signed, self.cfg).cycles
+        cycles = self._schedule(scale.signed).cycles
         return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * max(self._operand.shape[1], self.shape[0]))))
 
     def _block_rows(self, b: int) -> slice:
@@ -334,7 +346,7 @@ class AnalogMatrix:
         return held[:size].reshape(shape)
 
     def _encode(self, x: np.ndarray, scale: InputScale) -> _Encoded:
-        schedule = input_schedule(scale.signed, self.cfg)
+        schedule = self._schedule(scale.signed)
         m, k = x.shape
         rows = m * schedule.cycles
         enc = _Encoded(
@@ -375,28 +387,38 @@ class AnalogMatrix:
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
         out *= (scale.scale * self.layout.scale)[None, :]
-        self._count_time(x.shape[0], input_schedule(scale.signed, self.cfg))
+        self._count_time(x.shape[0], self._reading(scale.signed))
         return out[0] if vector else out
 
-    def _count_time(self, vectors: int, schedule: InputSchedule) -> None:
+    def _count_time(self, vectors: int, reading: _Reading) -> None:
         """Read time of ``vectors`` (all arrays in parallel) and the ADCs' active time in it."""
-        conv = self._conversions(schedule)
-        elapsed_ns = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1)).read_ns(vectors)
+        elapsed_ns = reading.timing.read_ns(vectors)
         self.latency_ns += elapsed_ns
         if self.cfg.adc.kind == "integrating":
             adcs = self.arrays * adcs_per_array(self.cfg)
             self.energy.charge(self.ledger, "adc", "active_ns", adcs * elapsed_ns)
 
+    def _schedule(self, signed: bool) -> InputSchedule:
+        if signed not in self._schedules:
+            self._schedules[signed] = input_schedule(signed, self.cfg)
+        return self._schedules[signed]
+
+    def _reading(self, signed: bool) -> _Reading:
+        """How inputs of a signedness are streamed, converted and timed (cached until recalibration)."""
+        if signed not in self._readings:
+            schedule = self._schedule(signed)
+            conv = conversions(self.cfg, self.adc, schedule.weight, self._adc_lsb)
+            timing = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
+            self._readings[signed] = _Reading(schedule, conv, timing)
+        return self._readings[signed]
+
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
-
-    def _conversions(self, schedule: InputSchedule) -> Conversions:
-        return conversions(self.cfg, self.adc, schedule.weight, self._adc_lsb)
 
     def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
         """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
-        conv = self._conversions(enc.schedule)
+        conv = self._reading(enc.schedule.mode != kernels.UNSIGNED).conversions
         plan, steps = conv.plan, conv.steps
         adc_var = (self.cfg.adc.noise_lsb * conv.adc_steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))

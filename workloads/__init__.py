@@ -1,5 +1,171 @@
-"""Model zoo written with TVM Relax, plus N:M sparsification.
+"""Model zoo written with TVM Relax, plus structured sparsification.
 
-Not written yet: the zoo arrives with the TVM bridge issue. The package exists so that the
-distribution's layout (DESIGN.md) is in place from the first release.
+```python
+import workloads
+workloads.list()                  # ['bert-base-layer', 'gpt2-decode', 'lenet5', 'mlp', ...]
+mod = workloads.get("resnet18", batch=1, sparsity="2:4", seed=0)   # tvm.IRModule
+mod = workloads.get("bert-base-layer", seq_len=64)
+mod = workloads.sparsify(mod, "block:4x4:0.5")
+mod = workloads.from_onnx("model.onnx")
+```
+
+Every model is a Relax function ``main(x)`` of plain ops (``matmul``, ``nn.conv2d``, ``add``,
+``nn.relu``, ``nn.gelu``/``gelu_tanh``, pools, ``nn.softmax``, ``nn.layer_norm``, ``reshape``,
+``permute_dims``, ``concat``, ``mean``, ``multiply``), float32, with its weights bound as
+constants (``tvm.ir.GenericConst``) drawn from ``numpy.random.default_rng(seed)``; nothing is
+downloaded. Fully connected layers are ``matmul(x, W)`` with W a (K, N) constant (no
+transpose), convolutions NCHW/OIHW, biases separate ``add``s; bindings carry layer names.
+
+Models (``get`` options in brackets):
+
+========================  ================================================================
+``mlp``                   784-512-512-10, ReLU; input (batch, 784)
+``lenet5``                LeNet-5 on (batch, 1, 28, 28) [``pool="avg"`` or ``"max"``]
+``vgg8``                  NeuroSim's CIFAR-10 VGG-8 on (batch, 3, 32, 32)
+``resnet18``              ImageNet ResNet-18 on (batch, 3, 224, 224), BN folded, 1.814 G MACs
+``bert-base-layer``       one BERT-base encoder layer on (batch, seq_len, 768) [``seq_len=128``]
+``gpt2-decode``           GPT-2 small, one decode step on the embedded token (batch, 768)
+                          [``kv_len=128``, ``vocab=50257``, ``layers=12``]
+========================  ================================================================
 """
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from cimsim.errors import ConfigError
+from workloads.sparsity import parse_sparsity, sparsify, sparsify_pass
+
+# ``list`` is public (``workloads.list()``) but left out of __all__ so that a star import does
+# not shadow the builtin.
+__all__ = ["from_onnx", "get", "sparsify", "sparsify_pass"]
+
+
+def _models():
+    from workloads.models import MODELS
+
+    return MODELS
+
+
+def list() -> builtins.list[str]:  # noqa: A001 - the public name the design asks for
+    """Names of the models :func:`get` builds, sorted."""
+    return sorted(_models())
+
+
+def _canonical(name) -> str:
+    if not isinstance(name, str):
+        raise ConfigError(f"name={name!r} is not allowed: expected one of {list()}")
+    key = name.strip().lower().replace("_", "-")
+    if key not in _models():
+        raise ConfigError(f"name={name!r} is not a known model: expected one of {list()}")
+    return key
+
+
+def get(name: str, batch: int = 1, sparsity: str | None = None, seed=0, **options):
+    """Build model ``name`` as a ``tvm.IRModule`` whose entry function ``main(x)`` has its
+    weights bound as constants.
+
+    ``batch`` (int >= 1) is the leading dimension of the input; ``sparsity`` is ``None``,
+    ``"N:M"`` or ``"block:RxC:fraction"`` (see :mod:`workloads.sparsity`) and prunes every GEMM
+    weight; ``seed`` (int >= 0 or a ``numpy.random.Generator``) fixes every weight; ``options``
+    are the model's own (``seq_len`` for ``bert-base-layer``; ``kv_len``, ``vocab``,
+    ``layers`` for ``gpt2-decode``; ``pool`` for ``lenet5``). Bad values raise
+    ``cimsim.ConfigError`` naming the argument, the value and what is allowed.
+    """
+    key = _canonical(name)
+    model = _models()[key]
+    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
+        raise ConfigError(f"batch={batch!r} is not allowed: expected an integer >= 1")
+    batch = int(batch)
+    spec = parse_sparsity(sparsity)
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    elif isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        rng = np.random.default_rng(int(seed))
+    else:
+        raise ConfigError(
+            f"seed={seed!r} is not allowed: expected an integer >= 0 or a numpy.random.Generator"
+        )
+    values = {}
+    for opt, value in options.items():
+        if opt not in model.options:
+            allowed = sorted(model.options) or "none"
+            raise ConfigError(
+                f"{opt}={value!r} is not an option of model {key!r}: its options are {allowed}"
+            )
+        if not model.options[opt].check(value):
+            raise ConfigError(
+                f"{opt}={value!r} is not allowed for model {key!r}: expected "
+                f"{model.options[opt].allowed}"
+            )
+    for opt, spec_opt in model.options.items():
+        value = options.get(opt, spec_opt.default)
+        values[opt] = int(value) if isinstance(value, np.integer) else value
+    return _build(model, batch, spec, rng, values)
+
+
+def _build(model, batch, spec, rng, values):
+    from tvm import relax
+
+    from workloads._graph import F32, Graph
+
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType(tuple(model.input_shape(batch, **values)), F32))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            g = Graph(bb, rng, spec)
+            out = model.build(g, x, batch, **values)
+            gv = bb.emit_output(out)
+        bb.emit_func_output(gv)
+    return bb.get()
+
+
+def from_onnx(path_or_model, shape_dict=None, sparsity=None):
+    """Import an ONNX model (a path or an ``onnx.ModelProto``) as a Relax ``IRModule`` with
+    its weights bound as constants (entry ``main``), through
+    ``tvm.relax.frontend.onnx.from_onnx``; optionally prune it (``sparsity`` as in
+    :func:`get`).
+
+    ``shape_dict`` maps input names to shapes (needed when the model's inputs have symbolic
+    dimensions). Needs the ``onnx`` package (``pip install onnx``); without it, raises
+    ``cimsim.ConfigError``.
+    """
+    import os
+
+    spec = parse_sparsity(sparsity)
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ConfigError(
+            "from_onnx needs the 'onnx' package, which is not installed: pip install onnx"
+        ) from exc
+    from tvm.relax.frontend.onnx import from_onnx as _from_onnx
+
+    if isinstance(path_or_model, str | os.PathLike):
+        path = os.fspath(path_or_model)
+        if not os.path.isfile(path):
+            raise ConfigError(
+                f"path_or_model={path!r} is not allowed: no such file (expected an .onnx file "
+                "or an onnx.ModelProto)"
+            )
+        try:
+            model = onnx.load(path)
+        except Exception as exc:  # noqa: BLE001 - protobuf raises several kinds
+            raise ConfigError(
+                f"path_or_model={path!r} is not allowed: not a readable ONNX model ({exc})"
+            ) from exc
+    elif isinstance(path_or_model, onnx.ModelProto):
+        model = path_or_model
+    else:
+        raise ConfigError(
+            f"path_or_model={type(path_or_model).__name__} is not allowed: expected a path to "
+            "an .onnx file or an onnx.ModelProto"
+        )
+    if shape_dict is not None and not isinstance(shape_dict, dict):
+        raise ConfigError(
+            f"shape_dict={shape_dict!r} is not allowed: expected a dict of input name -> shape"
+        )
+    mod = _from_onnx(model, shape_dict=shape_dict, keep_params_in_input=False)
+    return sparsify(mod, spec)
