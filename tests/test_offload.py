@@ -1,5 +1,7 @@
 """tvm_bridge.offload: a compiled TVM model with its matrix products on simulated crossbars."""
 
+import zlib
+
 import numpy as np
 import pytest
 import tvm
@@ -34,9 +36,11 @@ def test_offloaded_model_computes_what_the_crossbars_compute():
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.02, "device.read_noise": 0.01})
     offloaded = tvm_bridge.offload(mlp(), cfg, seed=7)
     y = run(offloaded)
-    # the same crossbars by hand: matrices programmed in order from one Generator seeded 7
-    rng = np.random.default_rng(7)
-    first, second = cimsim.AnalogMatrix(W1, cfg, seed=rng), cimsim.AnalogMatrix(W2.T, cfg, seed=rng)
+    # the same crossbars by hand: each seeded by (seed, CRC-32 of its weights), as the docstring says
+    def seeded(w):
+        return np.random.default_rng([7, zlib.crc32(np.ascontiguousarray(w).tobytes())])
+
+    first, second = cimsim.AnalogMatrix(W1, cfg, seed=seeded(W1)), cimsim.AnalogMatrix(W2.T, cfg, seed=seeded(W2.T))
     expected = second.matmul(np.maximum(first.matmul(X.astype(np.float64)), 0).astype(np.float32))
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)  # float32 hand-over between layers
     float_out = run(mlp())

@@ -3,11 +3,12 @@
 ``extract(mod)`` reads the GEMM workload of a Relax module (a ``cimsim.Workload``);
 ``offload(mod, cfg, seed)`` rewrites every constant-weight matmul and convolution into a call of
 the registered functions ``cimsim.matmul`` / ``cimsim.conv2d``, backed by crossbars programmed
-once; ``ledger(mod)`` / ``reset(mod)`` read and clear what they did. The BYOC route is still to
-come (see the TVM bridge issue).
+once; ``byoc(mod, cfg, seed)`` does the same through TVM's partitioning flow (the ``cimsim``
+BYOC backend); ``ledger(mod)`` / ``reset(mod)`` read and clear what the crossbars did.
 """
 
+from tvm_bridge.byoc import byoc
 from tvm_bridge.extract import extract
 from tvm_bridge.offload import ledger, model_of, offload, register, reset
 
-__all__ = ["extract", "ledger", "model_of", "offload", "register", "reset"]
+__all__ = ["byoc", "extract", "ledger", "model_of", "offload", "register", "reset"]

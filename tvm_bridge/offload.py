@@ -7,8 +7,8 @@ A Relax pass rewrites every ``relax.matmul`` whose right operand is a constant (
 
 and every NCHW/OIHW ``relax.nn.conv2d`` with a constant kernel into the same call of
 ``cimsim.conv2d``, and programs each constant once, at offload time, onto
-:class:`cimsim.AnalogMatrix` objects (one per convolution group; programming noise drawn once
-per offloaded model, from ``seed``, in the order of the products). The registered functions
+:class:`cimsim.AnalogMatrix` objects (one per convolution group; programming noise drawn once,
+from ``seed`` and the weights' checksum, see :meth:`OffloadedModel.program`). The registered functions
 (:func:`register`, idempotent; ``offload`` calls it) look the matrices up and read them:
 a matmul's leading input dimensions are flattened into vectors; a convolution is read as its
 im2col product (each output position a vector of C/g·kh·kw inputs, ordered channel, row,
@@ -23,6 +23,7 @@ unless :func:`calibrate` is given data first.
 from __future__ import annotations
 
 import itertools
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,10 +35,8 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 import cimsim
 from cimsim.errors import ConfigError
 from cimsim.seeding import generator
-from tvm_bridge._relax import constant_value, static_shape
+from tvm_bridge._relax import constant_value, op_name, static_shape
 
-MATMUL = tvm.ir.Op.get("relax.matmul")
-CONV2D = tvm.ir.Op.get("relax.nn.conv2d")
 MODEL_ATTR = "cimsim_model"
 _MODELS: dict[int, OffloadedModel] = {}
 _model_ids = itertools.count()
@@ -65,9 +64,10 @@ class Product:
 
 @dataclass
 class OffloadedModel:
-    """The crossbars of one offloaded module."""
+    """The crossbars of one offloaded module; ``base_seed`` seeds each product's programming."""
 
     cfg: cimsim.ChipConfig
+    base_seed: int
     products: list[Product] = field(default_factory=list)
 
     @property
@@ -80,6 +80,51 @@ class OffloadedModel:
                     total.add(component, action, count, energy, layer=product.name)
         return total
 
+    def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None) -> Product:
+        """Program the matrices of one product and keep them.
+
+        Each matrix draws its cells from a generator seeded by (base seed, CRC-32 of its weights),
+        so a product programs the same cells whichever route (offload or BYOC) meets it first.
+        """
+        matrices = [
+            cimsim.AnalogMatrix(w, self.cfg, seed=np.random.default_rng([self.base_seed, zlib.crc32(np.ascontiguousarray(w).tobytes())]))
+            for w in weights
+        ]
+        product = Product(f"{name}_{len(self.products)}", matrices, conv)
+        self.products.append(product)
+        return product
+
+
+def new_model(cfg: cimsim.ChipConfig, seed: int | np.random.Generator) -> tuple[OffloadedModel, int]:
+    """A registered, empty model for ``cfg``, and its id."""
+    if not isinstance(cfg, cimsim.ChipConfig):
+        raise ConfigError(f"cfg must be a cimsim.ChipConfig, got {type(cfg).__name__}")
+    base_seed = int(generator(seed).integers(0, 2**63)) if isinstance(seed, np.random.Generator) else None
+    model = OffloadedModel(cfg, base_seed if base_seed is not None else _seed_value(seed))
+    model_id = next(_model_ids)
+    _MODELS[model_id] = model
+    return model, model_id
+
+
+def _seed_value(seed) -> int:
+    generator(seed)  # validates: an integer >= 0
+    return int(seed)
+
+
+def matmul_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray) -> Product:
+    return model.program("matmul", [weights])
+
+
+def conv2d_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray) -> Product:
+    """(O, C/g, kh, kw) → per group a (C/g·kh·kw) × (O/g) matrix, rows ordered channel, row, column."""
+    a = call.attrs
+    groups = int(a.groups)
+    o, per_group, kh, kw = weights.shape
+    matrices = [g.reshape(o // groups, per_group * kh * kw).T for g in np.split(weights, groups)]
+    conv = Conv2D((kh, kw), tuple(int(v) for v in a.strides), tuple(int(v) for v in a.padding),
+                  tuple(int(v) for v in a.dilation), groups)
+    return model.program("conv2d", matrices, conv)
+
 
 def register() -> None:
     """Register ``cimsim.matmul`` and ``cimsim.conv2d`` with TVM's global functions (idempotent).
@@ -89,15 +134,16 @@ def register() -> None:
     """
     for error in (cimsim.ConfigError, cimsim.ShapeError):
         tvm_ffi.register_error(error.__name__, error)
-    tvm.register_global_func("cimsim.matmul", _matmul, override=True)
-    tvm.register_global_func("cimsim.conv2d", _conv2d, override=True)
+    for name in ("cimsim.matmul", "cimsim.conv2d"):
+        tvm.register_global_func(name, _call, override=True)
 
 
-def _product(model_id: int, index: int) -> tuple[OffloadedModel, Product]:
+def _call(x, model_id: int, index: int, out) -> None:
     model = _MODELS.get(int(model_id))
     if model is None:
         raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
-    return model, model.products[int(index)]
+    destination = np.from_dlpack(out)
+    destination[...] = read_product(model, model.products[int(index)], np.from_dlpack(x))
 
 
 def _read(model: OffloadedModel, matrix: cimsim.AnalogMatrix, vectors: np.ndarray) -> np.ndarray:
@@ -106,15 +152,19 @@ def _read(model: OffloadedModel, matrix: cimsim.AnalogMatrix, vectors: np.ndarra
     return matrix.matmul(vectors)
 
 
-def _matmul(x, model_id: int, index: int, out) -> None:
-    model, product = _product(model_id, index)
-    (matrix,) = product.matrices
-    destination = np.from_dlpack(out)
-    destination[...] = _read(model, matrix, np.from_dlpack(x).reshape(-1, matrix.shape[0])).reshape(destination.shape)
+def read_product(model: OffloadedModel, product: Product, x: np.ndarray) -> np.ndarray:
+    """One product on its crossbars: a matmul's output (…, N), or a convolution's (B, O, OH, OW)."""
+    if product.conv is None:
+        (matrix,) = product.matrices
+        return _read(model, matrix, x.reshape(-1, matrix.shape[0])).reshape(x.shape[:-1] + (matrix.shape[1],))
+    columns, (oh, ow) = im2col(x, product.conv)
+    per_group = [_read(model, matrix, cols) for matrix, cols in zip(product.matrices, columns)]
+    result = np.concatenate(per_group, axis=1)  # (B·OH·OW, O), groups in channel order
+    return result.reshape(x.shape[0], oh, ow, -1).transpose(0, 3, 1, 2)
 
 
-def im2col(x: np.ndarray, conv: Conv2D) -> np.ndarray:
-    """(B, C, H, W) → (groups, B·OH·OW, C/g·kh·kw): each output position's inputs, per group."""
+def im2col(x: np.ndarray, conv: Conv2D) -> tuple[np.ndarray, tuple[int, int]]:
+    """(B, C, H, W) → (groups, B·OH·OW, C/g·kh·kw), each output position's inputs per group; and (OH, OW)."""
     top, left, bottom, right = conv.padding
     padded = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
     (kh, kw), (dh, dw), (sh, sw) = conv.kernel, conv.dilation, conv.strides
@@ -122,59 +172,34 @@ def im2col(x: np.ndarray, conv: Conv2D) -> np.ndarray:
     windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # B, C, OH, OW, kh, kw
     b, c, oh, ow = windows.shape[:4]
     grouped = windows.reshape(b, conv.groups, c // conv.groups, oh, ow, kh, kw)
-    return grouped.transpose(1, 0, 3, 4, 2, 5, 6).reshape(conv.groups, b * oh * ow, -1)
-
-
-def _conv2d(x, model_id: int, index: int, out) -> None:
-    model, product = _product(model_id, index)
-    destination = np.from_dlpack(out)
-    b, o, oh, ow = destination.shape
-    columns = im2col(np.from_dlpack(x), product.conv)
-    per_group = [_read(model, matrix, cols) for matrix, cols in zip(product.matrices, columns)]
-    result = np.concatenate(per_group, axis=1)  # (B·OH·OW, O), groups in channel order
-    destination[...] = result.reshape(b, oh, ow, o).transpose(0, 3, 1, 2)
+    return grouped.transpose(1, 0, 3, 4, 2, 5, 6).reshape(conv.groups, b * oh * ow, -1), (oh, ow)
 
 
 @mutator
 class _Offload(PyExprMutator):
-    def __init__(self, mod: tvm.IRModule, model_id: int, model: OffloadedModel, rng: np.random.Generator):
+    def __init__(self, mod: tvm.IRModule, model_id: int, model: OffloadedModel):
         super().__init__(mod)
-        self.mod_, self.model_id, self.model, self.rng = mod, model_id, model, rng
+        self.mod_, self.model_id, self.model = mod, model_id, model
 
     def visit_call_(self, call):
         call = self.visit_expr_post_order(call)
-        if not isinstance(call.op, tvm.ir.Op):
+        name = op_name(call)
+        if name not in ("relax.matmul", "relax.nn.conv2d"):
             return call
-        if call.op.same_as(MATMUL):
-            return self._matmul(call)
-        if call.op.same_as(CONV2D):
-            return self._conv2d(call)
-        return call
-
-    def _matmul(self, call):
         weights = constant_value(call.args[1], self.lookup_binding)
-        if weights is None or weights.ndim != 2 or static_shape(call.args[0]) is None:
-            return call  # activation x activation, batched weights or symbolic shapes stay in TVM
-        return self._rewrite("cimsim.matmul", call, f"matmul_{len(self.model.products)}", [weights])
-
-    def _conv2d(self, call):
-        weights = constant_value(call.args[1], self.lookup_binding)
+        if weights is None or static_shape(call.args[0]) is None:
+            return call  # activation x activation and symbolic shapes stay in TVM
+        if name == "relax.matmul":
+            if weights.ndim != 2:
+                return call  # batched weights stay in TVM
+            return self._rewrite("cimsim.matmul", call, matmul_product(self.model, call, weights))
         a = call.attrs
-        layouts = (a.data_layout, a.kernel_layout, a.out_layout)
-        if weights is None or static_shape(call.args[0]) is None or layouts != ("NCHW", "OIHW", "NCHW"):
-            return call  # other layouts and non-constant kernels stay in TVM
-        groups = int(a.groups)
-        o, per_group, kh, kw = weights.shape
-        # (O, C/g, kh, kw) → per group a (C/g·kh·kw) x (O/g) matrix, rows ordered channel, row, column
-        matrices = [g.reshape(o // groups, per_group * kh * kw).T for g in np.split(weights, groups)]
-        conv = Conv2D((kh, kw), tuple(int(v) for v in a.strides), tuple(int(v) for v in a.padding),
-                      tuple(int(v) for v in a.dilation), groups)
-        return self._rewrite("cimsim.conv2d", call, f"conv2d_{len(self.model.products)}", matrices, conv)
+        if (a.data_layout, a.kernel_layout, a.out_layout) != ("NCHW", "OIHW", "NCHW"):
+            return call  # other layouts stay in TVM
+        return self._rewrite("cimsim.conv2d", call, conv2d_product(self.model, call, weights))
 
-    def _rewrite(self, function: str, call, name: str, weights: list[np.ndarray], conv: Conv2D | None = None):
-        matrices = [cimsim.AnalogMatrix(w, self.model.cfg, seed=self.rng) for w in weights]
-        index = len(self.model.products)
-        self.model.products.append(Product(name, matrices, conv))
+    def _rewrite(self, function: str, call, product: Product):
+        index = self.model.products.index(product)
         args = [call.args[0], relax.prim_value(self.model_id), relax.prim_value(index)]
         return relax.call_dps_packed(function, args, out_ty=call.ty)
 
@@ -186,16 +211,12 @@ class _Offload(PyExprMutator):
 
 
 def offload(mod: tvm.IRModule, cfg: cimsim.ChipConfig, seed: int | np.random.Generator = 0) -> tvm.IRModule:
-    """``mod`` with every constant-weight matmul running on crossbars programmed now (module docstring)."""
+    """``mod`` with every constant-weight matmul and NCHW convolution on crossbars programmed now."""
     if not isinstance(mod, tvm.IRModule):
         raise ConfigError(f"offload: expected a tvm.IRModule, got {type(mod).__name__}")
-    if not isinstance(cfg, cimsim.ChipConfig):
-        raise ConfigError(f"offload: cfg must be a cimsim.ChipConfig, got {type(cfg).__name__}")
+    model, model_id = new_model(cfg, seed)
     register()
-    model_id = next(_model_ids)
-    model = OffloadedModel(cfg)
-    rewritten = relax.transform.DeadCodeElimination()(_Offload(mod, model_id, model, generator(seed)).run())
-    _MODELS[model_id] = model
+    rewritten = relax.transform.DeadCodeElimination()(_Offload(mod, model_id, model).run())
     return rewritten.with_attr(MODEL_ATTR, model_id)
 
 

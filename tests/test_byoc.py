@@ -1,0 +1,67 @@
+"""The two TVM routes on zoo models: offload (call_dps_packed) and BYOC agree; accuracy under ideal; extraction."""
+
+import time
+
+import numpy as np
+import pytest
+import tvm
+from tvm import relax
+
+import cimsim
+import tvm_bridge
+import workloads
+from tvm_bridge.byoc import patterns
+
+INPUTS = {"mlp": (2, 784), "lenet5": (2, 1, 28, 28)}
+
+
+def run(mod, x):
+    return relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+
+
+@pytest.fixture(scope="module", params=sorted(INPUTS))
+def model(request):
+    name = request.param
+    x = np.random.default_rng(0).standard_normal(INPUTS[name]).astype("float32")
+    mod = workloads.get(name, batch=2)
+    return name, mod, x, run(mod, x)
+
+
+def test_both_routes_give_the_same_numbers_for_the_same_seed(model):
+    _, mod, x, _ = model
+    cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.03})
+    offloaded, generated = tvm_bridge.offload(mod, cfg, seed=3), tvm_bridge.byoc(mod, cfg, seed=3)
+    # same programmed cells (seeded by seed and weights); float32 bias adds in another order
+    np.testing.assert_allclose(run(offloaded, x), run(generated, x), rtol=1e-5, atol=1e-5)
+    assert tvm_bridge.ledger(offloaded).energy_pj == pytest.approx(tvm_bridge.ledger(generated).energy_pj, rel=1e-9)
+    assert "cimsim" in generated.script() and "R.matmul" not in generated.script()
+
+
+def test_ideal_crossbars_match_tvm_within_the_quantisation_error(model):
+    name, mod, x, float_out = model
+    y = run(tvm_bridge.offload(mod, cimsim.load_preset("ideal"), seed=0), x)
+    # 8-bit symmetric weights and inputs: ~2^-8 of each operand's range per product, compounding over
+    # 3 (mlp) or 5 (lenet5) layers to a few percent at most
+    assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.05
+
+
+def test_a_missing_codegen_registration_is_a_clear_error():
+    mod = workloads.get("mlp")
+    partitioned = relax.transform.MergeCompositeFunctions()(
+        relax.transform.FuseOpsByPattern(patterns(), bind_constants=True)(mod)
+    )
+    renamed = tvm.IRModule({gv: f.with_attr("Codegen", "nosuchbackend") if f.attrs and "Codegen" in f.attrs else f
+                            for gv, f in partitioned.functions_items()})
+    with pytest.raises(Exception, match="nosuchbackend"):
+        relax.transform.RunCodegen()(renamed)
+
+
+def test_resnet18_and_bert_macs_from_extraction():
+    start = time.perf_counter()
+    resnet = tvm_bridge.extract(workloads.get("resnet18"))
+    elapsed = time.perf_counter() - start
+    assert resnet.macs == pytest.approx(1.81e9, rel=0.01)  # He et al. 2016: 1.8 G multiply-adds at 224 x 224
+    assert len(resnet.gemms) == 21 and elapsed < 30
+    bert = tvm_bridge.extract(workloads.get("bert-base-layer", seq_len=128))
+    s, d, f, h = 128, 768, 3072, 12
+    assert bert.macs == 4 * s * d * d + 2 * s * d * f + 2 * h * s * s * (d // h)  # QKV+O, FFN, QK^T and AV
