@@ -49,6 +49,8 @@ from cimsim.ledger import Ledger
 from cimsim.seeding import generator
 from cimsim.mapping import (
     InputSchedule,
+    array_grid,
+    columns_per_array,
     InputScale,
     ceil_div,
     input_code_range,
@@ -145,7 +147,7 @@ class AnalogMatrix:
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
         self._columns = self._conversion_columns()
-        self._columns_per_array()  # rejects arrays too narrow for the mapping now, not at the first read
+        columns_per_array(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
         self._flipped = self._flip_mask()
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._noise_key = np.uint64(rng.integers(0, 2**63))
@@ -170,23 +172,16 @@ class AnalogMatrix:
 
     @property
     def row_blocks(self) -> int:
-        return ceil_div(self.shape[0], self.cfg.array.rows)
+        return array_grid(*self.shape, self.cfg)[0]
 
     @property
     def physical_columns(self) -> int:
         return self.layout.levels.shape[1]
 
-    def _columns_per_array(self) -> int:
-        pairs = self._columns.devices == 2
-        cols = self.cfg.array.cols
-        if pairs and cols < 2:
-            raise ConfigError("array.cols = 1: analog differential sensing needs both cells of a pair in one array")
-        return cols - cols % 2 if pairs else cols
-
     @property
     def column_arrays(self) -> int:
         """Arrays side by side along the columns of one row block."""
-        return ceil_div(self.physical_columns, self._columns_per_array())
+        return array_grid(*self.shape, self.cfg)[1]
 
     @property
     def arrays(self) -> int:
@@ -229,7 +224,7 @@ class AnalogMatrix:
             return g_us
         rows = self.cfg.array.rows
         row_in_array = np.arange(g_us.shape[0]) % rows
-        col_in_array = np.arange(g_us.shape[1]) % self._columns_per_array()
+        col_in_array = np.arange(g_us.shape[1]) % columns_per_array(self.cfg)
         segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
         return g_us / (1.0 + g_us * 1e-6 * r_wire * segments)
 

@@ -99,6 +99,21 @@ def slices_and_signs(cfg: ChipConfig) -> tuple[int, int]:
     return ceil_div(stored_bits, cfg.array.bits_per_cell), 2 if differential else 1
 
 
+def columns_per_array(cfg: ChipConfig) -> int:
+    """Physical columns one array holds: an even number when pairs are sensed in analog (a pair never splits)."""
+    cols = cfg.array.cols
+    pairs = cfg.mapping.weight_encoding == "differential" and cfg.mapping.differential_sensing == "analog"
+    if pairs and cols < 2:
+        raise ConfigError("array.cols = 1: analog differential sensing needs both cells of a pair in one array")
+    return cols - cols % 2 if pairs else cols
+
+
+def array_grid(k: int, n: int, cfg: ChipConfig) -> tuple[int, int]:
+    """Arrays a K×N weight matrix takes: (row blocks, arrays side by side along its columns)."""
+    slices, signs = slices_and_signs(cfg)
+    return ceil_div(k, cfg.array.rows), ceil_div(n * slices * signs, columns_per_array(cfg))
+
+
 def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
     mapping, c = cfg.mapping, cfg.array.bits_per_cell
