@@ -4,7 +4,8 @@ Run with ``make bench`` (or ``python benchmarks/zoo.py``). Prints
 
 1. for every zoo model: its GEMMs, MACs (on constant weights, and activation × activation),
    the arrays its weights need on the ``isaac`` preset (one array per row block and column
-   block of every product, groups and heads counted), the same with 2:4 sparsity (the MACs on
+   block of every product with constant weights as ``extract`` finds them, groups counted; the
+   offload routes leave batched or 1-D constants in TVM), the same with 2:4 sparsity (the MACs on
    non-zero weights fall by half; the arrays do not yet: cimsim does not compact sparse weights
    onto fewer arrays) and the time ``tvm_bridge.extract`` takes;
 2. the relative output error ‖y − y_float‖ / ‖y_float‖ of the MLP and LeNet-5 offloaded to the

@@ -45,15 +45,37 @@ def test_ideal_crossbars_match_tvm_within_the_quantisation_error(model):
     assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.05
 
 
-def test_a_missing_codegen_registration_is_a_clear_error():
-    mod = workloads.get("mlp")
-    partitioned = relax.transform.MergeCompositeFunctions()(
-        relax.transform.FuseOpsByPattern(patterns(), bind_constants=True)(mod)
+def test_running_the_codegen_outside_byoc_is_a_config_error():
+    tvm_bridge.byoc(workloads.get("mlp"), cimsim.load_preset("ideal"))  # registers relax.ext.cimsim
+    partitioned = relax.transform.FuseOpsByPattern(patterns(), bind_constants=True, annotate_codegen=True)(
+        workloads.get("mlp")
     )
-    renamed = tvm.IRModule({gv: f.with_attr("Codegen", "nosuchbackend") if f.attrs and "Codegen" in f.attrs else f
-                            for gv, f in partitioned.functions_items()})
-    with pytest.raises(Exception, match="nosuchbackend"):
-        relax.transform.RunCodegen()(renamed)
+    with pytest.raises(cimsim.ConfigError, match="tvm_bridge.byoc"):
+        relax.transform.RunCodegen()(partitioned)
+
+
+def linear_module(functions: int = 1) -> tvm.IRModule:
+    """relax.op.linear-style layers (matmul of permute_dims(W)), in one or two functions."""
+    rng = np.random.default_rng(5)
+    bb = relax.BlockBuilder()
+    for f in range(functions):
+        w = relax.const(rng.standard_normal((8, 16)).astype("float32"))  # (out, in)
+        x = relax.Var("x", relax.TensorType((2, 16), "float32"))
+        with bb.function("main" if f == 0 else f"other{f}", [x]):
+            with bb.dataflow():
+                out = bb.emit_output(relax.op.nn.relu(relax.op.matmul(x, relax.op.permute_dims(w))))
+            bb.emit_func_output(out)
+    return bb.get()
+
+
+@pytest.mark.parametrize("functions", [1, 2])
+def test_linear_layers_and_several_functions_take_both_routes(functions):
+    mod = linear_module(functions)
+    x = np.random.default_rng(6).standard_normal((2, 16)).astype("float32")
+    cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.03})
+    offloaded, generated = tvm_bridge.offload(mod, cfg, seed=1), tvm_bridge.byoc(mod, cfg, seed=1)
+    assert len(tvm_bridge.model_of(generated).products) == functions  # every linear layer is on crossbars
+    np.testing.assert_allclose(run(offloaded, x), run(generated, x), rtol=1e-5, atol=1e-5)
 
 
 def test_resnet18_and_bert_macs_from_extraction():

@@ -36,9 +36,9 @@ def test_offloaded_model_computes_what_the_crossbars_compute():
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.02, "device.read_noise": 0.01})
     offloaded = tvm_bridge.offload(mlp(), cfg, seed=7)
     y = run(offloaded)
-    # the same crossbars by hand: each seeded by (seed, CRC-32 of its weights), as the docstring says
+    # the same crossbars by hand: each seeded by (seed, CRC-32 of its weights, occurrence), as documented
     def seeded(w):
-        return np.random.default_rng([7, zlib.crc32(np.ascontiguousarray(w).tobytes())])
+        return np.random.default_rng([7, zlib.crc32(np.ascontiguousarray(w).tobytes()), 0])
 
     first, second = cimsim.AnalogMatrix(W1, cfg, seed=seeded(W1)), cimsim.AnalogMatrix(W2.T, cfg, seed=seeded(W2.T))
     expected = second.matmul(np.maximum(first.matmul(X.astype(np.float64)), 0).astype(np.float32))
@@ -56,6 +56,7 @@ def test_weights_are_programmed_once_and_the_ledger_counts_every_call():
     second = vm["main"](tvm.runtime.tensor(X)).numpy()
     np.testing.assert_array_equal(first, second)  # the same programmed cells both times
     ledger = tvm_bridge.ledger(offloaded)
+    assert ledger.count("cell", "writes") == W1.size * 8 + W2.size * 8  # one programming: 8 cells per 8-bit weight
     assert ledger.layers() == ["matmul_0", "matmul_1"]
     # conversions depend only on shapes and signs: two calls count twice what one product of X does
     one = cimsim.AnalogMatrix(W1, cfg, seed=0)
@@ -135,3 +136,39 @@ def test_convolutions_run_as_im2col_products_per_group(groups):
     products = tvm_bridge.model_of(offloaded).products
     assert [len(p.matrices) for p in products] == [groups]
     assert products[0].matrices[0].shape == (4 // groups * 9, 6 // groups)  # K = C/g x kh x kw, N = O/g
+
+
+def two_layers_with_equal_weights(dtype: str = "float32") -> tvm.IRModule:
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((4, 16), dtype))
+    w = relax.const(np.rint(4 * RNG.standard_normal((16, 16))).astype(dtype))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            a = bb.emit(relax.op.matmul(x, w))
+            b = bb.emit(relax.op.matmul(x, w))
+            out = bb.emit_output(relax.op.concat([a, b], axis=1))
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+def test_equal_weights_in_two_layers_get_independent_noise():
+    cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.05})
+    y = run(tvm_bridge.offload(two_layers_with_equal_weights(), cfg, seed=0))
+    assert not np.array_equal(y[:, :16], y[:, 16:])
+
+
+def test_integer_outputs_are_rounded_not_truncated():
+    offloaded = tvm_bridge.offload(two_layers_with_equal_weights("int32"), cimsim.load_preset("ideal"), seed=0)
+    x = np.rint(3 * RNG.standard_normal((4, 16))).astype("int32")
+    y = run(offloaded, x)
+    product = tvm_bridge.model_of(offloaded).products[0]
+    exact = product.matrices[0]
+    fresh = cimsim.AnalogMatrix(exact.layout.w_q * exact.layout.scale, cimsim.load_preset("ideal"), seed=0)
+    np.testing.assert_array_equal(y[:, :16], np.rint(fresh.matmul(x.astype(np.float64))))
+
+
+def test_released_models_are_gone():
+    offloaded = tvm_bridge.offload(mlp(), cimsim.load_preset("ideal"))
+    tvm_bridge.release(offloaded)
+    with pytest.raises(cimsim.ConfigError, match="not in this process"):
+        tvm_bridge.ledger(offloaded)

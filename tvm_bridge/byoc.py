@@ -1,18 +1,23 @@
 """The BYOC route: cimsim as one more TVM backend, ``byoc(mod, cfg, seed)``.
 
-For users of TVM's partitioning flow: ``FuseOpsByPattern`` groups each product with a constant
-weight (and its bias and ReLU) into a composite function — patterns ``cimsim.dense``,
+For users of TVM's partitioning flow: ``FuseOpsByPattern`` (after ``ConvertToDataflow``) groups
+each product with a constant 2-D weight, or an NCHW/OIHW convolution kernel (and its bias and
+ReLU) into a composite function annotated for the ``cimsim`` codegen — patterns ``cimsim.dense``,
 ``cimsim.dense_bias``, ``cimsim.dense_bias_relu``, ``cimsim.conv2d``, ``cimsim.conv2d_bias``,
-``cimsim.conv2d_bias_relu`` — ``MergeCompositeFunctions`` merges neighbours, and ``RunCodegen``
-hands them to the codegen ``relax.ext.cimsim`` registered here. The codegen programs every
-constant onto crossbars (the same :class:`~tvm_bridge.offload.Product` objects as
-:func:`~tvm_bridge.offload.offload`, seeded the same way, so both routes give the same numbers)
-and registers, under each function's symbol, an interpreter that runs the function with numpy
-and the crossbars. It returns no compiled module: TVM's VM finds the symbols in the registry.
-Symbols are made unique per call of ``byoc``, so several such modules can live in one process.
+``cimsim.conv2d_bias_relu`` — and ``RunCodegen`` hands them to the codegen ``relax.ext.cimsim``
+registered here. The codegen programs every constant onto crossbars (the same
+:class:`~tvm_bridge.offload.Product` objects as :func:`~tvm_bridge.offload.offload`, seeded the
+same way, so both routes give the same numbers for the products both take) and registers, under
+each function's symbol, an interpreter that runs the function with numpy and the crossbars. It
+returns no compiled module: TVM's VM finds the symbols in the registry. Symbols are made unique
+per call of ``byoc``, so several such modules can live in one process. TVM folds structurally
+identical fused functions into one, so within a module two products with the same weights and
+the same fused ops share one crossbar here (``offload`` programs two).
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import tvm
@@ -22,22 +27,36 @@ from tvm.relax.transform import FusionPattern
 
 import cimsim
 from cimsim.errors import ConfigError
-from tvm_bridge import offload as routes
-from tvm_bridge._relax import constant_value, op_name
+from tvm_bridge._relax import binding_map, constant_value, op_name
+
+routes = importlib.import_module("tvm_bridge.offload")  # the module: the package exports a function by that name
 
 _PENDING: list[routes.OffloadedModel] = []
 
 
 def patterns() -> list[FusionPattern]:
-    """cimsim's fusion patterns, larger first."""
+    """cimsim's fusion patterns, larger first; each accepts only what the crossbars can hold."""
+    weight = is_const() | is_op("relax.permute_dims")(is_const())
     found = []
     for kind, op in (("dense", "relax.matmul"), ("conv2d", "relax.nn.conv2d")):
-        product = is_op(op)(wildcard(), is_const())
+        product = is_op(op)(wildcard(), weight)
         bias = is_op("relax.add")(product, is_const())
         relu = is_op("relax.nn.relu")(bias)
         for suffix, pattern in (("_bias_relu", relu), ("_bias", bias), ("", product)):
-            found.append(FusionPattern(f"cimsim.{kind}{suffix}", pattern, {"root": product}))
+            found.append(FusionPattern(f"cimsim.{kind}{suffix}", pattern, {"root": product}, _supported))
     return found
+
+
+def _supported(context) -> bool:
+    """A 2-D constant weight and a static input for a matmul; NCHW/OIHW for a convolution."""
+    root = context.annotated_expr["root"]
+    if routes.static_shape(root.args[0]) is None:
+        return False
+    if op_name(root) == "relax.nn.conv2d":
+        a = root.attrs
+        return (a.data_layout, a.kernel_layout, a.out_layout) == ("NCHW", "OIHW", "NCHW")
+    weight_shape = routes.static_shape(root.args[1])
+    return weight_shape is not None and len(weight_shape) == 2
 
 
 def register_codegen() -> None:
@@ -52,8 +71,9 @@ def byoc(mod: tvm.IRModule, cfg: cimsim.ChipConfig, seed: int | np.random.Genera
     model, model_id = routes.new_model(cfg, seed)
     routes.register()
     register_codegen()
-    partitioned = relax.transform.FuseOpsByPattern(patterns(), bind_constants=True, annotate_codegen=False)(mod)
-    partitioned = _unique_symbols(relax.transform.MergeCompositeFunctions()(partitioned), model_id)
+    partitioned = relax.transform.ConvertToDataflow()(mod)  # patterns match inside dataflow blocks only
+    partitioned = relax.transform.FuseOpsByPattern(patterns(), bind_constants=True, annotate_codegen=True)(partitioned)
+    partitioned = _unique_symbols(partitioned, model_id)
     _PENDING.append(model)
     try:
         generated = relax.transform.RunCodegen()(partitioned)
@@ -70,6 +90,8 @@ def _unique_symbols(mod: tvm.IRModule, model_id: int) -> tvm.IRModule:
 
 
 def _codegen(functions, options, constant_names):
+    if not _PENDING:
+        raise ConfigError("the cimsim backend programs crossbars for a configuration: partition with tvm_bridge.byoc")
     model = _PENDING[-1]
     for function in functions:
         interpreter = _Interpreter(function, model)
@@ -86,20 +108,19 @@ class _Interpreter:
         self._program(function)
 
     def _program(self, function: relax.Function) -> None:
+        bindings = binding_map(function)
         for binding in _bindings(function):
             value = binding.value
             if isinstance(value, relax.Function):
                 self._program(value)
-            elif op_name(value) in ("relax.matmul", "relax.nn.conv2d"):
-                weights = constant_value(value.args[1])
-                make = routes.matmul_product if op_name(value) == "relax.matmul" else routes.conv2d_product
-                self.products[value] = make(self.model, value, weights)
+            elif op_name(value) == "relax.matmul":
+                self.products[value] = routes.matmul_product(self.model, constant_value(value.args[1], bindings))
+            elif op_name(value) == "relax.nn.conv2d":
+                self.products[value] = routes.conv2d_product(self.model, value, constant_value(value.args[1], bindings))
 
     def __call__(self, *args) -> None:
         *inputs, out = args
-        result = self._run(self.function, [np.from_dlpack(a) for a in inputs])
-        destination = np.from_dlpack(out)
-        destination[...] = result
+        routes.write(np.from_dlpack(out), self._run(self.function, [np.from_dlpack(a) for a in inputs]))
 
     def _run(self, function: relax.Function, args: list[np.ndarray]) -> np.ndarray:
         env = dict(zip(function.params, args))
@@ -123,6 +144,9 @@ class _Interpreter:
             return args[0] + args[1]
         if name == "relax.nn.relu":
             return np.maximum(args[0], 0)
+        if name == "relax.permute_dims":
+            axes = expr.attrs.axes
+            return np.transpose(args[0], None if axes is None else [int(a) for a in axes])
         raise ConfigError(f"the cimsim backend cannot run {name} inside a partitioned function")
 
 

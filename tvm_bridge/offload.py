@@ -69,6 +69,7 @@ class OffloadedModel:
     cfg: cimsim.ChipConfig
     base_seed: int
     products: list[Product] = field(default_factory=list)
+    checksums: list[int] = field(default_factory=list)
 
     @property
     def ledger(self) -> cimsim.Ledger:
@@ -83,13 +84,18 @@ class OffloadedModel:
     def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None) -> Product:
         """Program the matrices of one product and keep them.
 
-        Each matrix draws its cells from a generator seeded by (base seed, CRC-32 of its weights),
-        so a product programs the same cells whichever route (offload or BYOC) meets it first.
+        Each matrix draws its cells from a generator seeded by (base seed, CRC-32 of its weights,
+        how many matrices with those weights this model programmed before), so a product programs
+        the same cells whichever route (offload or BYOC) meets it first, and two products with
+        equal weights still get independent noise.
         """
-        matrices = [
-            cimsim.AnalogMatrix(w, self.cfg, seed=np.random.default_rng([self.base_seed, zlib.crc32(np.ascontiguousarray(w).tobytes())]))
-            for w in weights
-        ]
+        matrices = []
+        for w in weights:
+            checksum = zlib.crc32(np.ascontiguousarray(w).tobytes())
+            occurrence = self.checksums.count(checksum)
+            self.checksums.append(checksum)
+            rng = np.random.default_rng([self.base_seed, checksum, occurrence])
+            matrices.append(cimsim.AnalogMatrix(w, self.cfg, seed=rng))
         product = Product(f"{name}_{len(self.products)}", matrices, conv)
         self.products.append(product)
         return product
@@ -111,7 +117,7 @@ def _seed_value(seed) -> int:
     return int(seed)
 
 
-def matmul_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray) -> Product:
+def matmul_product(model: OffloadedModel, weights: np.ndarray) -> Product:
     return model.program("matmul", [weights])
 
 
@@ -142,8 +148,12 @@ def _call(x, model_id: int, index: int, out) -> None:
     model = _MODELS.get(int(model_id))
     if model is None:
         raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
-    destination = np.from_dlpack(out)
-    destination[...] = read_product(model, model.products[int(index)], np.from_dlpack(x))
+    write(np.from_dlpack(out), read_product(model, model.products[int(index)], np.from_dlpack(x)))
+
+
+def write(destination: np.ndarray, result: np.ndarray) -> None:
+    """Store a float result into TVM's output tensor, rounding to the nearest integer for integer dtypes."""
+    destination[...] = np.rint(result) if np.issubdtype(destination.dtype, np.integer) else result
 
 
 def _read(model: OffloadedModel, matrix: cimsim.AnalogMatrix, vectors: np.ndarray) -> np.ndarray:
@@ -192,14 +202,14 @@ class _Offload(PyExprMutator):
         if name == "relax.matmul":
             if weights.ndim != 2:
                 return call  # batched weights stay in TVM
-            return self._rewrite("cimsim.matmul", call, matmul_product(self.model, call, weights))
+            return self._rewrite("cimsim.matmul", call, matmul_product(self.model, weights))
         a = call.attrs
         if (a.data_layout, a.kernel_layout, a.out_layout) != ("NCHW", "OIHW", "NCHW"):
             return call  # other layouts stay in TVM
         return self._rewrite("cimsim.conv2d", call, conv2d_product(self.model, call, weights))
 
     def _rewrite(self, function: str, call, product: Product):
-        index = self.model.products.index(product)
+        index = len(self.model.products) - 1  # the product just programmed
         args = [call.args[0], relax.prim_value(self.model_id), relax.prim_value(index)]
         return relax.call_dps_packed(function, args, out_ty=call.ty)
 
@@ -225,7 +235,20 @@ def model_of(mod: tvm.IRModule) -> OffloadedModel:
     attrs = mod.attrs
     if attrs is None or MODEL_ATTR not in attrs:
         raise ConfigError("this IRModule was not produced by tvm_bridge.offload (it has no cimsim model)")
-    return _MODELS[int(attrs[MODEL_ATTR])]
+    model = _MODELS.get(int(attrs[MODEL_ATTR]))
+    if model is None:
+        raise ConfigError(f"cimsim model {int(attrs[MODEL_ATTR])} is not in this process (released, or offloaded elsewhere)")
+    return model
+
+
+def release(mod: tvm.IRModule) -> None:
+    """Free the crossbars of an offloaded module; running it afterwards is an error.
+
+    Programmed crossbars live until released: they hold several arrays per cell (about 40 bytes
+    per cell, 8 cells per 8-bit weight on the ``ideal`` preset: ~4 GB for ResNet-18).
+    """
+    model_of(mod)
+    del _MODELS[int(mod.attrs[MODEL_ATTR])]
 
 
 def ledger(mod: tvm.IRModule) -> cimsim.Ledger:
