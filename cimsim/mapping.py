@@ -129,7 +129,7 @@ def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
     k = w.shape[0]
     return WeightLayout(
-        levels=levels.reshape(k, -1).astype(np.int64),
+        levels=levels.reshape(k, -1).astype(np.uint8),  # 0 .. 2^c − 1 with c <= 8
         w_q=w_q,
         scale=scale,
         offset=offset,
