@@ -3,11 +3,12 @@
 Run with ``make bench`` (or ``python benchmarks/zoo.py``). Prints
 
 1. for every zoo model: its GEMMs, MACs (on constant weights, and activation × activation),
-   the arrays its weights need on the ``isaac`` preset (one array per row block and column
-   block of every product with constant weights as ``extract`` finds them, groups counted; the
-   offload routes leave batched or 1-D constants in TVM), the same with 2:4 sparsity (the MACs on
-   non-zero weights fall by half; the arrays do not yet: cimsim does not compact sparse weights
-   onto fewer arrays) and the time ``tvm_bridge.extract`` takes;
+   the arrays its weights occupy on the ``isaac`` preset (row blocks × column blocks of every
+   product with constant weights as ``extract`` finds them, groups counted, less the arrays whose
+   cells would all sit at level 0; the offload routes leave batched or 1-D constants in TVM), the
+   same with 2:4 sparsity (the MACs on non-zero weights fall by half; arrays fall only where whole
+   arrays empty: 2:4 with a pattern per column leaves hardly any) and the time
+   ``tvm_bridge.extract`` takes;
 2. the relative output error ‖y − y_float‖ / ‖y_float‖ of the MLP and LeNet-5 offloaded to the
    crossbars of the ``ideal``, ``rram-22nm`` and ``pcm`` presets, against TVM's own float output
    on the same random inputs (calibrated presets calibrate on the first call's inputs).
@@ -25,18 +26,20 @@ from tvm import relax  # noqa: E402
 
 import tvm_bridge  # noqa: E402
 import workloads  # noqa: E402
-from cimsim.mapping import array_grid  # noqa: E402
+from cimsim.mapping import layout_weights, live_rows, occupied_arrays  # noqa: E402
 
 ISAAC = cimsim.load_preset("isaac")
 INPUTS = {"mlp": (8, 784), "lenet5": (8, 1, 28, 28)}
 
 
 def arrays_needed(workload: cimsim.Workload, cfg: cimsim.ChipConfig) -> int:
+    """Occupied arrays of every constant-weight product (cell levels laid out as the crossbar does)."""
     total = 0
     for gemm in workload.gemms:
         if gemm.weights is not None:
-            blocks, columns = array_grid(gemm.k, gemm.n, cfg)
-            total += gemm.count * blocks * columns
+            for w in gemm.weights.reshape((-1, gemm.k, gemm.n)):
+                levels = layout_weights(w.astype(np.float64), cfg).levels  # ISAAC flips ignored: they only fill rows
+                total += occupied_arrays(live_rows(levels, cfg), cfg.array.rows)
     return total
 
 

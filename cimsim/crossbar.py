@@ -28,6 +28,11 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   rounding; readings clip at the rails.
 * **Reconstruction**: shift-and-add over slices and cycles, differential columns subtracted,
   flipped columns restored, offsets of ``offset`` encodings removed, scaled by s_x · s_w.
+* **Sparse weights**: a row whose cells in one array all hold level 0 (g_min) carries no signal
+  there, so it is not driven in that array (no DAC drive, no cell read, no read noise energy),
+  and an array none of whose rows carries a level is not needed: pruned weights (block sparsity,
+  whole zero rows) use fewer drives, reads, energy and arrays. Rows are not re-packed into fewer
+  row blocks: N:M sparsity with a pattern per column leaves no row empty and saves no array.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ from cimsim.mapping import (
     InputSchedule,
     array_grid,
     columns_per_array,
+    live_rows,
+    occupied_arrays,
     InputScale,
     ceil_div,
     input_code_range,
@@ -107,7 +114,8 @@ class _Encoded:
     codes: np.ndarray
     code_sq_sum: np.ndarray
     code_sum: np.ndarray
-    driven: np.ndarray
+    drives: np.ndarray
+    reads: np.ndarray
     v2g: np.ndarray
     xq_sum: np.ndarray
 
@@ -150,6 +158,9 @@ class AnalogMatrix:
         columns_per_array(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
         self._flipped = self._flip_mask()
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
+        self._live = live_rows(self._stored_levels(), cfg)
+        self._row_arrays = self._live.sum(axis=1).astype(np.float64)
+        self._row_cells = self._live_cells_per_row()
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._calls = 0
         self.energy = EnergyModel(cfg)
@@ -185,8 +196,8 @@ class AnalogMatrix:
 
     @property
     def arrays(self) -> int:
-        """Arrays the matrix occupies."""
-        return self.row_blocks * self.column_arrays
+        """Arrays the matrix occupies: those with at least one cell above level 0."""
+        return occupied_arrays(self._live, self.cfg.array.rows)
 
     def _conversion_columns(self) -> _Columns:
         lay = self.layout
@@ -228,6 +239,14 @@ class AnalogMatrix:
         segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
         return g_us / (1.0 + g_us * 1e-6 * r_wire * segments)
 
+    def _live_column_mask(self) -> np.ndarray:
+        """K × physical columns: 1 where the cell's row is driven in the cell's array."""
+        width = columns_per_array(self.cfg)
+        return self._live[:, np.arange(self.physical_columns) // width]
+
+    def _live_cells_per_row(self) -> np.ndarray:
+        return self._live_column_mask().sum(axis=1).astype(np.float64)
+
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
         if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
@@ -236,7 +255,7 @@ class AnalogMatrix:
         d = self.cfg.device
         g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
         per_level = self.layout.max_level / (d.g_max_us - d.g_min_us)
-        self._g_row_sum_us = g_now.sum(axis=1)
+        self._g_row_sum_us = (g_now * self._live_column_mask()).sum(axis=1)
         self._operand = self._read_operand(g_now, per_level)
         self._scratch: dict[str, np.ndarray] = {}
         self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
@@ -349,15 +368,16 @@ class AnalogMatrix:
             codes=self._workspace("codes", (rows, k)),
             code_sq_sum=np.empty((rows, self.row_blocks)),
             code_sum=np.empty((rows, self.row_blocks)),
-            driven=np.empty(rows, dtype=np.int64),
+            drives=np.empty(rows),
+            reads=np.empty(rows),
             v2g=np.empty(rows),
             xq_sum=np.empty(m, dtype=np.int64),
         )
         q_min, q_max = input_code_range(self.cfg.mapping.input_bits, scale)
         kernels.encode_inputs(
             x, scale.scale, q_min, q_max, schedule.mode, schedule.offset, self.cfg.dac.bits,
-            schedule.magnitude_cycles, self.cfg.array.rows, self._g_row_sum_us,
-            enc.codes, enc.code_sq_sum, enc.code_sum, enc.driven, enc.v2g, enc.xq_sum,
+            schedule.magnitude_cycles, self.cfg.array.rows, self._g_row_sum_us, self._row_arrays, self._row_cells,
+            enc.codes, enc.code_sq_sum, enc.code_sum, enc.drives, enc.reads, enc.v2g, enc.xq_sum,
         )
         return enc
 
@@ -446,17 +466,16 @@ class AnalogMatrix:
     # ---- counting ---------------------------------------------------------------------------
 
     def _count_reads(self, enc: _Encoded, conv: Conversions) -> None:
-        """Data-dependent action counts of one chunk: an input code of 0 drives no row."""
+        """Data-dependent action counts of one chunk: an input code of 0 drives no row, nor does an empty one."""
         cycles = enc.schedule.cycles
         m, k = enc.codes.shape[0] // cycles, self.shape[0]
-        driven = int(enc.driven.sum())
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
         plan = conv.plan
         columns = m * self.row_blocks * self._columns.output.size  # conversion columns read, all blocks
         n = self.shape[1]
         counts = [
-            ("dac", "conversions", driven * self.column_arrays),
-            ("cell", "reads", driven * self.physical_columns),
+            ("dac", "conversions", float(enc.drives.sum())),
+            ("cell", "reads", float(enc.reads.sum())),
             ("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2),
             ("sample_hold", "samples", columns * plan.samples.sum()),
             ("adc", "conversions", columns * plan.segments),

@@ -260,7 +260,7 @@ def _cycle_source(mode, t, magnitude_cycles):
 
 def encode_inputs(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Quantise inputs and split them into the DAC codes of every cycle, with their statistics.
 
@@ -272,40 +272,43 @@ def encode_inputs(
 
     Written (row m·T + t is vector m in cycle t; T = codes.shape[0] // M):
     codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
-    each block of ``block_rows`` rows; driven: (M·T) non-zero codes; v2g: (M·T)
+    each block of ``block_rows`` rows; drives, reads: (M·T) Σ over non-zero codes of
+    row_arrays[k] (arrays the row drives) and row_cells[k] (cells it reads); v2g: (M·T)
     Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
 
     Runs on one thread below PARALLEL_MIN_ELEMENTS codes (see :func:`convert_accumulate`).
     """
     driver = _encode_parallel if codes.size >= PARALLEL_MIN_ELEMENTS else _encode_serial
     driver(x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-           codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+           row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
 
 
 @njit(parallel=True, cache=True)
 def _encode_parallel(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in prange(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
+                       xq_sum)
 
 
 @njit(cache=True)
 def _encode_serial(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in range(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, codes, code_sq_sum, code_sum, driven, v2g, xq_sum)
+                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
+                       xq_sum)
 
 
 @njit(inline="always", cache=True)
 def _encode_vector(
     m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Vector m of :func:`encode_inputs`."""
     inputs = x.shape[1]
@@ -334,7 +337,7 @@ def _encode_vector(
         row = m * cycles + t
         bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
         shift = dac_bits * bit_cycle
-        count, energy = 0, 0.0
+        arrays, cells, energy = 0.0, 0.0, 0.0
         for b in range(blocks):
             squares, sums = 0, 0
             for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
@@ -342,9 +345,12 @@ def _encode_vector(
                 codes[row, k] = code
                 squares += code * code
                 sums += code
-                count += code != 0
+                if code != 0:
+                    arrays += row_arrays[k]
+                    cells += row_cells[k]
                 energy += code * code * row_conductance[k]
             code_sq_sum[row, b] = squares
             code_sum[row, b] = sums
-        driven[row] = count
+        drives[row] = arrays
+        reads[row] = cells
         v2g[row] = energy

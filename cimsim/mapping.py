@@ -114,6 +114,23 @@ def array_grid(k: int, n: int, cfg: ChipConfig) -> tuple[int, int]:
     return ceil_div(k, cfg.array.rows), ceil_div(n * slices * signs, columns_per_array(cfg))
 
 
+def live_rows(stored_levels: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+    """K × column arrays: does row k hold a level above 0 among the cells it has in array c?
+
+    A row whose cells in an array are all at level 0 (g_min) carries no signal there: it need
+    not be driven, and an array with no such row need not exist.
+    """
+    width = columns_per_array(cfg)
+    arrays = ceil_div(stored_levels.shape[1], width)
+    nonzero = stored_levels != 0
+    return np.stack([nonzero[:, c * width : (c + 1) * width].any(axis=1) for c in range(arrays)], axis=1)
+
+
+def occupied_arrays(live: np.ndarray, rows: int) -> int:
+    """Arrays (row block × column array) holding at least one live row."""
+    return int(sum(live[b : b + rows].any(axis=0).sum() for b in range(0, live.shape[0], rows)))
+
+
 def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
     mapping, c = cfg.mapping, cfg.array.bits_per_cell

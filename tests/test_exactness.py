@@ -467,12 +467,15 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
     codes = np.full((m * cycles, k), np.nan, dtype=np.float32)
     code_sq_sum = np.full((m * cycles, blocks), np.nan)
     code_sum = np.full((m * cycles, blocks), np.nan)
-    driven = np.full(m * cycles, -1, dtype=np.int64)
+    row_arrays = rng.integers(0, 4, size=k).astype(np.float64)  # arrays each row drives (0: empty everywhere)
+    row_cells = rng.integers(0, 40, size=k).astype(np.float64)  # cells each row reads
+    drives = np.full(m * cycles, np.nan)
+    reads = np.full(m * cycles, np.nan)
     v2g = np.full(m * cycles, np.nan)
     xq_sum = np.full(m, -1, dtype=np.int64)
     kernels.encode_inputs(
         x, scale, q_min, q_max, kernel_mode, offset, dac_bits, magnitude_cycles, block_rows, row_g,
-        codes, code_sq_sum, code_sum, driven, v2g, xq_sum,
+        row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
     )
 
     x_q = quantize_inputs(x, input_bits, InputScale(scale, signed))
@@ -483,7 +486,8 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
     ref_codes = planes.codes.reshape(m * cycles, k)
     np.testing.assert_array_equal(codes, ref_codes)
     np.testing.assert_array_equal(xq_sum, x_q.sum(axis=1))
-    np.testing.assert_array_equal(driven, (ref_codes != 0).sum(axis=1))
+    np.testing.assert_array_equal(drives, (ref_codes != 0) @ row_arrays)  # small integers: exact
+    np.testing.assert_array_equal(reads, (ref_codes != 0) @ row_cells)
     for b in range(blocks):
         part = ref_codes[:, b * block_rows : (b + 1) * block_rows]
         np.testing.assert_array_equal(code_sq_sum[:, b], (part**2).sum(axis=1))
