@@ -15,7 +15,8 @@ im2col product (each output position a vector of C/g·kh·kw inputs, ordered cha
 column). Outputs are written in place into TVM's destination tensor (zero-copy through
 DLPack). Every call adds its actions to the model's ledger (:func:`ledger`, :func:`reset`).
 
-Products of two activations (attention) stay digital, in TVM. With ``adc.range =
+Products of two activations (attention) stay digital, in TVM, unless ``activations_on_crossbar``
+sends them to crossbars reprogrammed at every call. With ``adc.range =
 "calibrated"`` each matrix fixes its input scale and ADC ranges on its first call's inputs
 unless :func:`calibrate` is given data first.
 """
@@ -60,6 +61,8 @@ class Product:
     name: str
     matrices: list[cimsim.AnalogMatrix]
     conv: Conv2D | None = None
+    spent: cimsim.Ledger = field(default_factory=cimsim.Ledger)  # of matrices programmed per call and gone
+    calls: int = 0
 
 
 @dataclass
@@ -76,6 +79,8 @@ class OffloadedModel:
         """Every action since programming (or since :func:`reset`), one layer per product."""
         total = cimsim.Ledger()
         for product in self.products:
+            for (_, component, action), count, energy in product.spent.entries():
+                total.add(component, action, count, energy, layer=product.name)
             for matrix in product.matrices:
                 for (_, component, action), count, energy in matrix.ledger.entries():
                     total.add(component, action, count, energy, layer=product.name)
@@ -142,6 +147,7 @@ def register() -> None:
         tvm_ffi.register_error(error.__name__, error)
     for name in ("cimsim.matmul", "cimsim.conv2d"):
         tvm.register_global_func(name, _call, override=True)
+    tvm.register_global_func("cimsim.matmul_dynamic", _dynamic, override=True)
 
 
 def _call(x, model_id: int, index: int, out) -> None:
@@ -154,6 +160,26 @@ def _call(x, model_id: int, index: int, out) -> None:
 def write(destination: np.ndarray, result: np.ndarray) -> None:
     """Store a float result into TVM's output tensor, rounding to the nearest integer for integer dtypes."""
     destination[...] = np.rint(result) if np.issubdtype(destination.dtype, np.integer) else result
+
+
+def _dynamic(a, b, model_id: int, index: int, out) -> None:
+    """An activation × activation matmul on crossbars: each call programs its right operand anew."""
+    model = _MODELS.get(int(model_id))
+    if model is None:
+        raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
+    product = model.products[int(index)]
+    left, right = np.from_dlpack(a), np.from_dlpack(b)
+    batch = np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    left = np.broadcast_to(left, batch + left.shape[-2:]).reshape((-1,) + left.shape[-2:])
+    right = np.broadcast_to(right, batch + right.shape[-2:]).reshape((-1,) + right.shape[-2:])
+    rng = np.random.default_rng([model.base_seed, int(index), product.calls])  # new cells every call
+    product.calls += 1
+    results = []
+    for x, w in zip(left, right):
+        matrix = cimsim.AnalogMatrix(w, model.cfg, seed=rng)
+        results.append(_read(model, matrix, x))
+        product.spent = product.spent + matrix.ledger
+    write(np.from_dlpack(out), np.stack(results).reshape(batch + results[0].shape))
 
 
 def _read(model: OffloadedModel, matrix: cimsim.AnalogMatrix, vectors: np.ndarray) -> np.ndarray:
@@ -187,9 +213,10 @@ def im2col(x: np.ndarray, conv: Conv2D) -> tuple[np.ndarray, tuple[int, int]]:
 
 @mutator
 class _Offload(PyExprMutator):
-    def __init__(self, mod: tvm.IRModule, model_id: int, model: OffloadedModel):
+    def __init__(self, mod: tvm.IRModule, model_id: int, model: OffloadedModel, activations_on_crossbar: bool):
         super().__init__(mod)
         self.mod_, self.model_id, self.model = mod, model_id, model
+        self.activations_on_crossbar = activations_on_crossbar
 
     def visit_call_(self, call):
         call = self.visit_expr_post_order(call)
@@ -197,8 +224,10 @@ class _Offload(PyExprMutator):
         if name not in ("relax.matmul", "relax.nn.conv2d"):
             return call
         weights = constant_value(call.args[1], self.lookup_binding)
-        if weights is None or static_shape(call.args[0]) is None:
-            return call  # activation x activation and symbolic shapes stay in TVM
+        if static_shape(call.args[0]) is None:
+            return call  # symbolic shapes stay in TVM
+        if weights is None:
+            return self._activations(call, name)
         if name == "relax.matmul":
             if weights.ndim != 2:
                 return call  # batched weights stay in TVM
@@ -207,6 +236,15 @@ class _Offload(PyExprMutator):
         if (a.data_layout, a.kernel_layout, a.out_layout) != ("NCHW", "OIHW", "NCHW"):
             return call  # other layouts stay in TVM
         return self._rewrite("cimsim.conv2d", call, conv2d_product(self.model, call, weights))
+
+    def _activations(self, call, name: str):
+        """An activation × activation matmul: digital (in TVM) unless asked for, then reprogrammed per call."""
+        if not (self.activations_on_crossbar and name == "relax.matmul" and static_shape(call.args[1]) is not None):
+            return call
+        self.model.products.append(Product(f"matmul_dynamic_{len(self.model.products)}", []))
+        index = len(self.model.products) - 1
+        args = [call.args[0], call.args[1], relax.prim_value(self.model_id), relax.prim_value(index)]
+        return relax.call_dps_packed("cimsim.matmul_dynamic", args, out_ty=call.ty)
 
     def _rewrite(self, function: str, call, product: Product):
         index = len(self.model.products) - 1  # the product just programmed
@@ -220,13 +258,23 @@ class _Offload(PyExprMutator):
         return self.builder_.get()
 
 
-def offload(mod: tvm.IRModule, cfg: cimsim.ChipConfig, seed: int | np.random.Generator = 0) -> tvm.IRModule:
-    """``mod`` with every constant-weight matmul and NCHW convolution on crossbars programmed now."""
+def offload(
+    mod: tvm.IRModule,
+    cfg: cimsim.ChipConfig,
+    seed: int | np.random.Generator = 0,
+    activations_on_crossbar: bool = False,
+) -> tvm.IRModule:
+    """``mod`` with every constant-weight matmul and NCHW convolution on crossbars programmed now.
+
+    With ``activations_on_crossbar``, products of two activations (attention) run on crossbars
+    too, through ``cimsim.matmul_dynamic``: every call programs the right operand of every batch
+    element onto fresh cells, and the ledger counts those writes.
+    """
     if not isinstance(mod, tvm.IRModule):
         raise ConfigError(f"offload: expected a tvm.IRModule, got {type(mod).__name__}")
     model, model_id = new_model(cfg, seed)
     register()
-    rewritten = relax.transform.DeadCodeElimination()(_Offload(mod, model_id, model).run())
+    rewritten = relax.transform.DeadCodeElimination()(_Offload(mod, model_id, model, activations_on_crossbar).run())
     return rewritten.with_attr(MODEL_ATTR, model_id)
 
 
@@ -259,6 +307,7 @@ def ledger(mod: tvm.IRModule) -> cimsim.Ledger:
 def reset(mod: tvm.IRModule) -> None:
     """Start the module's ledger afresh (the programmed cells are kept)."""
     for product in model_of(mod).products:
+        product.spent = cimsim.Ledger()
         for matrix in product.matrices:
             matrix.ledger = cimsim.Ledger()
             matrix.latency_ns = 0.0
