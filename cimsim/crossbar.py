@@ -59,7 +59,6 @@ from cimsim.mapping import (
     live_rows,
     occupied_arrays,
     InputScale,
-    ceil_div,
     input_code_range,
     input_schedule,
     input_scale_for,

@@ -1,6 +1,5 @@
 """tvm_bridge.extract: Relax functions → cimsim.Workload (shapes, weights, geometry, order, errors)."""
 
-import math
 import warnings
 
 import numpy as np

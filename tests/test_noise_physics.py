@@ -18,7 +18,6 @@ Statistical tolerances are 5 standard errors of the estimate (fixed seeds, so no
 says where its standard error comes from.
 """
 
-import hashlib
 import math
 import os
 import subprocess

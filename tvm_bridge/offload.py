@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,17 +73,15 @@ class OffloadedModel:
     cfg: cimsim.ChipConfig
     base_seed: int
     products: list[Product] = field(default_factory=list)
-    checksums: list[int] = field(default_factory=list)
+    checksums: Counter[int] = field(default_factory=Counter)
 
     @property
     def ledger(self) -> cimsim.Ledger:
         """Every action since programming (or since :func:`reset`), one layer per product."""
         total = cimsim.Ledger()
         for product in self.products:
-            for (_, component, action), count, energy in product.spent.entries():
-                total.add(component, action, count, energy, layer=product.name)
-            for matrix in product.matrices:
-                for (_, component, action), count, energy in matrix.ledger.entries():
+            for part in [product.spent, *(matrix.ledger for matrix in product.matrices)]:
+                for (_, component, action), count, energy in part.entries():
                     total.add(component, action, count, energy, layer=product.name)
         return total
 
@@ -97,9 +96,8 @@ class OffloadedModel:
         matrices = []
         for w in weights:
             checksum = zlib.crc32(np.ascontiguousarray(w).tobytes())
-            occurrence = self.checksums.count(checksum)
-            self.checksums.append(checksum)
-            rng = np.random.default_rng([self.base_seed, checksum, occurrence])
+            rng = np.random.default_rng([self.base_seed, checksum, self.checksums[checksum]])
+            self.checksums[checksum] += 1
             matrices.append(cimsim.AnalogMatrix(w, self.cfg, seed=rng))
         product = Product(f"{name}_{len(self.products)}", matrices, conv)
         self.products.append(product)
@@ -110,16 +108,12 @@ def new_model(cfg: cimsim.ChipConfig, seed: int | np.random.Generator) -> tuple[
     """A registered, empty model for ``cfg``, and its id."""
     if not isinstance(cfg, cimsim.ChipConfig):
         raise ConfigError(f"cfg must be a cimsim.ChipConfig, got {type(cfg).__name__}")
-    base_seed = int(generator(seed).integers(0, 2**63)) if isinstance(seed, np.random.Generator) else None
-    model = OffloadedModel(cfg, base_seed if base_seed is not None else _seed_value(seed))
+    rng = generator(seed)  # validates the seed
+    base_seed = int(rng.integers(0, 2**63)) if isinstance(seed, np.random.Generator) else int(seed)
+    model = OffloadedModel(cfg, base_seed)
     model_id = next(_model_ids)
     _MODELS[model_id] = model
     return model, model_id
-
-
-def _seed_value(seed) -> int:
-    generator(seed)  # validates: an integer >= 0
-    return int(seed)
 
 
 def matmul_product(model: OffloadedModel, weights: np.ndarray) -> Product:
