@@ -26,21 +26,15 @@ from tvm import relax  # noqa: E402
 
 import tvm_bridge  # noqa: E402
 import workloads  # noqa: E402
-from cimsim.mapping import layout_weights, live_rows, occupied_arrays  # noqa: E402
+from cimsim.layer_costs import weight_arrays  # noqa: E402
 
 ISAAC = cimsim.load_preset("isaac")
 INPUTS = {"mlp": (8, 784), "lenet5": (8, 1, 28, 28)}
 
 
 def arrays_needed(workload: cimsim.Workload, cfg: cimsim.ChipConfig) -> int:
-    """Occupied arrays of every constant-weight product (cell levels laid out as the crossbar does)."""
-    total = 0
-    for gemm in workload.gemms:
-        if gemm.weights is not None:
-            for w in gemm.weights.reshape((-1, gemm.k, gemm.n)):
-                levels = layout_weights(w.astype(np.float64), cfg).levels  # ISAAC flips ignored: they only fill rows
-                total += occupied_arrays(live_rows(levels, cfg), cfg.array.rows)
-    return total
+    """Occupied arrays of every constant-weight product, as the simulator places them."""
+    return sum(weight_arrays(g.weights, cfg) for g in workload.gemms if g.weights is not None)
 
 
 def extracted(name: str, **kwargs) -> tuple[cimsim.Workload, float]:

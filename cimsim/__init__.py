@@ -1,9 +1,10 @@
 """cimsim: a simulator of compute-in-memory accelerators built from resistive crossbars.
 
-The public API is described in DESIGN.md; what exists today is the crossbar core
-(configurations and presets, ``AnalogMatrix``), its costs (the priced action ``Ledger``, the
-``EnergyModel``, the chip's ``peak`` figures) and the ``Workload`` of ``Gemm`` and ``NonGemm``
-operations that the TVM bridge extracts.
+The public API is described in DESIGN.md: configurations and presets, ``AnalogMatrix``, its
+costs (the priced action ``Ledger``, the ``EnergyModel``, the chip's ``peak`` figures), the
+``Workload`` of ``Gemm`` and ``NonGemm`` operations that the TVM bridge extracts, and
+``simulate``, which runs a workload on a chip or on the von Neumann baseline through the event
+engine and returns a ``Report`` (``compare`` puts reports side by side).
 """
 
 import os as _os
@@ -21,23 +22,30 @@ from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.ledger import Ledger
 from cimsim.peak import PeakFigures, peak
+from cimsim.report import Comparison, LayerRow, Report, compare
+from cimsim.simulate import simulate
 from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload
 
 __all__ = [
     "AnalogMatrix",
     "ChipConfig",
+    "Comparison",
     "ConfigError",
     "ConvGeometry",
     "EnergyModel",
     "Gemm",
+    "LayerRow",
     "Ledger",
     "NonGemm",
     "PeakFigures",
+    "Report",
     "ShapeError",
     "Workload",
+    "compare",
     "list_presets",
     "load_config",
     "load_preset",
     "peak",
+    "simulate",
 ]
 __version__ = "0.1.0"

@@ -21,7 +21,8 @@ def _presets(args: argparse.Namespace) -> None:
     from cimsim.config import list_presets, load_preset
 
     for name in list_presets():
-        print(f"{name:<12}{load_preset(name).meta.source}")
+        meta = load_preset(name).meta
+        print(f"{name:<12}{meta.architecture:<13}{meta.source}")
 
 
 def _peak(args: argparse.Namespace) -> None:
@@ -44,11 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimsim", description="Compute-in-memory crossbar simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="accuracy and action counts of every preset on a random layer")
+    demo = commands.add_parser("demo", help="accuracy and action counts of every CIM preset on a random layer")
     demo.add_argument("--out", default="out/demo", help="output directory (default: out/demo)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the layer and of every device draw")
     demo.set_defaults(run=_demo)
-    presets = commands.add_parser("presets", help="list the chip presets and their sources")
+    presets = commands.add_parser("presets", help="list the presets, their architecture and their sources")
     presets.set_defaults(run=_presets)
     show = commands.add_parser("show", help="print a preset or config file as resolved TOML")
     show.add_argument("preset", help="preset name or path to a .toml file")

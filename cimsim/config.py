@@ -9,28 +9,27 @@ integer (an integer is accepted where a float is expected and stored as a float)
 Every way in (the constructors, :meth:`ChipConfig.from_dict`, :meth:`ChipConfig.from_toml`,
 :meth:`ChipConfig.override`, :func:`load_config`, :func:`load_preset`) raises
 :class:`~cimsim.errors.ConfigError` on bad input, one line per problem, each naming the dotted
-field (``adc.bits``), the value given and what is allowed.
+field (``adc.bits``), the value given and what is allowed. Those methods, and the checks behind
+them, are shared with the von Neumann baseline's tree (:mod:`cimsim.config_tree`).
 
 Presets are TOML files in ``cimsim/presets/`` and load through the same path as a user's file.
+A file whose ``[meta]`` sets ``architecture = "von-neumann"`` loads as a
+:class:`~cimsim.baseline_config.VonNeumannConfig`; any other as a :class:`ChipConfig`.
 """
 
-import contextlib
 import os
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union
 
-import numpy as np
-import tomli_w
-from annotated_types import Ge, Gt, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from annotated_types import Ge
+from pydantic import Field, model_validator
 
+from cimsim.baseline_config import VonNeumannConfig
+from cimsim.config_tree import BaseMeta, ConfigRoot, _cross_field_error, _Node, join_lines, parse_toml, validate
 from cimsim.errors import ConfigError
-from cimsim.fileio import atomic_write_text
 
 __all__ = [
     "DeviceModelName",
@@ -44,6 +43,7 @@ __all__ = [
     "ChipLevelConfig",
     "EnergyConfig",
     "ChipConfig",
+    "ARCHITECTURES",
     "load_config",
     "load_preset",
     "list_presets",
@@ -59,41 +59,12 @@ reference rows DEV-01..06), implemented in :mod:`cimsim.device`.
 _DeviceValue = Union[Annotated[float, Ge(0)], DeviceModelName]
 """A number >= 0 (a fraction or an exponent) or the name of a device model."""
 
-_CROSS_FIELD = "cimsim_cross_field"
-"""pydantic error type of the rules that relate two fields of one section."""
-
-
-def _cross_field_error(field: str, value: Any, allowed: str) -> PydanticCustomError:
-    """An error for ``field`` of the section being validated, reported as ``section.field``."""
-    return PydanticCustomError(_CROSS_FIELD, "{field}: {allowed}", {"field": field, "value": value, "allowed": allowed})
-
-
-class _Node(BaseModel):
-    """A table of the configuration tree: frozen, strict, no unknown keys, ConfigError on bad input."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
-
-    def __init__(self, **data: Any) -> None:
-        with _config_errors(type(self)):
-            super().__init__(**data)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise ConfigError(_frozen_message(self, name))
-
-    def __delattr__(self, name: str) -> None:
-        raise ConfigError(_frozen_message(self, name))
-
-
-class MetaConfig(_Node):
+class MetaConfig(BaseMeta):
     """What the configuration is and where its numbers come from."""
 
-    name: str = Field("custom", description="Short name of the configuration (a preset's file name).")
-    source: str = Field(
-        "user",
-        description="Where the numbers come from: reference row ids of "
-        "../shared/reference/reference_figures.csv (e.g. 'ISAAC-02..09, DEV-16') or a citation.",
+    architecture: Literal["cim"] = Field(
+        "cim", description="Kind of machine: 'cim' (a crossbar chip); 'von-neumann' files load as VonNeumannConfig."
     )
-    description: str = Field("", description="What the configuration models and what it leaves out.")
 
 
 class DeviceConfig(_Node):
@@ -123,6 +94,13 @@ class DeviceConfig(_Node):
     drift_t0_s: float = Field(20.0, gt=0, description="Drift reference time t0 after programming (s).")
     stuck_off: float = Field(0.0, ge=0, le=1, description="Fraction of cells stuck at g_min_us (0..1).")
     stuck_on: float = Field(0.0, ge=0, le=1, description="Fraction of cells stuck at g_max_us (0..1).")
+    write_energy_pj: float = Field(
+        16.0, ge=0, description="Energy to program one cell, program-and-verify included (pJ); priced when a "
+        "chip too small for its workload reprograms its arrays (chip.oversubscription = 'reprogram').",
+    )
+    write_ns_per_row: float = Field(
+        1000.0, ge=0, description="Time to program one row of an array, all its cells in parallel, verify included (ns).",
+    )
 
     @model_validator(mode="after")
     def _check_relations(self) -> "DeviceConfig":
@@ -276,6 +254,21 @@ class ChipLevelConfig(_Node):
     tiles: int = Field(168, ge=1, description="Tiles per chip.")
     clock_ghz: float = Field(1.2, gt=0, description="Digital clock (GHz).")
     node_nm: float = Field(32.0, gt=0, description="CMOS technology node (nm).")
+    noc_topology: Literal["bus", "mesh"] = Field(
+        "mesh", description="Interconnect between tiles: one shared 'bus' (one hop), or a 2-D 'mesh' of links "
+        "(hops = Manhattan distance between tiles on a square grid; one link per tile).",
+    )
+    noc_gbps: float = Field(38.4, gt=0, description="Bandwidth of one link or of the bus (Gb/s = bits per ns).")
+    digital_gops_per_tile: float = Field(
+        38.4, gt=0, description="Throughput of a tile's digital units for non-GEMM operations (Gop/s = ops per ns).",
+    )
+    replication: Literal["none", "balance"] = Field(
+        "none", description="'balance': copy the slowest layers onto spare arrays to balance the pipeline.",
+    )
+    oversubscription: Literal["error", "reprogram"] = Field(
+        "error", description="A workload needing more arrays than the chip has: 'error' raises a ConfigError; "
+        "'reprogram' time-multiplexes the arrays, rewriting every layer's cells once per batch.",
+    )
 
 
 class EnergyConfig(_Node):
@@ -426,7 +419,7 @@ class AreaConfig(_Node):
     )
 
 
-class ChipConfig(_Node):
+class ChipConfig(ConfigRoot):
     """The whole configuration of a simulated chip (frozen; use :meth:`override` for a changed copy)."""
 
     meta: MetaConfig = Field(default_factory=MetaConfig, description="Name, source and description.")
@@ -451,77 +444,39 @@ class ChipConfig(_Node):
             )
         return self
 
-    def override(self, updates: Mapping[str, Any]) -> "ChipConfig":
-        """A new, validated config with ``updates`` (``{"adc.bits": 6, ...}``) applied all at once.
 
-        Every path is ``section.field``. NumPy scalars are taken as the Python value they hold,
-        so sweep grids built with NumPy work. ``self`` is left unchanged.
-        """
-        if not isinstance(updates, Mapping):
-            raise ConfigError(f"override: expected a mapping of dotted paths to values, got {updates!r}")
-        data = self.to_dict()
-        for path, value in updates.items():
-            parts = _resolve(type(self), path)
-            if len(parts) != 2:
-                raise ConfigError(f"override path {path!r} names a section; give a field, e.g. '{parts[0]}.<field>'")
-            data[parts[0]][parts[1]] = value.item() if isinstance(value, np.generic) else value
-        return type(self).from_dict(data)
+ARCHITECTURES: dict[str, type[ConfigRoot]] = {"cim": ChipConfig, "von-neumann": VonNeumannConfig}
+"""The configuration class of each ``meta.architecture`` a TOML file may name (``"cim"`` when absent)."""
 
-    def get(self, path: str) -> Any:
-        """The value at a dotted path (``"adc.bits"``), or a whole section (``"adc"``)."""
-        node: Any = self
-        for part in _resolve(type(self), path):
-            node = getattr(node, part)
-        return node
-
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        """``{section: {field: value}}`` of plain Python values."""
-        return self.model_dump()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ChipConfig":
-        """A validated config from ``{section: {field: value}}``; missing entries take defaults."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"config: got {data!r}, allowed: a table of sections {_names(cls)}")
-        with _config_errors(cls):
-            return cls.model_validate(dict(data))
-
-    def to_toml(self) -> str:
-        """TOML text with every field; ``from_toml`` of it gives back an equal config."""
-        return tomli_w.dumps(self.to_dict())
-
-    @classmethod
-    def from_toml(cls, text: str) -> "ChipConfig":
-        """A validated config from TOML text; missing entries take defaults."""
-        return _parse_toml(cls, text, source=None)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_toml` to ``path`` atomically (temporary file in the same directory, then rename)."""
-        atomic_write_text(Path(path), self.to_toml())
+AnyConfig = ChipConfig | VonNeumannConfig
 
 
-def load_config(path: str | os.PathLike[str]) -> ChipConfig:
-    """Read a :class:`ChipConfig` from a TOML file."""
+def load_config(path: str | os.PathLike[str]) -> AnyConfig:
+    """Read a configuration from a TOML file (a :class:`ChipConfig` unless its meta names another architecture)."""
     source = f"config file '{os.fspath(path)}'"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source} cannot be read: {exc}") from None
-    return _parse_toml(ChipConfig, text, source)
+    return _from_tables(parse_toml(text, source), source)
 
 
-def list_presets() -> list[str]:
-    """Names of the presets shipped in ``cimsim/presets/``, sorted."""
-    return sorted(entry.name.removesuffix(".toml") for entry in _presets_dir().iterdir() if entry.name.endswith(".toml"))
+def list_presets(architecture: str | None = None) -> list[str]:
+    """Names of the presets shipped in ``cimsim/presets/``, sorted; only those of ``architecture`` if given."""
+    names = sorted(entry.name.removesuffix(".toml") for entry in _presets_dir().iterdir() if entry.name.endswith(".toml"))
+    if architecture is None:
+        return names
+    if architecture not in ARCHITECTURES:
+        raise ConfigError(f"architecture = {architecture!r}; allowed: {', '.join(map(repr, ARCHITECTURES))}")
+    return [name for name in names if _architecture(_preset_tables(name), f"preset '{name}'") == architecture]
 
 
-def load_preset(name: str) -> ChipConfig:
+def load_preset(name: str) -> AnyConfig:
     """The preset ``name`` (see :func:`list_presets`)."""
     available = list_presets()
     if name not in available:
         raise ConfigError(f"unknown preset {name!r}; available presets: {', '.join(available)}")
-    text = _presets_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return _parse_toml(ChipConfig, text, f"preset '{name}'")
+    return _from_tables(_preset_tables(name), f"preset '{name}'")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -531,131 +486,20 @@ def _presets_dir() -> Traversable:
     return resources.files("cimsim").joinpath("presets")
 
 
-def _parse_toml(cls: type[ChipConfig], text: str, source: str | None) -> ChipConfig:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:  # the message carries "(at line L, column C)"
-        raise ConfigError(_join(source, [f"invalid TOML: {exc}"])) from None
-    with _config_errors(cls, source):
-        return cls.model_validate(data)
+def _preset_tables(name: str) -> dict[str, Any]:
+    text = _presets_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return parse_toml(text, f"preset '{name}'")
 
 
-def _is_node(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, _Node)
+def _architecture(data: dict[str, Any], source: str) -> str:
+    """The ``meta.architecture`` of parsed tables (``"cim"`` when absent), checked."""
+    meta = data.get("meta")
+    kind = meta.get("architecture", "cim") if isinstance(meta, Mapping) else "cim"
+    if not (isinstance(kind, str) and kind in ARCHITECTURES):
+        allowed = ", ".join(map(repr, ARCHITECTURES))
+        raise ConfigError(join_lines(source, [f"meta.architecture: got {kind!r}, allowed: one of {allowed}"]))
+    return kind
 
 
-def _names(model: type[_Node]) -> str:
-    return ", ".join(model.model_fields)
-
-
-def _section_of(model: type[_Node]) -> list[str]:
-    """Path of a section class in the tree ([] for the root)."""
-    return [name for name, info in ChipConfig.model_fields.items() if info.annotation is model][:1]
-
-
-def _unknown(model: type[_Node], parts: list[str]) -> str:
-    """Message for ``parts[-1]``, which is not a field of ``model`` (the table at ``parts[:-1]``)."""
-    if len(parts) == 1:
-        return f"unknown section {parts[0]!r}; allowed sections: {_names(model)}"
-    return f"unknown field {'.'.join(parts)!r}; allowed fields of [{'.'.join(parts[:-1])}]: {_names(model)}"
-
-
-def _resolve(model: type[_Node], path: Any) -> list[str]:
-    """Check a dotted path against the tree and return its parts."""
-    if not isinstance(path, str):
-        raise ConfigError(f"config path must be a string like 'adc.bits', got {path!r}")
-    parts = path.split(".")
-    current: type[_Node] | None = model
-    for i, part in enumerate(parts):
-        if current is None:
-            raise ConfigError(f"config path {path!r}: {'.'.join(parts[:i])!r} is a value, not a section")
-        if part not in current.model_fields:
-            message = _unknown(current, parts[: i + 1])
-            raise ConfigError(message if i + 1 == len(parts) else f"{message} (in path {path!r})")
-        annotation = current.model_fields[part].annotation
-        current = annotation if _is_node(annotation) else None
-    return parts
-
-
-def _frozen_message(node: _Node, name: str) -> str:
-    section = _section_of(type(node))
-    path = ".".join([*section, name])
-    example = path if section else f"{name}.<field>"
-    return f"cannot assign {path!r}: configurations are frozen; use cfg.override({{{example!r}: value}}) for a changed copy"
-
-
-@contextlib.contextmanager
-def _config_errors(model: type[_Node], source: str | None = None) -> Iterator[None]:
-    """Turn a pydantic ValidationError raised inside into a ConfigError, one line per problem."""
-    try:
-        yield
-    except ValidationError as exc:
-        lines: list[str] = []
-        for error in exc.errors():
-            # A table validated inside another runs its own __init__, which has already turned
-            # its problems into a ConfigError (pydantic wraps it as a value_error): keep its lines.
-            cause = error.get("ctx", {}).get("error")
-            new = str(cause).splitlines() if isinstance(cause, ConfigError) else [_describe(model, error)]
-            lines += [line for line in new if line not in lines]  # a union reports each member; one line is enough
-        raise ConfigError(_join(source, lines)) from None
-
-
-def _join(source: str | None, lines: list[str]) -> str:
-    if source is None:
-        return "\n".join(lines)
-    if len(lines) == 1:
-        return f"{source}: {lines[0]}"
-    return f"{source}:\n" + "\n".join(f"  {line}" for line in lines)
-
-
-def _describe(model: type[_Node], error: Any) -> str:
-    """One line for one pydantic error: the dotted field, the value given, what is allowed."""
-    parts, table, info = _section_of(model), model, None
-    rest = list(error["loc"])
-    while rest and table is not None and rest[0] in table.model_fields:
-        name = rest.pop(0)
-        info = table.model_fields[name]
-        parts.append(name)
-        table = info.annotation if _is_node(info.annotation) else None
-    path = ".".join(parts) or "config"
-    if error["type"] == "extra_forbidden" and table is not None and rest:
-        return f"{_unknown(table, [*parts, str(rest[0])])} (given {error['input']!r})"
-    if error["type"] == _CROSS_FIELD:
-        ctx = error["ctx"]
-        return f"{'.'.join([*parts, ctx['field']])}: got {ctx['value']!r}, allowed: {ctx['allowed']}"
-    if table is not None:
-        return f"{path}: got {error['input']!r}, allowed: a table with fields {_names(table)}"
-    if info is not None:
-        return f"{path}: got {error['input']!r}, allowed: {_allowed(info.annotation, info.metadata)}"
-    return f"{path}: got {error['input']!r}: {error['msg']}"
-
-
-def _allowed(annotation: Any, metadata: list[Any]) -> str:
-    """What a field accepts, in words: 'an integer from 1 to 24', "one of 'max', 'calibrated'"."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        base, *extra = get_args(annotation)
-        return _allowed(base, [*metadata, *extra])
-    if origin is Union:
-        return ", or ".join(_allowed(member, []) for member in get_args(annotation))
-    if origin is Literal:
-        return "one of " + ", ".join(repr(value) for value in get_args(annotation))
-    if annotation is bool:
-        return "true or false"
-    if annotation is str:
-        return "a string"
-    noun = "an integer" if annotation is int else "a finite number"
-    return noun + _bounds(metadata)
-
-
-def _bounds(metadata: list[Any]) -> str:
-    lower = next((m for m in metadata if isinstance(m, (Ge, Gt))), None)
-    upper = next((m for m in metadata if isinstance(m, Le)), None)
-    if isinstance(lower, Ge) and upper is not None:
-        return f" from {lower.ge} to {upper.le}"
-    words = []
-    if lower is not None:
-        words.append(f">= {lower.ge}" if isinstance(lower, Ge) else f"> {lower.gt}")
-    if upper is not None:
-        words.append(f"<= {upper.le}")
-    return (" " + " and ".join(words)) if words else ""
+def _from_tables(data: dict[str, Any], source: str) -> AnyConfig:
+    return validate(ARCHITECTURES[_architecture(data, source)], data, source)

@@ -120,7 +120,7 @@ def run_demo(out_dir: str | Path, seed: int = 0) -> dict:
     """Run the demonstration, write ``report.json`` and the figures into ``out_dir``; return the report."""
     out = Path(out_dir)
     layer = DemoLayer.random(seed=seed)
-    presets = list_presets()
+    presets = list_presets("cim")
     swept = [name for name in ("isaac", "rram-22nm", "pcm") if name in presets]
     total = len(presets) + len(swept) * len(ADC_BITS) + len(DRIFT_TIMES_S)
     with tqdm(total=total, desc="cimsim demo", unit="run", disable=None) as progress:

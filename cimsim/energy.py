@@ -8,6 +8,7 @@ component           action           energy per unit
 ==================  ===============  ===========================================================
 cell                v2g_v2_us        ``t_read`` per V²·µS: a read draws V²·G for the read pulse
                                      (V² · µS · ns = fJ); counted reads carry no extra energy
+cell                writes           ``device.write_energy_pj`` per cell programmed
 dac                 conversions      ``energy.dac_pj_per_conversion`` (one row drive, one cycle)
 sample_hold         samples          ``energy.sample_hold_pj``
 adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_models);
@@ -27,8 +28,9 @@ digital             ops              ``energy.digital_pj_per_op`` (non-GEMM oper
 static              ns               ``energy.static_power_mw`` × time (mW · ns = pJ)
 ==================  ===============  ===========================================================
 
-Programming (``("cell", "writes")``) is counted but not priced yet: its energy is 0 until the
-device model gains a write energy.
+Programming: ``("cell", "writes")`` costs ``device.write_energy_pj`` per cell written
+(program-and-verify included); reads are priced by their V²·G, so ``("cell", "reads")`` is
+counted only.
 
 Non-GEMM operations run on the tile's digital units and are counted as elementary operations
 per element (:data:`DIGITAL_OPS_PER_ELEMENT`, first order: one compare or add per element for an
@@ -43,7 +45,7 @@ from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
 from cimsim.ledger import Ledger
 
-UNPRICED = {("cell", "reads"), ("cell", "writes")}
+UNPRICED = {("cell", "reads")}
 DIGITAL_OPS_PER_ELEMENT = {"activation": 1, "pooling": 1, "residual_add": 1, "softmax": 4, "normalisation": 5}
 
 
@@ -52,6 +54,7 @@ def price_table(cfg: ChipConfig) -> dict[tuple[str, str], float]:
     e = cfg.energy
     return {
         ("cell", "v2g_v2_us"): cfg.array.t_read_ns * 1e-3,
+        ("cell", "writes"): cfg.device.write_energy_pj,
         ("dac", "conversions"): e.dac_pj_per_conversion,
         ("sample_hold", "samples"): e.sample_hold_pj,
         ("adc", "conversions"): adc_energy_pj(cfg) if cfg.adc.kind == "sar" else 0.0,

@@ -354,3 +354,63 @@ def _encode_vector(
         drives[row] = arrays
         reads[row] = cells
         v2g[row] = energy
+
+
+# ---- placement: stored levels per row and column array ---------------------------------------
+
+
+@njit(inline="always", cache=True)
+def _stored_value(w, scale, q_max, offset, signs, p):
+    """The integer a weight stores in its cell group of sign ``p`` (as mapping.quantize_weights and cell_levels)."""
+    q = min(max(np.rint(w / scale), -q_max), q_max)
+    if signs == 2:
+        return int(max(q, 0.0)) if p == 0 else int(max(-q, 0.0))
+    return int(q) + offset
+
+
+@njit(cache=True, parallel=True)
+def _flip_flags(w, scale, q_max, offset, slices, signs, bits, rows, flip):
+    """(row blocks × physical columns): does the column of the block store over half its levels (ISAAC)?"""
+    k, n = w.shape
+    per_weight, mask = slices * signs, (1 << bits) - 1
+    blocks = (k + rows - 1) // rows
+    flags = np.zeros((blocks, n * per_weight), dtype=np.bool_)
+    if not flip:
+        return flags
+    for b in prange(blocks):
+        r1 = min(k, (b + 1) * rows)
+        totals = np.zeros(n * per_weight, dtype=np.int64)
+        for r in range(b * rows, r1):
+            for j in range(n):
+                for p in range(signs):
+                    value = _stored_value(w[r, j], scale[j], q_max, offset, signs, p)
+                    for s in range(slices):
+                        totals[j * per_weight + s * signs + p] += (value >> (bits * s)) & mask
+        for c in range(n * per_weight):
+            flags[b, c] = 2 * totals[c] > (r1 - b * rows) * mask
+    return flags
+
+
+@njit(cache=True, parallel=True)
+def array_level_sums(w, scale, q_max, offset, slices, signs, bits, rows, width, flip):
+    """K × column arrays: the sum of the stored levels of each row in each array (numba).
+
+    ``w``: K×N weights, ``scale``: s_w per column; weights are quantised to ±``q_max``, stored
+    with ``offset`` (one sign) or as a differential pair (``signs`` = 2), cut in ``slices`` of
+    ``bits`` bits, columns ordered (n, s, p), and flipped per row block of ``rows`` where
+    ``flip`` (ISAAC). Numpy reference: :func:`cimsim.layer_costs.array_level_sums_reference`.
+    """
+    k, n = w.shape
+    per_weight, mask = slices * signs, (1 << bits) - 1
+    flags = _flip_flags(w, scale, q_max, offset, slices, signs, bits, rows, flip)
+    out = np.zeros((k, (n * per_weight + width - 1) // width), dtype=np.int64)
+    for r in prange(k):
+        b = r // rows
+        for j in range(n):
+            for p in range(signs):
+                value = _stored_value(w[r, j], scale[j], q_max, offset, signs, p)
+                for s in range(slices):
+                    column = j * per_weight + s * signs + p
+                    level = (value >> (bits * s)) & mask
+                    out[r, column // width] += mask - level if flags[b, column] else level
+    return out

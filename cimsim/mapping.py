@@ -38,7 +38,7 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _symmetric_scale(max_abs: np.ndarray, q_max: int) -> np.ndarray:
+def symmetric_scale(max_abs: np.ndarray, q_max: int) -> np.ndarray:
     """Scale that maps ``max_abs`` to ``q_max``; 1 where everything is zero."""
     return np.where(max_abs > 0, max_abs / q_max, 1.0)
 
@@ -47,7 +47,7 @@ def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool) -> tuple
     """Symmetric b_w-bit quantisation: returns ``W_q`` (int64, K×N) and ``s_w`` (float64, N)."""
     q_max = 2 ** (weight_bits - 1) - 1
     max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
-    scale = _symmetric_scale(max_abs, q_max)
+    scale = symmetric_scale(max_abs, q_max)
     w_q = np.clip(np.rint(w / scale), -q_max, q_max).astype(np.int64)
     return w_q, scale
 
@@ -133,27 +133,36 @@ def occupied_arrays(live: np.ndarray, rows: int) -> int:
 
 def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
-    mapping, c = cfg.mapping, cfg.array.bits_per_cell
+    mapping = cfg.mapping
     w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
-    slices, _ = slices_and_signs(cfg)
-    if mapping.weight_encoding == "differential":
-        stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
-        offset = 0
-    else:
-        offset = 2 ** (mapping.weight_bits - 1)
-        stored = (w_q + offset)[..., None]  # K, N, 1
-    shifts = (c * np.arange(slices))[None, None, :, None]
-    levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
-    k = w.shape[0]
+    slices, signs = slices_and_signs(cfg)
     return WeightLayout(
-        levels=levels.reshape(k, -1).astype(np.uint8),  # 0 .. 2^c − 1 with c <= 8
+        levels=cell_levels(w_q, cfg),
         w_q=w_q,
         scale=scale,
-        offset=offset,
+        offset=weight_offset(cfg),
         slices=slices,
-        signs=stored.shape[-1],
-        bits_per_cell=c,
+        signs=signs,
+        bits_per_cell=cfg.array.bits_per_cell,
     )
+
+
+def weight_offset(cfg: ChipConfig) -> int:
+    """The value added to every stored weight: 2^(b_w−1) for ``offset`` weights, else 0."""
+    return 0 if cfg.mapping.weight_encoding == "differential" else 2 ** (cfg.mapping.weight_bits - 1)
+
+
+def cell_levels(w_q: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+    """K × physical columns of cell levels (uint8) of the integer weights ``w_q``, columns ordered (n, s, p)."""
+    c = cfg.array.bits_per_cell
+    slices, _ = slices_and_signs(cfg)
+    if cfg.mapping.weight_encoding == "differential":
+        stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
+    else:
+        stored = (w_q + weight_offset(cfg))[..., None]  # K, N, 1
+    shifts = (c * np.arange(slices))[None, None, :, None]
+    levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
+    return levels.reshape(w_q.shape[0], -1).astype(np.uint8)  # 0 .. 2^c − 1 with c <= 8
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,12 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
 
 def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
     """Peak figures of ``cfg`` (module docstring says what they include)."""
+    if not isinstance(cfg, ChipConfig):
+        name = getattr(getattr(cfg, "meta", None), "name", "")
+        raise ConfigError(
+            f"peak: cfg must be a crossbar chip (cimsim.ChipConfig), got {type(cfg).__name__} {name!r}; "
+            "peak figures are modelled for CIM chips only: simulate a workload on a von Neumann config instead"
+        )
     if not 0 < input_density <= 1:
         raise ConfigError(f"input_density = {input_density!r}: the fraction of rows driven must be in (0, 1]")
     ledger, macs, timing = array_vector_ledger(cfg, input_density)  # cell reads always cost energy: > 0

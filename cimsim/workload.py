@@ -6,7 +6,8 @@ TVM bridge (``tvm_bridge.extract``) can produce one from any model TVM imports.
 * :class:`Gemm`: ``count`` independent products of an M×K input by a K×N matrix (``count`` > 1
   for the heads of a batched attention product or the groups of a grouped convolution). The
   matrix is ``weights`` when it is a constant (K×N, or count×K×N), or None for an
-  activation × activation product. A product that came from a convolution keeps its geometry
+  activation × activation product; ``constant`` says which of the two a product is, and stays
+  True when a weight product is loaded from JSON without its weights. A product that came from a convolution keeps its geometry
   (:class:`ConvGeometry`) so that a scheduler can pipeline by output rows. ``sparsity`` is the
   N:M structure detected in the weights along K (N non-zeros in every M consecutive rows).
 * :class:`NonGemm`: an operation on the digital units (``kind`` as priced by
@@ -98,6 +99,7 @@ class Gemm:
     conv: ConvGeometry | None = None
     sparsity: tuple[int, int] | None = None
     inputs: tuple[str, ...] = ()
+    constant: bool | None = None  # the K×N operand is a constant (weights); None: whether ``weights`` is given
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "count"):
@@ -112,6 +114,10 @@ class Gemm:
                 object.__setattr__(self, "sparsity", detect_nm_sparsity(w))
         if self.sparsity is not None:
             object.__setattr__(self, "sparsity", tuple(self.sparsity))
+        if self.constant is None:
+            object.__setattr__(self, "constant", self.weights is not None)
+        elif self.weights is not None and not self.constant:
+            raise ShapeError(f"Gemm {self.name!r}: constant = False (an activation product) but weights are given")
         object.__setattr__(self, "inputs", tuple(self.inputs))
 
     @property

@@ -54,7 +54,7 @@ def test_demo_writes_its_report_and_figures(demo_report):
 def test_demo_results_follow_the_physics(demo_report):
     _, report = demo_report
     errors = {row["preset"]: row["relative_error"] for row in report["presets"]}
-    assert set(errors) == set(cimsim.list_presets())
+    assert set(errors) == set(cimsim.list_presets("cim"))  # the demo programs crossbars: CIM presets only
     # isaac: 16-bit weights and inputs, lossless 8-bit ADC with flipped columns, no device noise:
     # only 16-bit quantisation remains, ~2^-15 relative per operand.
     assert errors["isaac"] < 1e-3
@@ -70,6 +70,13 @@ def test_demo_results_follow_the_physics(demo_report):
     # PCM drift without compensation: conductances shrink as (t/t0)^-nu, so error grows with time.
     drift = report["pcm_error_vs_drift_time"]["relative_error"]
     assert len(drift) == len(DRIFT_TIMES_S) and drift[-1] > 2 * drift[0]
+
+
+def test_peak_of_a_von_neumann_preset_is_a_one_line_error(capsys):
+    assert main(["peak", "vn-45nm"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cimsim: error: peak:") and "VonNeumannConfig" in err and "'vn-45nm'" in err
+    assert "Traceback" not in err
 
 
 def test_peak_command_prints_the_figures_of_a_preset(capsys):

@@ -13,6 +13,7 @@ import pytest
 
 import cimsim.config as config_module
 from cimsim.config import (
+    ARCHITECTURES,
     ADCConfig,
     ChipConfig,
     DeviceConfig,
@@ -50,7 +51,7 @@ def test_list_presets_is_the_sorted_toml_files():
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_loads_names_itself_and_its_source(name):
     cfg = load_preset(name)
-    assert isinstance(cfg, ChipConfig)
+    assert type(cfg) is ARCHITECTURES[cfg.meta.architecture]
     assert cfg.meta.name == name
     assert re.search(r"\b[A-Z]+-\d+\b", cfg.meta.source), cfg.meta.source
     assert len(cfg.meta.description) > 100
@@ -60,19 +61,41 @@ def test_preset_loads_names_itself_and_its_source(name):
 def test_preset_round_trips_through_toml_exactly(name):
     cfg = load_preset(name)
     text = cfg.to_toml()
-    again = ChipConfig.from_toml(text)
+    again = type(cfg).from_toml(text)
     assert again == cfg
     assert again.to_toml() == text
-    assert ChipConfig.from_dict(cfg.to_dict()) == cfg
+    assert type(cfg).from_dict(cfg.to_dict()) == cfg
 
 
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_file_sets_every_field(name):
     """A preset must not silently follow a change of the defaults."""
     data = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text(encoding="utf-8"))
-    assert list(data) == SECTIONS
-    for section in SECTIONS:
-        assert set(data[section]) == set(getattr(ChipConfig.model_fields[section].annotation, "model_fields"))
+    cls = ARCHITECTURES[data["meta"]["architecture"]]  # each preset names its kind and is checked against its own tree
+    assert list(data) == list(cls.model_fields)
+    for section in cls.model_fields:
+        assert set(data[section]) == set(getattr(cls.model_fields[section].annotation, "model_fields"))
+
+
+def test_presets_of_each_architecture_load_as_its_class():
+    by_kind = {kind: list_presets(kind) for kind in ARCHITECTURES}
+    assert sorted(sum(by_kind.values(), [])) == list_presets()
+    assert {"ideal", "isaac"} <= set(by_kind["cim"]) and {"vn-45nm", "gpu-a100", "edge-npu"} <= set(by_kind["von-neumann"])
+    for kind, names in by_kind.items():
+        assert all(type(load_preset(name)) is ARCHITECTURES[kind] for name in names)
+    raises_config_error(lambda: list_presets("gpu"), "'gpu'", "'cim'", "'von-neumann'")
+
+
+def test_load_config_dispatches_on_meta_architecture(tmp_path):
+    vn = load_preset("vn-45nm").override({"pe.pes": 64})
+    vn.save(tmp_path / "vn.toml")
+    assert load_config(tmp_path / "vn.toml") == vn
+    (tmp_path / "chip.toml").write_text('[meta]\nname = "x"\n', encoding="utf-8")  # no architecture: a CIM chip
+    assert type(load_config(tmp_path / "chip.toml")) is ChipConfig
+    (tmp_path / "bad.toml").write_text('[meta]\narchitecture = "gpu"\n', encoding="utf-8")
+    raises_config_error(lambda: load_config(tmp_path / "bad.toml"), "bad.toml", "meta.architecture", "'gpu'", "'von-neumann'")
+    # a tree's own from_toml takes only its own kind
+    raises_config_error(lambda: ChipConfig.from_toml(vn.to_toml()), "meta.architecture", "'von-neumann'", "'cim'")
 
 
 @pytest.mark.skipif(not REFERENCE_CSV.exists(), reason="../shared/reference not present")

@@ -248,7 +248,8 @@ def test_two_matmuls_add_up():
     second = cimsim.AnalogMatrix(w, cfg, seed=0)
     second.matmul(x2)
     programming = Ledger()
-    programming.add("cell", "writes", both.ledger.count("cell", "writes"))
+    writes = both.ledger.count("cell", "writes")
+    programming.add("cell", "writes", writes, writes * cfg.device.write_energy_pj)
     total = {key: (count, energy) for key, count, energy in (first.ledger + second.ledger).entries()}
     combined = {key: (count, energy) for key, count, energy in (both.ledger + programming).entries()}
     assert total.keys() == combined.keys()

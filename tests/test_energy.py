@@ -74,7 +74,8 @@ def test_isaac_prices_are_the_per_event_values_of_the_reference():
     assert model.unit_energy_pj("shift_add", "ops") == 0.021  # ISAAC-68
     # a read is priced physically: V^2 [V^2] * G [uS] * t_read [ns] = fJ; 1 V^2 uS for 1 ns = 1e-3 pJ
     assert model.unit_energy_pj("cell", "v2g_v2_us") == pytest.approx(ISAAC.array.t_read_ns * 1e-3)
-    assert model.unit_energy_pj("cell", "writes") == 0.0  # counted, not priced yet
+    assert model.unit_energy_pj("cell", "writes") == ISAAC.device.write_energy_pj  # a cell programmed
+    assert model.unit_energy_pj("cell", "reads") == 0.0  # a read's energy is its V^2 G, counted apart
 
 
 def test_unknown_action_is_a_config_error_naming_it():

@@ -1,0 +1,329 @@
+"""The CIM chip as the event engine sees it: layers placed on arrays and tiles, and their stages.
+
+Placement (weight-stationary): every product with constant weights is programmed once onto its
+own arrays (per group of a grouped convolution or head of a batched product), counted as
+:mod:`cimsim.layer_costs` does (bit slices, sign encoding, rows empty in an array skipped,
+arrays with no live row not used). Layers take arrays in execution order, tile after tile.
+
+* ``chip.replication = "balance"``: spare arrays hold copies of the slowest layers (a copy
+  takes a whole layer's arrays), each copy reading its own chunks;
+* a workload needing more arrays than the chip has raises a :class:`ConfigError` that says how
+  many it needs, unless ``chip.oversubscription = "reprogram"``: then every layer's cells are
+  written once per batch (``device.write_energy_pj`` per cell, ``device.write_ns_per_row`` per
+  row of an array, arrays in parallel), a layer larger than the chip runs in passes, and the
+  engine runs one layer at a time.
+
+A stage's chunk (see :mod:`cimsim.chunking`) takes two steps: its inputs cross the
+interconnect into the layer's first tile (bits / ``chip.noc_gbps``; on a ``mesh`` each tile
+has its own input link and a transfer costs its hop count in energy; a ``bus`` is one link
+shared by all tiles), then the layer's arrays read its vectors (:mod:`cimsim.latency`; all of
+a layer's arrays in parallel; a vector every ``vector_ns``, the read pipeline's fill of a few ns
+not counted). Non-GEMM operations and activation × activation products
+(attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
+(2 operations per MAC).
+
+Counts per inference of a layer: the arrays' actions (expected from input statistics in
+``analytical`` fidelity, counted from data through :class:`~cimsim.crossbar.AnalogMatrix` in
+``functional`` fidelity), plus data movement as the ``peak`` figures count it: each column
+array takes its own copy of the inputs (``input_bits`` each) through the tile buffer (written
+and read) and bus, outputs (``output_bits``) are written to the buffer and cross the bus, and
+inputs cross ``hops`` links of the interconnect.
+
+Limits: activations are not fetched from DRAM (tile buffers are taken to hold them); the input
+model of ``analytical`` fidelity is half-normal, about half zeros after an activation or
+pooling, signed and dense elsewhere (:func:`~cimsim.layer_costs.modelled_statistics`);
+``functional`` fidelity feeds each layer inputs drawn from that model unless given real ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cimsim.adc import Adc, conversions, max_full_scale
+from cimsim.area import array_count, area_breakdown_um2
+from cimsim.chunking import operation_needs, workload_chunks
+from cimsim.config import ChipConfig
+from cimsim.crossbar import AnalogMatrix
+from cimsim.energy import DIGITAL_OPS_PER_ELEMENT, EnergyModel
+from cimsim.errors import ConfigError, ShapeError
+from cimsim.latency import ReadTiming, read_timing
+from cimsim.layer_costs import (
+    Footprint,
+    footprint,
+    integrating_active_ns,
+    measured_statistics,
+    modelled_statistics,
+    read_counts,
+)
+from cimsim.ledger import Ledger
+from cimsim.mapping import input_schedule, slices_and_signs
+from cimsim.stage import MachinePlan, StagePlan, Step
+from cimsim.workload import Gemm, NonGemm, Workload
+
+DENSITY_AFTER_ACTIVATION = 0.5  # ReLU zeros about half of its inputs
+
+
+@dataclass
+class _Layer:
+    """A weight product being placed: its groups' footprints, arrays, copies and first tile."""
+
+    gemm: Gemm
+    footprints: list[Footprint]
+    copies: int = 1
+    tile: int = 0
+    passes: int = 1
+    counts: list[tuple[str, str, float]] = field(default_factory=list)
+    relative_error: float | None = None
+
+    @property
+    def arrays(self) -> int:
+        return sum(fp.arrays for fp in self.footprints)
+
+
+def _group_weights(gemm: Gemm) -> list[np.ndarray | None]:
+    if gemm.weights is None:
+        return [None] * gemm.count
+    w = np.asarray(gemm.weights)
+    return [w] if gemm.count == 1 else list(w)
+
+
+def _checked_inputs(gemm: Gemm, x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (gemm.m, gemm.k) or not np.isfinite(x).all():
+        raise ShapeError(f"inputs[{gemm.name!r}]: expected finite values of shape ({gemm.m}, {gemm.k}), got {x.shape}")
+    return x
+
+
+def _model_inputs(gemm: Gemm, signed: bool, rng: np.random.Generator) -> np.ndarray:
+    density = 1.0 if signed else DENSITY_AFTER_ACTIVATION
+    x = np.abs(rng.standard_normal((gemm.m, gemm.k))) * (rng.random((gemm.m, gemm.k)) < density)
+    if signed:
+        x *= rng.choice([-1.0, 1.0], size=x.shape)
+    return x
+
+
+class CimArchitecture:
+    """Builds the :class:`MachinePlan` of a workload on a CIM chip (module docstring)."""
+
+    def __init__(self, cfg: ChipConfig, fidelity: str, seed: int, inputs: dict[str, np.ndarray] | None):
+        self.cfg, self.fidelity, self.seed = cfg, fidelity, seed
+        self.inputs = inputs or {}
+        self.energy = EnergyModel(cfg)
+        self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
+        self.notes: list[str] = []
+
+    # ---- placement ----------------------------------------------------------------------------
+
+    def _layers(self, workload: Workload, signed: dict[str, bool], progress) -> dict[str, _Layer]:
+        layers = {}
+        for gemm in workload.gemms:
+            if gemm.constant:
+                fps = [footprint(w, gemm.k, gemm.n, self.cfg) for w in _group_weights(gemm)]
+                layers[gemm.name] = _Layer(gemm, fps)
+                self._count_arrays(layers[gemm.name], signed[gemm.name])
+            progress()
+        return layers
+
+    def _place(self, layers: dict[str, _Layer], stage_ns: dict[str, float]) -> bool:
+        """Assign tiles (and copies); True when the arrays are time-multiplexed."""
+        needed, available = sum(layer.arrays for layer in layers.values()), array_count(self.cfg)
+        if needed > available:
+            if self.cfg.chip.oversubscription == "error":
+                raise ConfigError(
+                    f"the workload needs {needed:,} arrays and chip '{self.cfg.meta.name}' has {available:,} "
+                    f"({self.cfg.chip.tiles} tiles); allowed: a larger chip (chip.tiles), or "
+                    "chip.oversubscription = 'reprogram' to time-multiplex the arrays"
+                )
+            for layer in layers.values():
+                layer.passes = math.ceil(layer.arrays / available)
+            self.notes.append(f"time-multiplexed: {needed:,} arrays needed, {available:,} on the chip; "
+                              "every layer's cells are rewritten once per batch, one layer at a time")
+            return True
+        if self.cfg.chip.replication == "balance":
+            self._replicate(layers, stage_ns, available - needed)
+        used = 0
+        for layer in layers.values():
+            layer.tile = used // self.arrays_per_tile
+            used += layer.arrays * layer.copies
+        return False
+
+    def _replicate(self, layers: dict[str, _Layer], stage_ns: dict[str, float], spare: int) -> None:
+        """Give copies to the layer with the longest time per copy while a whole copy fits."""
+        candidates = {name for name, layer in layers.items() if layer.arrays > 0}
+        while candidates:
+            name = max(candidates, key=lambda n: stage_ns[n] / layers[n].copies)
+            if layers[name].arrays > spare or layers[name].copies >= layers[name].gemm.m:
+                candidates.discard(name)
+                continue
+            layers[name].copies += 1
+            spare -= layers[name].arrays
+        copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
+        if copied:
+            self.notes.append(f"replicated to balance the pipeline: {copied}")
+
+    # ---- counting -----------------------------------------------------------------------------
+
+    def _count_arrays(self, layer: _Layer, signed: bool) -> None:
+        """The arrays' actions for one inference of ``layer`` (expected or counted from data)."""
+        gemm = layer.gemm
+        x = self.inputs.get(gemm.name)
+        x = None if x is None else _checked_inputs(gemm, x)
+        if self.fidelity == "analytical":
+            if x is None:
+                density = 1.0 if signed else DENSITY_AFTER_ACTIVATION
+                stats = modelled_statistics(gemm.k, self.cfg, signed, density, self.seed)
+            else:
+                stats = measured_statistics(x, self.cfg)
+            for fp in layer.footprints:
+                layer.counts += read_counts(fp, stats, gemm.m, self.cfg)
+            return
+        rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
+        x = _model_inputs(gemm, signed, rng) if x is None else x
+        errors = []
+        for w in _group_weights(gemm):
+            ledger, error = self._run_functional(w, x, rng)
+            layer.counts += [(c, a, n) for (_, c, a), n, _ in ledger.entries()]
+            errors.append(error)
+        layer.relative_error = float(np.sqrt(np.mean(np.square(errors))))
+
+    def _run_functional(self, w: np.ndarray, x: np.ndarray, rng: np.random.Generator) -> tuple[Ledger, float]:
+        matrix = AnalogMatrix(w, self.cfg, seed=rng)
+        if self.cfg.adc.range == "calibrated":
+            matrix.calibrate(x)
+        matrix.ledger = Ledger()  # the reads of one inference, without the programming
+        y = matrix.matmul(x)
+        exact = x @ w
+        norm = np.linalg.norm(exact)
+        return matrix.ledger, float(np.linalg.norm(y - exact) / norm) if norm > 0 else 0.0
+
+    def _timing(self, signed: bool) -> ReadTiming:
+        schedule = input_schedule(signed, self.cfg)
+        adc = Adc.for_config(self.cfg)
+        conv = conversions(self.cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(self.cfg))]))
+        return read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
+
+    # ---- stages -------------------------------------------------------------------------------
+
+    def _hops(self, source_tile: int, tile: int) -> int:
+        if self.cfg.chip.noc_topology == "bus":
+            return 1
+        side = math.ceil(math.sqrt(self.cfg.chip.tiles))
+        return abs(source_tile // side - tile // side) + abs(source_tile % side - tile % side)
+
+    def _link(self, tile: int) -> str:
+        return "bus" if self.cfg.chip.noc_topology == "bus" else f"link:{tile}"
+
+    def _movement(self, gemm: Gemm, column_arrays: int, hops: int) -> list[tuple[str, str, float]]:
+        mapping = self.cfg.mapping
+        in_bits = gemm.m * gemm.k * mapping.input_bits * column_arrays * gemm.count
+        out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
+        return [
+            ("buffer", "bits", 2 * in_bits + out_bits),
+            ("bus", "bits", in_bits + out_bits),
+            ("noc", "bit_hops", gemm.m * gemm.k * mapping.input_bits * gemm.count * hops),
+        ]
+
+    def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
+        ledger = Ledger()
+        for component, action, count in counts:
+            if count:
+                self.energy.charge(ledger, component, action, count, layer=name)
+        return ledger
+
+    def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], timing: ReadTiming, source_tile: int) -> StagePlan:
+        gemm, cfg = layer.gemm, self.cfg
+        n_chunks, label = chunks
+        vectors = gemm.m / n_chunks
+        read_ns = vectors * timing.vector_ns
+        hops = self._hops(source_tile, layer.tile)
+        steps = []
+        in_ns = gemm.m * gemm.k * cfg.mapping.input_bits * gemm.count / n_chunks / cfg.chip.noc_gbps
+        if hops:
+            steps.append(Step(self._link(layer.tile), in_ns))
+        steps.append(Step(f"arrays:{gemm.name}", read_ns * layer.passes))
+        column_arrays = layer.footprints[0].column_arrays
+        counts = layer.counts + self._movement(gemm, column_arrays, hops)
+        for fp in layer.footprints:
+            counts += integrating_active_ns(fp, read_ns * n_chunks, cfg)
+        batch_steps, batch_counts = (), []
+        if self._multiplexed:
+            slices, signs = slices_and_signs(cfg)
+            cells = gemm.k * gemm.n * slices * signs * gemm.count
+            rows_per_array = min(cfg.array.rows, gemm.k)
+            batch_steps = (Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row),)
+            batch_counts = [("cell", "writes", cells)]
+        return StagePlan(
+            name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
+            ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
+            batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
+        )
+
+    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tile: int) -> StagePlan:
+        """A non-GEMM operation, or an activation × activation product, on a tile's digital units."""
+        if isinstance(op, Gemm):
+            ops, macs = 2 * op.macs, op.macs
+            bits = (op.m * op.k + op.k * op.n + op.m * op.n) * op.count * self.cfg.mapping.input_bits
+            counts = [("digital", "ops", ops), ("buffer", "bits", bits)]
+        else:
+            ops, macs = op.elements * DIGITAL_OPS_PER_ELEMENT[op.kind], 0
+            counts = [("digital", "ops", ops)]
+        n_chunks, label = chunks
+        step = Step(f"digital:{tile}", ops / n_chunks / self.cfg.chip.digital_gops_per_tile)
+        return StagePlan(
+            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=(step,),
+            ledger=self._ledger(op.name, counts), macs=macs,
+        )
+
+    def plan(self, workload: Workload, progress) -> tuple[MachinePlan, dict[str, float]]:
+        products = {g.name for g in workload.gemms if g.constant}
+        unknown = sorted(set(self.inputs) - products)
+        if unknown:
+            raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
+                              f"allowed: {sorted(products)}")
+        chunks = workload_chunks(workload)
+        signed = _signed_inputs(workload)
+        layers = self._layers(workload, signed, progress)
+        timings = {s: self._timing(s) for s in (False, True)}
+        stage_ns = {n: layer.gemm.m * timings[signed[n]].vector_ns for n, layer in layers.items()}
+        self._multiplexed = self._place(layers, stage_ns)
+        tile_of: dict[str, int] = {}
+        stages = []
+        for op in workload.ops:
+            source = tile_of.get(op.inputs[0], 0) if op.inputs else 0
+            if op.name in layers:
+                stage = self._weight_stage(layers[op.name], chunks[op.name], timings[signed[op.name]], source)
+                tile_of[op.name] = layers[op.name].tile
+            else:
+                tile_of[op.name] = source
+                stage = self._digital_stage(op, chunks[op.name], source)
+            stage.needs = operation_needs(op, chunks)
+            stages.append(stage)
+        resources = self._resources(stages, layers)
+        errors = {n: layer.relative_error for n, layer in layers.items() if layer.relative_error is not None}
+        return MachinePlan(
+            config_name=self.cfg.meta.name, architecture="cim", resources=resources, stages=stages,
+            static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
+            notes=self.notes,
+        ), errors
+
+    @staticmethod
+    def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
+        resources: dict[str, int] = {}
+        for stage in stages:
+            for step in (*stage.steps, *stage.batch_steps):
+                name = step.resource.removeprefix("arrays:")
+                resources[step.resource] = layers[name].copies if step.resource.startswith("arrays:") else 1
+        return resources
+
+    @property
+    def multiplexed(self) -> bool:
+        return self._multiplexed
+
+
+def _signed_inputs(workload: Workload) -> dict[str, bool]:
+    """Whether each product's inputs are signed: not after an activation or a pooling of one."""
+    kinds = {op.name: op.kind for op in workload.non_gemms}
+    return {g.name: not (g.inputs and kinds.get(g.inputs[0]) in ("activation", "pooling")) for g in workload.gemms}

@@ -1,0 +1,41 @@
+"""Prices of the von Neumann baseline's actions, from its configuration (counting is separate from pricing).
+
+:mod:`cimsim.baseline` counts the actions; this prices them. Each action's name carries its unit:
+
+==============  ======  ==================================================================
+component       action  energy per unit
+==============  ======  ==================================================================
+pe              macs    ``energy.mac_pj`` (one weight_bits × activation_bits MAC)
+register_file   bits    ``energy.register_file_pj_per_bit`` (read or written)
+global_buffer   bits    ``energy.global_buffer_pj_per_bit`` (read or written)
+dram            bits    ``energy.dram_pj_per_bit`` (read or written)
+digital         ops     ``energy.digital_pj_per_op`` (elementary ops of non-GEMM operations)
+static          ns      ``energy.static_power_mw`` × time (mW · ns = pJ)
+==============  ======  ==================================================================
+"""
+
+from __future__ import annotations
+
+from cimsim.baseline_config import VonNeumannConfig
+from cimsim.energy import EnergyModel
+
+
+def price_table(cfg: VonNeumannConfig) -> dict[tuple[str, str], float]:
+    """Energy per unit of every priced (component, action) of the baseline, pJ."""
+    e = cfg.energy
+    return {
+        ("pe", "macs"): e.mac_pj,
+        ("register_file", "bits"): e.register_file_pj_per_bit,
+        ("global_buffer", "bits"): e.global_buffer_pj_per_bit,
+        ("dram", "bits"): e.dram_pj_per_bit,
+        ("digital", "ops"): e.digital_pj_per_op,
+        ("static", "ns"): e.static_power_mw,
+    }
+
+
+class BaselineEnergyModel(EnergyModel):
+    """Prices the baseline's actions and records them, priced, in a Ledger (the CIM model's methods)."""
+
+    def __init__(self, cfg: VonNeumannConfig):
+        self.cfg = cfg
+        self.prices = price_table(cfg)

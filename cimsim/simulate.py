@@ -1,0 +1,95 @@
+"""``cimsim.simulate``: a workload on a chip (or on the von Neumann baseline), through the event engine.
+
+The architecture places the workload and counts its actions (:mod:`cimsim.arch_cim` for a
+:class:`~cimsim.config.ChipConfig`, :mod:`cimsim.baseline` for a von Neumann config), the
+engine (:mod:`cimsim.scheduler`) times its chunks on the machine's resources, and the
+:class:`~cimsim.report.Report` puts energy, time and accuracy together.
+
+Fidelity (CIM only; the baseline's counts do not depend on data):
+
+* ``"analytical"``: the arrays' actions are expected values from shapes and a model of the
+  inputs' statistics; fast, for sweeps;
+* ``"functional"``: every product with weights runs through :class:`~cimsim.crossbar.AnalogMatrix`
+  on inputs (``inputs[layer]`` when given, else drawn from the same model), so the counts are
+  the data's own, and the report gives each layer's relative error against the exact product.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from cimsim import scheduler
+from cimsim.arch_cim import CimArchitecture
+from cimsim.config import ChipConfig
+from cimsim.errors import ConfigError
+from cimsim.report import Report
+from cimsim.workload import Workload
+
+FIDELITIES = ("analytical", "functional")
+
+
+def _check(workload, batch, mode, fidelity, seed) -> None:
+    if not isinstance(workload, Workload):
+        raise ConfigError(f"workload: expected a cimsim.Workload, got {type(workload).__name__}")
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
+    if mode not in scheduler.MODES:
+        raise ConfigError(f"mode = {mode!r}; allowed: {', '.join(scheduler.MODES)}")
+    if fidelity not in FIDELITIES:
+        raise ConfigError(f"fidelity = {fidelity!r}; allowed: {', '.join(FIDELITIES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed = {seed!r}; allowed: an integer >= 0")
+
+
+def _progress_bar(total: int, label: str, show: bool | None):
+    show = sys.stderr.isatty() if show is None else show
+    bar = tqdm(total=total, desc=label, unit="layer", disable=not show, leave=False)
+    return bar
+
+
+def simulate(
+    workload: Workload,
+    cfg,
+    batch: int = 1,
+    mode: str = "pipelined",
+    fidelity: str = "analytical",
+    seed: int = 0,
+    *,
+    inputs: dict[str, np.ndarray] | None = None,
+    record_timeline: bool = False,
+    progress: bool | None = None,
+) -> Report:
+    """Simulate ``batch`` inferences of ``workload`` on ``cfg`` (module docstring).
+
+    ``record_timeline`` keeps every chunk's use of every resource for a Gantt plot;
+    ``progress`` shows a bar while layers are placed (default: when stderr is a terminal).
+    """
+    _check(workload, batch, mode, fidelity, seed)
+    start = time.perf_counter()
+    accuracy, errors = None, {}
+    if isinstance(cfg, ChipConfig):
+        arch = CimArchitecture(cfg, fidelity, int(seed), inputs)
+        with _progress_bar(len(workload.gemms), f"placing {workload.name}", progress) as bar:
+            plan, errors = arch.plan(workload, bar.update)
+        run_mode = "layer" if arch.multiplexed else mode
+        if errors:
+            accuracy = {"relative_error": float(np.sqrt(np.mean(np.square(list(errors.values())))))}
+    else:
+        plan, run_mode = _baseline_plan(workload, cfg, batch, fidelity), mode
+    result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
+    return Report.build(
+        workload.name, plan, result, batch=int(batch), mode=run_mode, fidelity=fidelity, seed=int(seed),
+        wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors,
+    )
+
+
+def _baseline_plan(workload: Workload, cfg, batch: int, fidelity: str):
+    from cimsim.baseline import VonNeumannConfig, baseline_plan
+
+    if not isinstance(cfg, VonNeumannConfig):
+        raise ConfigError(f"cfg: expected a cimsim.ChipConfig or a von Neumann config, got {type(cfg).__name__}")
+    return baseline_plan(workload, cfg, int(batch))

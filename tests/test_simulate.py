@@ -1,0 +1,158 @@
+"""cimsim.simulate on the CIM chip: placement, timing against hand formulas, fidelities, errors."""
+
+import numpy as np
+import pytest
+
+import cimsim
+from cimsim import ConfigError, Gemm, NonGemm, ShapeError, Workload
+from cimsim.report import Report
+from cimsim.simulate import simulate
+
+ISAAC = cimsim.load_preset("isaac").override({"chip.replication": "none"})  # one copy of each layer
+# ISAAC reads a vector in 16 input cycles of 100 ns (ISAAC-05: 16-bit inputs, 1-bit DACs;
+# the 100 ns is one 8-bit ADC converting 128 columns at 1.28 GS/s, ISAAC-07/10)
+ISAAC_VECTOR_NS = 16 * 128 / 1.28
+
+
+def fc_workload(m=6, k=256, n=32, seed=0):
+    w = np.random.default_rng(seed).standard_normal((k, n))
+    return Workload([Gemm("fc", m=m, k=k, n=n, weights=w)], name="fc")
+
+
+def lenet_workload():
+    import tvm_bridge
+    import workloads
+
+    return tvm_bridge.extract(workloads.get("lenet5"))
+
+
+def two_layer_workload():
+    rng = np.random.default_rng(1)
+    return Workload(
+        [
+            Gemm("fc1", m=4, k=64, n=48, weights=rng.standard_normal((64, 48))),
+            NonGemm("relu", "activation", elements=4 * 48, inputs=("fc1",)),
+            Gemm("fc2", m=4, k=48, n=16, weights=rng.standard_normal((48, 16)), inputs=("relu",)),
+        ],
+        name="two",
+    )
+
+
+def test_one_layer_without_contention_takes_its_vectors_read_time():
+    report = simulate(fc_workload(m=6), ISAAC, mode="layer")
+    # the first layer sits on tile 0, where its inputs are: no transfer, only the arrays
+    assert report.latency_ns == pytest.approx(6 * ISAAC_VECTOR_NS, rel=1e-12)
+    assert report.utilisation["arrays:fc"] == pytest.approx(1.0)
+
+
+def test_a_bus_slower_than_the_arrays_sets_the_latency_by_its_bandwidth():
+    gbps = 0.5
+    cfg = ISAAC.override({"chip.noc_topology": "bus", "chip.noc_gbps": gbps})
+    report = simulate(fc_workload(m=6), cfg, mode="layer")
+    t_bus = 256 * 16 / gbps  # one token: 256 inputs of 16 bits over the bus
+    t_arrays = ISAAC_VECTOR_NS
+    assert t_bus > t_arrays
+    # flow shop of 6 tokens through (bus, arrays): Σ t + 5·max t
+    assert report.latency_ns == pytest.approx(t_bus + t_arrays + 5 * t_bus, rel=1e-12)
+    assert report.bottleneck == "bus"
+
+
+def test_pipelined_throughput_is_the_slowest_layer():
+    wl = lenet_workload()
+    slowest_ns = 28 * 28 * ISAAC_VECTOR_NS  # conv1: 28x28 output positions, one vector each
+    latencies = [simulate(wl, ISAAC, batch=b).latency_ns for b in (3, 4)]
+    assert latencies[1] - latencies[0] == pytest.approx(slowest_ns, rel=1e-9)
+    assert simulate(wl, ISAAC, batch=4, mode="layer").latency_ns > latencies[1]
+
+
+def test_replication_shortens_the_pipeline_of_a_batch():
+    wl = lenet_workload()
+    plain = simulate(wl, ISAAC, batch=8)
+    balanced = simulate(wl, ISAAC.override({"chip.replication": "balance"}), batch=8)
+    assert balanced.latency_ns < plain.latency_ns / 4
+    assert any("replicated" in note for note in balanced.notes)
+    assert balanced.macs == plain.macs
+
+
+def test_analytical_counts_equal_functional_counts_when_the_statistics_match():
+    """Same inputs: expected counts from their statistics equal the crossbar's own counts."""
+    wl = two_layer_workload()
+    rng = np.random.default_rng(7)
+    inputs = {"fc1": rng.standard_normal((4, 64)), "fc2": np.maximum(rng.standard_normal((4, 48)), 0)}
+    for preset in ("ideal", "isaac", "rram-22nm"):  # noise-free conductances: the sums of G agree too
+        cfg = cimsim.load_preset(preset).override({"device.program_noise": 0.0, "device.read_noise": 0.0})
+        analytical = simulate(wl, cfg, fidelity="analytical", inputs=inputs)
+        functional = simulate(wl, cfg, fidelity="functional", inputs=inputs)
+        assert analytical.breakdown.keys() == functional.breakdown.keys()
+        for component, energy in functional.breakdown.items():
+            assert analytical.breakdown[component] == pytest.approx(energy, rel=1e-9), (preset, component)
+        assert analytical.latency_ns == functional.latency_ns
+
+
+def test_functional_fidelity_reports_each_layers_error_and_is_seeded():
+    wl = two_layer_workload()
+    cfg = cimsim.load_preset("pcm")  # programming and read noise: the error depends on the seed
+    first = simulate(wl, cfg, fidelity="functional", seed=3)
+    again = simulate(wl, cfg, fidelity="functional", seed=3)
+    other = simulate(wl, cfg, fidelity="functional", seed=4)
+    errors = [row.relative_error for row in first.layers if row.kind == "gemm"]
+    assert all(0 < e < 1 for e in errors)
+    assert first.accuracy["relative_error"] == pytest.approx(float(np.sqrt(np.mean(np.square(errors)))))
+    assert again.energy_pj == first.energy_pj and again.accuracy == first.accuracy
+    assert other.accuracy != first.accuracy
+    ideal = simulate(wl, cimsim.load_preset("ideal"), fidelity="functional", seed=3)
+    assert ideal.accuracy["relative_error"] < first.accuracy["relative_error"]
+
+
+def test_a_model_too_large_for_the_chip_says_how_many_arrays_it_needs():
+    small = ISAAC.override({"chip.tiles": 1, "tile.groups_per_tile": 1, "tile.arrays_per_group": 2})
+    wl = fc_workload(k=512, n=64)  # 4 row blocks x (64 x 8 cells / 128) = 16 arrays
+    with pytest.raises(ConfigError, match=r"needs 16 arrays .* has 2"):
+        simulate(wl, small)
+    report = simulate(wl, small.override({"chip.oversubscription": "reprogram"}), batch=2)
+    cells = 512 * 64 * 8
+    assert report.breakdown["cell"] >= cells * ISAAC.device.write_energy_pj  # written once per batch
+    assert report.mode == "layer" and any("time-multiplexed" in note for note in report.notes)
+    passes = 8  # 16 arrays on 2
+    write_ns = passes * 128 * ISAAC.device.write_ns_per_row
+    assert report.latency_ns == pytest.approx(write_ns + 2 * 6 * passes * ISAAC_VECTOR_NS, rel=1e-12)
+
+
+def test_sparse_weights_use_fewer_arrays_and_less_energy():
+    w = np.random.default_rng(0).standard_normal((512, 64))
+    w[256:] = 0  # half the rows pruned as a block
+    ideal = cimsim.load_preset("ideal")  # differential weights: a zero weight is two cells at level 0
+    dense = simulate(fc_workload(k=512, n=64), ideal)
+    sparse = simulate(Workload([Gemm("fc", m=6, k=512, n=64, weights=w)], name="fc"), ideal)
+    assert sparse.layers[0].arrays == dense.layers[0].arrays // 2
+    assert sparse.energy_pj < dense.energy_pj
+
+
+def test_a_report_of_a_simulation_round_trips_through_json(tmp_path):
+    report = simulate(two_layer_workload(), ISAAC, batch=2, record_timeline=True)
+    assert report.timeline
+    assert Report.from_json(report.to_json(tmp_path / "r.json")) == report
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, field",
+    [
+        ({"mode": "eager"}, ConfigError, "mode"),
+        ({"fidelity": "exact"}, ConfigError, "fidelity"),
+        ({"batch": 0}, ConfigError, "batch"),
+        ({"seed": -1}, ConfigError, "seed"),
+        ({"inputs": {"nope": np.zeros((6, 256))}}, ConfigError, "nope"),
+        ({"inputs": {"fc": np.zeros((5, 256))}}, ShapeError, "fc"),
+        ({"inputs": {"fc": np.full((6, 256), np.nan)}}, ShapeError, "finite"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(kwargs, error, field):
+    with pytest.raises(error, match=field):
+        simulate(fc_workload(), ISAAC, **kwargs)
+
+
+def test_only_workloads_and_configs_are_accepted():
+    with pytest.raises(ConfigError, match="workload"):
+        simulate([Gemm("fc", 1, 2, 3)], ISAAC)
+    with pytest.raises(ConfigError, match="cfg"):
+        simulate(fc_workload(), {"adc.bits": 8})
