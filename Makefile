@@ -17,16 +17,23 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# the tests also cover the ONNX and torch.export importers (torch: the pinned CPU wheel)
+$(STAMP)-importers: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,onnx,torch]"
+	@touch $(STAMP)-importers
+
 demo: $(STAMP)
 	$(BIN)/cimsim demo --out $(OUT)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# torch and TVM share the test process: one OpenMP thread each (their pools fight otherwise)
+test: $(STAMP)-importers
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crossbar.py
 	$(BIN)/python benchmarks/offload_overhead.py
 	$(BIN)/python benchmarks/zoo.py
+	$(BIN)/python benchmarks/scheduler.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

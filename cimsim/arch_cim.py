@@ -306,7 +306,7 @@ class CimArchitecture:
         return MachinePlan(
             config_name=self.cfg.meta.name, architecture="cim", resources=resources, stages=stages,
             static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
-            notes=self.notes,
+            notes=self.notes, precision=f"w{self.cfg.mapping.weight_bits}a{self.cfg.mapping.input_bits}",
         ), errors
 
     @staticmethod

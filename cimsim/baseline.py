@@ -286,4 +286,5 @@ def baseline_plan(workload: Workload, cfg: VonNeumannConfig, batch: int) -> Mach
         static_power_mw=cfg.energy.static_power_mw,
         area_breakdown_um2={"chip": cfg.area.chip_mm2 * 1e6},
         notes=_notes(workload, cfg, int(batch)),
+        precision=f"w{cfg.pe.weight_bits}a{cfg.pe.activation_bits}",
     )

@@ -403,14 +403,24 @@ def array_level_sums(w, scale, q_max, offset, slices, signs, bits, rows, width, 
     k, n = w.shape
     per_weight, mask = slices * signs, (1 << bits) - 1
     flags = _flip_flags(w, scale, q_max, offset, slices, signs, bits, rows, flip)
+    whole = width % per_weight == 0  # every weight's cells in one array: add them up first
     out = np.zeros((k, (n * per_weight + width - 1) // width), dtype=np.int64)
     for r in prange(k):
         b = r // rows
         for j in range(n):
+            base = j * per_weight
+            total = 0
             for p in range(signs):
                 value = _stored_value(w[r, j], scale[j], q_max, offset, signs, p)
                 for s in range(slices):
-                    column = j * per_weight + s * signs + p
+                    column = base + s * signs + p
                     level = (value >> (bits * s)) & mask
-                    out[r, column // width] += mask - level if flags[b, column] else level
+                    if flip and flags[b, column]:
+                        level = mask - level
+                    if whole:
+                        total += level
+                    else:
+                        out[r, column // width] += level
+            if whole:
+                out[r, base // width] += total
     return out

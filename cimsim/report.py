@@ -93,6 +93,7 @@ class Report:
     timeline: list[Interval] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     accuracy: dict[str, float] | None = None  # e.g. relative_error, top1_agreement (functional)
+    precision: str = ""  # weight and activation bits of the machine, e.g. "w8a8"
 
     @classmethod
     def build(
@@ -134,6 +135,7 @@ class Report:
             timeline=list(result.timeline),
             notes=list(plan.notes),
             accuracy=None if accuracy is None else {name: float(value) for name, value in accuracy.items()},
+            precision=plan.precision,
         )
 
     @property
@@ -401,8 +403,9 @@ def compare(
 ) -> Comparison:
     """Side-by-side figures of ``reports`` with ratios against ``reports[baseline]``.
 
-    With ``strict`` (the default) the reports must share their workload and batch size: a ratio
-    between different workloads or batches measures the workloads, not the machines.
+    With ``strict`` (the default) the reports must share their workload, batch size and precision
+    (weight and activation bits), the variables that must match when two designs are compared (as
+    in CiMLoop): a ratio between different ones measures them, not the machines.
     """
     if not reports:
         raise ConfigError("compare: reports is empty, expected at least one Report")
@@ -420,10 +423,10 @@ def compare(
 
 
 def _check_comparable(reports: Sequence[Report]) -> None:
-    for attribute in ("workload", "batch"):
+    for attribute in ("workload", "batch", "precision"):
         seen = sorted({str(getattr(r, attribute)) for r in reports})
         if len(seen) > 1:
             raise ConfigError(
                 f"compare: reports have different {attribute} values {seen}; compare runs of one workload "
-                "at one batch size, or pass strict=False"
+                "at one batch size and precision, or pass strict=False"
             )

@@ -72,6 +72,7 @@ class MachinePlan:
     static_power_mw: float
     area_breakdown_um2: dict[str, float]
     notes: list[str] = field(default_factory=list)  # placement decisions worth reporting
+    precision: str = ""  # weight and activation bits, "w8a8": must match when two machines are compared
 
     @property
     def area_um2(self) -> float:

@@ -584,6 +584,14 @@ def test_from_onnx_without_onnx_says_how_to_install(monkeypatch):
         workloads.from_onnx("model.onnx")
 
 
+def test_from_torch_without_torch_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    with pytest.raises(ConfigError, match=r"pip install torch==2\.13\.0"):
+        workloads.from_torch(object(), ())
+
+
 def _onnx_model():
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper

@@ -7,6 +7,7 @@ mod = workloads.get("resnet18", batch=1, sparsity="2:4", seed=0)   # tvm.IRModul
 mod = workloads.get("bert-base-layer", seq_len=64)
 mod = workloads.sparsify(mod, "block:4x4:0.5")
 mod = workloads.from_onnx("model.onnx")
+mod = workloads.from_torch(torch_model.eval(), (torch.randn(1, 3, 32, 32),))
 ```
 
 Every model is a Relax function ``main(x)`` of plain ops (``matmul``, ``nn.conv2d``, ``add``,
@@ -36,11 +37,12 @@ import builtins
 import numpy as np
 
 from cimsim.errors import ConfigError
+from workloads.importers import from_onnx, from_torch
 from workloads.sparsity import parse_sparsity, sparsify, sparsify_pass
 
 # ``list`` is public (``workloads.list()``) but left out of __all__ so that a star import does
 # not shadow the builtin.
-__all__ = ["from_onnx", "get", "sparsify", "sparsify_pass"]
+__all__ = ["from_onnx", "from_torch", "get", "sparsify", "sparsify_pass"]
 
 
 def _models():
@@ -120,52 +122,3 @@ def _build(model, batch, spec, rng, values):
             gv = bb.emit_output(out)
         bb.emit_func_output(gv)
     return bb.get()
-
-
-def from_onnx(path_or_model, shape_dict=None, sparsity=None):
-    """Import an ONNX model (a path or an ``onnx.ModelProto``) as a Relax ``IRModule`` with
-    its weights bound as constants (entry ``main``), through
-    ``tvm.relax.frontend.onnx.from_onnx``; optionally prune it (``sparsity`` as in
-    :func:`get`).
-
-    ``shape_dict`` maps input names to shapes (needed when the model's inputs have symbolic
-    dimensions). Needs the ``onnx`` package (``pip install onnx``); without it, raises
-    ``cimsim.ConfigError``.
-    """
-    import os
-
-    spec = parse_sparsity(sparsity)
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ConfigError(
-            "from_onnx needs the 'onnx' package, which is not installed: pip install onnx"
-        ) from exc
-    from tvm.relax.frontend.onnx import from_onnx as _from_onnx
-
-    if isinstance(path_or_model, str | os.PathLike):
-        path = os.fspath(path_or_model)
-        if not os.path.isfile(path):
-            raise ConfigError(
-                f"path_or_model={path!r} is not allowed: no such file (expected an .onnx file "
-                "or an onnx.ModelProto)"
-            )
-        try:
-            model = onnx.load(path)
-        except Exception as exc:  # noqa: BLE001 - protobuf raises several kinds
-            raise ConfigError(
-                f"path_or_model={path!r} is not allowed: not a readable ONNX model ({exc})"
-            ) from exc
-    elif isinstance(path_or_model, onnx.ModelProto):
-        model = path_or_model
-    else:
-        raise ConfigError(
-            f"path_or_model={type(path_or_model).__name__} is not allowed: expected a path to "
-            "an .onnx file or an onnx.ModelProto"
-        )
-    if shape_dict is not None and not isinstance(shape_dict, dict):
-        raise ConfigError(
-            f"shape_dict={shape_dict!r} is not allowed: expected a dict of input name -> shape"
-        )
-    mod = _from_onnx(model, shape_dict=shape_dict, keep_params_in_input=False)
-    return sparsify(mod, spec)
