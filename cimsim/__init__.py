@@ -16,6 +16,7 @@ import os as _os
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
+from cimsim.baseline_config import VonNeumannConfig
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
 from cimsim.energy import EnergyModel
@@ -40,6 +41,7 @@ __all__ = [
     "PeakFigures",
     "Report",
     "ShapeError",
+    "VonNeumannConfig",
     "Workload",
     "compare",
     "list_presets",

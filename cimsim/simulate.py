@@ -47,8 +47,7 @@ def _check(workload, batch, mode, fidelity, seed) -> None:
 
 def _progress_bar(total: int, label: str, show: bool | None):
     show = sys.stderr.isatty() if show is None else show
-    bar = tqdm(total=total, desc=label, unit="layer", disable=not show, leave=False)
-    return bar
+    return tqdm(total=total, desc=label, unit="layer", disable=not show, leave=False)
 
 
 def simulate(
@@ -70,24 +69,31 @@ def simulate(
     """
     _check(workload, batch, mode, fidelity, seed)
     start = time.perf_counter()
-    accuracy, errors = None, {}
-    if isinstance(cfg, ChipConfig):
-        arch = CimArchitecture(cfg, fidelity, int(seed), inputs)
-        with _progress_bar(len(workload.gemms), f"placing {workload.name}", progress) as bar:
-            plan, errors = arch.plan(workload, bar.update)
-        run_mode = "layer" if arch.multiplexed else mode
-        if errors:
-            accuracy = {"relative_error": float(np.sqrt(np.mean(np.square(list(errors.values())))))}
-    else:
-        plan, run_mode = _baseline_plan(workload, cfg, batch, fidelity), mode
+    plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs, progress=progress)
     result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
+    accuracy = {"relative_error": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
     return Report.build(
         workload.name, plan, result, batch=int(batch), mode=run_mode, fidelity=fidelity, seed=int(seed),
         wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors,
     )
 
 
-def _baseline_plan(workload: Workload, cfg, batch: int, fidelity: str):
+def machine_plan(workload: Workload, cfg, batch: int = 1, mode: str = "pipelined", fidelity: str = "analytical",
+                 seed: int = 0, *, inputs=None, progress: bool | None = None):
+    """What :func:`simulate` hands the engine: the plan, the mode it runs in, and each layer's relative error.
+
+    A CIM chip whose arrays are time-multiplexed runs one layer at a time whatever ``mode`` says.
+    """
+    _check(workload, batch, mode, fidelity, seed)
+    if not isinstance(cfg, ChipConfig):
+        return _baseline_plan(workload, cfg, int(batch)), mode, {}
+    arch = CimArchitecture(cfg, fidelity, int(seed), inputs)
+    with _progress_bar(len(workload.gemms), f"placing {workload.name}", progress) as bar:
+        plan, errors = arch.plan(workload, bar.update)
+    return plan, "layer" if arch.multiplexed else mode, errors
+
+
+def _baseline_plan(workload: Workload, cfg, batch: int):
     from cimsim.baseline import VonNeumannConfig, baseline_plan
 
     if not isinstance(cfg, VonNeumannConfig):
