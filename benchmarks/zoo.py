@@ -7,8 +7,9 @@ Run with ``make bench`` (or ``python benchmarks/zoo.py``). Prints
    product with constant weights as ``extract`` finds them, groups counted, less the arrays whose
    cells would all sit at level 0; the offload routes leave batched or 1-D constants in TVM), the
    same with 2:4 sparsity (the MACs on non-zero weights fall by half; arrays fall only where whole
-   arrays empty: 2:4 with a pattern per column leaves hardly any) and the time
-   ``tvm_bridge.extract`` takes;
+   arrays empty: 2:4 with a pattern per column leaves hardly any) and with ``2:4:rows`` (one
+   pattern for all columns: half the rows are zero and left out of the arrays, so the arrays
+   halve), and the time ``tvm_bridge.extract`` takes;
 2. the relative output error ‖y − y_float‖ / ‖y_float‖ of the MLP and LeNet-5 offloaded to the
    crossbars of the ``ideal``, ``rram-22nm`` and ``pcm`` presets, against TVM's own float output
    on the same random inputs (calibrated presets calibrate on the first call's inputs).
@@ -46,14 +47,16 @@ def extracted(name: str, **kwargs) -> tuple[cimsim.Workload, float]:
 
 def zoo_table() -> None:
     print(f"{'model':<17}{'GEMMs':>6}{'weight MACs':>15}{'act x act MACs':>16}{'arrays':>8}"
-          f"{'2:4 MACs':>14}{'2:4 arrays':>11}{'extract s':>10}")
+          f"{'2:4 MACs':>14}{'2:4 arrays':>11}{'2:4:rows arrays':>16}{'extract s':>10}")
     for name in workloads.list():
         dense, seconds = extracted(name)
         sparse, _ = extracted(name, sparsity="2:4")
+        rows, _ = extracted(name, sparsity="2:4:rows")
         weight_macs = sum(g.macs for g in dense.gemms if g.weights is not None)
         sparse_macs = sum(g.effective_macs for g in sparse.gemms if g.weights is not None)
         print(f"{name:<17}{len(dense.gemms):>6}{weight_macs:>15,}{dense.macs - weight_macs:>16,}"
-              f"{arrays_needed(dense, ISAAC):>8,}{sparse_macs:>14,}{arrays_needed(sparse, ISAAC):>11,}{seconds:>10.2f}")
+              f"{arrays_needed(dense, ISAAC):>8,}{sparse_macs:>14,}{arrays_needed(sparse, ISAAC):>11,}"
+              f"{arrays_needed(rows, ISAAC):>16,}{seconds:>10.2f}")
 
 
 def run(mod: tvm.IRModule, x: np.ndarray) -> np.ndarray:

@@ -224,6 +224,12 @@ class MappingConfig(_Node):
         "inverted, saving one ADC bit; needs unipolar column currents.",
     )
 
+    compact_rows: bool = Field(
+        True, description="Leave out of the arrays every row whose quantised weights are all zero (its input is "
+        "never routed): pruned rows, as N:M with a pattern shared by all columns ('2:4:rows') makes, cost no "
+        "arrays, drives or reads. The product is unchanged.",
+    )
+
     @model_validator(mode="after")
     def _check_flip(self) -> "MappingConfig":
         if not self.flip_columns:

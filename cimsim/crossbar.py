@@ -62,6 +62,7 @@ from cimsim.mapping import (
     input_code_range,
     input_schedule,
     input_scale_for,
+    kept_rows,
     layout_weights,
 )
 
@@ -150,7 +151,9 @@ class AnalogMatrix:
         if 0 in w.shape:
             raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
         self.cfg = cfg
-        self.layout = layout_weights(w, cfg)
+        self._k = w.shape[0]
+        self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
+        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
         self._columns = self._conversion_columns()
@@ -178,11 +181,17 @@ class AnalogMatrix:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.layout.w_q.shape
+        """(K, N) of the weight matrix, every row counted."""
+        return self._k, self.layout.w_q.shape[1]
+
+    @property
+    def stored_rows(self) -> int:
+        """Rows the arrays hold: K less the all-zero rows left out (``mapping.compact_rows``)."""
+        return self.layout.w_q.shape[0]
 
     @property
     def row_blocks(self) -> int:
-        return array_grid(*self.shape, self.cfg)[0]
+        return array_grid(*self.layout.w_q.shape, self.cfg)[0]
 
     @property
     def physical_columns(self) -> int:
@@ -191,7 +200,7 @@ class AnalogMatrix:
     @property
     def column_arrays(self) -> int:
         """Arrays side by side along the columns of one row block."""
-        return array_grid(*self.shape, self.cfg)[1]
+        return array_grid(*self.layout.w_q.shape, self.cfg)[1]
 
     @property
     def arrays(self) -> int:
@@ -221,7 +230,7 @@ class AnalogMatrix:
         return mask
 
     def _stored_levels(self) -> np.ndarray:
-        flip_rows = self._flipped[np.arange(self.shape[0]) // self.cfg.array.rows]
+        flip_rows = self._flipped[np.arange(self.stored_rows) // self.cfg.array.rows]
         return np.where(flip_rows, self.layout.max_level - self.layout.levels, self.layout.levels)
 
     def _target_conductance(self) -> np.ndarray:
@@ -335,20 +344,27 @@ class AnalogMatrix:
             raise ShapeError(f"x: expected {k} inputs per vector (the matrix is {k} x {self.shape[1]}), got shape {array.shape}")
         array = array.reshape(-1, k)
         if array.size == 0:
-            return array, 0.0, 0.0
+            return self._stored_inputs(array), 0.0, 0.0
         x_min, x_max = float(array.min()), float(array.max())
         if not (math.isfinite(x_min) and math.isfinite(x_max)):
             raise ShapeError(f"x: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
-        return array, x_min, x_max
+        return self._stored_inputs(array), x_min, x_max
+
+    def _stored_inputs(self, x: np.ndarray) -> np.ndarray:
+        """The inputs of the stored rows (all of them unless rows were left out).
+
+        The input scale still comes from every input, as the producer of the activations
+        quantised them, so leaving out zero rows does not change the product."""
+        return x if self.rows_kept is None else np.ascontiguousarray(x[:, self.rows_kept])
 
     def _chunk_vectors(self, m: int, scale: InputScale) -> int:
         """Vectors read together: their currents (and codes) fit in CURRENT_BUFFER_ELEMENTS."""
         cycles = self._schedule(scale.signed).cycles
-        return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * max(self._operand.shape[1], self.shape[0]))))
+        return max(1, min(m, CURRENT_BUFFER_ELEMENTS // (cycles * max(self._operand.shape[1], self.stored_rows))))
 
     def _block_rows(self, b: int) -> slice:
         rows = self.cfg.array.rows
-        return slice(b * rows, min((b + 1) * rows, self.shape[0]))
+        return slice(b * rows, min((b + 1) * rows, self.stored_rows))
 
     def _workspace(self, name: str, shape: tuple[int, int]) -> np.ndarray:
         """A reusable scratch array of the product's dtype (first touches of fresh pages cost time)."""
@@ -460,14 +476,14 @@ class AnalogMatrix:
         if b:
             acc -= b * enc.xq_sum[:, None]
         if a and b:
-            acc -= self.shape[0] * a * b
+            acc -= self.stored_rows * a * b
 
     # ---- counting ---------------------------------------------------------------------------
 
     def _count_reads(self, enc: _Encoded, conv: Conversions) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row, nor does an empty one."""
         cycles = enc.schedule.cycles
-        m, k = enc.codes.shape[0] // cycles, self.shape[0]
+        m, k = enc.codes.shape[0] // cycles, self.stored_rows
         v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
         plan = conv.plan
         columns = m * self.row_blocks * self._columns.output.size  # conversion columns read, all blocks

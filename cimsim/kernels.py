@@ -424,3 +424,19 @@ def array_level_sums(w, scale, q_max, offset, slices, signs, bits, rows, width, 
             if whole:
                 out[r, base // width] += total
     return out
+
+
+@njit(cache=True, parallel=True)
+def nonzero_rows(w, scale, q_max):
+    """(K,): does the row hold a weight that quantises to a non-zero integer? (numba)
+
+    Numpy reference: ``mapping.quantize_weights(w, ...)[0].any(axis=1)``.
+    """
+    k, n = w.shape
+    out = np.zeros(k, dtype=np.bool_)
+    for r in prange(k):
+        for j in range(n):
+            if min(max(np.rint(w[r, j] / scale[j]), -q_max), q_max) != 0:
+                out[r] = True
+                break
+    return out

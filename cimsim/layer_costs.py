@@ -50,7 +50,7 @@ BLOCK_CELLS = 2**22
 class Footprint:
     """One K×N matrix on the arrays, as counting sees it."""
 
-    k: int
+    k: int  # rows stored (K less the all-zero rows left out by mapping.compact_rows)
     n: int
     row_blocks: int
     column_arrays: int
@@ -59,6 +59,7 @@ class Footprint:
     row_arrays: np.ndarray  # (K,) column arrays in which the row is live
     row_cells: np.ndarray  # (K,) cells read when the row is driven
     g_row_sum_us: np.ndarray  # (K,) Σ G of those cells
+    rows_kept: np.ndarray | None = None  # which of the matrix's rows are stored (None: all)
 
 
 def footprint(weights: np.ndarray | None, k: int, n: int, cfg: ChipConfig) -> Footprint:
@@ -76,31 +77,46 @@ def footprint(weights: np.ndarray | None, k: int, n: int, cfg: ChipConfig) -> Fo
         )
     w = np.asarray(weights)
     w = w if np.issubdtype(w.dtype, np.floating) else w.astype(np.float64)
-    live, level_sums, widths = _array_level_sums(w, cfg)
+    scale, q_max = _weight_scale(w, cfg)
+    kept = None
+    if cfg.mapping.compact_rows:
+        nonzero = kernels.nonzero_rows(w, scale, q_max)
+        if not nonzero.all():
+            kept = np.flatnonzero(nonzero) if nonzero.any() else np.zeros(1, dtype=np.int64)
+            w = np.ascontiguousarray(w[kept])
+            k = w.shape[0]
+            row_blocks = array_grid(k, n, cfg)[0]
+    live, level_sums, widths = _array_level_sums(w, scale, q_max, cfg)
     max_level = 2**cfg.array.bits_per_cell - 1
     row_cells = (live * widths[None, :]).sum(axis=1).astype(np.float64)
     live_levels = (live * level_sums).sum(axis=1).astype(np.float64)
     g_row_sum = d.g_min_us * row_cells + (d.g_max_us - d.g_min_us) / max_level * live_levels
     return Footprint(
         k, n, row_blocks, column_arrays, occupied_arrays(live, cfg.array.rows), converted,
-        live.sum(axis=1).astype(np.float64), row_cells, g_row_sum,
+        live.sum(axis=1).astype(np.float64), row_cells, g_row_sum, kept,
     )
 
 
-def _array_level_sums(w: np.ndarray, cfg: ChipConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _weight_scale(w: np.ndarray, cfg: ChipConfig) -> tuple[np.ndarray, float]:
+    """s_w per column (float64, as for float64 weights) and the largest integer weight."""
+    mapping = cfg.mapping
+    q_max = 2 ** (mapping.weight_bits - 1) - 1
+    max_abs = np.abs(w).max(axis=0) if mapping.weight_scale == "column" else np.full(w.shape[1], np.abs(w).max())
+    return symmetric_scale(max_abs.astype(np.float64), q_max), float(q_max)
+
+
+def _array_level_sums(
+    w: np.ndarray, scale: np.ndarray, q_max: float, cfg: ChipConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row and column array: is the row live, the sum of its stored levels; and each array's width.
 
     The numba kernel walks the weights once per pass and never holds the cells (GPT-2's 10^8
     weights are 10^9 cells on ISAAC).
     """
-    mapping = cfg.mapping
-    q_max = 2 ** (mapping.weight_bits - 1) - 1
-    max_abs = np.abs(w).max(axis=0) if mapping.weight_scale == "column" else np.full(w.shape[1], np.abs(w).max())
-    max_abs = max_abs.astype(np.float64)  # the scale in double precision, as for float64 weights
     slices, signs = slices_and_signs(cfg)
     width = columns_per_array(cfg)
     level_sums = kernels.array_level_sums(
-        w, symmetric_scale(max_abs, q_max), float(q_max), weight_offset(cfg), slices, signs,
+        w, scale, q_max, weight_offset(cfg), slices, signs,
         cfg.array.bits_per_cell, cfg.array.rows, width, cfg.mapping.flip_columns,
     )
     physical = w.shape[1] * slices * signs
@@ -190,10 +206,12 @@ def read_counts(fp: Footprint, stats: InputStatistics, vectors: float, cfg: Chip
     plan = conv.plan
     v_step = cfg.device.v_read / (2**cfg.dac.bits - 1)
     columns = vectors * fp.row_blocks * fp.conversion_columns
+    nonzero, code_sq = (stats.nonzero, stats.code_sq) if fp.rows_kept is None else (
+        stats.nonzero[fp.rows_kept], stats.code_sq[fp.rows_kept])
     counts = [
-        ("dac", "conversions", vectors * float(stats.nonzero @ fp.row_arrays)),
-        ("cell", "reads", vectors * float(stats.nonzero @ fp.row_cells)),
-        ("cell", "v2g_v2_us", vectors * float(stats.code_sq @ fp.g_row_sum_us) * v_step**2),
+        ("dac", "conversions", vectors * float(nonzero @ fp.row_arrays)),
+        ("cell", "reads", vectors * float(nonzero @ fp.row_cells)),
+        ("cell", "v2g_v2_us", vectors * float(code_sq @ fp.g_row_sum_us) * v_step**2),
         ("sample_hold", "samples", columns * plan.samples.sum()),
         ("adc", "conversions", columns * plan.segments),
         ("shift_add", "ops", columns * plan.segments),

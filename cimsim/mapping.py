@@ -147,6 +147,18 @@ def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     )
 
 
+def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
+    """Rows of ``w`` (K×N) that the arrays store: all, or with ``mapping.compact_rows`` those whose
+    quantised weights are not all zero (at least one). None when every row is kept."""
+    if not cfg.mapping.compact_rows:
+        return None
+    w_q, _ = quantize_weights(w, cfg.mapping.weight_bits, cfg.mapping.weight_scale == "column")
+    live = np.flatnonzero(w_q.any(axis=1))
+    if live.size == w.shape[0]:
+        return None
+    return live if live.size else np.zeros(1, dtype=np.int64)
+
+
 def weight_offset(cfg: ChipConfig) -> int:
     """The value added to every stored weight: 2^(b_w−1) for ``offset`` weights, else 0."""
     return 0 if cfg.mapping.weight_encoding == "differential" else 2 ** (cfg.mapping.weight_bits - 1)

@@ -327,8 +327,17 @@ def test_analog_pairs_need_two_columns_per_array():
         m.matmul(np.ones((1, 4)))
 
 
+def shared_nm(w: np.ndarray, n: int, m: int) -> np.ndarray:
+    """N:M along K with one pattern for every column: keep the n rows of largest norm in each m."""
+    groups = w.reshape(-1, m, w.shape[1]).copy()
+    smallest = np.argsort(np.linalg.norm(groups, axis=2), axis=1)[:, : m - n]
+    for g, rows in enumerate(smallest):
+        groups[g, rows] = 0.0
+    return groups.reshape(w.shape)
+
+
 def test_sparse_weights_use_fewer_arrays_drives_and_energy():
-    """Empty rows of an array are not driven and empty arrays are not needed (crossbar.py)."""
+    """Empty rows of an array are not driven, empty arrays are not needed, all-zero rows are not stored."""
     cfg = IDEAL.override({"array.rows": 32, "array.cols": 32})  # 8-bit differential: 8 cells per weight
     rng = np.random.default_rng(9)
     dense = rng.normal(size=(128, 16))
@@ -340,20 +349,33 @@ def test_sparse_weights_use_fewer_arrays_drives_and_energy():
     smallest = np.argsort(np.abs(nm), axis=1)[:, :2]  # 2:4 along K, a pattern per column
     np.put_along_axis(nm, smallest, 0.0, axis=1)
     nm = nm.reshape(128, 16)
+    weights = {"dense": dense, "blocked": blocked, "rows": rows_pruned, "2:4": nm,
+               "2:4:rows": shared_nm(dense, 2, 4), "1:4:rows": shared_nm(dense, 1, 4)}
     x = rng.random((4, 128))
     ledgers, arrays = {}, {}
-    for name, w in {"dense": dense, "blocked": blocked, "rows": rows_pruned, "2:4": nm}.items():
+    for name, w in weights.items():
         m = cimsim.AnalogMatrix(w, cfg, seed=0)
-        m.matmul(x)
+        y = m.matmul(x)
         ledgers[name], arrays[name] = m.ledger, m.arrays
-    # 128 rows / 32 = 4 row blocks x 16·8 / 32 = 4 column arrays
-    assert arrays == {"dense": 16, "blocked": 8, "rows": 16, "2:4": 16}
+        uncompacted = cimsim.AnalogMatrix(w, cfg.override({"mapping.compact_rows": False}), seed=0)
+        np.testing.assert_array_equal(y, uncompacted.matmul(x))  # leaving zero rows out changes nothing
+    # 4 column arrays (16 outputs x 8 cells / 32) x row blocks of 32 stored rows: 128 rows -> 4 blocks,
+    # blocked: 2 of 4 blocks empty; a quarter of the rows left out: 96 rows -> 3 blocks; 2:4 with one
+    # pattern for all columns: 64 rows -> 2 blocks; 1:4: 32 rows -> 1 block; 2:4 per column: no row is
+    # empty in every column, so nothing is left out and no array empties
+    assert arrays == {"dense": 16, "blocked": 8, "rows": 12, "2:4": 16, "2:4:rows": 8, "1:4:rows": 4}
     drives = {name: led.count("dac", "conversions") for name, led in ledgers.items()}
     assert drives["blocked"] == pytest.approx(drives["dense"] / 2, rel=0.1)  # half the rows, random inputs
     assert drives["rows"] == pytest.approx(drives["dense"] * 3 / 4, rel=0.1)
+    assert drives["2:4:rows"] == pytest.approx(drives["dense"] / 2, rel=0.1)
+    assert drives["1:4:rows"] == pytest.approx(drives["dense"] / 4, rel=0.1)
     # 2:4 with a pattern per column: a row is empty in an array only when all its 4 weights there
-    # (32 columns / 8 cells) are pruned, probability (1/2)^4, so about 15/16 of the drives remain;
-    # no array empties (cimsim does not re-pack rows)
+    # (32 columns / 8 cells) are pruned, probability (1/2)^4, so about 15/16 of the drives remain
     assert drives["2:4"] == pytest.approx(drives["dense"] * 15 / 16, rel=0.05)
+    conversions = {name: led.count("adc", "conversions") for name, led in ledgers.items()}
+    assert conversions["2:4:rows"] == conversions["dense"] / 2  # half the row blocks, each fully converted
+    assert conversions["1:4:rows"] == conversions["dense"] / 4
+    energy = {name: led.energy_pj for name, led in ledgers.items()}
+    assert energy["1:4:rows"] < energy["2:4:rows"] < energy["2:4"] < energy["dense"]
     energy = {name: led.energy_pj for name, led in ledgers.items()}
     assert energy["blocked"] < energy["rows"] < energy["dense"]

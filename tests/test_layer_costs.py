@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 import cimsim
+from cimsim import kernels
 from cimsim.layer_costs import (
     _array_level_sums,
+    _weight_scale,
     array_level_sums_reference,
     footprint,
     measured_statistics,
@@ -79,11 +81,24 @@ def test_modelled_statistics_follow_the_density_of_the_model():
 def test_the_placement_kernel_equals_its_numpy_reference(preset, overrides):
     cfg = cimsim.load_preset(preset).override(overrides)
     w = sparse_weights(k=130, n=33, seed=5).astype(np.float32)
-    live, level_sums, widths = _array_level_sums(w, cfg)
+    live, level_sums, widths = _array_level_sums(w, *_weight_scale(w, cfg), cfg)
     reference = array_level_sums_reference(w.astype(np.float64), cfg)
     np.testing.assert_array_equal(level_sums, reference)
     np.testing.assert_array_equal(live, reference > 0)
     assert widths.sum() == cimsim.AnalogMatrix(w, cfg).physical_columns
+
+
+@pytest.mark.parametrize("preset", ("ideal", "isaac"))
+def test_the_zero_row_kernel_equals_numpy_quantisation(preset):
+    cfg = cimsim.load_preset(preset).override({"mapping.weight_bits": 4})  # coarse: small weights round to 0
+    w = sparse_weights(k=200, n=17, seed=3) * np.random.default_rng(4).random((200, 1)) ** 3
+    w_q, _ = cimsim.mapping.quantize_weights(w, 4, per_column=False)
+    expected = w_q.any(axis=1)
+    assert 0 < expected.sum() < 200  # some rows quantise to zero, some do not
+    np.testing.assert_array_equal(kernels.nonzero_rows(w, *_weight_scale(w, cfg)), expected)
+    fp = footprint(w, 200, 17, cfg)
+    np.testing.assert_array_equal(fp.rows_kept, np.flatnonzero(expected))
+    assert fp.k == expected.sum() == cimsim.AnalogMatrix(w, cfg).stored_rows
 
 
 def test_weight_arrays_count_every_group():

@@ -408,6 +408,22 @@ def test_nm_pruning(name, spec):
     assert all(np.count_nonzero(b[0]) == b[0].size for b in biases)
 
 
+@pytest.mark.parametrize("name, n, m", [("mlp", 2, 4), ("lenet5", 1, 4)])
+def test_row_nm_pruning_shares_one_pattern_across_columns(name, n, m):
+    """'N:M:rows': in each group of M rows, the N rows of largest L2 norm are kept whole."""
+    dense = gemm_weights(workloads.get(name))
+    sparse = gemm_weights(workloads.get(name, sparsity=f"{n}:{m}:rows"))
+    for (_, d), (_, p) in zip(dense, sparse):
+        kept = (p != 0).any(axis=1)
+        np.testing.assert_array_equal(p[kept], d[kept])  # a kept row is kept whole
+        assert not p[~kept].any()
+        for start in range(0, d.shape[0] - d.shape[0] % m, m):  # full groups: exactly n rows each
+            group = slice(start, start + m)
+            assert kept[group].sum() == n
+            norms = np.linalg.norm(d[group], axis=1)
+            assert norms[kept[group]].min() >= norms[~kept[group]].max()
+
+
 @pytest.mark.parametrize("spec", ["2:4", "block:4x4:0.5"])
 def test_sparsify_pass_equals_building_sparse(spec):
     dense = built("resnet18")
@@ -528,7 +544,7 @@ def test_unknown_model_lists_the_names():
 
 
 @pytest.mark.parametrize(
-    "spec", ["2:2", "0:4", "5:4", "2:4:1", "two:four", "block:4x4", "block:0x4:0.5",
+    "spec", ["2:2", "0:4", "5:4", "2:4:1", "2:4:cols", "4:4:rows", "two:four", "block:4x4", "block:0x4:0.5",
              "block:4x4:1.5", "block:4x4:-0.1", "", 4, 0.5]
 )
 def test_bad_sparsity(spec):

@@ -9,6 +9,13 @@ sparsity=...)``, :func:`sparsify`):
     shorter than M (when K is not a multiple of M) keeps its N largest, or all of it when it
     has N weights or fewer.
 
+``"N:M:rows"`` (for example ``"2:4:rows"``)
+    The same N:M pattern for every column of the matrix: in every group of M consecutive rows
+    along K, keep the N rows of largest L2 norm (over all N columns) and zero the others. This
+    is the crossbar's N:M: a zero row is never stored (``mapping.compact_rows``), so 2:4 halves
+    the arrays, drives and conversions, where 2:4 with a pattern per column saves almost
+    nothing on a crossbar (a row holds the weights of many columns).
+
 ``"block:RxC:fraction"`` (for example ``"block:4x4:0.5"``; ``x``, ``X`` or ``×``)
     View the weight as its K x N GEMM matrix, tile it with R x C blocks (R along K, C along
     N; blocks at the far edges are cut short), and zero the ``round(fraction * blocks)``
@@ -54,20 +61,23 @@ __all__ = [
 ]
 
 _ALLOWED = (
-    '"N:M" with integers 1 <= N < M (e.g. "2:4"), or "block:RxC:fraction" with integers '
+    '"N:M" with integers 1 <= N < M (e.g. "2:4"), "N:M:rows" (one pattern for all columns, e.g. "2:4:rows"), '
+    'or "block:RxC:fraction" with integers '
     'R, C >= 1 and 0 <= fraction <= 1 (e.g. "block:4x4:0.5"), or None for dense'
 )
 
 
 @dataclass(frozen=True)
 class NMSparsity:
-    """Keep the ``n`` largest |w| in each group of ``m`` consecutive weights along K."""
+    """Keep the ``n`` largest |w| in each group of ``m`` consecutive weights along K (per column,
+    or, ``rows``, the ``n`` rows of largest norm, the same for every column)."""
 
     n: int
     m: int
+    rows: bool = False
 
     def __str__(self) -> str:
-        return f"{self.n}:{self.m}"
+        return f"{self.n}:{self.m}" + (":rows" if self.rows else "")
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,7 @@ def parse_sparsity(spec, argument: str = "sparsity") -> Sparsity | None:
     if not isinstance(spec, str):
         raise ConfigError(f"{argument}={spec!r} is not allowed: expected {_ALLOWED}")
     text = spec.strip()
-    m = re.fullmatch(r"(\d+)\s*:\s*(\d+)", text)
+    m = re.fullmatch(r"(\d+)\s*:\s*(\d+)(\s*:\s*rows)?", text)
     if m:
         n_keep, group = int(m.group(1)), int(m.group(2))
         if not 1 <= n_keep < group:
@@ -104,7 +114,7 @@ def parse_sparsity(spec, argument: str = "sparsity") -> Sparsity | None:
                 f"{argument}={spec!r} is not allowed: N:M needs 1 <= N < M "
                 f"(got N={n_keep}, M={group}); expected {_ALLOWED}"
             )
-        return NMSparsity(n_keep, group)
+        return NMSparsity(n_keep, group, rows=m.group(3) is not None)
     m = re.fullmatch(
         r"block\s*:\s*(\d+)\s*[xX×]\s*(\d+)\s*:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", text
     )
@@ -130,11 +140,15 @@ def _magnitude(a: np.ndarray) -> np.ndarray:
     return np.abs(a.astype(np.float64))
 
 
-def _prune_nm(stack: np.ndarray, n: int, m: int) -> np.ndarray:
-    """N:M along axis 1 of a (B, K, N) stack (groups run down each column): a pruned copy."""
+def _prune_nm(stack: np.ndarray, n: int, m: int, rows: bool = False) -> np.ndarray:
+    """N:M along axis 1 of a (B, K, N) stack (groups run down each column; with ``rows``, down the
+    rows' L2 norms, one pattern for all columns): a pruned copy."""
     b, k, cols = stack.shape
     groups = -(-k // m)
     mag = _magnitude(stack)
+    if rows:
+        mag = np.sqrt(np.square(mag.astype(np.float64)).sum(axis=2, keepdims=True))
+        cols = 1
     if groups * m != k:  # pad K; padding ranks below any |w| and is never kept over a weight
         pad = np.full((b, groups * m - k, cols), -1, dtype=mag.dtype)
         mag = np.concatenate([mag, pad], axis=1)
@@ -153,7 +167,7 @@ def _prune_nm(stack: np.ndarray, n: int, m: int) -> np.ndarray:
         order = np.argsort(-mag, axis=2, kind="stable")
         keep = np.zeros(mag.shape, dtype=bool)
         np.put_along_axis(keep, order[:, :, :n, :], True, axis=2)
-    keep = keep.reshape(b, groups * m, cols)[:, :k, :]
+    keep = keep.reshape(b, groups * m, cols)[:, :k, :]  # (b, k, 1) with rows: broadcast over the columns
     return np.where(keep, stack, np.zeros((), dtype=stack.dtype))
 
 
@@ -191,7 +205,7 @@ def prune_matrix(w: np.ndarray, spec) -> np.ndarray:
     k, n = w.shape[-2:]
     stack = w.reshape(-1, k, n)
     if isinstance(spec, NMSparsity):
-        return _prune_nm(stack, spec.n, spec.m).reshape(w.shape)
+        return _prune_nm(stack, spec.n, spec.m, spec.rows).reshape(w.shape)
     out = np.empty_like(stack)
     for i, mat in enumerate(stack):
         out[i] = _prune_blocks(mat, spec.rows, spec.cols, spec.fraction)
