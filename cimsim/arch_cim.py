@@ -13,12 +13,14 @@ arrays with no live row not used). Layers take arrays in execution order, tile a
   row of an array, arrays in parallel), a layer larger than the chip runs in passes, and the
   engine runs one layer at a time.
 
-A stage's chunk (see :mod:`cimsim.chunking`) takes two steps: its inputs cross the
+A stage's chunk (see :mod:`cimsim.chunking`) takes up to three steps: its inputs cross the
 interconnect into the layer's first tile (bits / ``chip.noc_gbps``; on a ``mesh`` each tile
-has its own input link and a transfer costs its hop count in energy; a ``bus`` is one link
-shared by all tiles), then the layer's arrays read its vectors (:mod:`cimsim.latency`; all of
-a layer's arrays in parallel; a vector every ``vector_ns``, the read pipeline's fill of a few ns
-not counted). Non-GEMM operations and activation × activation products
+has its own input link and a transfer costs its hop count in energy, none from the same tile;
+a ``bus`` is one link shared by all tiles); they pass the tile buffer, shared by the layers of
+that tile (one copy of the stored rows' inputs in, broadcast to the arrays, and the outputs out,
+at ``tile.buffer_gbps``; no step when ``tile.buffer_kib`` = 0); then the layer's arrays read its
+vectors (:mod:`cimsim.latency`; all of a layer's arrays in parallel; a vector every
+``vector_ns``, the read pipeline's fill of a few ns not counted). Non-GEMM operations and activation × activation products
 (attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
 (2 operations per MAC).
 
@@ -216,9 +218,11 @@ class CimArchitecture:
     def _link(self, tile: int) -> str:
         return "bus" if self.cfg.chip.noc_topology == "bus" else f"link:{tile}"
 
-    def _movement(self, gemm: Gemm, column_arrays: int, hops: int) -> list[tuple[str, str, float]]:
-        mapping = self.cfg.mapping
-        in_bits = gemm.m * gemm.k * mapping.input_bits * column_arrays * gemm.count
+    def _movement(self, layer: _Layer, hops: int) -> list[tuple[str, str, float]]:
+        """Data movement of one inference: each column array's copy of the stored rows' inputs through
+        the tile buffer and bus, the outputs back, the whole input over ``hops`` links."""
+        gemm, mapping = layer.gemm, self.cfg.mapping
+        in_bits = gemm.m * mapping.input_bits * sum(fp.k * fp.column_arrays for fp in layer.footprints)
         out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
         return [
             ("buffer", "bits", 2 * in_bits + out_bits),
@@ -243,16 +247,19 @@ class CimArchitecture:
         in_ns = gemm.m * gemm.k * cfg.mapping.input_bits * gemm.count / n_chunks / cfg.chip.noc_gbps
         if hops:
             steps.append(Step(self._link(layer.tile), in_ns))
+        if cfg.tile.buffer_kib > 0:  # one copy of the inputs in (broadcast to the arrays), the outputs out
+            bits = vectors * (sum(fp.k for fp in layer.footprints) * cfg.mapping.input_bits
+                              + gemm.n * gemm.count * cfg.mapping.output_bits)
+            steps.append(Step(f"buffer:{layer.tile}", bits / cfg.tile.buffer_gbps))
         steps.append(Step(f"arrays:{gemm.name}", read_ns * layer.passes))
-        column_arrays = layer.footprints[0].column_arrays
-        counts = layer.counts + self._movement(gemm, column_arrays, hops)
+        counts = layer.counts + self._movement(layer, hops)
         for fp in layer.footprints:
             counts += integrating_active_ns(fp, read_ns * n_chunks, cfg)
         batch_steps, batch_counts = (), []
         if self._multiplexed:
             slices, signs = slices_and_signs(cfg)
-            cells = gemm.k * gemm.n * slices * signs * gemm.count
-            rows_per_array = min(cfg.array.rows, gemm.k)
+            cells = sum(fp.k for fp in layer.footprints) * gemm.n * slices * signs
+            rows_per_array = min(cfg.array.rows, max(fp.k for fp in layer.footprints))
             batch_steps = (Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row),)
             batch_counts = [("cell", "writes", cells)]
         return StagePlan(

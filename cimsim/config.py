@@ -252,6 +252,10 @@ class TileConfig(_Node):
     groups_per_tile: int = Field(12, ge=1, description="Groups (IMAs) per tile.")
     buffer_kib: float = Field(64.0, ge=0, description="Tile buffer capacity (KiB).")
     buffer_kind: Literal["sram", "edram"] = Field("sram", description="Tile buffer technology.")
+    buffer_gbps: float = Field(
+        307.2, gt=0, description="Tile buffer bandwidth, reads and writes together (Gb/s = bits per ns); "
+        "unused when buffer_kib = 0 (inputs go straight to the arrays).",
+    )
 
 
 class ChipLevelConfig(_Node):

@@ -1,4 +1,18 @@
-"""Figures (matplotlib, headless: no pyplot, no display needed), written atomically."""
+"""Figures (matplotlib, headless: no pyplot, no display needed).
+
+Every function here writes its figure as PNG and SVG (``path`` with or without a ``.png`` or
+``.svg`` suffix, each file written atomically: :func:`cimsim.plot_base.save_figure`) and returns
+both paths; its ``*_figure`` twin returns the :class:`~matplotlib.figure.Figure` unsaved, to show
+in a notebook or to test. Energies and times are drawn in the unit that suits the data (pJ to J,
+ns to s), named on the axis.
+
+- of one or more :class:`~cimsim.report.Report`: :func:`timeline_chart` (Gantt),
+  :func:`energy_breakdown_chart` (stacked by component), :func:`layer_bars` (per layer);
+- of sweep tables (:mod:`cimsim.plot_sweep`): :func:`metric_vs_parameter`,
+  :func:`accuracy_vs_parameter`, :func:`pareto_front` and :func:`pareto_points`;
+- of the von Neumann baseline (:mod:`cimsim.plot_roofline`): :func:`roofline_chart`;
+- :func:`line_chart`, lines from plain numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +20,47 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from cimsim.errors import ConfigError
-from cimsim.fileio import atomic_write
+from cimsim.plot_base import ENERGY_UNITS, TIME_UNITS, colour, names, save_figure, unit_for
+from cimsim.plot_roofline import Roofline, RooflinePoint, roofline, roofline_chart, roofline_figure
+from cimsim.plot_sweep import (
+    accuracy_vs_parameter,
+    accuracy_vs_parameter_figure,
+    metric_vs_parameter,
+    metric_vs_parameter_figure,
+    pareto_front,
+    pareto_front_figure,
+    pareto_points,
+)
 
 if TYPE_CHECKING:
     from cimsim.report import Report
+
+__all__ = [
+    "Roofline",
+    "RooflinePoint",
+    "accuracy_vs_parameter",
+    "accuracy_vs_parameter_figure",
+    "energy_breakdown_chart",
+    "energy_breakdown_figure",
+    "layer_bars",
+    "layer_bars_figure",
+    "line_chart",
+    "metric_vs_parameter",
+    "metric_vs_parameter_figure",
+    "pareto_front",
+    "pareto_front_figure",
+    "pareto_points",
+    "roofline",
+    "roofline_chart",
+    "roofline_figure",
+    "save_figure",
+    "timeline_chart",
+    "timeline_figure",
+]
 
 
 def line_chart(
@@ -40,60 +86,97 @@ def line_chart(
         axes.set_yscale("log")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    stem = Path(path_stem)
-    return [atomic_write(stem.with_suffix(f".{kind}"), lambda h, k=kind: figure.savefig(h, format=k)) for kind in ("png", "svg")]
+    return save_figure(figure, path_stem)
 
 
-def _save(figure: Figure, path: str | Path) -> Path:
-    """Write ``figure`` atomically in the format named by the suffix of ``path`` (.png, .svg, .pdf)."""
-    path = Path(path)
-    if not path.suffix:
-        raise ConfigError(f"path = {str(path)!r} has no suffix, expected .png, .svg or .pdf")
-    return atomic_write(path, lambda handle: figure.savefig(handle, format=path.suffix[1:]))
-
-
-def _colour(index: int) -> tuple[float, float, float, float]:
-    """The ``index``-th of 20 distinct colours (repeating): tab20's 10 dark hues, then its 10 light ones."""
-    return colormaps["tab20"]((2 * index + index // 10) % 20)
-
-
-def timeline_chart(report: Report, path: str | Path) -> Path:
-    """Gantt chart of ``report.timeline``: one lane per resource, bars coloured by stage; returns ``path``."""
+def timeline_figure(report: Report) -> Figure:
+    """Gantt chart of ``report.timeline``: one lane per resource, bars coloured by stage."""
     if not report.timeline:
-        raise ConfigError(f"report of {report.workload} on {report.config} has an empty timeline: nothing to plot")
+        raise ConfigError(
+            f"report of {report.workload} on {report.config} has an empty timeline: nothing to plot "
+            "(simulate with record_timeline=True)"
+        )
     ordered = sorted(report.timeline, key=lambda interval: interval.start_ns)
     lanes = list(dict.fromkeys(interval.resource for interval in ordered))
     stages = list(dict.fromkeys([row.name for row in report.layers] + [interval.stage for interval in ordered]))
+    unit, unit_ns = unit_for([interval.end_ns for interval in ordered], TIME_UNITS)
     bars: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for interval in ordered:
-        span_ns = (interval.start_ns, interval.end_ns - interval.start_ns)
-        bars.setdefault((interval.stage, interval.resource), []).append(span_ns)
-    figure = Figure(figsize=(8.0, 1.2 + 0.4 * len(lanes)), layout="constrained")
+        span = (interval.start_ns / unit_ns, (interval.end_ns - interval.start_ns) / unit_ns)
+        bars.setdefault((interval.stage, interval.resource), []).append(span)
+    figure = Figure(figsize=(8.0, 1.4 + 0.4 * len(lanes)), layout="constrained")
     axes = figure.add_subplot()
-    for (stage, resource), spans_ns in bars.items():
+    for (stage, resource), spans in bars.items():
         lane = (lanes.index(resource) - 0.4, 0.8)
-        axes.broken_barh(spans_ns, lane, facecolors=_colour(stages.index(stage)), edgecolors="none")
-    legend = [Patch(color=_colour(index), label=stage) for index, stage in enumerate(stages)]
+        axes.broken_barh(spans, lane, facecolors=colour(stages.index(stage)), edgecolors="none")
+    legend = [Patch(color=colour(index), label=stage) for index, stage in enumerate(stages)]
     axes.legend(handles=legend, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.set_yticks(range(len(lanes)), lanes)
     axes.invert_yaxis()
-    axes.set(xlabel="time (ns)", title=f"{report.workload} on {report.config}, batch {report.batch}, {report.mode}")
-    return _save(figure, path)
+    title = f"Timeline: {report.workload} on {report.config}, batch {report.batch}, {report.mode}"
+    axes.set(xlabel=f"time ({unit})", ylabel="resource", title=title)
+    return figure
 
 
-def energy_breakdown_chart(reports: Sequence[Report], path: str | Path) -> Path:
-    """One bar per report, stacked by component (pJ over the batch); returns ``path``."""
-    totals_pj = {c: sum(r.breakdown.get(c, 0.0) for r in reports) for r in reports for c in r.breakdown}
-    components = sorted(totals_pj, key=lambda c: -totals_pj[c])
-    labels = [f"{report.config}\n{report.workload}, batch {report.batch}" for report in reports]
-    figure = Figure(figsize=(1.6 + 1.4 * len(reports), 4.5), layout="constrained")
+def timeline_chart(report: Report, path: str | Path) -> list[Path]:
+    """Write :func:`timeline_figure` as PNG and SVG; return both paths."""
+    return save_figure(timeline_figure(report), path)
+
+
+def energy_breakdown_figure(reports: Sequence[Report]) -> Figure:
+    """One bar per report (e.g. CIM and the baseline), its energy per inference stacked by component.
+
+    Per inference is the batch's energy over its size, so once-per-batch energy (weights from
+    DRAM, reprogramming) is shared among the batch's inferences.
+    """
+    if not reports:
+        raise ConfigError("energy_breakdown_chart: reports is empty, expected at least one Report")
+    per_inference = [{c: pj / r.batch for c, pj in r.breakdown.items()} for r in reports]
+    totals_pj = {c: sum(shares.get(c, 0.0) for shares in per_inference) for shares in per_inference for c in shares}
+    unit, unit_pj = unit_for([sum(shares.values()) for shares in per_inference], ENERGY_UNITS)
+    figure = Figure(figsize=(2.4 + 1.4 * len(reports), 4.5), layout="constrained")
     axes = figure.add_subplot()
-    bottom_pj = [0.0] * len(reports)
-    for index, component in enumerate(components):
-        heights_pj = [report.breakdown.get(component, 0.0) for report in reports]
-        axes.bar(range(len(reports)), heights_pj, bottom=bottom_pj, color=_colour(index), label=component)
-        bottom_pj = [b + h for b, h in zip(bottom_pj, heights_pj)]
+    bottom = [0.0] * len(reports)
+    for index, component in enumerate(sorted(totals_pj, key=lambda c: -totals_pj[c])):
+        heights = [shares.get(component, 0.0) / unit_pj for shares in per_inference]
+        axes.bar(range(len(reports)), heights, bottom=bottom, color=colour(index), label=component)
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    labels = [f"{r.config}\n({r.architecture})\n{r.workload}, batch {r.batch}" for r in reports]
     axes.set_xticks(range(len(reports)), labels)
-    axes.set(ylabel="energy (pJ)", title="Energy by component")
+    title = (f"Energy by component: {names([r.workload for r in reports], 'workload')} "
+             f"on {names([r.config for r in reports], 'config')}")
+    axes.set(ylabel=f"energy per inference ({unit})", title=title)
     axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(figure, path)
+    return figure
+
+
+def energy_breakdown_chart(reports: Sequence[Report], path: str | Path) -> list[Path]:
+    """Write :func:`energy_breakdown_figure` as PNG and SVG; return both paths."""
+    return save_figure(energy_breakdown_figure(reports), path)
+
+
+def layer_bars_figure(report: Report) -> Figure:
+    """Two panels of one bar per layer: energy per inference, and latency (first start to last end)."""
+    if not report.layers:
+        raise ConfigError(f"report of {report.workload} on {report.config} has no layers: nothing to plot")
+    rows = report.layers
+    energy_unit, unit_pj = unit_for([row.energy_pj / report.batch for row in rows], ENERGY_UNITS)
+    time_unit, unit_ns = unit_for([row.latency_ns for row in rows], TIME_UNITS)
+    figure = Figure(figsize=(9.0, 1.8 + 0.22 * len(rows)), layout="constrained")
+    energy_axes, time_axes = figure.subplots(1, 2, sharey=True)
+    kinds = list(dict.fromkeys(row.kind for row in rows))
+    colours = [colour(kinds.index(row.kind)) for row in rows]
+    energy_axes.barh(range(len(rows)), [row.energy_pj / report.batch / unit_pj for row in rows], color=colours)
+    time_axes.barh(range(len(rows)), [row.latency_ns / unit_ns for row in rows], color=colours)
+    energy_axes.set_yticks(range(len(rows)), [row.name for row in rows])
+    energy_axes.invert_yaxis()
+    energy_axes.set(xlabel=f"energy per inference ({energy_unit})", ylabel="layer", title="Energy")
+    time_axes.set(xlabel=f"latency over the batch, first start to last end ({time_unit})", title="Latency")
+    time_axes.legend(handles=[Patch(color=colour(i), label=kind) for i, kind in enumerate(kinds)], fontsize="small")
+    figure.suptitle(f"Layers of {report.workload} on {report.config}, batch {report.batch}, {report.mode}")
+    return figure
+
+
+def layer_bars(report: Report, path: str | Path) -> list[Path]:
+    """Write :func:`layer_bars_figure` as PNG and SVG; return both paths."""
+    return save_figure(layer_bars_figure(report), path)

@@ -1,4 +1,4 @@
-"""Report and compare: totals against hand sums, derived figures, JSON/CSV output, summary, plots."""
+"""Report and compare: totals against hand sums, derived figures, JSON/CSV output, summary (plots: test_plot.py)."""
 
 import csv
 import json
@@ -9,7 +9,6 @@ import pytest
 
 from cimsim.errors import ConfigError
 from cimsim.ledger import Ledger
-from cimsim.plot import energy_breakdown_chart, timeline_chart
 from cimsim.report import Report, compare
 from cimsim.stage import EngineResult, Interval, MachinePlan, StagePlan, Step
 
@@ -243,13 +242,3 @@ def test_compare_refuses_different_workloads_or_batches():
         compare([base], baseline=1)
     with pytest.raises(ConfigError, match="empty"):
         compare([])
-
-
-def test_plots_write_png_files(tmp_path):
-    report = make_report()
-    for path in (timeline_chart(report, tmp_path / "timeline.png"),
-                 energy_breakdown_chart([report, make_report(scale=2.0)], tmp_path / "energy.png")):
-        data = path.read_bytes()
-        assert data.startswith(b"\x89PNG") and len(data) > 1000
-    with pytest.raises(ConfigError, match="timeline"):
-        timeline_chart(make_report(timeline=False), tmp_path / "empty.png")

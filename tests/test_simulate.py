@@ -38,11 +38,19 @@ def two_layer_workload():
     )
 
 
-def test_one_layer_without_contention_takes_its_vectors_read_time():
+# a token through the tile buffer: 256 inputs in and 32 outputs out, 16 bits each, over a
+# 256-bit bus at 1.2 GHz (ISAAC-26) = 307.2 bits per ns
+ISAAC_BUFFER_NS = (256 + 32) * 16 / 307.2
+
+
+def test_one_layer_without_contention_is_a_flow_shop_of_its_tokens():
     report = simulate(fc_workload(m=6), ISAAC, mode="layer")
-    # the first layer sits on tile 0, where its inputs are: no transfer, only the arrays
-    assert report.latency_ns == pytest.approx(6 * ISAAC_VECTOR_NS, rel=1e-12)
-    assert report.utilisation["arrays:fc"] == pytest.approx(1.0)
+    # the first layer sits on tile 0, where its inputs are: no transfer; 6 tokens through
+    # (buffer, arrays): Σ t + 5·max t
+    expected = ISAAC_BUFFER_NS + ISAAC_VECTOR_NS + 5 * ISAAC_VECTOR_NS
+    assert report.latency_ns == pytest.approx(expected, rel=1e-12)
+    assert report.utilisation["arrays:fc"] == pytest.approx(6 * ISAAC_VECTOR_NS / expected)
+    assert report.bottleneck == "arrays:fc"
 
 
 def test_a_bus_slower_than_the_arrays_sets_the_latency_by_its_bandwidth():
@@ -52,8 +60,8 @@ def test_a_bus_slower_than_the_arrays_sets_the_latency_by_its_bandwidth():
     t_bus = 256 * 16 / gbps  # one token: 256 inputs of 16 bits over the bus
     t_arrays = ISAAC_VECTOR_NS
     assert t_bus > t_arrays
-    # flow shop of 6 tokens through (bus, arrays): Σ t + 5·max t
-    assert report.latency_ns == pytest.approx(t_bus + t_arrays + 5 * t_bus, rel=1e-12)
+    # flow shop of 6 tokens through (bus, buffer, arrays): Σ t + 5·max t
+    assert report.latency_ns == pytest.approx(t_bus + ISAAC_BUFFER_NS + t_arrays + 5 * t_bus, rel=1e-12)
     assert report.bottleneck == "bus"
 
 
@@ -115,7 +123,8 @@ def test_a_model_too_large_for_the_chip_says_how_many_arrays_it_needs():
     assert report.mode == "layer" and any("time-multiplexed" in note for note in report.notes)
     passes = 8  # 16 arrays on 2
     write_ns = passes * 128 * ISAAC.device.write_ns_per_row
-    assert report.latency_ns == pytest.approx(write_ns + 2 * 6 * passes * ISAAC_VECTOR_NS, rel=1e-12)
+    buffer_ns = (512 + 64) * 16 / 307.2  # a token in and out of the tile buffer (ISAAC-26)
+    assert report.latency_ns == pytest.approx(write_ns + buffer_ns + 2 * 6 * passes * ISAAC_VECTOR_NS, rel=1e-12)
 
 
 def test_sparse_weights_use_fewer_arrays_and_less_energy():
