@@ -31,14 +31,17 @@ array takes its own copy of the inputs (``input_bits`` each) through the tile bu
 and read) and bus, outputs (``output_bits``) are written to the buffer and cross the bus, and
 inputs cross ``hops`` links of the interconnect.
 
-Limits: activations are not fetched from DRAM (tile buffers are taken to hold them); the input
-model of ``analytical`` fidelity is half-normal, about half zeros after an activation or
-pooling, signed and dense elsewhere (:func:`~cimsim.layer_costs.modelled_statistics`);
-``functional`` fidelity feeds each layer inputs drawn from that model unless given real ones.
+Inputs: without data, each product's inputs are drawn from :mod:`cimsim.input_model` (from
+the operation that produced them: half zeros after a ReLU, signed and dense after a product
+or GELU, ...); ``functional`` fidelity feeds each layer such a draw (and calibrates on another)
+unless given real inputs, so its error is each layer's own, not the network's.
+
+Limits: activations are not fetched from DRAM (tile buffers are taken to hold them).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -51,6 +54,7 @@ from cimsim.config import ChipConfig
 from cimsim.crossbar import AnalogMatrix
 from cimsim.energy import DIGITAL_OPS_PER_ELEMENT, EnergyModel
 from cimsim.errors import ConfigError, ShapeError
+from cimsim.input_model import InputModel, input_models, model_inputs
 from cimsim.latency import ReadTiming, read_timing
 from cimsim.layer_costs import (
     Footprint,
@@ -65,9 +69,6 @@ from cimsim.mapping import input_schedule, slices_and_signs
 from cimsim.stage import MachinePlan, StagePlan, Step
 from cimsim.workload import Gemm, NonGemm, Workload
 
-DENSITY_AFTER_ACTIVATION = 0.5  # ReLU zeros about half of its inputs
-
-
 @dataclass
 class _Layer:
     """A weight product being placed: its groups' footprints, arrays, copies and first tile."""
@@ -79,6 +80,7 @@ class _Layer:
     passes: int = 1
     counts: list[tuple[str, str, float]] = field(default_factory=list)
     relative_error: float | None = None
+    signed: bool = True  # the inputs as the arrays see them (from the data, or from the input model)
 
     @property
     def arrays(self) -> int:
@@ -99,37 +101,44 @@ def _checked_inputs(gemm: Gemm, x) -> np.ndarray:
     return x
 
 
-def _model_inputs(gemm: Gemm, signed: bool, rng: np.random.Generator) -> np.ndarray:
-    density = 1.0 if signed else DENSITY_AFTER_ACTIVATION
-    x = np.abs(rng.standard_normal((gemm.m, gemm.k))) * (rng.random((gemm.m, gemm.k)) < density)
-    if signed:
-        x *= rng.choice([-1.0, 1.0], size=x.shape)
-    return x
+def feature_map_bits(gemm: Gemm, input_bits: int) -> float:
+    """Bits of one inference's input activations: a convolution's feature map, not its im2col matrix."""
+    if gemm.conv is None:
+        return gemm.m * gemm.k * gemm.count * input_bits
+    conv = gemm.conv
+    images = max(1, gemm.m // math.prod(conv.output_size))
+    return images * conv.in_channels * math.prod(conv.input_size) * input_bits
 
 
 class CimArchitecture:
     """Builds the :class:`MachinePlan` of a workload on a CIM chip (module docstring)."""
 
-    def __init__(self, cfg: ChipConfig, fidelity: str, seed: int, inputs: dict[str, np.ndarray] | None):
-        self.cfg, self.fidelity, self.seed = cfg, fidelity, seed
+    def __init__(self, cfg: ChipConfig, fidelity: str, seed: int, inputs: dict[str, np.ndarray] | None, batch: int = 1):
+        self.cfg, self.fidelity, self.seed, self.batch = cfg, fidelity, seed, batch
+        if inputs is not None and not isinstance(inputs, dict):
+            raise ConfigError(f"inputs: expected a dict of layer name -> (M x K) array, got {type(inputs).__name__}")
         self.inputs = inputs or {}
+        self._multiplexed = False
         self.energy = EnergyModel(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
 
     # ---- placement ----------------------------------------------------------------------------
 
-    def _layers(self, workload: Workload, signed: dict[str, bool], progress) -> dict[str, _Layer]:
+    def _layers(self, workload: Workload, models: dict[str, InputModel], progress) -> dict[str, _Layer]:
         layers = {}
         for gemm in workload.gemms:
             if gemm.constant:
+                if gemm.weights is None and self.fidelity == "functional":
+                    raise ConfigError(f"fidelity = 'functional': product {gemm.name!r} has no weights (a workload "
+                                      "loaded without them); allowed: 'analytical', or a workload with weights (.npz)")
                 fps = [footprint(w, gemm.k, gemm.n, self.cfg) for w in _group_weights(gemm)]
                 layers[gemm.name] = _Layer(gemm, fps)
-                self._count_arrays(layers[gemm.name], signed[gemm.name])
+                self._count_arrays(layers[gemm.name], models[gemm.name])
             progress()
         return layers
 
-    def _place(self, layers: dict[str, _Layer], stage_ns: dict[str, float]) -> bool:
+    def _place(self, layers: dict[str, _Layer], chunk_ns: dict[str, tuple[int, float, float]]) -> bool:
         """Assign tiles (and copies); True when the arrays are time-multiplexed."""
         needed, available = sum(layer.arrays for layer in layers.values()), array_count(self.cfg)
         if needed > available:
@@ -145,62 +154,82 @@ class CimArchitecture:
                               "every layer's cells are rewritten once per batch, one layer at a time")
             return True
         if self.cfg.chip.replication == "balance":
-            self._replicate(layers, stage_ns, available - needed)
+            self._replicate(layers, chunk_ns, available - needed)
         used = 0
         for layer in layers.values():
             layer.tile = used // self.arrays_per_tile
             used += layer.arrays * layer.copies
         return False
 
-    def _replicate(self, layers: dict[str, _Layer], stage_ns: dict[str, float], spare: int) -> None:
-        """Give copies to the layer with the longest time per copy while a whole copy fits."""
-        candidates = {name for name, layer in layers.items() if layer.arrays > 0}
+    def _replicate(self, layers: dict[str, _Layer], chunk_ns: dict[str, tuple[int, float, float]], spare: int) -> None:
+        """Copy the slowest layer (first in execution order on a tie) while a copy shortens it and fits.
+
+        ``chunk_ns[layer]``: (work items of the batch, arrays time per item, time per item on the
+        steps a copy does not multiply: the link and the tile buffer). A layer with r copies
+        takes max(ceil(items / r)·arrays, items·other); a copy is added only when it cuts the
+        rounds, and a layer whose link or buffer already limits it gets none.
+        """
+        def busy_ns(name: str, copies: int) -> float:
+            items, arrays_ns, other_ns = chunk_ns[name]
+            return max(math.ceil(items / copies) * arrays_ns, items * other_ns)
+
+        def next_copies(name: str) -> int:  # the fewest copies that save a round
+            items, copies = chunk_ns[name][0], layers[name].copies
+            return copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
+
+        candidates = [name for name, layer in layers.items() if layer.arrays > 0]
         while candidates:
-            name = max(candidates, key=lambda n: stage_ns[n] / layers[n].copies)
-            if layers[name].arrays > spare or layers[name].copies >= layers[name].gemm.m:
-                candidates.discard(name)
+            name = max(candidates, key=lambda n: busy_ns(n, layers[n].copies))  # first of equals: execution order
+            copies = next_copies(name)
+            cost = layers[name].arrays * (copies - layers[name].copies)
+            if copies > chunk_ns[name][0] or cost > spare or busy_ns(name, copies) >= busy_ns(name, layers[name].copies):
+                candidates.remove(name)
                 continue
-            layers[name].copies += 1
-            spare -= layers[name].arrays
+            layers[name].copies, spare = copies, spare - cost
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
 
     # ---- counting -----------------------------------------------------------------------------
 
-    def _count_arrays(self, layer: _Layer, signed: bool) -> None:
-        """The arrays' actions for one inference of ``layer`` (expected or counted from data)."""
+    def _count_arrays(self, layer: _Layer, model: InputModel) -> None:
+        """The arrays' actions for one inference of ``layer`` (expected, or counted from data)."""
         gemm = layer.gemm
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
         if self.fidelity == "analytical":
-            if x is None:
-                density = 1.0 if signed else DENSITY_AFTER_ACTIVATION
-                stats = modelled_statistics(gemm.k, self.cfg, signed, density, self.seed)
-            else:
-                stats = measured_statistics(x, self.cfg)
+            stats = modelled_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
+            layer.signed = stats.signed
             for fp in layer.footprints:
                 layer.counts += read_counts(fp, stats, gemm.m, self.cfg)
             return
         rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
-        x = _model_inputs(gemm, signed, rng) if x is None else x
+        x_cal = x if x is not None else model_inputs(gemm.m, gemm.k, model, rng)
+        x = x if x is not None else model_inputs(gemm.m, gemm.k, model, rng)
+        layer.signed = bool(x.min() < 0)
         errors = []
         for w in _group_weights(gemm):
-            ledger, error = self._run_functional(w, x, rng)
+            ledger, error = self._run_functional(w, x, x_cal, rng)
             layer.counts += [(c, a, n) for (_, c, a), n, _ in ledger.entries()]
             errors.append(error)
         layer.relative_error = float(np.sqrt(np.mean(np.square(errors))))
 
-    def _run_functional(self, w: np.ndarray, x: np.ndarray, rng: np.random.Generator) -> tuple[Ledger, float]:
+    def _run_functional(self, w: np.ndarray, x: np.ndarray, x_cal: np.ndarray, rng) -> tuple[Ledger, float]:
+        """One inference through the programmed ``w``: its actions and its relative error against x @ w.
+
+        Inputs are quantised, and calibrated ADCs set, from a separate draw of the same model
+        (``x_cal``), as on a chip calibrated before it runs; given inputs calibrate themselves."""
+        if not np.isfinite(w).all():
+            raise ShapeError("weights contain NaN or infinity")
         matrix = AnalogMatrix(w, self.cfg, seed=rng)
-        if self.cfg.adc.range == "calibrated":
-            matrix.calibrate(x)
+        matrix.calibrate(x_cal)
         matrix.ledger = Ledger()  # the reads of one inference, without the programming
         y = matrix.matmul(x)
         exact = x @ w
         norm = np.linalg.norm(exact)
         return matrix.ledger, float(np.linalg.norm(y - exact) / norm) if norm > 0 else 0.0
 
+    @functools.lru_cache(maxsize=2)  # noqa: B019 (one architecture per simulation)
     def _timing(self, signed: bool) -> ReadTiming:
         schedule = input_schedule(signed, self.cfg)
         adc = Adc.for_config(self.cfg)
@@ -227,7 +256,7 @@ class CimArchitecture:
         return [
             ("buffer", "bits", 2 * in_bits + out_bits),
             ("bus", "bits", in_bits + out_bits),
-            ("noc", "bit_hops", gemm.m * gemm.k * mapping.input_bits * gemm.count * hops),
+            ("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops),
         ]
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
@@ -237,24 +266,30 @@ class CimArchitecture:
                 self.energy.charge(ledger, component, action, count, layer=name)
         return ledger
 
-    def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], timing: ReadTiming, source_tile: int) -> StagePlan:
+    def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
+        """Per chunk: the input's transfer over one link, the tile buffer's traffic, the arrays' reads (ns)."""
+        gemm, cfg = layer.gemm, self.cfg
+        vectors = gemm.m / n_chunks
+        link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
+        buffer_bits = vectors * (sum(fp.k for fp in layer.footprints) * cfg.mapping.input_bits
+                                 + gemm.n * gemm.count * cfg.mapping.output_bits)  # one copy in, broadcast; outputs out
+        buffer_ns = buffer_bits / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
+        return link_ns, buffer_ns, vectors * self._timing(layer.signed).vector_ns * layer.passes
+
+    def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
         n_chunks, label = chunks
-        vectors = gemm.m / n_chunks
-        read_ns = vectors * timing.vector_ns
+        link_ns, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
         hops = self._hops(source_tile, layer.tile)
         steps = []
-        in_ns = gemm.m * gemm.k * cfg.mapping.input_bits * gemm.count / n_chunks / cfg.chip.noc_gbps
         if hops:
-            steps.append(Step(self._link(layer.tile), in_ns))
-        if cfg.tile.buffer_kib > 0:  # one copy of the inputs in (broadcast to the arrays), the outputs out
-            bits = vectors * (sum(fp.k for fp in layer.footprints) * cfg.mapping.input_bits
-                              + gemm.n * gemm.count * cfg.mapping.output_bits)
-            steps.append(Step(f"buffer:{layer.tile}", bits / cfg.tile.buffer_gbps))
-        steps.append(Step(f"arrays:{gemm.name}", read_ns * layer.passes))
+            steps.append(Step(self._link(layer.tile), link_ns))
+        if cfg.tile.buffer_kib > 0:
+            steps.append(Step(f"buffer:{layer.tile}", buffer_ns))
+        steps.append(Step(f"arrays:{gemm.name}", read_ns))
         counts = layer.counts + self._movement(layer, hops)
         for fp in layer.footprints:
-            counts += integrating_active_ns(fp, read_ns * n_chunks, cfg)
+            counts += integrating_active_ns(fp, read_ns / layer.passes * n_chunks, cfg)
         batch_steps, batch_counts = (), []
         if self._multiplexed:
             slices, signs = slices_and_signs(cfg)
@@ -291,17 +326,18 @@ class CimArchitecture:
             raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
                               f"allowed: {sorted(products)}")
         chunks = workload_chunks(workload)
-        signed = _signed_inputs(workload)
-        layers = self._layers(workload, signed, progress)
-        timings = {s: self._timing(s) for s in (False, True)}
-        stage_ns = {n: layer.gemm.m * timings[signed[n]].vector_ns for n, layer in layers.items()}
-        self._multiplexed = self._place(layers, stage_ns)
+        layers = self._layers(workload, input_models(workload), progress)
+        chunk_ns = {}
+        for name, layer in layers.items():
+            link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
+            chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
+        self._multiplexed = self._place(layers, chunk_ns)
         tile_of: dict[str, int] = {}
         stages = []
         for op in workload.ops:
             source = tile_of.get(op.inputs[0], 0) if op.inputs else 0
             if op.name in layers:
-                stage = self._weight_stage(layers[op.name], chunks[op.name], timings[signed[op.name]], source)
+                stage = self._weight_stage(layers[op.name], chunks[op.name], source)
                 tile_of[op.name] = layers[op.name].tile
             else:
                 tile_of[op.name] = source
@@ -328,9 +364,3 @@ class CimArchitecture:
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
-
-
-def _signed_inputs(workload: Workload) -> dict[str, bool]:
-    """Whether each product's inputs are signed: not after an activation or a pooling of one."""
-    kinds = {op.name: op.kind for op in workload.non_gemms}
-    return {g.name: not (g.inputs and kinds.get(g.inputs[0]) in ("activation", "pooling")) for g in workload.gemms}

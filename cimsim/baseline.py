@@ -39,13 +39,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from cimsim.baseline_config import VonNeumannConfig
 from cimsim.baseline_energy import BaselineEnergyModel
-from cimsim.chunking import operation_needs, workload_chunks
+from cimsim.chunking import operation_needs, tiled_needs, workload_chunks
 from cimsim.energy import DIGITAL_OPS_PER_ELEMENT
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, check_batch
 from cimsim.ledger import Ledger
 from cimsim.stage import MachinePlan, StagePlan, Step
 from cimsim.workload import Gemm, NonGemm, Workload
@@ -212,39 +211,40 @@ def _ledgers(traffic: Traffic, model: BaselineEnergyModel, layer: str) -> tuple[
 
 
 def _stage(
-    op: Gemm | NonGemm, traffic: Traffic, chunks: dict[str, tuple[int, str]], batch: int, cfg: VonNeumannConfig,
-    model: BaselineEnergyModel,
+    op: Gemm | NonGemm, traffic: Traffic, chunks: dict[str, tuple[int, str]], tiles: dict[str, int], batch: int,
+    cfg: VonNeumannConfig, model: BaselineEnergyModel,
 ) -> StagePlan:
-    """The stage of one operation: its chunks, their steps, its priced actions."""
-    count, label = chunks[op.name]
+    """The stage of one operation: its chunks (rows × weight tiles), their steps, its priced actions."""
+    rows, label = chunks[op.name]
+    count = rows * tiles[op.name]
     ledger, batch_ledger = _ledgers(traffic, model, op.name)
+    needs = {p: tiled_needs(n, tiles[op.name], tiles[p]) for p, n in operation_needs(op, chunks).items()}
     return StagePlan(
         name=op.name,
         kind="gemm" if isinstance(op, Gemm) else "digital",
         chunks=count,
-        chunk_label=label,
+        chunk_label=label if tiles[op.name] == 1 else f"{label} x weight tile",
         steps=_steps(traffic, count, batch, cfg),
         ledger=ledger,
         macs=op.effective_macs if isinstance(op, Gemm) else 0,
-        needs=operation_needs(op, chunks),
+        needs=needs,
         batch_ledger=batch_ledger,
     )
 
 
-def streaming_chunks(workload: Workload, traffic: dict[str, Traffic]) -> dict[str, tuple[int, str]]:
-    """Chunks of :func:`cimsim.chunking.workload_chunks`, with a product whose weights stream from DRAM cut
-    into at least :data:`STREAMING_CHUNKS` (its rows × weight tiles), so that fetching one tile overlaps
-    computing the last, as a double-buffered accelerator does; non-GEMM operations follow their producer."""
-    chunks = workload_chunks(workload)
+def weight_tiles(workload: Workload, traffic: dict[str, Traffic], chunks: dict[str, tuple[int, str]]) -> dict[str, int]:
+    """Into how many weight tiles each operation's rows are cut: a product whose weights stream from
+    DRAM into enough that it has at least :data:`STREAMING_CHUNKS` chunks (rows × tiles), so that
+    fetching one tile overlaps computing the last, as a double-buffered accelerator does; 1 for
+    the others; a non-GEMM operation as its producer."""
+    tiles: dict[str, int] = {}
     for op in workload.ops:
-        if isinstance(op, Gemm) and traffic[op.name].batch_dram_bits > 0:
-            count, label = chunks[op.name]
-            tiles = math.ceil(STREAMING_CHUNKS / count)
-            if tiles > 1:
-                chunks[op.name] = (count * tiles, f"{label} x weight tile")
-        elif isinstance(op, NonGemm) and op.inputs:
-            chunks[op.name] = chunks[op.inputs[0]]
-    return chunks
+        if isinstance(op, Gemm):
+            streamed = traffic[op.name].batch_dram_bits > 0
+            tiles[op.name] = math.ceil(STREAMING_CHUNKS / chunks[op.name][0]) if streamed else 1
+        else:
+            tiles[op.name] = tiles[op.inputs[0]] if op.inputs else 1
+    return tiles
 
 
 def _notes(workload: Workload, cfg: VonNeumannConfig, batch: int) -> list[str]:
@@ -273,16 +273,16 @@ def baseline_plan(workload: Workload, cfg: VonNeumannConfig, batch: int) -> Mach
     """``workload`` on the von Neumann machine ``cfg``, run in batches of ``batch``: one stage per operation."""
     if not isinstance(cfg, VonNeumannConfig):
         raise ConfigError(f"cfg: expected a cimsim VonNeumannConfig, got {type(cfg).__name__}")
-    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
+    check_batch(batch)
     model = BaselineEnergyModel(cfg)
     traffic = operation_traffic(workload, cfg, int(batch))
-    chunks = streaming_chunks(workload, traffic)
+    chunks = workload_chunks(workload)
+    tiles = weight_tiles(workload, traffic, chunks)
     return MachinePlan(
         config_name=cfg.meta.name,
         architecture="von-neumann",
         resources=dict(RESOURCES),
-        stages=[_stage(op, traffic[op.name], chunks, int(batch), cfg, model) for op in workload.ops],
+        stages=[_stage(op, traffic[op.name], chunks, tiles, int(batch), cfg, model) for op in workload.ops],
         static_power_mw=cfg.energy.static_power_mw,
         area_breakdown_um2={"chip": cfg.area.chip_mm2 * 1e6},
         notes=_notes(workload, cfg, int(batch)),

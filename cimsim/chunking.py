@@ -5,8 +5,8 @@ Chunks (per inference, i.e. per run of the workload as it was extracted):
 * a convolution: one chunk per output row of every image (``conv.output_size[0]`` rows; a 1-D
   convolution's "row" is one output position);
 * any other product: one chunk per row of its M×K input (a token, or a vector of a batched
-  input), at most :data:`MAX_CHUNKS`; a larger M is split into the most slices of equal size
-  that stay under the cap ("batch slice");
+  input), at most :data:`MAX_CHUNKS`; a larger M is split into :data:`MAX_CHUNKS` slices of
+  M / MAX_CHUNKS vectors on average ("batch slice"; a chunk's time is that average);
 * a non-GEMM operation: as many chunks as its first producer (element-wise streaming), or one.
 
 Dependencies (``needs``: for chunk j, how many chunks of a producer must be done):
@@ -40,8 +40,7 @@ def gemm_chunks(gemm: Gemm) -> tuple[int, str]:
         return images * gemm.conv.output_size[0], label
     if gemm.m <= MAX_CHUNKS:
         return gemm.m, "token" if gemm.m > 1 else "vector"
-    slices = max(d for d in range(1, MAX_CHUNKS + 1) if gemm.m % d == 0)
-    return slices, "batch slice"
+    return MAX_CHUNKS, "batch slice"
 
 
 def workload_chunks(workload: Workload) -> dict[str, tuple[int, str]]:
@@ -73,6 +72,14 @@ def _conv_needs(gemm: Gemm, chunks: int, producer_chunks: int) -> np.ndarray | N
     last_row = np.clip(r * conv.stride[0] - conv.padding[0] + (conv.kernel[0] - 1) * conv.dilation[0], 0, in_rows - 1)
     within = -((-(last_row + 1) * per_image) // in_rows)
     return (np.arange(chunks) // out_rows) * per_image + within
+
+
+def tiled_needs(needs: np.ndarray, tiles: int, producer_tiles: int) -> np.ndarray:
+    """``needs`` of row chunks, for chunks cut into (row, tile) pairs, row-major on both sides.
+
+    Consumer chunk c belongs to row c // ``tiles`` and waits for every tile of the producer rows
+    that row needs."""
+    return np.repeat(needs, tiles) * producer_tiles
 
 
 def operation_needs(op: Gemm | NonGemm, chunks: dict[str, tuple[int, str]]) -> dict[str, np.ndarray]:

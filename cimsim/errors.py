@@ -5,6 +5,8 @@ carry a message that names the field or argument, the value given and what is
 allowed, so that a user never has to read a traceback from inside numba or TVM.
 """
 
+import numbers
+
 
 class ConfigError(ValueError):
     """A configuration value, file, preset name or dotted path is not allowed."""
@@ -12,3 +14,9 @@ class ConfigError(ValueError):
 
 class ShapeError(ValueError):
     """An array argument has the wrong shape, dtype or contents (NaN, infinity)."""
+
+
+def check_batch(batch) -> None:
+    """ConfigError unless ``batch`` (inferences run together) is an integer >= 1."""
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")

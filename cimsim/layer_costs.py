@@ -40,6 +40,7 @@ from cimsim.mapping import (
     symmetric_scale,
     weight_offset,
 )
+from cimsim.input_model import InputModel, model_inputs
 from cimsim.seeding import generator
 
 
@@ -183,17 +184,13 @@ def measured_statistics(x: np.ndarray, cfg: ChipConfig) -> InputStatistics:
     return InputStatistics((codes != 0).sum(axis=(0, 1)) / m, np.square(codes).sum(axis=(0, 1)) / m, scale.signed)
 
 
-def modelled_statistics(k: int, cfg: ChipConfig, signed: bool, density: float, seed: int = 0, samples: int = 64) -> InputStatistics:
-    """Statistics of model inputs: a fraction ``density`` non-zero, |x| half-normal, signs random if ``signed``.
+def modelled_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int = 0, samples: int = 64) -> InputStatistics:
+    """Statistics of inputs drawn from ``model`` (:mod:`cimsim.input_model`), over ``samples`` vectors.
 
-    The default model of a layer's activations (post-ReLU inputs: unsigned, about half zero).
     The same statistic for every row, so the counts do not depend on which rows the zeros hit.
     """
-    rng = generator(seed)
-    x = np.abs(rng.standard_normal((samples, k))) * (rng.random((samples, k)) < density)
-    if signed:
-        x *= rng.choice([-1.0, 1.0], size=x.shape)
-    x[0, 0] = -1.0 if signed else x[0, 0]  # the scale's signedness follows the model, not the draw
+    x = model_inputs(samples, k, model, generator(seed))
+    x[0, 0] = -1.0 if model.signed else x[0, 0]  # the scale's signedness follows the model, not the draw
     stats = measured_statistics(x, cfg)
     return InputStatistics(np.full(k, stats.nonzero.mean()), np.full(k, stats.code_sq.mean()), stats.signed)
 

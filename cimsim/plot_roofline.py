@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from cimsim.baseline import Traffic, operation_traffic, roofline_ns
 from cimsim.baseline_config import VonNeumannConfig
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, check_batch
 from cimsim.plot_base import save_figure
 from cimsim.workload import Workload
 
@@ -71,8 +70,7 @@ def roofline(workload: Workload, cfg: VonNeumannConfig, batch: int = 1) -> Roofl
     """The ceilings of ``cfg`` and the GEMM layers of ``workload`` run in batches of ``batch`` (module docstring)."""
     if not isinstance(cfg, VonNeumannConfig):
         raise ConfigError(f"cfg: a roofline needs a von Neumann config, got {type(cfg).__name__}")
-    if isinstance(batch, bool) or not isinstance(batch, Integral) or batch < 1:
-        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
+    check_batch(batch)
     traffic = operation_traffic(workload, cfg, batch)
     return Roofline(
         config=cfg.meta.name,

@@ -12,8 +12,8 @@ Modes:
 * ``"layer"``: one stage at a time, in execution order: a stage starts when the previous one
   has finished every chunk of every inference of the batch.
 
-A stage's ``batch_steps`` (weights fetched, cells reprogrammed) run once per batch before its
-first chunk: at time 0 when pipelined (the data does not wait for them), after the previous
+A stage's ``batch_steps`` (cells reprogrammed) run once per batch before its first chunk
+starts: from time 0 when pipelined (while the stages before it work), after the previous
 stage in ``"layer"`` mode. Chunks of a stage start in order (inference, then chunk); a stage's
 progress is the number of its chunks done in that order.
 
@@ -30,7 +30,7 @@ import itertools
 import numpy as np
 import simpy
 
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, check_batch
 from cimsim.stage import EngineResult, Interval, MachinePlan, StagePlan, Step
 
 MODES = ("pipelined", "layer")
@@ -122,6 +122,8 @@ class _Run:
             self.env.process(self._stage(stage, previous))
             previous = stage
         events = _count_events(self.env)
+        for stage in self.plan.stages:  # every chunk ran: check_plan makes every wait reachable
+            assert self.progress[stage.name].count == self.batch * stage.chunks, stage.name
         return EngineResult(
             latency_ns=float(self.env.now),
             events=events,
@@ -142,15 +144,40 @@ def _count_events(env: simpy.Environment) -> int:
         return events
 
 
-def run(plan: MachinePlan, batch: int = 1, mode: str = "pipelined", record: bool = False) -> EngineResult:
-    """Simulate ``batch`` inferences of ``plan`` (module docstring); ``record`` keeps the timeline."""
+def check_batch_and_mode(batch, mode: str) -> None:
+    """ConfigError unless ``batch`` is an integer >= 1 and ``mode`` one of :data:`MODES`."""
     if mode not in MODES:
         raise ConfigError(f"mode = {mode!r}; allowed: {', '.join(MODES)}")
-    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
-    unknown = {step.resource for s in plan.stages for step in (*s.steps, *s.batch_steps)} - set(plan.resources)
-    if unknown:
-        raise ConfigError(f"plan {plan.config_name!r}: steps use resources {sorted(unknown)} that the machine does not have")
+    check_batch(batch)
+
+
+def check_plan(plan: MachinePlan) -> None:
+    """ConfigError for a plan the engine cannot run: unknown resources or producers, negative
+    times, resources without a server, or a chunk waiting for more chunks than its producer has."""
+    for name, servers in plan.resources.items():
+        if isinstance(servers, bool) or not isinstance(servers, (int, np.integer)) or servers < 1:
+            raise ConfigError(f"plan {plan.config_name!r}: resource {name!r} has {servers!r} servers; allowed: >= 1")
+    chunks: dict[str, int] = {}
+    for stage in plan.stages:
+        for step in (*stage.steps, *stage.batch_steps):
+            if step.resource not in plan.resources:
+                raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {step.resource!r}, "
+                                  f"which the machine does not have; it has {sorted(plan.resources)}")
+            if not step.ns >= 0:
+                raise ConfigError(f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0")
+        for producer, needs in stage.needs.items():
+            if producer not in chunks:
+                raise ConfigError(f"stage {stage.name!r} waits for {producer!r}, which is not an earlier stage")
+            if needs.size and not (needs.min() >= 0 and needs.max() <= chunks[producer]):
+                raise ConfigError(f"stage {stage.name!r} waits for up to {int(needs.max())} chunks of {producer!r}, "
+                                  f"which has {chunks[producer]}")
+        chunks[stage.name] = stage.chunks
+
+
+def run(plan: MachinePlan, batch: int = 1, mode: str = "pipelined", record: bool = False) -> EngineResult:
+    """Simulate ``batch`` inferences of ``plan`` (module docstring); ``record`` keeps the timeline."""
+    check_batch_and_mode(batch, mode)
+    check_plan(plan)
     return _Run(plan, int(batch), mode, record).run()
 
 
@@ -162,7 +189,14 @@ def flow_shop_ns(step_ns: list[float], jobs: int) -> float:
 
 
 def analytical_latency_ns(plan: MachinePlan, batch: int = 1) -> float:
-    """Latency in ``"layer"`` mode when no stage shares a resource and every resource has one server."""
+    """Latency in ``"layer"`` mode when no stage shares a resource and every resource has one server.
+
+    A ConfigError for a plan with a resource of several servers (a replicated layer), where
+    the flow-shop formula does not hold."""
+    several = sorted(name for name, servers in plan.resources.items() if servers > 1)
+    if several:
+        raise ConfigError(f"analytical_latency_ns: resources {several} have several servers; the flow-shop "
+                          "formula holds for single servers (chip.replication = 'none')")
     total = 0.0
     for stage in plan.stages:
         total += sum(step.ns for step in stage.batch_steps)

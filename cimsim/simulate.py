@@ -11,7 +11,12 @@ Fidelity (CIM only; the baseline's counts do not depend on data):
   inputs' statistics; fast, for sweeps;
 * ``"functional"``: every product with weights runs through :class:`~cimsim.crossbar.AnalogMatrix`
   on inputs (``inputs[layer]`` when given, else drawn from the same model), so the counts are
-  the data's own, and the report gives each layer's relative error against the exact product.
+  the data's own, and the report gives each layer's relative error against the exact product
+  (``LayerRow.relative_error``) and their root mean square (``accuracy["layer_relative_error_rms"]``):
+  each layer on its own inputs, not the network's output error (``tvm_bridge.offload`` runs a
+  whole network on the crossbars).
+
+The baseline's counts do not depend on data: its reports say ``"analytical"`` whatever is asked.
 """
 
 from __future__ import annotations
@@ -35,10 +40,7 @@ FIDELITIES = ("analytical", "functional")
 def _check(workload, batch, mode, fidelity, seed) -> None:
     if not isinstance(workload, Workload):
         raise ConfigError(f"workload: expected a cimsim.Workload, got {type(workload).__name__}")
-    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
-    if mode not in scheduler.MODES:
-        raise ConfigError(f"mode = {mode!r}; allowed: {', '.join(scheduler.MODES)}")
+    scheduler.check_batch_and_mode(batch, mode)
     if fidelity not in FIDELITIES:
         raise ConfigError(f"fidelity = {fidelity!r}; allowed: {', '.join(FIDELITIES)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -71,7 +73,9 @@ def simulate(
     start = time.perf_counter()
     plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs, progress=progress)
     result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
-    accuracy = {"relative_error": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
+    accuracy = {"layer_relative_error_rms": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
+    if not isinstance(cfg, ChipConfig):
+        fidelity = "analytical"  # the baseline's counts do not depend on data
     return Report.build(
         workload.name, plan, result, batch=int(batch), mode=run_mode, fidelity=fidelity, seed=int(seed),
         wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors,
@@ -87,7 +91,7 @@ def machine_plan(workload: Workload, cfg, batch: int = 1, mode: str = "pipelined
     _check(workload, batch, mode, fidelity, seed)
     if not isinstance(cfg, ChipConfig):
         return _baseline_plan(workload, cfg, int(batch)), mode, {}
-    arch = CimArchitecture(cfg, fidelity, int(seed), inputs)
+    arch = CimArchitecture(cfg, fidelity, int(seed), inputs, int(batch))
     with _progress_bar(len(workload.gemms), f"placing {workload.name}", progress) as bar:
         plan, errors = arch.plan(workload, bar.update)
     return plan, "layer" if arch.multiplexed else mode, errors

@@ -11,7 +11,9 @@ TVM bridge (``tvm_bridge.extract``) can produce one from any model TVM imports.
   (:class:`ConvGeometry`) so that a scheduler can pipeline by output rows. ``sparsity`` is the
   N:M structure detected in the weights along K (N non-zeros in every M consecutive rows).
 * :class:`NonGemm`: an operation on the digital units (``kind`` as priced by
-  :data:`cimsim.energy.DIGITAL_OPS_PER_ELEMENT`) over ``elements`` elements.
+  :data:`cimsim.energy.DIGITAL_OPS_PER_ELEMENT`) over ``elements`` elements; ``function`` names
+  the operator (``"relu"``, ``"gelu"``, ``"max_pool2d"``), which decides what its outputs look
+  like (:mod:`cimsim.input_model`).
 * :class:`Workload`: the operations in execution order; each names the operations it reads
   (``inputs``; empty for the model's input).
 
@@ -146,6 +148,7 @@ class NonGemm:
     kind: str
     elements: int
     inputs: tuple[str, ...] = ()
+    function: str = ""  # the operator, e.g. "relu" or "gelu" for an activation ("" when unknown)
 
     def __post_init__(self) -> None:
         if self.kind not in DIGITAL_OPS_PER_ELEMENT:

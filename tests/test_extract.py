@@ -64,7 +64,7 @@ def test_linear_layers_shapes_weights_and_macs(mlp):
     np.testing.assert_array_equal(fc1.weights, w1.T)
     np.testing.assert_array_equal(fc2.weights, w2.T)
     assert fc1.weights.dtype == np.float32 and fc1.sparsity is None
-    assert relu == cimsim.NonGemm("relu_1", "activation", 2 * 3 * 32, inputs=("matmul_0",))
+    assert relu == cimsim.NonGemm("relu_1", "activation", 2 * 3 * 32, inputs=("matmul_0",), function="relu")
     assert wl.macs == 2 * 3 * (16 * 32 + 32 * 8)
     assert wl.name == "main" and extract(mod, name="mlp").name == "mlp"
 
@@ -244,7 +244,7 @@ def test_attention_is_two_products_and_a_softmax(kv_heads):
     assert (av.m, av.k, av.n, av.count, av.weights) == (s_q, s_kv, d_v, batch * heads, None)
     assert softmax.kind == "softmax" and softmax.elements == batch * heads * s_q * s_kv
     assert (qk.inputs, softmax.inputs, av.inputs) == (
-        ("gelu_1",), ("attention_2.qk",), ("tanh_0", "attention_2.softmax"))
+        ("gelu_1",), ("attention_2.qk",), ("attention_2.softmax", "tanh_0"))  # operand order: A, then V
     assert wl.macs == batch * heads * s_q * s_kv * (d + d_v)
 
 

@@ -5,6 +5,7 @@ import pytest
 
 import cimsim
 from cimsim import kernels
+from cimsim.input_model import InputModel
 from cimsim.layer_costs import (
     _array_level_sums,
     _weight_scale,
@@ -60,11 +61,11 @@ def test_a_matrix_without_weights_counts_as_dense_at_mean_conductance():
 
 def test_modelled_statistics_follow_the_density_of_the_model():
     cfg = cimsim.load_preset("ideal")
-    sparse = modelled_statistics(256, cfg, signed=False, density=0.25, seed=0)
-    dense = modelled_statistics(256, cfg, signed=False, density=1.0, seed=0)
+    sparse = modelled_statistics(256, cfg, InputModel(signed=False, density=0.25), seed=0)
+    dense = modelled_statistics(256, cfg, InputModel(signed=False, density=1.0), seed=0)
     # non-zero codes scale with the fraction of non-zero inputs; 64 x 256 samples: 2 % is > 5 sigma
     assert sparse.nonzero.mean() / dense.nonzero.mean() == pytest.approx(0.25, rel=0.1)
-    assert modelled_statistics(256, cfg, signed=True, density=1.0).signed
+    assert modelled_statistics(256, cfg, InputModel(signed=True, density=1.0)).signed
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,26 @@ def test_a_step_on_a_missing_resource_is_refused():
     plan.resources.pop("arrays:0")
     with pytest.raises(ConfigError, match="arrays:0"):
         scheduler.run(plan)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda p: p.stages[1].needs.update({"s0": np.array([1, 9])}), "up to 9 chunks"),
+        (lambda p: p.stages[1].needs.update({"nope": np.array([1, 1])}), "nope"),
+        (lambda p: p.resources.update({"arrays:0": 0}), "servers"),
+        (lambda p: p.stages[0].__setattr__("steps", (Step("arrays:0", -1.0),)), "-1.0 ns"),
+    ],
+)
+def test_a_plan_the_engine_cannot_finish_is_refused(change, field):
+    plan = chain([1.0, 1.0], [2, 2])
+    change(plan)
+    with pytest.raises(ConfigError, match=field):
+        scheduler.run(plan)
+
+
+def test_the_flow_shop_formula_is_refused_for_several_servers():
+    plan = chain([1.0], [4])
+    plan.resources["arrays:0"] = 2
+    with pytest.raises(ConfigError, match="several servers"):
+        scheduler.analytical_latency_ns(plan)

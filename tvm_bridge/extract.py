@@ -44,8 +44,9 @@ Names: the k-th Relax call that emits something (counting from 0, in execution o
 ``<op>_<k>``, where <op> is the operator's last name component (``matmul_0``, ``relu_1``,
 ``conv2d_2``, ``add_3`` for a residual add, ``attention_4.qk`` / ``.softmax`` / ``.av``).
 ``inputs`` of an operation are the names of the earlier operations whose outputs it reads,
-directly or through free operations, in execution order; operations that read only the
-function's inputs have none.
+directly or through free operations, in the order of its operands (a product's A before its
+B: the probabilities before the values of attention's A·V), each once; operations that read
+only the function's inputs have none.
 
 Weights must be bound as constants to be seen (``relax.transform.BindParams``; models from
 ``relax.frontend.nn`` keep them as parameters). Parameters after the function's
@@ -113,7 +114,8 @@ _CONST = _Info(const=True)
 def extract(mod, func: str = "main", name: str | None = None) -> Workload:
     """The :class:`cimsim.Workload` of Relax function ``func`` of ``mod`` (module docstring).
 
-    ``name`` is the workload's name (default: ``func``). Raises :class:`cimsim.ConfigError`
+    ``name`` is the workload's name (default: the model's name that ``workloads.get`` records
+    in the module's ``"cimsim.workload"`` attribute, else ``func``). Raises :class:`cimsim.ConfigError`
     when ``mod`` is not a ``tvm.IRModule``, has no Relax function ``func`` (the message lists
     the functions it has), or an operation cannot be read (symbolic shape, unsupported layout
     or operator); the message names the operator and its bound variable.
@@ -133,7 +135,10 @@ def extract(mod, func: str = "main", name: str | None = None) -> Workload:
             "treated as free; run extract on the Relax module before LegalizeOps or offloading",
             stacklevel=2,
         )
-    return Workload(reader.ops, name=name if name is not None else func)
+    if name is None:
+        recorded = mod.attrs["cimsim.workload"] if mod.attrs is not None and "cimsim.workload" in mod.attrs else None
+        name = str(recorded) if recorded is not None else func
+    return Workload(reader.ops, name=name)
 
 
 class _Reader:
@@ -142,7 +147,6 @@ class _Reader:
     def __init__(self, mod):
         self.mod = mod
         self.ops: list[Gemm | NonGemm] = []
-        self.order: dict[str, int] = {}  # emitted op name → position, to keep ``inputs`` in execution order
         self.infos: dict = {}  # relax.Var → _Info (or a tuple of them for a tuple value)
         self.bindings: dict = {}  # relax.Var → bound Expr, for constant_value (params of inlined callees too)
         self.calls = 0  # Relax calls that emitted something: the <k> of the names
@@ -246,14 +250,14 @@ class _Reader:
         return base
 
     def _add(self, op) -> None:
-        self.order[op.name] = len(self.ops)
         self.ops.append(op)
 
     def _inputs(self, infos) -> tuple[str, ...]:
-        return tuple(sorted({p for info in _flat(infos) for p in info.producers}, key=self.order.__getitem__))
+        """Producers of the operands, in operand order (A before B of a product), each once."""
+        return tuple(dict.fromkeys(p for info in _flat(infos) for p in info.producers))
 
     def non_gemm(self, name: str, kind: str, elements: int, args) -> _Info:
-        op = NonGemm(self._next_name(name), kind, elements, inputs=self._inputs(args))
+        op = NonGemm(self._next_name(name), kind, elements, inputs=self._inputs(args), function=name.rsplit(".", 1)[-1])
         self._add(op)
         return _Info((op.name,))
 

@@ -65,6 +65,9 @@ def _canonical(name) -> str:
     return key
 
 
+WORKLOAD_NAME_ATTR = "cimsim.workload"  # the model's name, which tvm_bridge.extract gives the Workload
+
+
 def get(name: str, batch: int = 1, sparsity: str | None = None, seed=0, **options):
     """Build model ``name`` as a ``tvm.IRModule`` whose entry function ``main(x)`` has its
     weights bound as constants.
@@ -121,4 +124,4 @@ def _build(model, batch, spec, rng, values):
             out = model.build(g, x, batch, **values)
             gv = bb.emit_output(out)
         bb.emit_func_output(gv)
-    return bb.get()
+    return bb.get().with_attr(WORKLOAD_NAME_ATTR, model.name)
