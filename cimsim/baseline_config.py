@@ -59,9 +59,12 @@ class VonNeumannEnergyConfig(_Node):
     mac_pj: float = Field(
         0.23,
         ge=0,
-        description="One MAC at pe.weight_bits x pe.activation_bits: a multiply and an add (pJ). Set it with the "
-        "precision. Default: 8-bit multiply 0.2 + 8-bit add 0.03 at 45 nm (HOR-03, HOR-01).",
+        description="One MAC of mac_reference_bits x mac_reference_bits: a multiply and an add (pJ); at "
+        "pe.weight_bits x pe.activation_bits it costs mac_pj x (b_w x b_a) / reference^2, as an array "
+        "multiplier's partial products (Horowitz: 8-bit 0.2 pJ to 32-bit 3.1 pJ, 15.5x for 16x, HOR-03/04). "
+        "Default: 8-bit multiply 0.2 + 8-bit add 0.03 at 45 nm (HOR-03, HOR-01).",
     )
+    mac_reference_bits: int = Field(8, ge=1, le=64, description="The operand width at which mac_pj is given (bits).")
     register_file_pj_per_bit: float = Field(
         0.15625,
         ge=0,

@@ -5,7 +5,7 @@
 ==============  ======  ==================================================================
 component       action  energy per unit
 ==============  ======  ==================================================================
-pe              macs    ``energy.mac_pj`` (one weight_bits × activation_bits MAC)
+pe              macs    ``energy.mac_pj`` × (b_w · b_a) / ``mac_reference_bits``² (one MAC)
 register_file   bits    ``energy.register_file_pj_per_bit`` (read or written)
 global_buffer   bits    ``energy.global_buffer_pj_per_bit`` (read or written)
 dram            bits    ``energy.dram_pj_per_bit`` (read or written)
@@ -20,11 +20,17 @@ from cimsim.baseline_config import VonNeumannConfig
 from cimsim.energy import EnergyModel
 
 
+def mac_energy_pj(cfg: VonNeumannConfig) -> float:
+    """One MAC at the PE's precision: ``mac_pj`` scaled by (b_w · b_a) / reference² (multiplier partial products)."""
+    e, pe = cfg.energy, cfg.pe
+    return e.mac_pj * pe.weight_bits * pe.activation_bits / e.mac_reference_bits**2
+
+
 def price_table(cfg: VonNeumannConfig) -> dict[tuple[str, str], float]:
     """Energy per unit of every priced (component, action) of the baseline, pJ."""
     e = cfg.energy
     return {
-        ("pe", "macs"): e.mac_pj,
+        ("pe", "macs"): mac_energy_pj(cfg),
         ("register_file", "bits"): e.register_file_pj_per_bit,
         ("global_buffer", "bits"): e.global_buffer_pj_per_bit,
         ("dram", "bits"): e.dram_pj_per_bit,
