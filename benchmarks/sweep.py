@@ -1,0 +1,84 @@
+"""Sweep throughput: 1,080 analytical points in this process, on 2 local workers and on a 2-worker Dask cluster.
+
+Run with ``python benchmarks/sweep.py`` (``OMP_NUM_THREADS=1`` as ``make test`` sets it). The sweep:
+``lenet5`` and ``mlp`` on ``isaac`` and ``rram-22nm`` × batch 1, 4, 16 × ``adc.bits`` 4..8 ×
+``array.rows`` 64, 128, 256 × ``array.bits_per_cell`` 1, 2, 4 × ``dac.bits`` 1, 2 (analytical
+fidelity, pipelined). Prints, for each way of running it, the points per second over the run's
+whole wall time (worker start-up, TVM import and extraction in each worker included), the
+speed-up over this process, and the parallel efficiency against a floor: the points' own wall
+time in this process (``wall_s``, summed over its table) divided by 2 workers. All tables must
+agree, wall times aside.
+
+Dask runs twice: with ``MALLOC_TRIM_THRESHOLD_`` unset through
+``distributed.nanny.pre-spawn-environ``, and with Dask's default worker environment, whose
+``MALLOC_TRIM_THRESHOLD_=65536`` turns off glibc's adaptive mmap threshold, so that large numpy
+temporaries are mapped and unmapped again on every use (a LeNet-5 or MLP point takes about 1.8x
+as long). The default runs last: Dask's nanny also writes that variable into the environment of
+the process that starts the cluster, and processes spawned later inherit it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from cimsim.sweep import SweepResult, run_sweep
+
+WORKERS = 2
+SWEEP = """
+[sweep]
+name = "benchmark"
+chip = ["isaac", "rram-22nm"]
+workloads = ["lenet5", "mlp"]
+batch = [1, 4, 16]
+fidelity = "analytical"
+
+[grid]
+"adc.bits" = [4, 5, 6, 7, 8]
+"array.rows" = [64, 128, 256]
+"array.bits_per_cell" = [1, 2, 4]
+"dac.bits" = [1, 2]
+"""
+
+
+def figures(result: SweepResult) -> list[dict]:
+    return [{column: value for column, value in row.items() if column != "wall_s"} for row in result.rows()]
+
+
+def line(label: str, result: SweepResult, reference: SweepResult) -> str:
+    floor_s = sum(row["wall_s"] for row in reference.rows()) / WORKERS
+    return (f"{label:<44}{result.wall_s:9.1f}{result.points_per_s:12.1f}"
+            f"{reference.wall_s / result.wall_s:10.2f}{floor_s / result.wall_s:12.2f}")
+
+
+def on_dask(spec: Path, out: Path, trim_memory: bool) -> SweepResult:
+    """The sweep on a local Dask cluster, its workers' ``MALLOC_TRIM_THRESHOLD_`` as Dask sets it or unset."""
+    import dask
+    from distributed import LocalCluster
+
+    unset = {} if trim_memory else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(unset):
+        with LocalCluster(n_workers=WORKERS, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+            return run_sweep(spec, out, scheduler=cluster)
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="cimsim-sweep-"))
+    spec = folder / "benchmark.toml"
+    spec.write_text(SWEEP)
+    in_process = run_sweep(spec, folder / "in-process.csv", workers=1)
+    pool = run_sweep(spec, folder / "pool.csv", workers=WORKERS)
+    dask_untrimmed = on_dask(spec, folder / "dask-untrimmed.csv", trim_memory=False)
+    dask_default = on_dask(spec, folder / "dask.csv", trim_memory=True)  # last (module docstring)
+    tables = [figures(result) for result in (in_process, pool, dask_untrimmed, dask_default)]
+    assert all(table == tables[0] for table in tables), "the tables differ"
+    print(f"{in_process.points} points ({in_process.errors} refused by the simulator), tables in {folder}")
+    print(f"{'':<44}{'wall s':>9}{'points/s':>12}{'speed-up':>10}{'efficiency':>12}")
+    print(f"{'in this process':<44}{in_process.wall_s:9.1f}{in_process.points_per_s:12.1f}{1.0:10.2f}{'':>12}")
+    print(line(f"local pool, {WORKERS} workers", pool, in_process))
+    print(line(f"Dask LocalCluster, {WORKERS} workers, no malloc trim", dask_untrimmed, in_process))
+    print(line(f"Dask LocalCluster, {WORKERS} workers, default", dask_default, in_process))
+
+
+if __name__ == "__main__":
+    main()
