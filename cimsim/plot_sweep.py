@@ -36,6 +36,7 @@ LABELS = {
     "data_movement_share": ("data-movement share of energy", ""),
     "area_um2": ("area", "µm²"),
     "relative_error": ("relative output error", "‖y − y_ref‖ / ‖y_ref‖"),
+    "layer_relative_error_rms": ("relative error of the layers (RMS)", "‖y − y_ref‖ / ‖y_ref‖"),
     "accuracy": ("accuracy", ""),
     "top1_agreement": ("top-1 agreement with the exact model", ""),
     "adc.bits": ("ADC resolution", "bits"),
@@ -162,7 +163,7 @@ def metric_vs_parameter(
 
 
 def accuracy_vs_parameter_figure(
-    rows: Rows, x: str, *, y: str = "relative_error", series: str | None = None, log_x: bool = False,
+    rows: Rows, x: str, *, y: str = "layer_relative_error_rms", series: str | None = None, log_x: bool = False,
     log_y: bool = True, title: str | None = None,
 ) -> Figure:
     """Accuracy (by default the relative output error, on a log axis) against column ``x``, ± 1 s.d. over seeds."""
@@ -170,7 +171,7 @@ def accuracy_vs_parameter_figure(
 
 
 def accuracy_vs_parameter(
-    rows: Rows, x: str, path: str | Path, *, y: str = "relative_error", series: str | None = None,
+    rows: Rows, x: str, path: str | Path, *, y: str = "layer_relative_error_rms", series: str | None = None,
     log_x: bool = False, log_y: bool = True, title: str | None = None,
 ) -> list[Path]:
     """Write :func:`accuracy_vs_parameter_figure` as PNG and SVG; return both paths."""
@@ -179,7 +180,7 @@ def accuracy_vs_parameter(
 
 
 def pareto_points(
-    rows: Rows, minimize: Sequence[str] = ("energy_pj", "relative_error"), maximize: Sequence[str] = ()
+    rows: Rows, minimize: Sequence[str] = ("energy_pj", "layer_relative_error_rms"), maximize: Sequence[str] = ()
 ) -> list[Mapping[str, Any]]:
     """The rows no other row dominates, in their order.
 

@@ -46,7 +46,7 @@ def sweep_rows():
                 rows.append({
                     "adc.bits": bits, "chip": chip, "workload": "tiny", "seed": seed,
                     "tops_per_watt": 24.0 / bits / factor + seed,
-                    "relative_error": factor * 2.0**-bits * (1 + 0.1 * seed),
+                    "layer_relative_error_rms": factor * 2.0**-bits * (1 + 0.1 * seed),
                     "energy_pj": 100.0 * bits * factor,
                 })
     return rows
@@ -80,7 +80,7 @@ def write_all(reports, tmp_path):
         "layers": plot.layer_bars(reports[0], tmp_path / "layers.svg"),
         "metric": plot.metric_vs_parameter(rows, "adc.bits", "tops_per_watt", "chip", tmp_path / "metric"),
         "accuracy": plot.accuracy_vs_parameter(rows, "adc.bits", tmp_path / "accuracy", series="chip"),
-        "pareto": plot.pareto_front(rows, "energy_pj", "relative_error", tmp_path / "pareto", series="chip"),
+        "pareto": plot.pareto_front(rows, "energy_pj", "layer_relative_error_rms", tmp_path / "pareto", series="chip"),
         "roofline": plot.roofline_chart(workload, cimsim.load_preset("vn-45nm"), tmp_path / "roofline", batch=BATCH),
         "line": plot.line_chart([1, 2], {"a": [3, 4]}, xlabel="x (s)", ylabel="y (m)", title="t", path_stem=tmp_path / "line"),
     }
@@ -195,7 +195,7 @@ def test_accuracy_vs_parameter_is_the_error_on_a_log_axis_over_seeds():
     rows = [r for r in sweep_rows() if r["chip"] == "isaac"]
     axes = plot.accuracy_vs_parameter_figure(rows, "adc.bits").axes[0]
     assert axes.get_yscale() == "log"
-    assert axes.get_ylabel() == "relative output error (‖y − y_ref‖ / ‖y_ref‖)"
+    assert axes.get_ylabel() == "relative error of the layers (RMS) (‖y − y_ref‖ / ‖y_ref‖)"
     [(xs, means, spreads)] = errorbar_data(axes)
     assert means == pytest.approx([1.1 * 2.0**-b for b in xs])
     assert spreads == pytest.approx([0.1 * 2.0**-b for b in xs])
@@ -206,7 +206,7 @@ def test_accuracy_vs_parameter_is_the_error_on_a_log_axis_over_seeds():
     lambda rows: plot.metric_vs_parameter_figure(rows, "adc.bits", "tops_per_wat", "chip"),
     lambda rows: plot.metric_vs_parameter_figure(rows, "adc.bits", "tops_per_watt", "tops_per_wat"),
     lambda rows: plot.accuracy_vs_parameter_figure(rows, "tops_per_wat"),
-    lambda rows: plot.pareto_front_figure(rows, "tops_per_wat", "relative_error"),
+    lambda rows: plot.pareto_front_figure(rows, "tops_per_wat", "layer_relative_error_rms"),
     lambda rows: plot.pareto_points(rows, minimize=("tops_per_wat",)),
 ])
 def test_unknown_column_is_named(draw):
@@ -233,7 +233,7 @@ def test_empty_rows_and_non_numbers_are_refused():
 def pareto_rows():
     """Hand-made: a, b, e and f are optimal (e and f tie); c, d, g and h are dominated."""
     points = {"a": (1, 5), "b": (2, 3), "c": (3, 3), "d": (2, 4), "e": (4, 1), "f": (4, 1), "g": (5, 2), "h": (1, 6)}
-    return [{"name": n, "energy_pj": e, "relative_error": r, "top1_agreement": 1 - r / 10} for n, (e, r) in points.items()]
+    return [{"name": n, "energy_pj": e, "layer_relative_error_rms": r, "top1_agreement": 1 - r / 10} for n, (e, r) in points.items()]
 
 
 def test_pareto_points_are_exactly_the_non_dominated_rows():
@@ -250,9 +250,9 @@ def test_pareto_front_connects_the_optimal_points_in_energy_order():
     rows = pareto_rows()
     for row in rows:
         row["chip"] = "isaac" if row["name"] < "e" else "pcm"
-    axes = plot.pareto_front_figure(rows, "energy_pj", "relative_error", series="chip").axes[0]
+    axes = plot.pareto_front_figure(rows, "energy_pj", "layer_relative_error_rms", series="chip").axes[0]
     assert axes.get_xlabel() == "energy (pJ)"
-    assert axes.get_ylabel().startswith("relative output error (")
+    assert axes.get_ylabel().startswith("relative error of the layers (RMS) (")
     assert axes.get_title().endswith("\nisaac, pcm; better towards the bottom left")
     [front] = [line for line in axes.get_lines() if line.get_label() == "Pareto-optimal"]
     assert list(front.get_xdata()) == [1, 2, 4, 4] and list(front.get_ydata()) == [5, 3, 1, 1]
