@@ -110,6 +110,9 @@ def feature_map_bits(gemm: Gemm, input_bits: int) -> float:
     return images * conv.in_channels * math.prod(conv.input_size) * input_bits
 
 
+CALIBRATION_VECTORS = 256  # a product with fewer vectors per inference is calibrated on this many
+
+
 class CimArchitecture:
     """Builds the :class:`MachinePlan` of a workload on a CIM chip (module docstring)."""
 
@@ -204,7 +207,7 @@ class CimArchitecture:
                 layer.counts += read_counts(fp, stats, gemm.m, self.cfg)
             return
         rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
-        x_cal = x if x is not None else model_inputs(gemm.m, gemm.k, model, rng)
+        x_cal = x if x is not None else model_inputs(max(gemm.m, CALIBRATION_VECTORS), gemm.k, model, rng)
         x = x if x is not None else model_inputs(gemm.m, gemm.k, model, rng)
         layer.signed = bool(x.min() < 0)
         errors = []
@@ -218,7 +221,8 @@ class CimArchitecture:
         """One inference through the programmed ``w``: its actions and its relative error against x @ w.
 
         Inputs are quantised, and calibrated ADCs set, from a separate draw of the same model
-        (``x_cal``), as on a chip calibrated before it runs; given inputs calibrate themselves."""
+        (``x_cal``, at least :data:`CALIBRATION_VECTORS` vectors), as on a chip calibrated before
+        it runs; given inputs calibrate themselves."""
         if not np.isfinite(w).all():
             raise ShapeError("weights contain NaN or infinity")
         matrix = AnalogMatrix(w, self.cfg, seed=rng)

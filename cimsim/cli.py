@@ -1,62 +1,108 @@
-"""The ``cimsim`` command. Errors print as one line (exit code 2) unless ``--debug`` is given."""
+"""The ``cimsim`` command. Errors print as one line (exit code 2) unless ``--debug`` is given.
+
+``cimsim run WORKLOAD --chip PRESET|FILE``, ``cimsim compare WORKLOAD --chip ... --baseline ...``,
+``cimsim sweep SWEEP.toml``, ``cimsim plot RESULTS``, ``cimsim presets``, ``cimsim workloads``,
+``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim demo``; ``--help`` on each. A WORKLOAD is
+a zoo name, an ONNX file or a saved Workload (``.json``, ``.npz``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cimsim import cli_commands
 from cimsim.errors import ConfigError, ShapeError
+
+EXAMPLES = """examples:
+  cimsim run resnet18 --chip isaac --batch 16
+  cimsim run lenet5 --chip rram-22nm --set adc.bits=6 --fidelity functional
+  cimsim compare resnet18 --chip isaac --set mapping.weight_bits=8 --set mapping.input_bits=8 --baseline vn-45nm
+  cimsim sweep adc.toml --workers 2 --resume
+  cimsim plot out/adc.csv --y tops_per_watt --series workload
+"""
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from cimsim.demo import run_demo, summary_table
+    from cimsim.demo import run_demo
 
-    report = run_demo(args.out, seed=args.seed)
-    print(summary_table(report))
-    print(f"\nwrote {args.out}/report.json and " + ", ".join(report["figures"]))
-    print("Shown: accuracy, action counts and array-level energy of one layer; no whole network, scheduler or TVM yet.")
-
-
-def _presets(args: argparse.Namespace) -> None:
-    from cimsim.config import list_presets, load_preset
-
-    for name in list_presets():
-        meta = load_preset(name).meta
-        print(f"{name:<12}{meta.architecture:<13}{meta.source}")
+    run_demo(args.out, seed=args.seed)
 
 
 def _peak(args: argparse.Namespace) -> None:
     from cimsim.peak import peak
 
-    print(peak(_load(args.preset)).table())
-
-
-def _load(preset: str):
-    from cimsim.config import load_config, load_preset
-
-    return load_config(preset) if preset.endswith(".toml") else load_preset(preset)
+    print(peak(cli_commands.load_chip(args.preset, args.set)).table())
 
 
 def _show(args: argparse.Namespace) -> None:
-    print(_load(args.preset).to_toml(), end="")
+    print(cli_commands.load_chip(args.preset, args.set).to_toml(), end="")
+
+
+def _simulation_options(parser: argparse.ArgumentParser, out: str) -> None:
+    parser.add_argument("workload", help="zoo model (cimsim workloads), ONNX file, or saved workload (.json/.npz)")
+    parser.add_argument("--chip", required=True, help="preset name (cimsim presets) or config file (.toml)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field of the chip, e.g. adc.bits=6")
+    parser.add_argument("--batch", type=int, default=1, help="inferences run together (default 1)")
+    parser.add_argument("--sparsity", help='prune the weights: "2:4", "2:4:rows", "block:4x4:0.5" (zoo and ONNX)')
+    parser.add_argument("--fidelity", default="analytical", choices=["analytical", "functional"])
+    parser.add_argument("--mode", default="pipelined", choices=["pipelined", "layer"])
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
+    parser.add_argument("--timeline", action="store_true", help="record the timeline even for a long run")
+    parser.add_argument("--out", default=out, help=f"output directory (default: {out})")
+
+
+def _chip_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("preset", help="preset name or path to a .toml file")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. adc.bits=6")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cimsim", description="Compute-in-memory crossbar simulator.")
+    parser = argparse.ArgumentParser(prog="cimsim", description="Compute-in-memory crossbar simulator.",
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="accuracy and action counts of every CIM preset on a random layer")
-    demo.add_argument("--out", default="out/demo", help="output directory (default: out/demo)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the layer and of every device draw")
-    demo.set_defaults(run=_demo)
+
+    run = commands.add_parser("run", help="simulate a workload on a chip: summary, report.json, layers.csv, plots")
+    _simulation_options(run, "out/run")
+    run.set_defaults(run=cli_commands.run)
+
+    compare = commands.add_parser("compare", help="a workload on a chip and on a baseline, side by side with ratios")
+    _simulation_options(compare, "out/compare")
+    compare.add_argument("--baseline", default="vn-45nm", help="baseline preset or file (default: vn-45nm)")
+    compare.add_argument("--baseline-set", action="append", metavar="KEY=VALUE", help="override a field of the baseline")
+    compare.set_defaults(run=cli_commands.compare_command)
+
+    sweep = commands.add_parser("sweep", help="run a sweep file's points into a table (resumable; local or Dask)")
+    sweep.add_argument("sweep", help="sweep file (TOML; see the README's Sweeps section)")
+    sweep.add_argument("--out", help="output table (default: out/<sweep file's stem>.csv)")
+    sweep.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1 = in this process)")
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument("--resume", action="store_true", help="keep the rows already in the table, run the others")
+    sweep.set_defaults(run=cli_commands.sweep)
+
+    plot = commands.add_parser("plot", help="figures of a report (.json) or of a sweep's table (.csv)")
+    plot.add_argument("results", help="report.json or a sweep's table (.csv)")
+    plot.add_argument("--x", help="swept column (default: the first configuration path that varies)")
+    plot.add_argument("--y", default="tops_per_watt", help="figure to plot (default: tops_per_watt)")
+    plot.add_argument("--series", default="workload", help="one line per value of this column (default: workload)")
+    plot.add_argument("--out", help="output directory (default: next to RESULTS)")
+    plot.set_defaults(run=cli_commands.plot_command)
+
     presets = commands.add_parser("presets", help="list the presets, their architecture and their sources")
-    presets.set_defaults(run=_presets)
+    presets.set_defaults(run=cli_commands.presets)
+    zoo = commands.add_parser("workloads", help="list the model zoo with each model's products and MACs")
+    zoo.set_defaults(run=cli_commands.workloads_command)
     show = commands.add_parser("show", help="print a preset or config file as resolved TOML")
-    show.add_argument("preset", help="preset name or path to a .toml file")
+    _chip_arguments(show)
     show.set_defaults(run=_show)
     peak = commands.add_parser("peak", help="peak TOPS, TOPS/W, TOPS/mm2 and energy shares of a chip")
-    peak.add_argument("preset", help="preset name or path to a .toml file")
+    _chip_arguments(peak)
     peak.set_defaults(run=_peak)
+    demo = commands.add_parser("demo", help="the demonstration of make demo: CIM against von Neumann, and a sweep")
+    demo.add_argument("--out", default="out/demo", help="output directory (default: out/demo)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
+    demo.set_defaults(run=_demo)
     return parser
 
 
@@ -69,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cimsim: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cimsim: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -1,13 +1,13 @@
-"""The demonstration ``make demo`` runs: accuracy, actions and energy of the presets on one layer.
+"""The demonstration ``make demo`` runs: a whole network against the baseline, a sweep, and one layer.
 
-What it shows, and nothing more: one random fully connected layer (K×N weights, He-normal;
-non-negative, ReLU-like inputs) programmed on each preset's arrays, its output error against
-the float64 product, the actions per MAC the crossbar model counts, the energy per MAC they
-cost (array-level: cells, converters, shift-add, registers; no buffers, network or DRAM) and
-the chip's peak TOPS/W; then two studies, error against ADC resolution and (on the ``pcm``
-preset) error against time after programming as the cells drift, without drift compensation.
-Whole networks, the scheduler's traffic and timing, and the TVM flow are not part of it: they
-arrive with the scheduler and TVM-bridge work.
+First the main job (:mod:`cimsim.demo_network`): ResNet-18, dense and 2:4-sparse, on ISAAC's
+design against the von Neumann baseline, and a sweep of the ADC's bits. Then one random fully
+connected layer (K×N weights, He-normal; non-negative, ReLU-like inputs) programmed on each CIM
+preset's arrays: its output error against the float64 product, the actions per MAC the crossbar
+model counts, the energy per MAC they cost (array-level: cells, converters, shift-add,
+registers; no buffers, network or DRAM) and the chip's peak TOPS/W; and two studies of that
+layer, error against ADC resolution and (on the ``pcm`` preset) error against time after
+programming as the cells drift, without drift compensation.
 """
 
 from __future__ import annotations
@@ -116,8 +116,28 @@ def error_against_drift(layer: DemoLayer, seed: int, progress: tqdm) -> list[flo
     return errors
 
 
-def run_demo(out_dir: str | Path, seed: int = 0) -> dict:
-    """Run the demonstration, write ``report.json`` and the figures into ``out_dir``; return the report."""
+def run_demo(out_dir: str | Path, seed: int = 0, network: bool = True) -> dict:
+    """The whole demonstration (module docstring), printed as it goes; returns the layer study's report.
+
+    ``network=False`` runs the layer study alone."""
+    if network:
+        from cimsim.demo_network import run_network_demo
+
+        found = run_network_demo(out_dir, seed)
+        for variant, table in found["comparisons"].items():
+            print(f"\n{variant}:\n{table['table']}")
+        print("\nADC bits -> TOPS/W, layers' relative error (LeNet-5, functional):")
+        for row in found["adc_sweep"]:
+            print(f"  {row['adc.bits']:>2}  {row['tops_per_watt']:.4g}  {row['layer_relative_error_rms']:.3g}")
+    report = run_layer_demo(out_dir, seed)
+    print("\none layer on every CIM preset:\n" + summary_table(report))
+    files = (found["files"] if network else []) + [str(Path(out_dir) / "report.json")] + report["figures"]
+    print("\nwrote:\n" + "\n".join(f"  {path}" for path in files))
+    return report
+
+
+def run_layer_demo(out_dir: str | Path, seed: int = 0) -> dict:
+    """The layer study: write ``report.json`` and its figures into ``out_dir``; return the report."""
     out = Path(out_dir)
     layer = DemoLayer.random(seed=seed)
     presets = list_presets("cim")
@@ -142,7 +162,7 @@ def run_demo(out_dir: str | Path, seed: int = 0) -> dict:
         path_stem=out / "error_vs_drift_time", log_x=True,
     )
     report = {
-        "what": __doc__.strip().split("\n\n")[1].replace("\n", " "),
+        "what": "one random fully connected layer on every CIM preset: error, actions and energy per MAC",
         "layer": {"m": layer.inputs.shape[0], "k": k, "n": n, "seed": seed},
         "presets": [asdict(r) for r in results],
         "error_vs_adc_bits": {"adc_bits": list(ADC_BITS), **adc_curves},

@@ -9,7 +9,7 @@ The sweep file (TOML)::
     [sweep]
     name = "adc-bits"                  # optional; default: the file's stem
     chip = ["isaac", "rram-22nm"]      # preset names or config .toml paths (relative to this file)
-    workloads = ["lenet5", "mlp"]      # zoo names (workloads.list()) or saved .json / .npz workloads
+    workloads = ["lenet5", "mlp"]      # zoo names (workloads.list()), .onnx files, or saved .json / .npz workloads
     batch = [1, 16]                    # default 1
     seeds = [0]                        # default 0
     sparsity = ["", "2:4"]             # "" or "dense", "N:M", "block:RxC:fraction" (zoo models); default dense

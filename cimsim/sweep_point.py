@@ -16,8 +16,9 @@ from typing import Any
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.report import Report
 from cimsim.simulate import simulate
-from cimsim.sweep_spec import AXES, DENSE, WORKLOAD_SUFFIXES, Point, load_chip, load_workload_file
+from cimsim.sweep_spec import AXES, Point, load_chip
 from cimsim.workload import Workload
+from cimsim.workload_source import SAVED_SUFFIXES, load_workload
 
 FIGURES = (
     "energy_pj",
@@ -77,29 +78,16 @@ def figures(report: Report) -> dict[str, Any]:
     } | {name: derived[name] for name in _DERIVED}
 
 
-def zoo_workload(name: str, sparsity: str, seed: int) -> Workload:
-    """The zoo model ``name`` for one inference (batch 1), pruned to ``sparsity``, its weights drawn from ``seed``."""
-    import tvm_bridge
-    import workloads
-
-    module = workloads.get(name, batch=1, sparsity=None if sparsity == DENSE else sparsity, seed=seed)
-    return Workload(tvm_bridge.extract(module).ops, name=name)
-
-
 # --------------------------------------------------------------------------- per-process caches
 
 
 _chip = functools.lru_cache(maxsize=16)(load_chip)
 
 
-@functools.lru_cache(maxsize=8)
-def _workload(name: str, base_dir: str, sparsity: str, seed: int) -> Workload:
-    if name.endswith(WORKLOAD_SUFFIXES):
-        return load_workload_file(name, base_dir)
-    return zoo_workload(name, sparsity, seed)
+_workload = functools.lru_cache(maxsize=8)(load_workload)
 
 
 def _workload_of(point: Point) -> Workload:
-    saved = point.workload.endswith(WORKLOAD_SUFFIXES)  # a saved workload's weights do not depend on the seed
-    return _workload(point.workload, point.base_dir, point.sparsity, 0 if saved else point.seed)
+    saved = point.workload.endswith(SAVED_SUFFIXES + (".onnx",))  # a file's weights do not depend on the seed
+    return _workload(point.workload, point.sparsity, 0 if saved else point.seed, point.base_dir)
 

@@ -29,10 +29,8 @@ from cimsim.config_tree import parse_toml
 from cimsim.errors import ConfigError
 from cimsim.scheduler import MODES
 from cimsim.simulate import FIDELITIES
-from cimsim.workload import Workload
+from cimsim.workload_source import ONNX_SUFFIX, SAVED_SUFFIXES, load_saved, zoo_names
 
-WORKLOAD_SUFFIXES = (".json", ".npz")
-"""A workload named with one of these suffixes is a saved :class:`~cimsim.workload.Workload`; otherwise a zoo model."""
 DENSE = "dense"
 AXES = ("chip", "workload", "sparsity", "batch", "seed", "fidelity", "mode")
 """The point's parameters besides its configuration overrides, in the order of the table's columns."""
@@ -189,33 +187,21 @@ def load_chip(chip: str, base_dir: str | Path):
     return load_preset(chip)
 
 
-def load_workload_file(workload: str, base_dir: str | Path) -> Workload:
-    """A saved workload (``.json`` without weights, ``.npz`` with them; relative to ``base_dir``)."""
-    path = Path(base_dir) / workload
-    try:
-        return Workload.load_npz(path) if workload.endswith(".npz") else Workload.from_json(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ConfigError(f"workload file '{path}' cannot be loaded: {exc}") from None
-
-
-def zoo_names() -> list[str]:
-    """The model zoo's names (imports TVM: zoo models are built with TVM Relax)."""
-    try:
-        import workloads
-    except ImportError as exc:
-        raise ConfigError(f"zoo workloads need the 'workloads' package and TVM (apache-tvm): {exc}") from None
-    return workloads.list()
-
-
 def _check_workload(workload: str, base_dir: Path, sparsities: list[str], fidelities: list[str], where: _Locator) -> None:
-    """A zoo name that exists, or a saved workload that loads, is dense and has weights if it runs functional."""
-    if not workload.endswith(WORKLOAD_SUFFIXES):
+    """A zoo name that exists, an ONNX file that exists, or a saved workload that loads, is dense and has
+    weights if it runs functional."""
+    if workload.endswith(ONNX_SUFFIX):
+        if not (base_dir / workload).is_file():
+            raise where.error("sweep", "workloads", f"no such ONNX file {str(base_dir / workload)!r}")
+        return
+    if not workload.endswith(SAVED_SUFFIXES):
         if workload not in zoo_names():
-            allowed = f"a zoo model ({', '.join(zoo_names())}) or a saved workload ({', '.join(WORKLOAD_SUFFIXES)})"
+            allowed = (f"a zoo model ({', '.join(zoo_names())}), an ONNX file or a saved workload "
+                       f"({', '.join(SAVED_SUFFIXES)})")
             raise where.error("sweep", "workloads", f"got {workload!r}, allowed: {allowed}")
         return
     try:
-        loaded = load_workload_file(workload, base_dir)
+        loaded = load_saved(base_dir / workload)
     except ConfigError as exc:
         raise where.error("sweep", "workloads", str(exc)) from None
     if any(s != DENSE for s in sparsities):

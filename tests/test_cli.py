@@ -1,13 +1,14 @@
 """The cimsim command and the demonstration behind `make demo`."""
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 import cimsim
 from cimsim.cli import main
-from cimsim.demo import ADC_BITS, DRIFT_TIMES_S, run_demo
+from cimsim.demo import ADC_BITS, DRIFT_TIMES_S, run_layer_demo
 
 
 def test_presets_command_lists_every_preset_with_its_source(capsys):
@@ -39,7 +40,7 @@ def test_debug_flag_shows_the_exception():
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, seed=0)
+    return out, run_layer_demo(out, seed=0)
 
 
 def test_demo_writes_its_report_and_figures(demo_report):
@@ -85,3 +86,24 @@ def test_peak_command_prints_the_figures_of_a_preset(capsys):
     figures = cimsim.peak(cimsim.load_preset("isaac"))
     assert f"{figures.tops:10.4g} TOPS" in out and "set by the adc stage" in out
     assert out.count(" %") == len(figures.energy_share)  # one share line per priced component
+
+
+def test_the_network_demo_compares_both_variants_and_sweeps_the_adc(tmp_path):
+    from cimsim.demo_network import ADC_BITS as SWEPT_BITS
+    from cimsim.demo_network import VARIANTS, run_network_demo
+
+    found = run_network_demo(tmp_path, seed=0)
+    assert set(found["comparisons"]) == set(VARIANTS)
+    for table in found["comparisons"].values():
+        assert len(table["labels"]) == 2 and "× baseline" in table["table"]
+    rows = sorted(found["adc_sweep"], key=lambda row: row["adc.bits"])
+    assert [row["adc.bits"] for row in rows] == SWEPT_BITS
+    # Walden's ADC energy doubles with each bit: efficiency can only fall; resolution can only help
+    # (no noise on this chip), down to the 8-bit lossless point of ISAAC's flipped columns (ADC-17)
+    efficiency = [row["tops_per_watt"] for row in rows]
+    error = [row["layer_relative_error_rms"] for row in rows]
+    assert all(a > b for a, b in zip(efficiency, efficiency[1:]))
+    assert all(a >= b - 1e-12 for a, b in zip(error, error[1:]))
+    assert error[SWEPT_BITS.index(8)] == pytest.approx(error[-1])
+    for path in found["files"]:
+        assert os.path.getsize(path) > 100, path

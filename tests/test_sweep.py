@@ -97,7 +97,7 @@ def test_sweep_file_gives_every_combination_with_ids_that_name_parameters_not_po
         ('[sweep]\nchip = "isaac"\nworkloads = "tiny.npz"\n[grid]\n"adc.bits" = [4, "6"]\n',
          r"line 5: \[grid\] 'adc.bits': '6' on chip 'isaac': adc.bits: got '6', allowed: an integer from 1 to 24"),
         ('[sweep]\nchip = "isaac"\nworkloads = ["tiny.npz", "lenet6"]\n',
-         r"line 3: \[sweep\] 'workloads': got 'lenet6', allowed: a zoo model \(.*lenet5.*\) or a saved workload"),
+         r"line 3: \[sweep\] 'workloads': got 'lenet6', allowed: a zoo model \(.*lenet5.*\), an ONNX file or a saved workload"),
         ('[sweep]\nchip = "isaak"\nworkloads = "tiny.npz"\n', r"line 2: \[sweep\] 'chip': chip 'isaak' is neither a preset"),
         ('[sweep]\nchip = "isaac"\nworkloads = "tiny.npz"\nbatch = [1, 0]\n',
          r"line 4: \[sweep\] 'batch': got 0, allowed: an integer >= 1"),

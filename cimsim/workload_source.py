@@ -1,0 +1,75 @@
+"""Where a workload comes from, by name: a zoo model, an ONNX file, or a saved Workload.
+
+* a name of the zoo (``workloads.list()``): built with TVM Relax, its weights drawn from the
+  seed, pruned to ``sparsity``, extracted (``tvm_bridge.extract``);
+* a path ending in ``.onnx``: imported through TVM's ONNX frontend (``workloads.from_onnx``, needs
+  the ``onnx`` package), pruned, extracted;
+* a path ending in ``.json`` (no weights) or ``.npz`` (with weights): a saved
+  :class:`~cimsim.workload.Workload`, taken as it is (no sparsity).
+
+Zoo models and ONNX files need TVM: this module imports ``workloads`` and ``tvm_bridge`` only
+when asked for one, so that ``cimsim`` itself imports without TVM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cimsim.errors import ConfigError
+from cimsim.workload import Workload
+
+SAVED_SUFFIXES = (".json", ".npz")
+ONNX_SUFFIX = ".onnx"
+DENSE = "dense"
+
+
+def is_file_spec(spec: str) -> bool:
+    """Does ``spec`` name a file (saved workload or ONNX) rather than a zoo model?"""
+    return spec.endswith(SAVED_SUFFIXES + (ONNX_SUFFIX,))
+
+
+def _tvm_packages():
+    try:
+        import tvm_bridge
+        import workloads
+    except ImportError as exc:
+        raise ConfigError(f"zoo models and ONNX files need TVM (apache-tvm) and the 'workloads' package: {exc}") from None
+    return workloads, tvm_bridge
+
+
+def zoo_names() -> list[str]:
+    """The model zoo's names."""
+    return _tvm_packages()[0].list()
+
+
+def load_saved(path: str | Path) -> Workload:
+    """A saved workload (``.json`` without weights, ``.npz`` with them)."""
+    path = Path(path)
+    try:
+        return Workload.load_npz(path) if path.suffix == ".npz" else Workload.from_json(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"workload file '{path}' cannot be loaded: {exc}") from None
+
+
+def load_workload(spec: str, sparsity: str | None = None, seed: int = 0, base_dir: str | Path = ".") -> Workload:
+    """The workload ``spec`` names (module docstring), one inference of it; paths are relative to ``base_dir``."""
+    sparsity = None if sparsity in (None, "", DENSE) else sparsity
+    if spec.endswith(SAVED_SUFFIXES):
+        if sparsity is not None:
+            raise ConfigError(f"sparsity = {sparsity!r}: a saved workload ({spec}) is taken as it is; allowed: dense")
+        return load_saved(Path(base_dir) / spec)
+    workloads, tvm_bridge = _tvm_packages()
+    if spec.endswith(ONNX_SUFFIX):
+        path = Path(base_dir) / spec
+        if not path.is_file():
+            raise ConfigError(f"workload '{path}': no such ONNX file")
+        return tvm_bridge.extract(workloads.from_onnx(str(path), sparsity=sparsity), name=_named(path.stem, sparsity))
+    if spec not in workloads.list():
+        raise ConfigError(f"workload {spec!r}: allowed: a zoo model ({', '.join(workloads.list())}), "
+                          f"an ONNX file (.onnx) or a saved workload ({', '.join(SAVED_SUFFIXES)})")
+    return tvm_bridge.extract(workloads.get(spec, batch=1, sparsity=sparsity, seed=seed), name=_named(spec, sparsity))
+
+
+def _named(name: str, sparsity: str | None) -> str:
+    """The workload's name: the model's, with its sparsity when pruned ("resnet18 2:4")."""
+    return name if sparsity is None else f"{name} {sparsity}"
