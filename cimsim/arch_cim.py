@@ -51,7 +51,7 @@ from cimsim.adc import Adc, conversions, max_full_scale
 from cimsim.area import array_count, area_breakdown_um2
 from cimsim.chunking import operation_needs, workload_chunks
 from cimsim.config import ChipConfig
-from cimsim.crossbar import AnalogMatrix
+from cimsim.crossbar import AnalogMatrix, as_real_matrix
 from cimsim.energy import DIGITAL_OPS_PER_ELEMENT, EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.input_model import InputModel, input_models, model_inputs
@@ -95,9 +95,9 @@ def _group_weights(gemm: Gemm) -> list[np.ndarray | None]:
 
 
 def _checked_inputs(gemm: Gemm, x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape != (gemm.m, gemm.k) or not np.isfinite(x).all():
-        raise ShapeError(f"inputs[{gemm.name!r}]: expected finite values of shape ({gemm.m}, {gemm.k}), got {x.shape}")
+    x = as_real_matrix(x, f"inputs[{gemm.name!r}]")
+    if x.shape != (gemm.m, gemm.k):
+        raise ShapeError(f"inputs[{gemm.name!r}]: expected shape ({gemm.m}, {gemm.k}), got {x.shape}")
     return x
 
 

@@ -152,7 +152,7 @@ def test_a_report_of_a_simulation_round_trips_through_json(tmp_path):
         ({"seed": -1}, ConfigError, "seed"),
         ({"inputs": {"nope": np.zeros((6, 256))}}, ConfigError, "nope"),
         ({"inputs": {"fc": np.zeros((5, 256))}}, ShapeError, "fc"),
-        ({"inputs": {"fc": np.full((6, 256), np.nan)}}, ShapeError, "finite"),
+        ({"inputs": {"fc": np.full((6, 256), np.nan)}}, ShapeError, "NaN"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(kwargs, error, field):
