@@ -72,7 +72,11 @@ def from_onnx(path_or_model, shape_dict=None, sparsity=None):
         raise ConfigError(
             f"shape_dict={shape_dict!r} is not allowed: expected a dict of input name -> shape"
         )
-    mod = _from_onnx(model, shape_dict=shape_dict, keep_params_in_input=False)
+    try:
+        onnx.checker.check_model(model)
+        mod = _from_onnx(model, shape_dict=shape_dict, keep_params_in_input=False)
+    except Exception as exc:  # noqa: BLE001 - onnx's checker and TVM's frontend raise many kinds
+        raise ConfigError(f"path_or_model: not an ONNX model TVM can import ({type(exc).__name__}: {exc})") from exc
     return sparsify(mod, spec)
 
 
