@@ -51,6 +51,7 @@ from cimsim.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.latency import ReadTiming, read_timing
 from cimsim.ledger import Ledger
+from cimsim.memory import BYTES_PER_CELL, check_allocation
 from cimsim.seeding import generator
 from cimsim.mapping import (
     InputSchedule,
@@ -64,6 +65,7 @@ from cimsim.mapping import (
     input_scale_for,
     kept_rows,
     layout_weights,
+    slices_and_signs,
 )
 
 FLOAT32_EXACT = 2**24
@@ -153,6 +155,7 @@ class AnalogMatrix:
         self.cfg = cfg
         self._k = w.shape[0]
         self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
+        self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
         self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
@@ -176,6 +179,12 @@ class AnalogMatrix:
         if cfg.adc.range == "max":
             self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
         self.drift_to(cfg.device.drift_t0_s)
+
+    def _check_memory(self, rows: int, n: int) -> None:
+        slices, signs = slices_and_signs(self.cfg)
+        cells = rows * n * slices * signs
+        check_allocation(cells * BYTES_PER_CELL, f"programming a {rows} x {n} matrix ({cells:,} cells)",
+                         "program it in column slices (one AnalogMatrix per block of outputs) or raise the limit")
 
     # ---- geometry ---------------------------------------------------------------------------
 

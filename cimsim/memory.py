@@ -1,0 +1,54 @@
+"""Bounded memory: estimate a large allocation before making it, and refuse one above the limit.
+
+The limit is ``CIMSIM_MEMORY_LIMIT_GB`` (gigabytes, 10^9 bytes) when set, else half of the
+memory the operating system reports available (``MemAvailable`` in /proc/meminfo; on systems
+without it, half of the physical memory). Programming a matrix onto arrays holds about 31 bytes
+per cell and peaks at 69 to 75 during programming (:data:`BYTES_PER_CELL`, measured with
+tracemalloc in tests/test_memory.py); reads work in chunks of vectors of bounded size, so their
+memory does not grow with the number of vectors beyond the output itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cimsim.errors import ConfigError
+
+BYTES_PER_CELL = 80  # peak while programming one cell (measured 69 on ideal and isaac, 75 on pcm)
+LIMIT_VARIABLE = "CIMSIM_MEMORY_LIMIT_GB"
+
+
+def available_bytes() -> int:
+    """Memory the system reports available (bytes)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_limit_bytes() -> int:
+    """The limit (module docstring)."""
+    text = os.environ.get(LIMIT_VARIABLE)
+    if text is None:
+        return available_bytes() // 2
+    try:
+        limit_gb = float(text)
+    except ValueError:
+        limit_gb = -1.0
+    if not limit_gb > 0:
+        raise ConfigError(f"{LIMIT_VARIABLE} = {text!r}; allowed: a number of gigabytes > 0")
+    return int(limit_gb * 1e9)
+
+
+def check_allocation(nbytes: float, what: str, advice: str) -> None:
+    """ConfigError when ``nbytes`` is above the limit, naming the size, the limit and how to chunk."""
+    limit = memory_limit_bytes()
+    if nbytes > limit:
+        raise ConfigError(
+            f"{what} needs about {nbytes / 1e9:.3g} GB, above the memory limit of {limit / 1e9:.3g} GB "
+            f"({LIMIT_VARIABLE}, or half the available memory); {advice}"
+        )
