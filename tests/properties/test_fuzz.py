@@ -147,7 +147,7 @@ def test_command_line_arguments(argv):
         assert err.getvalue().startswith("cimsim: error:") and "Traceback" not in err.getvalue()
 
 
-@settings(max_examples=min(EXAMPLES, 60), deadline=None, suppress_health_check=list(HealthCheck))
+@FUZZ
 @given(st.binary(max_size=300))
 def test_files_that_claim_to_be_onnx(data):
     pytest.importorskip("onnx")
