@@ -215,8 +215,8 @@ class MappingConfig(_Node):
         8,
         ge=1,
         le=32,
-        description="GEMM outputs after shift-and-add are rounded to this many bits before they are stored "
-        "in output registers and buffers or sent on (bits).",
+        description="Bits of each GEMM output as it is stored in output registers and buffers and sent on: "
+        "what the data movement counts (bits). The simulated product itself is not rounded to them.",
     )
     flip_columns: bool = Field(
         False,
@@ -250,8 +250,13 @@ class TileConfig(_Node):
 
     arrays_per_group: int = Field(8, ge=1, description="Arrays per group (ISAAC's IMA).")
     groups_per_tile: int = Field(12, ge=1, description="Groups (IMAs) per tile.")
-    buffer_kib: float = Field(64.0, ge=0, description="Tile buffer capacity (KiB).")
-    buffer_kind: Literal["sram", "edram"] = Field("sram", description="Tile buffer technology.")
+    buffer_kib: float = Field(
+        64.0, ge=0, description="Tile buffer capacity (KiB); 0 means no tile buffer (no buffer step in the "
+        "scheduler). Not a capacity limit yet: activations are taken to fit.",
+    )
+    buffer_kind: Literal["sram", "edram"] = Field(
+        "sram", description="Tile buffer technology, for the record: its energy and area are the energy and area fields.",
+    )
     buffer_gbps: float = Field(
         307.2, gt=0, description="Tile buffer bandwidth, reads and writes together (Gb/s = bits per ns); "
         "unused when buffer_kib = 0 (inputs go straight to the arrays).",
@@ -365,11 +370,13 @@ class EnergyConfig(_Node):
     global_buffer_pj_per_bit: float = Field(
         1.5625,
         ge=0,
-        description="Chip-level (global) buffer energy per bit read or written (pJ/bit). "
+        description="Chip-level (global) buffer energy per bit read or written (pJ/bit); priced, but no CIM "
+        "path counts global-buffer traffic yet (activations stay in the tile buffers). "
         "Default: a 64-bit read of a 1 MB SRAM, 100 pJ at 45 nm (HOR-11).",
     )
     dram_pj_per_bit: float = Field(
-        8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit). Default: LPDDR4 (MEM-01)."
+        8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit); priced, but no CIM path "
+        "counts DRAM traffic yet (weights stay on chip). Default: LPDDR4 (MEM-01)."
     )
     static_power_mw: float = Field(
         0.0,

@@ -17,8 +17,9 @@ DLPack). Every call adds its actions to the model's ledger (:func:`ledger`, :fun
 
 Products of two activations (attention) stay digital, in TVM, unless ``activations_on_crossbar``
 sends them to crossbars reprogrammed at every call. With ``adc.range =
-"calibrated"`` each matrix fixes its input scale and ADC ranges on its first call's inputs
-unless :func:`calibrate` is given data first.
+"calibrated"`` each matrix fixes its input scale and ADC ranges on its first call's inputs,
+unless its ``AnalogMatrix.calibrate`` was given data first
+(``model_of(mod).products[i].matrices[j].calibrate(X)``).
 """
 
 from __future__ import annotations
@@ -286,8 +287,9 @@ def model_of(mod: tvm.IRModule) -> OffloadedModel:
 def release(mod: tvm.IRModule) -> None:
     """Free the crossbars of an offloaded module; running it afterwards is an error.
 
-    Programmed crossbars live until released: they hold several arrays per cell (about 40 bytes
-    per cell, 8 cells per 8-bit weight on the ``ideal`` preset: ~4 GB for ResNet-18).
+    Programmed crossbars live until released: they hold several arrays per cell (about 31 bytes
+    per cell, 8 cells per 8-bit weight on the ``ideal`` preset: ~3 GB for ResNet-18;
+    :mod:`cimsim.memory`).
     """
     model_of(mod)
     del _MODELS[int(mod.attrs[MODEL_ATTR])]
