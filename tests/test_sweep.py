@@ -275,6 +275,8 @@ def test_a_sweep_killed_mid_run_leaves_a_whole_table_and_resumes_without_duplica
     result = run_sweep(spec_path, out, workers=2, resume=True)
     assert (result.skipped, result.computed) == (len(before), len(spec.points) - len(before))
     after = read_whole_table(out, header)
+    print(f"kill and resume: {len(spec.points)} points expected, {len(before)} in the table after the kill, "
+          f"{len(after)} after resume, {len(after) - len({row[0] for row in after})} duplicated")
     assert sorted(row[0] for row in after) == sorted(point.id for point in spec.points)  # each point once
     assert all(row in after for row in before)  # finished rows kept as they were
     assert not list(out.parent.glob(".*.tmp"))
