@@ -197,3 +197,13 @@ def test_activation_products_on_crossbars_are_reprogrammed_every_call():
     assert tvm_bridge.ledger(offloaded).count("cell", "writes") == writes_per_call
     vm["main"](tvm.runtime.tensor(q), tvm.runtime.tensor(k))
     assert tvm_bridge.ledger(offloaded).count("cell", "writes") == 2 * writes_per_call
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_an_offloaded_model_given_nan_or_infinity_raises_a_shape_error(bad):
+    """The crossbar refuses what it cannot quantise, through TVM's call, as the same ShapeError."""
+    x = X.copy()
+    x[1, 3] = bad
+    offloaded = tvm_bridge.offload(mlp(), cimsim.load_preset("ideal"), seed=0)
+    with pytest.raises(cimsim.ShapeError, match="NaN or infinity"):
+        run(offloaded, x)
