@@ -47,20 +47,37 @@ Running: :func:`run_sweep` in Python, or ``python -m cimsim.sweep SWEEP.toml OUT
 so a script that runs a sweep needs ``if __name__ == "__main__":``. On Dask, unset the
 ``MALLOC_TRIM_THRESHOLD_`` that Dask's nanny gives its workers
 (``distributed.nanny.pre-spawn-environ``): it makes a point about 1.8x slower.
+
+Workers that die: a sweep outlives the death of its workers (killed, out of memory, crashed).
+A local pool whose worker dies is broken; the sweep keeps every row that finished, starts a new
+pool and runs again the points that were in flight or not yet run. While a pool runs, the
+directory ``.OUT.*.running`` beside the table holds one file per busy worker, named by its
+process id and holding the id of the point it runs, so that a death is charged to the point
+that was running in the dying worker, not to the points the pool ended with it. A point whose
+worker died ``MAX_WORKER_DEATHS`` (3) times is not run again: its row gets an ``error`` saying
+so. A pool that breaks 3 times in a row while no point finishes or is charged (a worker that
+dies as it starts) stops the sweep with ``BrokenProcessPool``. On Dask, the nanny restarts a
+dead worker and the scheduler runs its points again elsewhere, up to
+``distributed.scheduler.allowed-failures`` (default 3) deaths per point (Dask charges a death to
+every point the worker held, queued ones included); then ``KilledWorker`` makes the point's
+row an ``error`` row, and the sweep goes on. Either way every point ends in the table once.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
-import itertools
 import multiprocessing
 import os
+import signal
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent import futures
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,13 +86,15 @@ from tqdm import tqdm
 
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.sweep_point import columns, run_point
-from cimsim.sweep_spec import Point, SweepSpec, load_sweep
+from cimsim.sweep_spec import AXES, Point, SweepSpec, load_chip, load_sweep
 from cimsim.sweep_table import TableWriter, check_writable, read_rows, read_table, remove_stale_temporaries
 
 __all__ = ["SweepResult", "SweepSpec", "load_sweep", "read_table", "run_sweep"]
 
 IN_FLIGHT_PER_WORKER = 4
 """Points submitted ahead per worker thread: enough to keep workers busy, few enough to stop quickly."""
+MAX_WORKER_DEATHS = 3
+"""Deaths of the local worker running a point after which the point gets an error row instead of another run."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,7 @@ class SweepResult:
     points: int  # points in the sweep
     computed: int  # points simulated by this run
     skipped: int  # points already in the table (resume)
-    errors: int  # points of this run whose simulation refused (their row has an ``error``)
+    errors: int  # points of this run whose simulation refused or whose worker kept dying (their row has an ``error``)
     wall_s: float  # wall-clock time of the run, setup and worker start-up included (s)
 
     @property
@@ -136,10 +155,13 @@ def run_sweep(
 
 
 def _fill(table: TableWriter, spec: SweepSpec, workers: int | None, client: Any, progress: bool | None) -> tuple[int, int]:
-    """Run the points missing from ``table`` into it; how many ran and how many of those the simulator refused."""
+    """Run the points missing from ``table`` into it; how many ran and how many of those got an error row."""
     todo = [point for point in spec.points if point.id not in table]
     computed = errors = 0
-    rows = _dask_rows(todo, spec.paths, client) if client is not None else _local_rows(todo, spec.paths, workers)
+    if client is not None:
+        rows = _dask_rows(todo, spec.paths, client)
+    else:
+        rows = _local_rows(todo, spec.paths, workers, table.path)
     bar = _progress_bar(len(spec.points), len(spec.points) - len(todo), spec.name, progress)
     try:
         table.flush()  # the header (and the kept rows) at once: the table exists from the start
@@ -195,33 +217,128 @@ def _progress_bar(total: int, done: int, name: str, show: bool | None) -> tqdm:
 # --------------------------------------------------------------------------- where points run
 
 
-def _local_rows(todo: list[Point], paths: tuple[str, ...], workers: int | None) -> Iterator[dict[str, Any]]:
+def _local_rows(todo: list[Point], paths: tuple[str, ...], workers: int | None, out: Path) -> Iterator[dict[str, Any]]:
     """The rows of ``todo`` as they finish, from a local pool, or from this process with one worker."""
     workers = min((os.cpu_count() or 1) if workers is None else workers, len(todo))
     if workers <= 1:
         return (run_point(point, paths) for point in todo)
-    return _pool_rows(todo, paths, workers)
+    return _pool_rows(todo, paths, workers, out)
 
 
-def _pool_rows(todo: list[Point], paths: tuple[str, ...], workers: int) -> Iterator[dict[str, Any]]:
-    """A pool of fresh ("spawn") processes: no thread pool of TVM, numba or BLAS is forked mid-flight."""
+def _pool_rows(todo: list[Point], paths: tuple[str, ...], workers: int, out: Path) -> Iterator[dict[str, Any]]:
+    """The rows of ``todo`` from local pools, each point's worker recorded under ``.OUT.*.running`` beside ``out``."""
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.", suffix=".running") as records:
+        yield from _rows_despite_deaths(todo, paths, workers, Path(records))
+
+
+def _rows_despite_deaths(todo: list[Point], paths: tuple[str, ...], workers: int,
+                         records: Path) -> Iterator[dict[str, Any]]:
+    """Pool after pool until every point has a row: a point's row, or an error row once its worker died too often."""
+    left, deaths, barren = todo, collections.Counter(), 0
+    while left:
+        rest, killed = yield from _one_pool(left, paths, workers, records)
+        deaths.update(killed.keys())  # one death per point (the values are exit codes)
+        barren = 0 if killed or len(rest) < len(left) else barren + 1
+        if barren == MAX_WORKER_DEATHS:
+            raise BrokenProcessPool(f"the local worker pool broke {barren} times in a row while no point finished "
+                                    "(do its workers die as they start?)")
+        for point in rest:
+            if deaths[point.id] >= MAX_WORKER_DEATHS:
+                yield _error_row(point, paths, f"the worker process running this point died {deaths[point.id]} "
+                                 f"times (last exit code {killed[point.id]}); not run again")
+        left = [point for point in rest if deaths[point.id] < MAX_WORKER_DEATHS]
+
+
+def _one_pool(points: list[Point], paths: tuple[str, ...], workers: int,
+              records: Path) -> Generator[dict[str, Any], None, tuple[list[Point], dict[str, int]]]:
+    """Rows from a new pool of fresh ("spawn") processes until every point ran or the pool broke.
+
+    Returns the points left to run, and by point id the exit code of each worker that died running
+    that point. "spawn": no thread pool of TVM, numba or BLAS is forked mid-flight.
+    """
     pool = futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(os.getpid(),)
     )
+    processes = pool._processes  # pid -> Process, kept after shutdown: exit codes tell who died first
     try:
-        yield from _in_window(todo, lambda point: pool.submit(run_point, point, paths), _first_done,
-                              IN_FLIGHT_PER_WORKER * workers)
+        rest = yield from _until_broken(pool, points, paths, records, IN_FLIGHT_PER_WORKER * workers)
     finally:
         pool.shutdown(cancel_futures=True)
+    return rest, _killed_points(processes, records)
+
+
+def _until_broken(pool: futures.ProcessPoolExecutor, points: list[Point], paths: tuple[str, ...], records: Path,
+                  window: int) -> Generator[dict[str, Any], None, list[Point]]:
+    """The rows of ``points`` from ``pool``; returns ``[]``, or once the pool broke, the points without a row."""
+    running: dict[str, futures.Future] = {}
+    finished: set[str] = set()
+
+    def submit(point: Point) -> futures.Future:
+        running[point.id] = future = pool.submit(_run_recorded, point, paths, str(records))
+        return future
+
+    try:
+        for point, future in _in_window(points, submit, _first_done, window):
+            row = future.result()
+            del running[point.id]
+            finished.add(point.id)
+            yield row
+        return []
+    except BrokenProcessPool:
+        pool.shutdown()  # every future settles: a row, or broken
+    saved = {point_id: future.result() for point_id, future in running.items() if not _broken(future)}
+    yield from saved.values()
+    return [point for point in points if point.id not in finished and point.id not in saved]
+
+
+def _broken(future: futures.Future) -> bool:
+    return isinstance(future.exception(), BrokenProcessPool)
+
+
+def _killed_points(processes: dict[int, Any], records: Path) -> dict[str, int]:
+    """By point id, the exit code of each worker that died running that point; clears ``records``.
+
+    The pool ends the other workers of a broken pool with SIGTERM: those are not charged.
+    """
+    killed = {}
+    for record in records.iterdir():
+        process, point_id = processes.get(int(record.name)), record.read_text()
+        if point_id and process is not None and process.exitcode not in (0, -signal.SIGTERM):
+            killed[point_id] = process.exitcode
+        record.unlink()
+    return killed
+
+
+def _run_recorded(point: Point, paths: tuple[str, ...], records: str) -> dict[str, Any]:
+    """:func:`run_point` in a pool worker, with the point's id in the file ``records/<pid>`` while it runs."""
+    record = Path(records, str(os.getpid()))
+    record.write_text(point.id)
+    try:
+        return run_point(point, paths)
+    finally:
+        record.unlink()
+
+
+def _error_row(point: Point, paths: tuple[str, ...], error: str) -> dict[str, Any]:
+    """The row of a point that was not simulated: its parameters, its configuration values, ``error``."""
+    cfg = load_chip(point.chip, point.base_dir).override(dict(point.overrides))
+    row = {"point_id": point.id} | {axis: getattr(point, axis) for axis in AXES}
+    return row | {path: cfg.get(path) for path in paths} | {"error": error}
 
 
 def _dask_rows(todo: list[Point], paths: tuple[str, ...], client: Any) -> Iterator[dict[str, Any]]:
-    """The same point function on Dask distributed."""
-    from distributed import wait
+    """The same point function on Dask distributed; a point Dask gave up on (``KilledWorker``) gets an error row."""
+    from distributed import KilledWorker, wait
 
-    threads = max(1, sum(client.nthreads().values()))
-    return _in_window(todo, lambda point: client.submit(run_point, point, paths, pure=False),
-                      lambda pending: wait(pending, return_when="FIRST_COMPLETED"), IN_FLIGHT_PER_WORKER * threads)
+    window = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+    finished = _in_window(todo, lambda point: client.submit(run_point, point, paths, pure=False),
+                          lambda pending: wait(pending, return_when="FIRST_COMPLETED"), window)
+    for point, future in finished:
+        try:
+            row = future.result()
+        except KilledWorker as exc:
+            row = _error_row(point, paths, f"Dask gave up on this point: {exc}")
+        yield row
 
 
 def _connect(scheduler: Any):
@@ -241,18 +358,19 @@ def _connect(scheduler: Any):
         raise ConfigError(f"scheduler = {scheduler!r}: cannot connect ({exc})") from None
 
 
-def _in_window(todo: list[Point], submit: Callable, first_done: Callable, window: int) -> Iterator[dict[str, Any]]:
-    """Results of ``submit(point)`` as they finish, with at most ``window`` points in flight."""
-    queue = iter(todo)
-    pending = {submit(point) for point in itertools.islice(queue, window)}
-    while pending:
-        done, pending = first_done(pending)
-        pending = set(pending) | {submit(point) for point in itertools.islice(queue, len(done))}
+def _in_window(todo: list[Point], submit: Callable, first_done: Callable, window: int) -> Iterator[tuple[Point, Any]]:
+    """``(point, future)`` of ``submit(point)`` as futures finish, with at most ``window`` points in flight."""
+    queue, running = collections.deque(todo), {}
+    while queue or running:
+        while queue and len(running) < window:
+            future = submit(queue[0])
+            running[future] = queue.popleft()
+        done, _ = first_done(list(running))
         for future in done:
-            yield future.result()
+            yield running.pop(future), future
 
 
-def _first_done(pending: set[futures.Future]) -> tuple[set, set]:
+def _first_done(pending: list[futures.Future]) -> tuple[set, set]:
     return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
 
 

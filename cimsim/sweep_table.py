@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable
@@ -88,9 +89,12 @@ def check_writable(path: Path) -> None:
 
 
 def remove_stale_temporaries(path: Path) -> None:
-    """Delete the temporary files a write killed before its rename left beside ``path``."""
+    """Delete what a killed run left beside ``path``: the temporary files of writes killed before their rename and
+    the directories ``.NAME.*.running`` of a local pool's records (:mod:`cimsim.sweep`)."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.running"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 class TableWriter:
