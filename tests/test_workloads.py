@@ -18,7 +18,7 @@ from tvm import relax  # noqa: E402
 import workloads  # noqa: E402
 from cimsim.errors import ConfigError  # noqa: E402
 
-MODELS = ["bert-base-layer", "gpt2-decode", "lenet5", "mlp", "resnet18", "vgg8"]
+MODELS = ["bert-base-layer", "digits-cnn", "digits-mlp", "gpt2-decode", "lenet5", "mlp", "resnet18", "vgg8"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -5,11 +5,14 @@
 the registered functions ``cimsim.matmul`` / ``cimsim.conv2d``, backed by crossbars programmed
 once; ``byoc(mod, cfg, seed)`` does the same through TVM's partitioning flow (the ``cimsim``
 BYOC backend); ``ledger(mod)`` / ``reset(mod)`` read and clear what the crossbars did, and
-``release(mod)`` frees them.
+``release(mod)`` frees them; ``evaluate(model, (x, y), cfg, seeds, calibration=...)`` measures a
+classifier's accuracy over programming seeds (optionally after drift) next to its energy per
+inference.
 """
 
 from tvm_bridge.byoc import byoc
+from tvm_bridge.evaluate import Evaluation, evaluate, evaluate_over_time
 from tvm_bridge.extract import extract
 from tvm_bridge.offload import ledger, model_of, offload, register, release, reset
 
-__all__ = ["byoc", "extract", "ledger", "model_of", "offload", "register", "release", "reset"]
+__all__ = ["Evaluation", "byoc", "evaluate", "evaluate_over_time", "extract", "ledger", "model_of", "offload", "register", "release", "reset"]

@@ -14,8 +14,9 @@ Every model is a Relax function ``main(x)`` of plain ops (``matmul``, ``nn.conv2
 ``nn.relu``, ``nn.gelu``/``gelu_tanh``, pools, ``nn.softmax``, ``nn.layer_norm``, ``reshape``,
 ``permute_dims``, ``concat``, ``mean``, ``multiply``), float32, with its weights bound as
 constants (``tvm.ir.GenericConst``) drawn from ``numpy.random.default_rng(seed)``; nothing is
-downloaded. Fully connected layers are ``matmul(x, W)`` with W a (K, N) constant (no
-transpose), convolutions NCHW/OIHW, biases separate ``add``s; bindings carry layer names.
+downloaded. The two ``digits-*`` models are the exception: their weights are trained (see
+:mod:`workloads.digits`, which also gives their data), so ``seed`` does not change them. Fully
+connected layers are ``matmul(x, W)`` with W a (K, N) constant (no transpose), convolutions NCHW/OIHW, biases separate ``add``s; bindings carry layer names.
 
 Models (``get`` options in brackets):
 
@@ -27,6 +28,8 @@ Models (``get`` options in brackets):
 ``bert-base-layer``       one BERT-base encoder layer on (batch, seq_len, 768) [``seq_len=128``]
 ``gpt2-decode``           GPT-2 small, one decode step on the embedded token (batch, 768)
                           [``kv_len=128``, ``vocab=50257``, ``layers=12``]
+``digits-mlp``            64-64-10 MLP *trained* on 8x8 handwritten digits; input (batch, 64)
+``digits-cnn``            small CNN *trained* on 8x8 digits; input (batch, 1, 8, 8)
 ========================  ================================================================
 """
 

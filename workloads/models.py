@@ -219,3 +219,17 @@ _register(Model(
         "layers": Option(12, _positive_int, _POSITIVE),
     },
 ))
+
+
+# trained on scikit-learn's bundled digits; their weights come from workloads/data/digits.npz, not the seed
+from workloads import digits as _digits  # noqa: E402 - the trained models build on Graph like the others
+
+_register(Model(
+    "digits-mlp", _digits.build_mlp, lambda batch: (batch, 64),
+    "Digits MLP 64-64-10, ReLU, trained on 8x8 handwritten digits (workloads.digits); input (batch, 64) in [0, 1].",
+))
+_register(Model(
+    "digits-cnn", _digits.build_cnn, lambda batch: (batch, 1, 8, 8),
+    "Digits CNN, trained on 8x8 handwritten digits (workloads.digits): conv 16@3x3 pad 1, ReLU, max pool 2, "
+    "conv 32@3x3 pad 1, ReLU, max pool 2, fc 10; input (batch, 1, 8, 8) in [0, 1].",
+))

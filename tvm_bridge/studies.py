@@ -1,0 +1,200 @@
+"""Accuracy and energy of the trained digits models against one chip parameter at a time.
+
+Each study evaluates a zoo model (``digits-cnn`` by default; ``digits-mlp`` too) on the digits
+test split with :func:`tvm_bridge.evaluate` (calibration on the 120-image ``calibration`` split
+of the training data, calls of 120 images, energy from ``cimsim.simulate`` of one inference,
+analytical) and returns a list of dict rows, one per point, ready for ``cimsim.plot``:
+
+* the swept value, under its dotted configuration path (``"adc.bits"``, ``"device.stuck_off"``…)
+  or ``"drift_s"`` and ``"compensated"`` for drift;
+* ``accuracy`` (mean over seeds, a fraction), ``accuracy_std`` (sample std, ddof = 1),
+  ``accuracy_min``, ``accuracy_max``, ``float_accuracy`` (TVM's float model), ``top1_agreement``
+  with the float model and ``relative_error`` of the logits (means over seeds);
+* ``energy_pj`` and ``latency_ns`` of one inference, ``tops_per_watt`` (2 operations per MAC with
+  a non-zero weight);
+* ``study``, ``model``, ``chip`` and ``seeds`` (how many).
+
+Base chips: ``rram-22nm`` (noise-free, so one seed is enough: every seed gives the same numbers)
+for the converter and cell studies, with ``energy.adc_model = "walden"`` in the ADC studies so
+that an ADC's energy follows 2^bits from the preset's own figure of merit (42 fJ at its 5 bits;
+the preset's ``table`` model would price every width alike); ``pcm`` for drift. Noise and fault
+studies add their noise to ``rram-22nm`` and use three seeds. Every point releases its
+crossbars (``tvm_bridge.release``) before the next is programmed.
+
+``python -m tvm_bridge.studies`` prints every study and the table of the issue (float accuracy,
+and accuracy on ``ideal``, ``rram-22nm`` and ``pcm`` over five seeds next to the energy per
+inference); ``--plot DIR`` also writes the CNN's energy-accuracy Pareto front there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Sequence
+
+import cimsim
+from cimsim.errors import ConfigError
+from cimsim.plot import pareto_front, pareto_points
+from tvm_bridge.evaluate import Evaluation, evaluate, evaluate_over_time
+
+NOISE_FREE_SEEDS = (0,)
+NOISY_SEEDS = (0, 1, 2)
+BATCH = 120  # images per call; the calibration split has exactly this many
+YEAR_S = 365.25 * 86400.0
+DRIFT_TIMES_S = (1.0, 60.0, 3600.0, 86400.0, 30 * 86400.0, YEAR_S)
+WALDEN = {"energy.adc_model": "walden"}
+MODELS = ("digits-mlp", "digits-cnn")
+
+
+def _data(model: str):
+    """(test split, calibration inputs) in the layout of ``model``."""
+    from workloads import digits
+
+    if model not in digits.MODEL_LAYOUT:
+        raise ConfigError(f"model = {model!r}; allowed: {', '.join(digits.MODEL_LAYOUT)}")
+    layout = digits.MODEL_LAYOUT[model]
+    return digits.dataset("test", layout), digits.dataset("calibration", layout)[0]
+
+
+def _builder(model: str):
+    import workloads
+
+    return functools.partial(workloads.get, model)
+
+
+def chip(base: str | cimsim.ChipConfig, overrides: dict | None = None) -> cimsim.ChipConfig:
+    """A preset (by name) or a config, with dotted-path ``overrides``."""
+    cfg = cimsim.load_preset(base) if isinstance(base, str) else base
+    return cfg.override(overrides) if overrides else cfg
+
+
+def row(study: str, swept: dict, ev: Evaluation) -> dict:
+    """One study row (module docstring) from an evaluation."""
+    return {
+        "study": study, **swept, "model": ev.model, "chip": ev.chip, "seeds": len(ev.seeds),
+        "accuracy": ev.accuracy_mean, "accuracy_std": ev.accuracy_std, "accuracy_min": ev.accuracy_min,
+        "accuracy_max": ev.accuracy_max, "float_accuracy": ev.float_accuracy, "top1_agreement": ev.agreement_mean,
+        "relative_error": ev.relative_error_mean, "energy_pj": ev.energy_pj, "latency_ns": ev.latency_ns,
+        "tops_per_watt": ev.tops_per_watt,
+    }
+
+
+def evaluate_point(model: str, cfg: cimsim.ChipConfig, seeds: Sequence[int]) -> Evaluation:
+    """:func:`tvm_bridge.evaluate` of zoo ``model`` on the digits test split at programming time."""
+    data, calibration = _data(model)
+    return evaluate(_builder(model), data, cfg, seeds, calibration=calibration, batch=BATCH)
+
+
+def sweep(study: str, model: str, base: cimsim.ChipConfig, path: str, values, seeds: Sequence[int]) -> list[dict]:
+    """One row per value of the configuration field ``path`` (dotted), the rest of ``base`` fixed."""
+    return [row(study, {path: value}, evaluate_point(model, base.override({path: value}), seeds)) for value in values]
+
+
+def adc_bits(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm", bits=range(3, 11),
+             seeds: Sequence[int] = NOISE_FREE_SEEDS) -> list[dict]:
+    """Accuracy and energy against ``adc.bits`` (Walden ADC energy: FoM·2^bits per conversion)."""
+    return sweep("adc_bits", model, chip(base, WALDEN), "adc.bits", bits, seeds)
+
+
+def cell_bits(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm", bits=(1, 2, 4, 8),
+              seeds: Sequence[int] = NOISE_FREE_SEEDS) -> list[dict]:
+    """Against ``array.bits_per_cell`` (levels per cell 2^bits; fewer slices, so fewer conversions, but
+    larger column sums for the same ADC)."""
+    return sweep("cell_bits", model, chip(base, WALDEN), "array.bits_per_cell", bits, seeds)
+
+
+def program_noise(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm",
+                  sigmas=(0.0, 0.01, 0.02, 0.05, 0.1), seeds: Sequence[int] = NOISY_SEEDS) -> list[dict]:
+    """Against ``device.program_noise``: σ of the programmed conductance as a fraction of g_max."""
+    return sweep("program_noise", model, chip(base), "device.program_noise", sigmas, seeds)
+
+
+def stuck_cells(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm",
+                fractions=(0.001, 0.01, 0.05), seeds: Sequence[int] = NOISY_SEEDS) -> list[dict]:
+    """Against the fraction of cells stuck at g_min (``device.stuck_off``), then at g_max
+    (``device.stuck_on``), the other fraction 0; the first row is the fault-free chip."""
+    cfg = chip(base, {"device.stuck_off": 0.0, "device.stuck_on": 0.0})
+    rows = [row("stuck_cells", {"device.stuck_off": 0.0, "device.stuck_on": 0.0}, evaluate_point(model, cfg, seeds))]
+    for path, other in (("device.stuck_off", "device.stuck_on"), ("device.stuck_on", "device.stuck_off")):
+        for fraction in fractions:
+            ev = evaluate_point(model, cfg.override({path: fraction}), seeds)
+            rows.append(row("stuck_cells", {"device.stuck_off": 0.0, "device.stuck_on": 0.0, path: fraction}, ev))
+    return rows
+
+
+def drift(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "pcm", times_s=DRIFT_TIMES_S,
+          seeds: Sequence[int] = NOISY_SEEDS) -> list[dict]:
+    """Against the time after programming (s), without and with global drift compensation
+    (``tvm_bridge.evaluate.drift_to``); each seed is programmed and calibrated once for all times."""
+    data, calibration = _data(model)
+    evaluations = evaluate_over_time(_builder(model), data, chip(base), seeds, calibration=calibration,
+                                     times_s=tuple(times_s), batch=BATCH)
+    return [row("drift", {"drift_s": ev.drift_s, "compensated": ev.compensate_drift}, ev) for ev in evaluations]
+
+
+def pareto(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm", adc=(3, 4, 5, 6, 8),
+           cells=(1, 2, 4), seeds: Sequence[int] = NOISE_FREE_SEEDS) -> list[dict]:
+    """Every (``adc.bits``, ``array.bits_per_cell``) pair, Walden ADC energy; ``pareto`` marks the rows on
+    the energy-accuracy front (``cimsim.plot.pareto_points``: least energy, highest accuracy)."""
+    cfg = chip(base, WALDEN)
+    rows = []
+    for c in cells:
+        for b in adc:
+            ev = evaluate_point(model, cfg.override({"adc.bits": b, "array.bits_per_cell": c}), seeds)
+            rows.append(row("pareto", {"adc.bits": b, "array.bits_per_cell": c}, ev))
+    front = {id(r) for r in pareto_points(rows, minimize=("energy_pj",), maximize=("accuracy",))}
+    return [{**r, "pareto": id(r) in front} for r in rows]
+
+
+def presets_table(models=MODELS, presets=("ideal", "rram-22nm", "pcm"), seeds=(0, 1, 2, 3, 4)) -> list[dict]:
+    """Each model on each preset as it is: accuracy over ``seeds`` next to the energy per inference."""
+    return [row("presets", {}, evaluate_point(m, chip(p), seeds)) for m in models for p in presets]
+
+
+# ------------------------------------------------------------------------------------------
+# printing
+
+
+def format_rows(rows: list[dict], swept: Sequence[str]) -> str:
+    """A fixed-width table of ``rows``: the swept columns, then accuracy (mean ± std, min–max) and cost."""
+    lines = ["".join(f"{name:>20}" for name in swept) + f"{'float %':>9}{'accuracy %':>16}{'min-max %':>14}"
+             f"{'agree %':>9}{'rel.err':>9}{'energy pJ':>12}{'TOPS/W':>8}"]
+    for r in rows:
+        mean = f"{100 * r['accuracy']:.2f} ± {100 * r['accuracy_std']:.2f}"
+        span = f"{100 * r['accuracy_min']:.2f}-{100 * r['accuracy_max']:.2f}"
+        lines.append("".join(f"{_cell(r[name]):>20}" for name in swept) + f"{100 * r['float_accuracy']:>9.2f}{mean:>16}"
+                     f"{span:>14}{100 * r['top1_agreement']:>9.2f}{r['relative_error']:>9.4f}{r['energy_pj']:>12,.0f}"
+                     f"{r['tops_per_watt']:>8.2f}")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tvm_bridge.studies", description=__doc__.splitlines()[0])
+    parser.add_argument("--plot", metavar="DIR", help="write the digits CNN's energy-accuracy Pareto front here")
+    args = parser.parse_args(argv)
+    print("Each model on each preset (5 seeds):")
+    print(format_rows(presets_table(), ("model", "chip")))
+    for model in MODELS:
+        for title, rows, swept in (
+            ("ADC bits, rram-22nm, Walden ADC energy", adc_bits(model), ("adc.bits",)),
+            ("bits per cell, rram-22nm", cell_bits(model), ("array.bits_per_cell",)),
+            ("programming noise (fraction of g_max), rram-22nm", program_noise(model), ("device.program_noise",)),
+            ("stuck cells, rram-22nm", stuck_cells(model), ("device.stuck_off", "device.stuck_on")),
+            ("drift on pcm, without and with global compensation", drift(model), ("drift_s", "compensated")),
+        ):
+            print(f"\n{model}: {title}")
+            print(format_rows(rows, swept))
+    rows = pareto()
+    print("\ndigits-cnn: energy-accuracy grid on rram-22nm (pareto = on the front)")
+    print(format_rows(rows, ("adc.bits", "array.bits_per_cell", "pareto")))
+    if args.plot:
+        for path in pareto_front(rows, "energy_pj", "accuracy", f"{args.plot}/digits_cnn_pareto", series="array.bits_per_cell"):
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
