@@ -41,7 +41,6 @@ Limits: activations are not fetched from DRAM (tile buffers are taken to hold th
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -122,6 +121,7 @@ class CimArchitecture:
             raise ConfigError(f"inputs: expected a dict of layer name -> (M x K) array, got {type(inputs).__name__}")
         self.inputs = inputs or {}
         self._multiplexed = False
+        self._timings: dict[bool, ReadTiming] = {}
         self.energy = EnergyModel(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
@@ -212,6 +212,8 @@ class CimArchitecture:
         layer.signed = bool(x.min() < 0)
         errors = []
         for w in _group_weights(gemm):
+            if not np.isfinite(w).all():
+                raise ShapeError(f"weights of {gemm.name!r} contain NaN or infinity")
             ledger, error = self._run_functional(w, x, x_cal, rng)
             layer.counts += [(c, a, n) for (_, c, a), n, _ in ledger.entries()]
             errors.append(error)
@@ -223,8 +225,6 @@ class CimArchitecture:
         Inputs are quantised, and calibrated ADCs set, from a separate draw of the same model
         (``x_cal``, at least :data:`CALIBRATION_VECTORS` vectors), as on a chip calibrated before
         it runs; given inputs calibrate themselves."""
-        if not np.isfinite(w).all():
-            raise ShapeError("weights contain NaN or infinity")
         matrix = AnalogMatrix(w, self.cfg, seed=rng)
         matrix.calibrate(x_cal)
         matrix.ledger = Ledger()  # the reads of one inference, without the programming
@@ -233,12 +233,14 @@ class CimArchitecture:
         norm = np.linalg.norm(exact)
         return matrix.ledger, float(np.linalg.norm(y - exact) / norm) if norm > 0 else 0.0
 
-    @functools.lru_cache(maxsize=2)  # noqa: B019 (one architecture per simulation)
     def _timing(self, signed: bool) -> ReadTiming:
-        schedule = input_schedule(signed, self.cfg)
-        adc = Adc.for_config(self.cfg)
-        conv = conversions(self.cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(self.cfg))]))
-        return read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
+        """How a vector of inputs of this signedness is read (cached: two at most)."""
+        if signed not in self._timings:
+            schedule = input_schedule(signed, self.cfg)
+            adc = Adc.for_config(self.cfg)
+            conv = conversions(self.cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(self.cfg))]))
+            self._timings[signed] = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
+        return self._timings[signed]
 
     # ---- stages -------------------------------------------------------------------------------
 
