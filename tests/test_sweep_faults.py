@@ -84,6 +84,7 @@ def assert_each_point_once(path, spec):
     """The table holds every point of ``spec`` exactly once; its rows as dicts."""
     counted = counts(whole_rows(path, spec), spec)
     assert counted[1:] == (counted[0], 0), describe(counted)
+    print(f"{path.name}: {describe(counted)}")  # pytest -s shows the counts of every fault test
     return read_table(path), counted
 
 
