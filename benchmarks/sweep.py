@@ -22,7 +22,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from cimsim.sweep import SweepResult, run_sweep
+from cimsim.sweep.run import SweepResult, run_sweep
 
 WORKERS = 2
 SWEEP = """

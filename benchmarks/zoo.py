@@ -27,7 +27,7 @@ from tvm import relax  # noqa: E402
 
 import tvm_bridge  # noqa: E402
 import workloads  # noqa: E402
-from cimsim.layer_costs import weight_arrays  # noqa: E402
+from cimsim.costs.array_counts import weight_arrays  # noqa: E402
 
 ISAAC = cimsim.load_preset("isaac")
 INPUTS = {"mlp": (8, 784), "lenet5": (8, 1, 28, 28)}

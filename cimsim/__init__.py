@@ -1,6 +1,6 @@
 """cimsim: a simulator of compute-in-memory accelerators built from resistive crossbars.
 
-The public API is described in DESIGN.md: configurations and presets, ``AnalogMatrix``, its
+The public API (docs/index.md): configurations and presets, ``AnalogMatrix``, its
 costs (the priced action ``Ledger``, the ``EnergyModel``, the chip's ``peak`` figures), the
 ``Workload`` of ``Gemm`` and ``NonGemm`` operations that the TVM bridge extracts, and
 ``simulate``, which runs a workload on a chip or on the von Neumann baseline through the event
@@ -16,14 +16,14 @@ import os as _os
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from cimsim.baseline_config import VonNeumannConfig
+from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
-from cimsim.energy import EnergyModel
+from cimsim.costs.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
-from cimsim.ledger import Ledger
-from cimsim.peak import PeakFigures, peak
-from cimsim.report import Comparison, LayerRow, Report, compare
+from cimsim.costs.ledger import Ledger
+from cimsim.costs.peak import PeakFigures, peak
+from cimsim.engine.report import Comparison, LayerRow, Report, compare
 from cimsim.simulate import simulate
 from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload
 

@@ -1,6 +1,6 @@
 """``AnalogMatrix``: a weight matrix programmed onto resistive arrays, and its analog product.
 
-The functional model of DESIGN.md, steps 1–10. Quantities in "level units" are currents
+The functional model of docs/physics.md. Quantities in "level units" are currents
 divided by the current of one conductance level at one DAC step,
 ``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
 removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
@@ -22,7 +22,7 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
   alone conducted. Current crowding from the other cells of the row and column, which deepens
   the drop for dense inputs, is not modelled.
-* **ADC** (cimsim/adc.py): codes, full scale and step. With ``adc.range = "calibrated"`` the
+* **ADC** (cimsim/physics/converters.py): codes, full scale and step. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
   :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
   rounding; readings clip at the rails.
@@ -43,17 +43,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim import device, kernels
-from cimsim.adc import Adc, ConversionPlan, Conversions, analog_differential, conversion_plan, conversions, max_full_scale
-from cimsim.area import adcs_per_array
+from cimsim.physics import device
+
+from cimsim.physics import kernels
+from cimsim.physics.converters import Adc, ConversionPlan, Conversions, analog_differential, conversion_plan, conversions, max_full_scale
+from cimsim.costs.area import adcs_per_array
 from cimsim.config import ChipConfig
-from cimsim.energy import EnergyModel
+from cimsim.costs.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
-from cimsim.latency import ReadTiming, read_timing
-from cimsim.ledger import Ledger
-from cimsim.memory import BYTES_PER_CELL, check_allocation
-from cimsim.seeding import generator
-from cimsim.mapping import (
+from cimsim.costs.latency import ReadTiming, read_timing
+from cimsim.costs.ledger import Ledger
+from cimsim.host_memory import BYTES_PER_CELL, check_allocation
+from cimsim.physics.seeding import generator
+from cimsim.physics.mapping import (
     InputSchedule,
     array_grid,
     columns_per_array,
@@ -139,7 +141,7 @@ class AnalogMatrix:
     weights : array (K, N)
         inputs on rows, outputs on columns.
     cfg : ChipConfig
-        the chip; see DESIGN.md for the fields.
+        the chip; docs/configuration.md lists its fields.
     seed : int or numpy.random.Generator
         the source of every random draw: programming noise, faults and drift exponents are
         drawn here, once; each call to :meth:`matmul` then draws its read and ADC noise from a

@@ -1,9 +1,9 @@
 """``cimsim.simulate``: a workload on a chip (or on the von Neumann baseline), through the event engine.
 
-The architecture places the workload and counts its actions (:mod:`cimsim.arch_cim` for a
-:class:`~cimsim.config.ChipConfig`, :mod:`cimsim.baseline` for a von Neumann config), the
-engine (:mod:`cimsim.scheduler`) times its chunks on the machine's resources, and the
-:class:`~cimsim.report.Report` puts energy, time and accuracy together.
+The architecture places the workload and counts its actions (:mod:`cimsim.arch.cim` for a
+:class:`~cimsim.config.ChipConfig`, :mod:`cimsim.arch.von_neumann` for a von Neumann config), the
+engine (:mod:`cimsim.engine.scheduler`) times its chunks on the machine's resources, and the
+:class:`~cimsim.engine.report.Report` puts energy, time and accuracy together.
 
 Fidelity (CIM only; the baseline's counts do not depend on data):
 
@@ -27,11 +27,11 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from cimsim import scheduler
-from cimsim.arch_cim import CimArchitecture
+from cimsim.engine import scheduler
+from cimsim.arch.cim import CimArchitecture
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
-from cimsim.report import Report
+from cimsim.engine.report import Report
 from cimsim.workload import Workload
 
 FIDELITIES = ("analytical", "functional")
@@ -98,7 +98,7 @@ def machine_plan(workload: Workload, cfg, batch: int = 1, mode: str = "pipelined
 
 
 def _baseline_plan(workload: Workload, cfg, batch: int):
-    from cimsim.baseline import VonNeumannConfig, baseline_plan
+    from cimsim.arch.von_neumann import VonNeumannConfig, baseline_plan
 
     if not isinstance(cfg, VonNeumannConfig):
         raise ConfigError(f"cfg: expected a cimsim.ChipConfig or a von Neumann config, got {type(cfg).__name__}")

@@ -11,9 +11,9 @@ TVM bridge (``tvm_bridge.extract``) can produce one from any model TVM imports.
   (:class:`ConvGeometry`) so that a scheduler can pipeline by output rows. ``sparsity`` is the
   N:M structure detected in the weights along K (N non-zeros in every M consecutive rows).
 * :class:`NonGemm`: an operation on the digital units (``kind`` as priced by
-  :data:`cimsim.energy.DIGITAL_OPS_PER_ELEMENT`) over ``elements`` elements; ``function`` names
+  :data:`DIGITAL_OPS_PER_ELEMENT`) over ``elements`` elements; ``function`` names
   the operator (``"relu"``, ``"gelu"``, ``"max_pool2d"``), which decides what its outputs look
-  like (:mod:`cimsim.input_model`).
+  like (:mod:`cimsim.physics.input_model`).
 * :class:`Workload`: the operations in execution order; each names the operations it reads
   (``inputs``; empty for the model's input).
 
@@ -33,9 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cimsim.energy import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.fileio import atomic_write
+
+DIGITAL_OPS_PER_ELEMENT = {"activation": 1, "pooling": 1, "residual_add": 1, "softmax": 4, "normalisation": 5}
+"""Elementary digital operations per element of each kind of :class:`NonGemm`, first order: one
+compare or add per element for an activation, a pooling window input or a residual add; max,
+exponential, sum and divide for a softmax; mean, variance, subtract, divide and scale for a
+normalisation. Architectures price them (``digital`` ops)."""
 
 NM_PATTERNS = ((1, 2), (1, 4), (2, 4), (1, 8), (2, 8), (4, 8))
 
@@ -142,7 +147,7 @@ class Gemm:
 
 @dataclass(frozen=True)
 class NonGemm:
-    """A digital operation over ``elements`` elements (kind: see cimsim.energy.DIGITAL_OPS_PER_ELEMENT)."""
+    """A digital operation over ``elements`` elements (kind: a key of :data:`DIGITAL_OPS_PER_ELEMENT`)."""
 
     name: str
     kind: str

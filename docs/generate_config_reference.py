@@ -23,7 +23,7 @@ from typing import Any
 import tomli_w
 
 import cimsim
-from cimsim.config_tree import ConfigRoot, _allowed
+from cimsim.config.tree import ConfigRoot, _allowed
 
 PAGE = Path(__file__).resolve().parent / "configuration.md"
 TREES: tuple[tuple[str, type[ConfigRoot], str], ...] = (
@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
     Rule("`energy.adc_model = \"survey\"` covers `adc.sample_rate_gsps` 0.001–2 and `adc.bits` up to 12 or 13 "
          "(by rate); `\"cimloop\"` covers `adc.bits` 1–12 and `adc.sample_rate_gsps` ≤ 10. The ADC area of every "
          "model but `\"table\"` is CiMLoop's regression, so `\"walden\"` and `\"survey\"` also need `adc.bits` ≤ 12 "
-         "where area is computed (`peak`, `simulate`) (`cimsim.adc_models`).", "cim",
+         "where area is computed (`peak`, `simulate`) (`cimsim.costs.adc_energy`).", "cim",
          {"energy.adc_model": "cimloop", "adc.bits": 16}, "adc.bits", "pricing (`AnalogMatrix`, `peak`, `simulate`)"),
     Rule("Signed inputs need `mapping.input_bits` ≥ 2 (sign and magnitude).", "cim",
          {"mapping.input_bits": 1}, "mapping.input_bits", "reading signed inputs (`AnalogMatrix.matmul`)"),
@@ -174,7 +174,7 @@ def render() -> str:
         "<!-- Regenerate: python docs/generate_config_reference.py (tests/test_docs.py fails when this file is stale). -->",
         "",
         "A configuration is a tree of sections of fields, frozen and validated at construction "
-        "(`cimsim/config.py`, `cimsim/baseline_config.py`, shared machinery in `cimsim/config_tree.py`). "
+        "(`cimsim/config/chip.py`, `cimsim/config/von_neumann.py`, shared machinery in `cimsim/config/tree.py`). "
         "Every field has a dotted path (`adc.bits`) used by `cfg.override({...})`, `cfg.get(path)`, "
         "the command line's `--set adc.bits=6` and a sweep's `[grid]`. A TOML file lists the same "
         "sections as tables (`[adc]` then `bits = 6`); missing entries take the defaults below. "
@@ -211,7 +211,7 @@ def render() -> str:
         example = ", ".join(f"`{path} = {toml_value(value)}`" for path, value in rule.breaks.items())
         lines.append(f"| {cell(rule.text)} | {cell(rule.when)} | {cell(example)} | `{rule.field}` |")
     lines += ["", "## Presets", "", "`cimsim presets` lists them; `cimsim show NAME` prints one as TOML with its "
-              "description. Each preset's TOML file (`cimsim/presets/NAME.toml`) comments every value with "
+              "description. Each preset's TOML file (`cimsim/config/presets/NAME.toml`) comments every value with "
               "its source row id in `../shared/reference/reference_figures.csv` or says it is an assumption."]
     for architecture, root, public in TREES:
         lines += ["", f"### {public} presets"]

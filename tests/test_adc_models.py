@@ -1,4 +1,4 @@
-"""cimsim.adc_models: ADC energy per conversion and area by named model.
+"""cimsim.costs.adc_energy: ADC energy per conversion and area by named model.
 
 Reference row ids (ISAAC-xx, ADC-xx) are those of ../shared/reference/reference_figures.csv.
 Where a reference value is printed rounded, the tolerance is half a unit in its last printed digit.
@@ -12,7 +12,7 @@ from typing import get_args
 import numpy as np
 import pytest
 
-from cimsim.adc_models import (
+from cimsim.costs.adc_energy import (
     ADC_ENERGY_MODELS,
     adc_area_um2,
     adc_energy_pj,
@@ -29,7 +29,7 @@ FLOAT_ROUNDING = 1e-12  # relative: the survey fit is exp of an interpolated log
 
 
 def data_rows(name):
-    text = resources.files("cimsim").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("cimsim.costs").joinpath("data", name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

@@ -1,7 +1,7 @@
 """The von Neumann baseline: its configuration tree, its counts and prices, its plan and its timing.
 
 Expected values are written out from the preset's fields and the first-order model of DESIGN.md
-("The scheduler"), independently of cimsim.baseline. Float tolerances of 1e-12 cover only the
+("The scheduler"), independently of cimsim.arch.von_neumann. Float tolerances of 1e-12 cover only the
 order of floating-point sums.
 """
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim import scheduler
-from cimsim.baseline import STREAMING_CHUNKS, baseline_plan, operation_traffic, roofline_ns
-from cimsim.baseline_config import PEConfig, VonNeumannConfig
-from cimsim.chunking import operation_needs, workload_chunks
+from cimsim.engine import scheduler
+from cimsim.arch.von_neumann import STREAMING_CHUNKS, baseline_plan, operation_traffic, roofline_ns
+from cimsim.config.von_neumann import PEConfig, VonNeumannConfig
+from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.errors import ConfigError
 from cimsim.simulate import simulate
 from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload

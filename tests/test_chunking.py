@@ -6,7 +6,7 @@ import pytest
 import tvm_bridge
 import workloads
 from cimsim import Gemm, Workload
-from cimsim.chunking import MAX_CHUNKS, gemm_chunks, operation_needs, tiled_needs, workload_chunks
+from cimsim.arch.chunking import MAX_CHUNKS, gemm_chunks, operation_needs, tiled_needs, workload_chunks
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 import cimsim
 from cimsim.cli import main
-from cimsim.demo import ADC_BITS, DRIFT_TIMES_S, run_layer_demo
+from cimsim.cli.demo import ADC_BITS, DRIFT_TIMES_S, run_layer_demo
 
 
 def test_presets_command_lists_every_preset_with_its_source(capsys):
@@ -89,8 +89,8 @@ def test_peak_command_prints_the_figures_of_a_preset(capsys):
 
 
 def test_the_network_demo_compares_both_variants_and_sweeps_the_adc(tmp_path):
-    from cimsim.demo_network import ADC_BITS as SWEPT_BITS
-    from cimsim.demo_network import VARIANTS, run_network_demo
+    from cimsim.cli.demo_network import ADC_BITS as SWEPT_BITS
+    from cimsim.cli.demo_network import VARIANTS, run_network_demo
 
     found = run_network_demo(tmp_path, seed=0)
     assert set(found["comparisons"]) == set(VARIANTS)

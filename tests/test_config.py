@@ -389,7 +389,7 @@ def test_save_interrupted_keeps_the_old_file(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(config_module.os, "replace", fail)
+    monkeypatch.setattr("cimsim.fileio.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         ChipConfig().save(path)
     assert path.read_text(encoding="utf-8") == "old contents\n"

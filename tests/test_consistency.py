@@ -5,8 +5,8 @@ import pytest
 
 import cimsim
 import cimsim.crossbar as crossbar
-from cimsim.mapping import slices_and_signs
-from cimsim.peak import array_vector_ledger
+from cimsim.physics.mapping import slices_and_signs
+from cimsim.costs.peak import array_vector_ledger
 
 IDEAL = cimsim.load_preset("ideal")
 

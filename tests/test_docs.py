@@ -266,7 +266,7 @@ def neurram_tables() -> str:
 
 def baseline_table() -> str:
     vn = _module("validation_vn_baseline", ROOT / "tests" / "validation" / "test_vn_baseline.py")
-    from cimsim.baseline_energy import mac_energy_pj
+    from cimsim.costs.von_neumann_energy import mac_energy_pj
     from cimsim.workload import ConvGeometry, Gemm, Workload
 
     gpu, v = vn.GPU, vn.VN
@@ -296,7 +296,7 @@ def baseline_table() -> str:
 
 
 def adc_models_table() -> str:
-    from cimsim import adc_models
+    from cimsim.costs import adc_energy as adc_models
 
     fom = cimsim.load_preset("isaac").energy.adc_walden_fom_fj_per_step
     lines = ["| bits | `walden`, 6.10 fJ/step (pJ) | `survey`, 1.28 GS/s (pJ) | `cimloop`, 32 nm, 1.28 GS/s (pJ) "

@@ -5,10 +5,10 @@ import pytest
 
 import cimsim
 from cimsim import Ledger
-from cimsim.energy import EnergyModel
-from cimsim.adc import conversion_plan
-from cimsim.latency import read_timing
-from cimsim.mapping import input_schedule
+from cimsim.costs.energy import EnergyModel
+from cimsim.physics.converters import conversion_plan
+from cimsim.costs.latency import read_timing
+from cimsim.physics.mapping import input_schedule
 
 ISAAC = cimsim.load_preset("isaac")
 
@@ -171,7 +171,7 @@ def test_non_gemm_operations_cost_their_elementary_ops():
 
 
 def test_compound_areas_are_the_sums_of_their_parts():
-    from cimsim.area import area_breakdown_um2, area_by_level
+    from cimsim.costs.area import area_breakdown_um2, area_by_level
 
     cfg = ISAAC.override({"tile.arrays_per_group": 4, "chip.tiles": 3, "area.chip_overhead_um2": 1000.0})
     level, parts = area_by_level(cfg), area_breakdown_um2(cfg)

@@ -1,8 +1,8 @@
 """The exactness law, the ADC-width law, ADC quantisation, the numba kernels and input checks.
 
 Every expected value here is recomputed in the test from the formulas of DESIGN.md
-("Physics and mapping", "Exactness law") and the docstrings of cimsim/mapping.py,
-cimsim/crossbar.py and cimsim/kernels.py; nothing is taken from the code under test except
+("Physics and mapping", "Exactness law") and the docstrings of cimsim/physics/mapping.py,
+cimsim/crossbar.py and cimsim/physics/kernels.py; nothing is taken from the code under test except
 where a numba kernel is compared with its documented numpy twin.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim import kernels
-from cimsim.mapping import InputScale, input_planes, input_schedule, quantize_inputs
+from cimsim.physics import kernels
+from cimsim.physics.mapping import InputScale, input_planes, input_schedule, quantize_inputs
 
 IDEAL = cimsim.load_preset("ideal")
 
@@ -212,7 +212,7 @@ def test_exactness_float32_and_noncontiguous_inputs():
 def test_exactness_across_chunks(monkeypatch):
     """A batch read in several chunks (crossbar.CURRENT_BUFFER_ELEMENTS) is still exact."""
     import cimsim.crossbar as crossbar
-    from cimsim.mapping import InputScale
+    from cimsim.physics.mapping import InputScale
 
     monkeypatch.setattr(crossbar, "CURRENT_BUFFER_ELEMENTS", 2**16)
     cfg = IDEAL.override({"array.rows": 37, "array.cols": 19, "mapping.input_encoding": "offset"})
@@ -226,7 +226,7 @@ def test_exactness_across_chunks(monkeypatch):
 def test_noisy_result_does_not_depend_on_chunking(monkeypatch):
     """Noise streams are keyed by (block, vector, cycle), not by chunk: chunk size changes nothing."""
     import cimsim.crossbar as crossbar
-    from cimsim.mapping import InputScale
+    from cimsim.physics.mapping import InputScale
 
     cfg = IDEAL.override({"device.read_noise": 0.03, "adc.noise_lsb": 0.5, "adc.bits": 10, "array.rows": 16})
     rng = np.random.default_rng(13)
@@ -528,7 +528,7 @@ def _convert_inputs(rng, mv, cycles, columns, n_out, *, integer_lsb, with_cell_v
 @pytest.mark.parametrize("with_cell_var", [False, True])
 @pytest.mark.parametrize("noisy", [False, True])
 def test_convert_accumulate_matches_reference(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion):
-    from cimsim.adc import conversion_plan
+    from cimsim.physics.converters import conversion_plan
 
     mv, cycles, columns, n_out = 9, 6, 40, 7
     rng = np.random.default_rng(case_seed(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion))

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim import kernels
-from cimsim.input_model import InputModel
-from cimsim.layer_costs import (
+from cimsim.physics import kernels
+from cimsim.physics.input_model import InputModel
+from cimsim.costs.array_counts import (
     _array_level_sums,
     _weight_scale,
     array_level_sums_reference,
@@ -93,7 +93,7 @@ def test_the_placement_kernel_equals_its_numpy_reference(preset, overrides):
 def test_the_zero_row_kernel_equals_numpy_quantisation(preset):
     cfg = cimsim.load_preset(preset).override({"mapping.weight_bits": 4})  # coarse: small weights round to 0
     w = sparse_weights(k=200, n=17, seed=3) * np.random.default_rng(4).random((200, 1)) ** 3
-    w_q, _ = cimsim.mapping.quantize_weights(w, 4, per_column=False)
+    w_q, _ = cimsim.physics.mapping.quantize_weights(w, 4, per_column=False)
     expected = w_q.any(axis=1)
     assert 0 < expected.sum() < 200  # some rows quantise to zero, some do not
     np.testing.assert_array_equal(kernels.nonzero_rows(w, *_weight_scale(w, cfg)), expected)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim.memory import BYTES_PER_CELL, LIMIT_VARIABLE, memory_limit_bytes
+from cimsim.host_memory import BYTES_PER_CELL, LIMIT_VARIABLE, memory_limit_bytes
 
 
 def traced_peak(function):

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim import device
+from cimsim.physics import device
 
 # Two-sided 5-sigma bound used for every sampling tolerance.
 Z = 5.0

@@ -9,7 +9,7 @@ import pytest
 import cimsim
 from cimsim import plot
 from cimsim.errors import ConfigError
-from cimsim.plot_base import ENERGY_UNITS, TIME_UNITS, unit_for
+from cimsim.plot.base import ENERGY_UNITS, TIME_UNITS, unit_for
 
 UNITS = dict(ENERGY_UNITS) | dict(TIME_UNITS)
 BATCH = 2

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from cimsim.errors import ConfigError
-from cimsim.ledger import Ledger
-from cimsim.report import Report, compare
-from cimsim.stage import EngineResult, Interval, MachinePlan, StagePlan, Step
+from cimsim.costs.ledger import Ledger
+from cimsim.engine.report import Report, compare
+from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
 
 BATCH = 3
 STATIC_MW = 0.75

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from cimsim import ConfigError
-from cimsim import scheduler
-from cimsim.chunking import proportional_needs
-from cimsim.ledger import Ledger
-from cimsim.stage import MachinePlan, StagePlan, Step
+from cimsim.engine import scheduler
+from cimsim.arch.chunking import proportional_needs
+from cimsim.costs.ledger import Ledger
+from cimsim.engine.plan import MachinePlan, StagePlan, Step
 
 
 def chain(step_ns, chunks, shared_bus_ns=None, batch_steps=None):

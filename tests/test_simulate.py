@@ -5,7 +5,7 @@ import pytest
 
 import cimsim
 from cimsim import ConfigError, Gemm, NonGemm, ShapeError, Workload
-from cimsim.report import Report
+from cimsim.engine.report import Report
 from cimsim.simulate import simulate
 
 ISAAC = cimsim.load_preset("isaac").override({"chip.replication": "none"})  # one copy of each layer
@@ -170,7 +170,7 @@ def test_only_workloads_and_configs_are_accepted():
 @pytest.mark.parametrize("preset", ["isaac", "vn-45nm"])
 def test_a_whole_network_in_layer_mode_takes_the_analytical_latency(preset):
     """ResNet-18 one layer at a time, no copies: the engine equals the flow-shop sum (scheduler.py)."""
-    from cimsim import scheduler
+    from cimsim.engine import scheduler
     from cimsim.simulate import machine_plan
 
     cfg = cimsim.load_preset(preset)

@@ -1,4 +1,4 @@
-"""cimsim.sweep: sweep files, local pool, in-process and Dask runs, atomic tables, kill and resume."""
+"""cimsim.sweep.run: sweep files, local pool, in-process and Dask runs, atomic tables, kill and resume."""
 
 import csv
 import os
@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 import cimsim
-from cimsim import sweep as sweep_module
-from cimsim.sweep import SweepSpec, load_sweep, read_table, run_sweep
-from cimsim.sweep_point import columns, run_point
+from cimsim.sweep import run as sweep_module
+from cimsim.sweep.run import SweepSpec, load_sweep, read_table, run_sweep
+from cimsim.sweep.point import columns, run_point
 
 TINY = """
 [sweep]
@@ -255,7 +255,7 @@ def test_a_sweep_killed_mid_run_leaves_a_whole_table_and_resumes_without_duplica
     spec_path = write(sweep_dir, "killed.toml", KILLED)
     spec, out = load_sweep(spec_path), tmp_path / "killed.csv"
     header = columns(spec.paths)
-    script = ("from cimsim.sweep import run_sweep\n"
+    script = ("from cimsim.sweep.run import run_sweep\n"
               f"run_sweep({str(spec_path)!r}, {str(out)!r}, workers=2, progress=False, flush_rows=5)\n")
     process = subprocess.Popen([sys.executable, "-c", script], env=os.environ | {"OMP_NUM_THREADS": "1"})
     try:

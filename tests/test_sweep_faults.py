@@ -1,4 +1,4 @@
-"""cimsim.sweep under faults: local and Dask workers killed mid-point, the sweep's own process killed at random.
+"""cimsim.sweep.run under faults: local and Dask workers killed mid-point, the sweep's own process killed at random.
 
 Every test reports the point counts of the table it checks: expected, found, duplicated.
 """
@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 import cimsim
-from cimsim.sweep import MAX_WORKER_DEATHS, load_sweep, read_table, run_sweep
-from cimsim.sweep_point import columns
+from cimsim.sweep.run import MAX_WORKER_DEATHS, load_sweep, read_table, run_sweep
+from cimsim.sweep.point import columns
 
 SLOW = """
 [sweep]
@@ -102,7 +102,7 @@ def sweep_in_background(spec, out, **options):
 def kill_worker(out, sweep, spared, point_id=None):
     """SIGKILL a pool worker of the sweep writing ``out`` while it runs a point (``point_id`` if given).
 
-    Workers are read from the records ``.OUT.*.running/<pid>`` (:mod:`cimsim.sweep`), and must be
+    Workers are read from the records ``.OUT.*.running/<pid>`` (:mod:`cimsim.sweep.run`), and must be
     children of this process; those in ``spared`` (the processes of earlier pools) are left alone,
     and the one killed joins them.
     """
@@ -239,7 +239,7 @@ def test_a_sweep_killed_at_random_moments_leaves_whole_tables_and_resumes_withou
     """Half the kills at random moments, half as a write of the table begins: every table left is whole."""
     spec_path, out = fault_dir / "many.toml", tmp_path / "many.csv"
     spec, rng, found, cut = load_sweep(spec_path), random.Random(8), [], 0
-    script = ("from cimsim.sweep import load_sweep, run_sweep\nfrom cimsim.sweep_point import run_point\n"
+    script = ("from cimsim.sweep.run import load_sweep, run_sweep\nfrom cimsim.sweep.point import run_point\n"
               f"spec = load_sweep({str(spec_path)!r})\n"
               "run_point(spec.points[0], spec.paths)\nprint('go', flush=True)\n"  # warm (imports, compilation), then go
               f"run_sweep(spec, {str(out)!r}, workers=1, resume=True, progress=False, flush_rows=1)\n")

@@ -53,7 +53,7 @@ import tvm
 from tvm import relax
 
 import cimsim
-from cimsim import device
+from cimsim.physics import device
 from cimsim.errors import ConfigError, ShapeError
 from tvm_bridge._relax import static_shape
 from tvm_bridge.extract import extract

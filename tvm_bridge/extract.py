@@ -28,7 +28,7 @@ functions of the module are followed inline) and each operator becomes:
   The scale, the bias and a causal mask cost nothing here; a causal mask does not shrink the
   products (they are counted dense).
 * Digital operations → :class:`cimsim.NonGemm` of the kind priced by
-  ``cimsim.energy.DIGITAL_OPS_PER_ELEMENT``, over the elements of their output:
+  ``cimsim.workload.DIGITAL_OPS_PER_ELEMENT``, over the elements of their output:
   activations (relu, gelu, gelu_tanh, silu, sigmoid, tanh, leakyrelu, prelu, selu, softplus,
   clip as used for relu6) → ``activation``; softmax and log_softmax → ``softmax``;
   layer/batch/group/instance/rms norm → ``normalisation``; max/avg/adaptive-avg pools →

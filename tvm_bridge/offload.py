@@ -37,7 +37,7 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 
 import cimsim
 from cimsim.errors import ConfigError
-from cimsim.seeding import generator
+from cimsim.physics.seeding import generator
 from tvm_bridge._relax import constant_value, op_name, static_shape
 
 MODEL_ATTR = "cimsim_model"
@@ -289,7 +289,7 @@ def release(mod: tvm.IRModule) -> None:
 
     Programmed crossbars live until released: they hold several arrays per cell (about 31 bytes
     per cell, 8 cells per 8-bit weight on the ``ideal`` preset: ~3 GB for ResNet-18;
-    :mod:`cimsim.memory`).
+    :mod:`cimsim.host_memory`).
     """
     model_of(mod)
     del _MODELS[int(mod.attrs[MODEL_ATTR])]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import cimsim
-from cimsim.config_tree import _Node
+from cimsim.config.tree import Node
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PRESETS = cimsim.list_presets()
@@ -29,7 +29,7 @@ def numeric_fields(cfg) -> dict[str, tuple[type, float | None, float | None, boo
     fields = {}
     for section, node in type(cfg).model_fields.items():
         model = node.annotation
-        if not (isinstance(model, type) and issubclass(model, _Node)):
+        if not (isinstance(model, type) and issubclass(model, Node)):
             continue
         for name, info in model.model_fields.items():
             if info.annotation not in (int, float):

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import cimsim
 from cimsim.config import load_config
-from cimsim.sweep_spec import load_sweep
+from cimsim.sweep.spec import load_sweep
 
 EXAMPLES = int(os.environ.get("CIMSIM_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -151,7 +151,7 @@ def test_command_line_arguments(argv):
 @given(st.binary(max_size=300))
 def test_files_that_claim_to_be_onnx(data):
     pytest.importorskip("onnx")
-    from cimsim.workload_source import load_workload
+    from cimsim.workload_loader import load_workload
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.onnx"

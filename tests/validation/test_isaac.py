@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim.area import area_by_level
-from cimsim.peak import peak
+from cimsim.costs.area import area_by_level
+from cimsim.costs.peak import peak
 
 ISAAC = cimsim.load_preset("isaac")
 FIGURES = peak(ISAAC)

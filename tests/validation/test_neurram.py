@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import cimsim
-from cimsim.peak import array_vector_ledger, peak
+from cimsim.costs.peak import array_vector_ledger, peak
 
 NEURRAM = cimsim.load_preset("neurram")
 SHARED_MACROS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "silicon_macros.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import cimsim
-from cimsim.baseline import baseline_plan, buffer_ns, dram_ns, operation_traffic, pe_ns
+from cimsim.arch.von_neumann import baseline_plan, buffer_ns, dram_ns, operation_traffic, pe_ns
 from cimsim.workload import ConvGeometry, Gemm, Workload
 
 VN = cimsim.load_preset("vn-45nm")
@@ -104,7 +104,7 @@ def test_gpu_a100_full_load_costs_the_published_energy_per_mac():
 
 def test_mac_energy_scales_with_the_operand_widths_as_horowitz_measured():
     """HOR-04 + HOR-02: a 32-bit multiply and add at 45 nm cost 3.1 + 0.1 pJ; scaled from 8 bits by (32 x 32) / 64."""
-    from cimsim.baseline_energy import mac_energy_pj
+    from cimsim.costs.von_neumann_energy import mac_energy_pj
 
     wide = VN.override({"pe.weight_bits": 32, "pe.activation_bits": 32})
     assert mac_energy_pj(VN) == pytest.approx(0.23, rel=1e-12)

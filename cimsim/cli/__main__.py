@@ -1,0 +1,5 @@
+"""``python -m cimsim.cli ARGS``: the ``cimsim`` command."""
+
+from cimsim.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""The configuration tree of a simulated chip: typed, frozen, validated at construction.
+
+A :class:`ChipConfig` holds one section per concern (``meta``, ``device``, ``array``, ``dac``,
+``adc``, ``mapping``, ``tile``, ``chip``, ``energy``), each a frozen pydantic model whose
+fields carry their unit in the name or the description (µS, V, ns, pJ, mW, GHz, nm).
+Validation is strict: ``"6"`` is not an integer, ``True`` is not a number, a float is not an
+integer (an integer is accepted where a float is expected and stored as a float).
+
+Every way in (the constructors, :meth:`ChipConfig.from_dict`, :meth:`ChipConfig.from_toml`,
+:meth:`ChipConfig.override`, :func:`load_config`, :func:`load_preset`) raises
+:class:`~cimsim.errors.ConfigError` on bad input, one line per problem, each naming the dotted
+field (``adc.bits``), the value given and what is allowed. Those methods, and the checks behind
+them, are shared with the von Neumann baseline's tree (:mod:`cimsim.config.tree`).
+
+Presets are TOML files in ``cimsim/config/presets/`` and load through the same path as a user's file.
+A file whose ``[meta]`` sets ``architecture = "von-neumann"`` loads as a
+:class:`~cimsim.config.von_neumann.VonNeumannConfig`; any other as a :class:`ChipConfig`.
+"""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from cimsim.config.prices import AreaConfig, EnergyConfig
+from cimsim.config.sections import ADCConfig, ArrayConfig, DACConfig, DeviceConfig, MappingConfig, MetaConfig
+from cimsim.config.tree import ConfigRoot, Node, cross_field_error
+
+
+
+class TileConfig(Node):
+    """Arrays grouped into IMAs (in-situ multiply-accumulate units) and tiles."""
+
+    arrays_per_group: int = Field(8, ge=1, description="Arrays per group (ISAAC's IMA).")
+    groups_per_tile: int = Field(12, ge=1, description="Groups (IMAs) per tile.")
+    buffer_kib: float = Field(
+        64.0, ge=0, description="Tile buffer capacity (KiB); 0 means no tile buffer (no buffer step in the "
+        "scheduler). Not a capacity limit yet: activations are taken to fit.",
+    )
+    buffer_kind: Literal["sram", "edram"] = Field(
+        "sram", description="Tile buffer technology, for the record: its energy and area are the energy and area fields.",
+    )
+    buffer_gbps: float = Field(
+        307.2, gt=0, description="Tile buffer bandwidth, reads and writes together (Gb/s = bits per ns); "
+        "unused when buffer_kib = 0 (inputs go straight to the arrays).",
+    )
+
+
+class ChipLevelConfig(Node):
+    """The whole chip."""
+
+    tiles: int = Field(168, ge=1, description="Tiles per chip.")
+    clock_ghz: float = Field(1.2, gt=0, description="Digital clock (GHz).")
+    node_nm: float = Field(32.0, gt=0, description="CMOS technology node (nm).")
+    noc_topology: Literal["bus", "mesh"] = Field(
+        "mesh", description="Interconnect between tiles: one shared 'bus' (one hop), or a 2-D 'mesh' of links "
+        "(hops = Manhattan distance between tiles on a square grid; one link per tile).",
+    )
+    noc_gbps: float = Field(38.4, gt=0, description="Bandwidth of one link or of the bus (Gb/s = bits per ns).")
+    digital_gops_per_tile: float = Field(
+        38.4, gt=0, description="Throughput of a tile's digital units for non-GEMM operations (Gop/s = ops per ns).",
+    )
+    replication: Literal["none", "balance"] = Field(
+        "none", description="'balance': copy the slowest layers onto spare arrays to balance the pipeline.",
+    )
+    oversubscription: Literal["error", "reprogram"] = Field(
+        "error", description="A workload needing more arrays than the chip has: 'error' raises a ConfigError; "
+        "'reprogram' time-multiplexes the arrays, rewriting every layer's cells once per batch.",
+    )
+
+
+class ChipConfig(ConfigRoot):
+    """The whole configuration of a simulated chip (frozen; use :meth:`override` for a changed copy)."""
+
+    meta: MetaConfig = Field(default_factory=MetaConfig, description="Name, source and description.")
+    device: DeviceConfig = Field(default_factory=DeviceConfig, description="Resistive cell physics.")
+    array: ArrayConfig = Field(default_factory=ArrayConfig, description="Crossbar array geometry and timing.")
+    dac: DACConfig = Field(default_factory=DACConfig, description="Row drivers.")
+    adc: ADCConfig = Field(default_factory=ADCConfig, description="Column converters.")
+    mapping: MappingConfig = Field(default_factory=MappingConfig, description="Quantisation and signed encodings.")
+    tile: TileConfig = Field(default_factory=TileConfig, description="Arrays per group, groups per tile, tile buffer.")
+    chip: ChipLevelConfig = Field(default_factory=ChipLevelConfig, description="Tiles, clock, technology node.")
+    energy: EnergyConfig = Field(default_factory=EnergyConfig, description="Prices of actions.")
+    area: AreaConfig = Field(default_factory=AreaConfig, description="Areas of the hardware blocks.")
+
+    @model_validator(mode="after")
+    def _check_integration(self) -> "ChipConfig":
+        if self.adc.cycles_per_conversion > 1 and self.mapping.input_encoding == "two_phase":
+            raise cross_field_error(
+                "adc.cycles_per_conversion",
+                self.adc.cycles_per_conversion,
+                "1 with mapping.input_encoding = 'two_phase': positive and negative phases are separate passes, "
+                "so their cycles cannot be integrated together; use 'bipolar' or 'offset' inputs",
+            )
+        return self
+
+

@@ -1,0 +1,163 @@
+"""The price sections of the configuration tree: energy per action and area per block.
+
+Counting is separate from pricing: :mod:`cimsim.costs.energy` applies :class:`EnergyConfig`
+to the actions the models count, :mod:`cimsim.costs.area` applies :class:`AreaConfig` to the
+blocks the geometry implies.
+"""
+
+from typing import Literal
+
+from pydantic import Field
+
+from cimsim.config.tree import Node
+
+class EnergyConfig(Node):
+    """Prices of actions, applied by the energy model (counting is separate from pricing).
+
+    Defaults are per-event values derived from ISAAC's Table I at its 100 ns cycle (32 nm), as
+    listed in docs/reference/NOTES.md, except DRAM (LPDDR4) and static power (none).
+    """
+
+    adc_model: Literal["table", "walden", "survey", "cimloop"] = Field(
+        "table",
+        description="ADC energy model (cimsim.costs.adc_energy): 'table' = adc_pj_per_conversion; 'walden' = "
+        "adc_walden_fom_fj_per_step × 2^adc.bits; 'survey' = the minimum-energy frontier of the Murmann ADC survey "
+        "(ADC-05..13) at adc.bits and adc.sample_rate_gsps; 'cimloop' = CiMLoop's model at adc.bits, "
+        "adc.sample_rate_gsps and chip.node_nm (ADC-18..21).",
+    )
+    adc_pj_per_conversion: float = Field(
+        1.5625,
+        ge=0,
+        description="ADC energy per conversion for the 'table' model (pJ). "
+        "Default: ISAAC, 16 mW per IMA × 100 ns / 1024 conversions (ISAAC-10, ISAAC-51).",
+    )
+    adc_walden_fom_fj_per_step: float = Field(
+        6.103515625,
+        ge=0,
+        description="Walden figure of merit for the 'walden' model (fJ per conversion step). "
+        "Default: ISAAC's 1.5625 pJ / 2^8 (ISAAC-51), so both models agree at 8 bits; "
+        "Kull 2013, the ADC ISAAC adapted, measured 33.8 fJ/step at ENOB 6.24 (ADC-04).",
+    )
+    dac_pj_per_conversion: float = Field(
+        0.390625,
+        ge=0,
+        description="DAC energy per row drive per input cycle (pJ). "
+        "Default: ISAAC, 4 mW per IMA × 100 ns / (8 × 128) 1-bit drivers (ISAAC-12, ISAAC-57); "
+        "Accelergy's port uses 0.41667 (ISAAC-67).",
+    )
+    sample_hold_pj: float = Field(
+        0.0009765625,
+        ge=0,
+        description="Sample-and-hold energy per sample (pJ). "
+        "Default: ISAAC, 10 µW per IMA × 100 ns / 1024 samples (ISAAC-14).",
+    )
+    shift_add_pj: float = Field(
+        0.021, ge=0, description="Shift-and-add energy per operation (pJ). Default: ISAAC-derived, 16 bit, 32 nm (ISAAC-68)."
+    )
+    input_register_pj_per_bit: float = Field(
+        0.12109375,
+        ge=0,
+        description="Input register energy per bit read into the row drivers (pJ/bit). "
+        "Default: ISAAC input registers, 1.24 mW per IMA × 100 ns / 1024 input bits (ISAAC-20, ISAAC-60).",
+    )
+    output_register_pj_per_bit: float = Field(
+        0.1796875,
+        ge=0,
+        description="Output register energy per output bit written (pJ/bit). "
+        "Default: ISAAC output registers, 0.23 mW per IMA × 100 ns / 128 output bits (ISAAC-22; 8 arrays × 16 "
+        "outputs of 16 bits per 16 cycles).",
+    )
+    buffer_pj_per_bit: float = Field(
+        0.0798828125,
+        ge=0,
+        description="Tile buffer energy per bit read or written (pJ/bit). "
+        "Default: ISAAC eDRAM, 20.45 pJ per 256-bit access (ISAAC-65).",
+    )
+    bus_pj_per_bit_hop: float = Field(
+        0.05063657407407408,
+        ge=0,
+        description="Tile bus energy per bit carried between the buffer and the array groups (pJ/bit). "
+        "Default: ISAAC, 7 mW per tile × 100 ns / 13,824 bits (ISAAC-28 at cimsim's peak traffic: 96 arrays × "
+        "(128 input bits + 16 output bits) per cycle).",
+    )
+    noc_pj_per_bit_hop: float = Field(
+        0.081015625,
+        ge=0,
+        description="On-chip network energy per bit per router hop (pJ/bit/hop). "
+        "Default: ISAAC router, 20.74 pJ per 256 bits (ISAAC-66).",
+    )
+    digital_pj_per_op: float = Field(
+        0.1,
+        ge=0,
+        description="Digital unit energy per elementary operation of a non-GEMM op (activation, pooling, softmax, "
+        "normalisation, residual add) (pJ). Default: a 32-bit integer add at 45 nm (HOR-02).",
+    )
+    global_buffer_pj_per_bit: float = Field(
+        1.5625,
+        ge=0,
+        description="Chip-level (global) buffer energy per bit read or written (pJ/bit); priced, but no CIM "
+        "path counts global-buffer traffic yet (activations stay in the tile buffers). "
+        "Default: a 64-bit read of a 1 MB SRAM, 100 pJ at 45 nm (HOR-11).",
+    )
+    dram_pj_per_bit: float = Field(
+        8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit); priced, but no CIM path "
+        "counts DRAM traffic yet (weights stay on chip). Default: LPDDR4 (MEM-01)."
+    )
+    static_power_mw: float = Field(
+        0.0,
+        ge=0,
+        description="Chip static power charged over the elapsed time (mW). Default 0: none charged.",
+    )
+    adc_pj_per_step: float = Field(
+        0.0, ge=0, description="Energy of one bit decision of an 'integrating' ADC (pJ). Default 0: no such ADC."
+    )
+    adc_bias_uw: float = Field(
+        0.0, ge=0, description="Standing bias power of one 'integrating' ADC while its array works (µW). Default 0."
+    )
+
+
+class AreaConfig(Node):
+    """Areas of the hardware blocks (µm²); counts follow from the geometry (rows, columns, ADC sharing).
+
+    Defaults: ISAAC's Table I at 32 nm (ISAAC-11..31); the ADC's area for the 'walden' and 'survey'
+    energy models comes from the ADC area model instead of ``adc_um2``.
+    """
+
+    cell_um2: float = Field(
+        0.0015258789, ge=0, description="One resistive cell (µm²). Default: ISAAC, 0.0002 mm² / (8 × 128 × 128) (ISAAC-17)."
+    )
+    dac_um2: float = Field(0.166015625, ge=0, description="One row driver (µm²). Default: ISAAC, 170 µm² / 1024 (ISAAC-13).")
+    sample_hold_um2: float = Field(
+        0.0390625, ge=0, description="One column sample-and-hold (µm²). Default: ISAAC, 40 µm² / 1024 (ISAAC-15)."
+    )
+    adc_um2: float = Field(
+        1200.0,
+        ge=0,
+        description="One ADC with the 'table' energy model (µm²); 'walden', 'survey' and 'cimloop' use CiMLoop's "
+        "area model instead. Default: ISAAC (ISAAC-11).",
+    )
+    shift_add_um2_per_group: float = Field(
+        240.0, ge=0, description="Shift-and-add units of one array group (µm²). Default: ISAAC, 4 × 60 µm² (ISAAC-19)."
+    )
+    input_register_um2_per_group: float = Field(
+        2100.0, ge=0, description="Input registers of one array group (µm²). Default: ISAAC, 2 KB (ISAAC-21)."
+    )
+    output_register_um2_per_group: float = Field(
+        770.0, ge=0, description="Output registers of one array group (µm²). Default: ISAAC, 256 B (ISAAC-23)."
+    )
+    buffer_um2_per_tile: float = Field(83000.0, ge=0, description="Tile buffer (µm²). Default: ISAAC 64 KB eDRAM (ISAAC-27).")
+    bus_um2_per_tile: float = Field(90000.0, ge=0, description="Tile bus (µm²). Default: ISAAC, 384 wires (ISAAC-29).")
+    router_um2_per_tile: float = Field(
+        37750.0, ge=0, description="Router share of one tile (µm²). Default: ISAAC, 0.151 mm² / 4 tiles (ISAAC-31)."
+    )
+    digital_um2_per_tile: float = Field(
+        4100.0,
+        ge=0,
+        description="Tile digital units: activation, pooling, tile shift-and-add and output registers (µm²). "
+        "Default: ISAAC sigmoid 600 + max-pool 240 + S+A 60 + OR 3200 (ISAAC-32..35).",
+    )
+    chip_overhead_um2: float = Field(
+        0.0, ge=0, description="Chip-level blocks outside the tiles, e.g. off-chip links (µm²). Default 0."
+    )
+
+

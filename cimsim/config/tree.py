@@ -1,0 +1,258 @@
+"""The machinery every configuration tree of cimsim shares: frozen, strict, validated tables.
+
+A configuration is a :class:`ConfigRoot` (the CIM chip's :class:`~cimsim.config.chip.ChipConfig`,
+the baseline's :class:`~cimsim.config.von_neumann.VonNeumannConfig`) whose fields are sections,
+each a :class:`Node` whose fields are values. Validation is strict: ``"6"`` is not an integer,
+``True`` is not a number, a float is not an integer (an integer is accepted where a float is
+expected and stored as a float).
+
+Every way in (the constructors, :meth:`ConfigRoot.from_dict`, :meth:`ConfigRoot.from_toml`,
+:meth:`ConfigRoot.override`) raises :class:`~cimsim.errors.ConfigError` on bad input, one line
+per problem, each naming the dotted field (``adc.bits``), the value given and what is allowed.
+"""
+
+import contextlib
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
+
+import numpy as np
+import tomli_w
+from annotated_types import Ge, Gt, Le
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from cimsim.errors import ConfigError
+from cimsim.fileio import atomic_write_text
+
+_CROSS_FIELD = "cimsim_cross_field"
+"""pydantic error type of the rules that relate two fields of one section."""
+
+
+def cross_field_error(field: str, value: Any, allowed: str) -> PydanticCustomError:
+    """An error for ``field`` of the section being validated, reported as ``section.field``."""
+    return PydanticCustomError(_CROSS_FIELD, "{field}: {allowed}", {"field": field, "value": value, "allowed": allowed})
+
+
+class Node(BaseModel):
+    """A table of the configuration tree: frozen, strict, no unknown keys, ConfigError on bad input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+    def __init__(self, **data: Any) -> None:
+        with _config_errors(type(self)):
+            super().__init__(**data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ConfigError(_frozen_message(self, name))
+
+    def __delattr__(self, name: str) -> None:
+        raise ConfigError(_frozen_message(self, name))
+
+
+class BaseMeta(Node):
+    """What the configuration is and where its numbers come from (each tree adds its ``architecture``)."""
+
+    name: str = Field("custom", description="Short name of the configuration (a preset's file name).")
+    source: str = Field(
+        "user",
+        description="Where the numbers come from: reference row ids of "
+        "../shared/reference/reference_figures.csv (e.g. 'ISAAC-02..09, DEV-16') or a citation.",
+    )
+    description: str = Field("", description="What the configuration models and what it leaves out.")
+
+
+class ConfigRoot(Node):
+    """A whole configuration: sections of fields (frozen; use :meth:`override` for a changed copy)."""
+
+    def override(self, updates: Mapping[str, Any]) -> Self:
+        """A new, validated config with ``updates`` (``{"adc.bits": 6, ...}``) applied all at once.
+
+        Every path is ``section.field``. NumPy scalars are taken as the Python value they hold,
+        so sweep grids built with NumPy work. ``self`` is left unchanged.
+        """
+        if not isinstance(updates, Mapping):
+            raise ConfigError(f"override: expected a mapping of dotted paths to values, got {updates!r}")
+        data = self.to_dict()
+        for path, value in updates.items():
+            parts = _resolve(type(self), path)
+            if len(parts) != 2:
+                raise ConfigError(f"override path {path!r} names a section; give a field, e.g. '{parts[0]}.<field>'")
+            data[parts[0]][parts[1]] = value.item() if isinstance(value, np.generic) else value
+        return type(self).from_dict(data)
+
+    def get(self, path: str) -> Any:
+        """The value at a dotted path (``"adc.bits"``), or a whole section (``"adc"``)."""
+        node: Any = self
+        for part in _resolve(type(self), path):
+            node = getattr(node, part)
+        return node
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """``{section: {field: value}}`` of plain Python values."""
+        return self.model_dump()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A validated config from ``{section: {field: value}}``; missing entries take defaults."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"config: got {data!r}, allowed: a table of sections {_names(cls)}")
+        return validate(cls, dict(data), source=None)
+
+    def to_toml(self) -> str:
+        """TOML text with every field; ``from_toml`` of it gives back an equal config."""
+        return tomli_w.dumps(self.to_dict())
+
+    @classmethod
+    def from_toml(cls, text: str) -> Self:
+        """A validated config from TOML text; missing entries take defaults."""
+        return validate(cls, parse_toml(text, source=None), source=None)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_toml` to ``path`` atomically (temporary file in the same directory, then rename)."""
+        atomic_write_text(Path(path), self.to_toml())
+
+
+def parse_toml(text: str, source: str | None) -> dict[str, Any]:
+    """The tables of TOML ``text``; ConfigError (prefixed by ``source``) on a syntax error."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # the message carries "(at line L, column C)"
+        raise ConfigError(join_lines(source, [f"invalid TOML: {exc}"])) from None
+
+
+def validate(cls: type[ConfigRoot], data: dict[str, Any], source: str | None) -> ConfigRoot:
+    """``cls`` validated from ``data``; ConfigError (prefixed by ``source``) on bad input."""
+    with _config_errors(cls, source):
+        return cls.model_validate(data)
+
+
+def join_lines(source: str | None, lines: list[str]) -> str:
+    """Problems as one message: prefixed by ``source`` (a file or preset) when there is one."""
+    if source is None:
+        return "\n".join(lines)
+    if len(lines) == 1:
+        return f"{source}: {lines[0]}"
+    return f"{source}:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_node(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Node)
+
+
+def _names(model: type[Node]) -> str:
+    return ", ".join(model.model_fields)
+
+
+def _section_of(model: type[Node]) -> list[str]:
+    """Path of a section class in its tree ([] for a root)."""
+    for root in ConfigRoot.__subclasses__():
+        for name, info in root.model_fields.items():
+            if info.annotation is model:
+                return [name]
+    return []
+
+
+def _unknown(model: type[Node], parts: list[str]) -> str:
+    """Message for ``parts[-1]``, which is not a field of ``model`` (the table at ``parts[:-1]``)."""
+    if len(parts) == 1:
+        return f"unknown section {parts[0]!r}; allowed sections: {_names(model)}"
+    return f"unknown field {'.'.join(parts)!r}; allowed fields of [{'.'.join(parts[:-1])}]: {_names(model)}"
+
+
+def _resolve(model: type[Node], path: Any) -> list[str]:
+    """Check a dotted path against the tree and return its parts."""
+    if not isinstance(path, str):
+        raise ConfigError(f"config path must be a string like 'adc.bits', got {path!r}")
+    parts = path.split(".")
+    current: type[Node] | None = model
+    for i, part in enumerate(parts):
+        if current is None:
+            raise ConfigError(f"config path {path!r}: {'.'.join(parts[:i])!r} is a value, not a section")
+        if part not in current.model_fields:
+            message = _unknown(current, parts[: i + 1])
+            raise ConfigError(message if i + 1 == len(parts) else f"{message} (in path {path!r})")
+        annotation = current.model_fields[part].annotation
+        current = annotation if _is_node(annotation) else None
+    return parts
+
+
+def _frozen_message(node: Node, name: str) -> str:
+    section = _section_of(type(node))
+    path = ".".join([*section, name])
+    example = path if section else f"{name}.<field>"
+    return f"cannot assign {path!r}: configurations are frozen; use cfg.override({{{example!r}: value}}) for a changed copy"
+
+
+@contextlib.contextmanager
+def _config_errors(model: type[Node], source: str | None = None) -> Iterator[None]:
+    """Turn a pydantic ValidationError raised inside into a ConfigError, one line per problem."""
+    try:
+        yield
+    except ValidationError as exc:
+        lines: list[str] = []
+        for error in exc.errors():
+            # A table validated inside another runs its own __init__, which has already turned
+            # its problems into a ConfigError (pydantic wraps it as a value_error): keep its lines.
+            cause = error.get("ctx", {}).get("error")
+            new = str(cause).splitlines() if isinstance(cause, ConfigError) else [_describe(model, error)]
+            lines += [line for line in new if line not in lines]  # a union reports each member; one line is enough
+        raise ConfigError(join_lines(source, lines)) from None
+
+
+def _describe(model: type[Node], error: Any) -> str:
+    """One line for one pydantic error: the dotted field, the value given, what is allowed."""
+    parts, table, info = _section_of(model), model, None
+    rest = list(error["loc"])
+    while rest and table is not None and rest[0] in table.model_fields:
+        name = rest.pop(0)
+        info = table.model_fields[name]
+        parts.append(name)
+        table = info.annotation if _is_node(info.annotation) else None
+    path = ".".join(parts) or "config"
+    if error["type"] == "extra_forbidden" and table is not None and rest:
+        return f"{_unknown(table, [*parts, str(rest[0])])} (given {error['input']!r})"
+    if error["type"] == _CROSS_FIELD:
+        ctx = error["ctx"]
+        return f"{'.'.join([*parts, ctx['field']])}: got {ctx['value']!r}, allowed: {ctx['allowed']}"
+    if table is not None:
+        return f"{path}: got {error['input']!r}, allowed: a table with fields {_names(table)}"
+    if info is not None:
+        return f"{path}: got {error['input']!r}, allowed: {_allowed(info.annotation, info.metadata)}"
+    return f"{path}: got {error['input']!r}: {error['msg']}"
+
+
+def _allowed(annotation: Any, metadata: list[Any]) -> str:
+    """What a field accepts, in words: 'an integer from 1 to 24', "one of 'max', 'calibrated'"."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *extra = get_args(annotation)
+        return _allowed(base, [*metadata, *extra])
+    if origin is Union:
+        return ", or ".join(_allowed(member, []) for member in get_args(annotation))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(value) for value in get_args(annotation))
+    if annotation is bool:
+        return "true or false"
+    if annotation is str:
+        return "a string"
+    noun = "an integer" if annotation is int else "a finite number"
+    return noun + _bounds(metadata)
+
+
+def _bounds(metadata: list[Any]) -> str:
+    lower = next((m for m in metadata if isinstance(m, (Ge, Gt))), None)
+    upper = next((m for m in metadata if isinstance(m, Le)), None)
+    if isinstance(lower, Ge) and upper is not None:
+        return f" from {lower.ge} to {upper.le}"
+    words = []
+    if lower is not None:
+        words.append(f">= {lower.ge}" if isinstance(lower, Ge) else f"> {lower.gt}")
+    if upper is not None:
+        words.append(f"<= {upper.le}")
+    return (" " + " and ".join(words)) if words else ""

@@ -1,0 +1,152 @@
+"""Peak figures of a chip: every array busy, every cycle (the convention of published tables).
+
+``peak(cfg)`` counts the actions of one array reading one input vector at full activity and
+prices them with the same :class:`~cimsim.costs.energy.EnergyModel` as every other part of cimsim:
+
+* activity: every row driven in every cycle of its magnitude with the largest code a cycle
+  carries (its voltage is v_read only when that code is the DAC's top code; with
+  two-phase inputs a row is positive or negative, so it is driven in one phase;
+  ``input_density`` scales the fraction of rows driven), cells at the mean of their levels
+  (uniformly used levels); every column converted at every conversion;
+* work: an array holds ``rows × cols / (slices × signs)`` weights and reads one vector in T
+  input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
+  segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
+  per vector; 1 MAC = 2 operations, and only weight MACs count (no zeros of padding or offsets);
+* data movement, first order and without reuse (each array gets its own copy of its inputs):
+  per vector an array takes ``rows × input_bits`` input bits, which arrive over the network,
+  are written into and read from the tile buffer and cross the tile bus into the input
+  registers; its outputs, ``output_bits`` each, are written to the output registers and the
+  buffer, cross the bus and leave over the network;
+* time: one vector through the read stages (:mod:`cimsim.costs.latency`), pipelined vectors back to
+  back; static power and the bias of integrating ADCs over that time.
+
+Inside the figures: cells, DACs, sample-and-holds, ADCs, shift-and-add, input and output
+registers, tile buffer, tile bus, network, static power, and the area of every block of
+:mod:`cimsim.costs.area`. Not inside: DRAM (weights stay on chip), activation and pooling units
+(their energy is per non-GEMM operation, which a peak of matrix products has none of).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimsim.physics.converters import Adc, analog_differential, conversions, max_full_scale
+from cimsim.costs.area import adcs_per_array, area_breakdown_um2, array_count
+from cimsim.config import ChipConfig
+from cimsim.costs.energy import EnergyModel
+from cimsim.errors import ConfigError
+from cimsim.costs.latency import ReadTiming, read_timing
+from cimsim.costs.ledger import Ledger
+from cimsim.physics.mapping import input_schedule, slices_and_signs
+
+
+@dataclass(frozen=True)
+class PeakFigures:
+    """Peak throughput, efficiency, density and energy breakdown of a chip."""
+
+    name: str
+    tops: float
+    tops_per_watt: float
+    tops_per_mm2: float
+    energy_pj_per_mac: float
+    tile_energy_pj_per_mac: float
+    energy_share: dict[str, float]
+    area_mm2: float
+    cycle_ns: float  # a vector's read time over its input cycles
+    bottleneck: str
+    macs_per_array_cycle: float
+    arrays: int
+
+    def table(self) -> str:
+        """The figures as aligned text."""
+        lines = [
+            f"peak figures of {self.name!r} (1 MAC = 2 ops; every array busy every cycle)",
+            f"  throughput           {self.tops:10.4g} TOPS",
+            f"  energy efficiency    {self.tops_per_watt:10.4g} TOPS/W   ({self.energy_pj_per_mac:.4g} pJ/MAC, chip)",
+            f"  compute density      {self.tops_per_mm2:10.4g} TOPS/mm2 ({self.area_mm2:.4g} mm2)",
+            f"  tile energy          {self.tile_energy_pj_per_mac:10.4g} pJ/MAC (without static power)",
+            f"  cycle                {self.cycle_ns:10.4g} ns, set by the {self.bottleneck} stage",
+            f"  MACs per array-cycle {self.macs_per_array_cycle:10.4g} on {self.arrays} arrays",
+            "  tile energy share:",
+        ]
+        for component, share in sorted(self.energy_share.items(), key=lambda item: -item[1]):
+            lines.append(f"    {component:<16}{100 * share:6.2f} %")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float, ReadTiming]:
+    """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
+    rows, cols = cfg.array.rows, cfg.array.cols
+    slices, signs = slices_and_signs(cfg)
+    schedule = input_schedule(signed=True, cfg=cfg)
+    adc = Adc.for_config(cfg)
+    conv = conversions(cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(cfg))]))
+    decisions = conv.decisions[:, 0]
+    timing = read_timing(cfg, conv.plan, decisions)
+    outputs = cols / (slices * signs)
+    converted = cols / 2 if analog_differential(cfg) else cols
+    mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
+    driven = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
+    v_top = cfg.device.v_read * schedule.top_code / (2**cfg.dac.bits - 1)  # the largest code's voltage
+    in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
+    counts = [
+        ("cell", "reads", driven * cols),
+        ("cell", "v2g_v2_us", driven * cols * v_top**2 * mean_g_us),
+        ("dac", "conversions", driven),
+        ("sample_hold", "samples", converted * conv.plan.samples.sum()),
+        ("adc", "conversions", converted * conv.plan.segments),
+        ("shift_add", "ops", converted * conv.plan.segments),
+        ("input_register", "bits", in_bits),
+        ("output_register", "bits", out_bits),
+        ("buffer", "bits", 2 * in_bits + out_bits),
+        ("bus", "bits", in_bits + out_bits),
+        ("noc", "bit_hops", in_bits + out_bits),
+    ]
+    if cfg.adc.kind == "integrating":
+        counts += [
+            ("adc", "steps", converted * decisions.sum()),
+            ("adc", "active_ns", adcs_per_array(cfg) * timing.vector_ns),
+        ]
+    model, ledger = EnergyModel(cfg), Ledger()
+    for component, action, count in counts:
+        model.charge(ledger, component, action, count)
+    return ledger, rows * outputs, timing
+
+
+def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
+    """Peak figures of ``cfg`` (module docstring says what they include)."""
+    if not isinstance(cfg, ChipConfig):
+        name = getattr(getattr(cfg, "meta", None), "name", "")
+        raise ConfigError(
+            f"peak: cfg must be a crossbar chip (cimsim.ChipConfig), got {type(cfg).__name__} {name!r}; "
+            "peak figures are modelled for CIM chips only: simulate a workload on a von Neumann config instead"
+        )
+    if not 0 < input_density <= 1:
+        raise ConfigError(f"input_density = {input_density!r}: the fraction of rows driven must be in (0, 1]")
+    ledger, macs, timing = array_vector_ledger(cfg, input_density)  # cell reads always cost energy: > 0
+    arrays = array_count(cfg)
+    cycles = input_schedule(signed=True, cfg=cfg).cycles
+    tile_pj_per_mac = ledger.energy_pj / macs
+    static_pj_per_mac = EnergyModel(cfg).unit_energy_pj("static", "ns") * timing.vector_ns / (arrays * macs)
+    chip_pj_per_mac = tile_pj_per_mac + static_pj_per_mac
+    area_mm2 = sum(area_breakdown_um2(cfg).values()) * 1e-6
+    tops = 2 * macs * arrays / timing.vector_ns * 1e-3  # ops per ns = 1e9 ops/s; TOPS = 1e12
+    return PeakFigures(
+        name=cfg.meta.name,
+        tops=tops,
+        tops_per_watt=2 / chip_pj_per_mac,  # ops per pJ = TOPS/W
+        tops_per_mm2=tops / area_mm2,
+        energy_pj_per_mac=chip_pj_per_mac,
+        tile_energy_pj_per_mac=tile_pj_per_mac,
+        energy_share={c: e / ledger.energy_pj for c, e in ledger.by_component().items() if e > 0},
+        area_mm2=area_mm2,
+        cycle_ns=timing.vector_ns / cycles,
+        bottleneck=timing.bottleneck,
+        macs_per_array_cycle=macs / cycles,
+        arrays=arrays,
+    )

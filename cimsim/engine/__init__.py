@@ -1,0 +1,9 @@
+"""The event engine and its results.
+
+- :mod:`~cimsim.engine.plan`: the plan an architecture hands the engine (stages, steps,
+  resources) and what the engine returns;
+- :mod:`~cimsim.engine.scheduler`: the SimPy scheduler (layer by layer or pipelined);
+- :mod:`~cimsim.engine.report`: :class:`Report` and :func:`compare`.
+
+The engine imports no architecture: it runs whatever plan it is given.
+"""

@@ -1,0 +1,432 @@
+"""What one simulation found: totals, per-layer rows, energy by component, utilisation, timeline.
+
+A :class:`Report` is built from a :class:`~cimsim.engine.plan.MachinePlan` (what the architecture
+counted and priced) and an :class:`~cimsim.engine.plan.EngineResult` (what the event engine timed).
+Units are in the names: energy in pJ, time in ns, area in µm² (mm² in ``tops_per_mm2``).
+
+Which MACs count: 1 MAC = 2 operations, and only MACs with a non-zero weight count (the zeros of
+a pruned weight are not work done). TOPS/W is operations per pJ (1 op/pJ = 1 TOPS/W). Static
+energy is the plan's static power times the engine's latency (mW · ns = pJ) and appears in the
+breakdown as the component ``"static"``.
+
+:func:`compare` puts reports of the same workload and batch side by side, with ratios against a
+baseline report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from cimsim.errors import ConfigError
+from cimsim.fileio import atomic_write_text
+from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan
+
+# Components whose energy is moving data rather than computing on it. Registers count, as in
+# ISAAC's accounting (eDRAM + bus + router + registers ≈ 17% of ISAAC's energy; see
+# shared/reference/NOTES.md §3): they stage operands between memories and the arrays, so a
+# von Neumann register file and a CIM tile's input/output registers are compared alike.
+DATA_MOVEMENT = frozenset(
+    {"dram", "global_buffer", "buffer", "bus", "noc", "register_file", "input_register", "output_register"}
+)
+MODES = ("pipelined", "layer")
+FIDELITIES = ("analytical", "functional")
+
+
+@dataclass
+class LayerRow:
+    """One stage of the workload over the whole batch."""
+
+    name: str
+    kind: str  # "gemm" or "digital"
+    macs: int  # MACs with a non-zero weight over the batch
+    energy_pj: float  # per-inference energy x batch + once-per-batch energy
+    start_ns: float  # first chunk's start
+    end_ns: float  # last chunk's end
+    arrays: int  # arrays occupied (CIM); 0 elsewhere
+    chunks: int  # work items per inference
+    chunk_label: str
+    energy_by_component: dict[str, float]  # pJ over the batch
+    relative_error: float | None = None  # ||y - y_ref|| / ||y_ref|| of the layer, when functional
+
+    @property
+    def latency_ns(self) -> float:
+        """Time from the layer's first start to its last end."""
+        return self.end_ns - self.start_ns
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields plus ``latency_ns``, JSON-ready."""
+        return asdict(self) | {"latency_ns": self.latency_ns}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerRow:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass
+class Report:
+    """Totals, layers, breakdown and timeline of one simulation (module docstring for units)."""
+
+    workload: str
+    config: str
+    architecture: str  # "cim" or "von-neumann"
+    batch: int
+    mode: str  # "pipelined" or "layer"
+    fidelity: str  # "analytical" or "functional"
+    seed: int | None
+    energy_pj: float  # everything over the batch, static included
+    latency_ns: float  # first start to last end of the batch
+    breakdown: dict[str, float]  # component -> pJ over the batch, "static" included
+    layers: list[LayerRow]
+    macs: int  # MACs with a non-zero weight over the batch
+    area_breakdown_um2: dict[str, float]
+    utilisation: dict[str, float]  # resource -> busy / (servers x latency)
+    events: int  # engine events processed
+    wall_s: float  # wall-clock time of the simulation
+    timeline: list[Interval] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    accuracy: dict[str, float] | None = None  # e.g. relative_error, top1_agreement (functional)
+    precision: str = ""  # weight and activation bits of the machine, e.g. "w8a8"
+
+    @classmethod
+    def build(
+        cls,
+        workload_name: str,
+        plan: MachinePlan,
+        result: EngineResult,
+        *,
+        batch: int,
+        mode: str,
+        fidelity: str,
+        seed: int | None,
+        wall_s: float,
+        accuracy: dict[str, float] | None = None,
+        layer_errors: dict[str, float] | None = None,
+    ) -> Report:
+        """Everything from the plan's ledgers (per inference x ``batch`` + per batch) and the engine's timing."""
+        _check_run(plan, batch, mode, fidelity, layer_errors or {})
+        layers = [_layer_row(stage, result, batch, (layer_errors or {}).get(stage.name)) for stage in plan.stages]
+        static_pj = float(plan.static_power_mw) * float(result.latency_ns)
+        breakdown = _sum_dicts([row.energy_by_component for row in layers] + [{"static": static_pj}])
+        return cls(
+            workload=workload_name,
+            config=plan.config_name,
+            architecture=plan.architecture,
+            batch=int(batch),
+            mode=mode,
+            fidelity=fidelity,
+            seed=None if seed is None else int(seed),
+            energy_pj=math.fsum(breakdown.values()),
+            latency_ns=float(result.latency_ns),
+            breakdown=breakdown,
+            layers=layers,
+            macs=sum(row.macs for row in layers),
+            area_breakdown_um2={name: float(um2) for name, um2 in plan.area_breakdown_um2.items()},
+            utilisation=_utilisation(plan.resources, result),
+            events=int(result.events),
+            wall_s=float(wall_s),
+            timeline=list(result.timeline),
+            notes=list(plan.notes),
+            accuracy=None if accuracy is None else {name: float(value) for name, value in accuracy.items()},
+            precision=plan.precision,
+        )
+
+    @property
+    def static_energy_pj(self) -> float:
+        """Static power x latency (pJ)."""
+        return self.breakdown.get("static", 0.0)
+
+    @property
+    def area_um2(self) -> float:
+        return sum(self.area_breakdown_um2.values())
+
+    @property
+    def throughput_inferences_per_s(self) -> float:
+        return _per(self.batch, self.latency_ns * 1e-9)
+
+    @property
+    def tops(self) -> float:
+        """Tera-operations per second: 2 x MACs (non-zero weights) per latency (ops/ns x 1e-3)."""
+        return _per(2 * self.macs, self.latency_ns) * 1e-3
+
+    @property
+    def tops_per_watt(self) -> float:
+        """Operations per pJ (= TOPS/W): 2 x MACs (non-zero weights) / energy."""
+        return _per(2 * self.macs, self.energy_pj)
+
+    @property
+    def tops_per_mm2(self) -> float:
+        """TOPS per mm² of chip; nan when the configuration models no area (some baselines)."""
+        return self.tops / (self.area_um2 * 1e-6) if self.area_um2 > 0 else math.nan
+
+    @property
+    def data_movement_share(self) -> float:
+        """Fraction of all energy (static included) spent in :data:`DATA_MOVEMENT` components."""
+        moved_pj = math.fsum(pj for component, pj in self.breakdown.items() if component in DATA_MOVEMENT)
+        return _per(moved_pj, self.energy_pj)
+
+    @property
+    def bottleneck(self) -> str | None:
+        """The resource with the highest utilisation (None without resources)."""
+        return max(self.utilisation, key=self.utilisation.__getitem__, default=None)
+
+    def derived(self) -> dict[str, Any]:
+        """The figures computed from the fields (throughput, TOPS, ...), for readers of the JSON."""
+        return {
+            "area_um2": self.area_um2,
+            "static_energy_pj": self.static_energy_pj,
+            "throughput_inferences_per_s": self.throughput_inferences_per_s,
+            "tops": self.tops,
+            "tops_per_watt": self.tops_per_watt,
+            "tops_per_mm2": self.tops_per_mm2,
+            "data_movement_share": self.data_movement_share,
+            "bottleneck": self.bottleneck,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (layers and timeline as lists of dicts) plus ``"derived"`` figures, JSON-ready."""
+        data = asdict(self)
+        data["layers"] = [row.to_dict() for row in self.layers]
+        return data | {"derived": self.derived()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The inverse of :meth:`to_dict` (``"derived"`` is recomputed, not read)."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        values["layers"] = [LayerRow.from_dict(row) for row in data["layers"]]
+        values["timeline"] = [Interval(**interval) for interval in data["timeline"]]
+        return cls(**values)
+
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON, atomically; floats round-trip exactly.
+
+        A derived figure with a zero denominator (no latency, no energy) is written as Python's
+        ``NaN`` or ``Infinity``.
+        """
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Report:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """One row per layer (energies in pJ, times in ns), one ``<component>_pj`` column per component; atomic."""
+        components = sorted({c for row in self.layers for c in row.energy_by_component})
+        header = ["name", "kind", "macs", "energy_pj", "latency_ns", "start_ns", "end_ns", "arrays", "chunks"]
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header + [f"{c}_pj" for c in components])
+        for row in self.layers:
+            writer.writerow(
+                [getattr(row, name) for name in header] + [row.energy_by_component.get(c, 0.0) for c in components]
+            )
+        return atomic_write_text(path, text.getvalue())
+
+    def summary(self, top_components: int = 8) -> str:
+        """A printable text report: totals, layers, top components, utilisation and bottleneck."""
+        parts = [self._totals_text(), _table(*self._layer_table()), self._components_text(top_components)]
+        parts.append(self._utilisation_text())
+        if self.notes:
+            parts.append("notes:\n" + "\n".join(f"  - {note}" for note in self.notes))
+        return "\n\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _totals_text(self) -> str:
+        lines = [
+            f"cimsim report: {self.workload} on {self.config} ({self.architecture}), batch {self.batch}, "
+            f"{self.mode}, {self.fidelity}, seed {self.seed}",
+            f"  energy          {self.energy_pj:.6g} pJ (static {self.static_energy_pj:.4g} pJ)",
+            f"  latency         {self.latency_ns:.6g} ns",
+            f"  throughput      {self.throughput_inferences_per_s:.4g} inferences/s",
+            f"  MACs            {self.macs} (MACs with a non-zero weight; 1 MAC = 2 ops)",
+            f"  TOPS            {self.tops:.4g}",
+            f"  TOPS/W          {self.tops_per_watt:.4g}",
+            f"  TOPS/mm²        {self.tops_per_mm2:.4g} (area {self.area_um2 * 1e-6:.4g} mm²)",
+            f"  data movement   {self.data_movement_share:.1%} of energy ({', '.join(sorted(DATA_MOVEMENT))})",
+            f"  simulated in    {self.wall_s:.3g} s, {self.events} engine events",
+        ]
+        if self.accuracy:
+            lines.append("  accuracy        " + ", ".join(f"{k} {v:.4g}" for k, v in self.accuracy.items()))
+        return "\n".join(lines)
+
+    def _layer_table(self) -> tuple[list[str], list[list[str]]]:
+        header = ["layer", "kind", "MACs", "energy pJ", "start ns", "end ns", "latency ns", "arrays", "chunks", "chunk"]
+        with_error = any(row.relative_error is not None for row in self.layers)
+        rows = [
+            [row.name, row.kind, str(row.macs), f"{row.energy_pj:.4g}", f"{row.start_ns:.4g}", f"{row.end_ns:.4g}",
+             f"{row.latency_ns:.4g}", str(row.arrays), str(row.chunks), row.chunk_label]
+            + ([_maybe(row.relative_error)] if with_error else [])
+            for row in self.layers
+        ]
+        return header + (["rel. error"] if with_error else []), rows
+
+    def _components_text(self, top: int) -> str:
+        ranked = sorted(self.breakdown.items(), key=lambda item: -item[1])[:top]
+        rows = [[name, f"{pj:.4g}", f"{_per(pj, self.energy_pj):.1%}"] for name, pj in ranked]
+        return _table(["component", "energy pJ", "share"], rows)
+
+    def _utilisation_text(self) -> str:
+        ranked = sorted(self.utilisation.items(), key=lambda item: -item[1])
+        table = _table(["resource", "utilisation"], [[name, f"{u:.1%}"] for name, u in ranked])
+        return f"{table}\nbottleneck: {self.bottleneck}"
+
+
+def _check_run(plan: MachinePlan, batch: int, mode: str, fidelity: str, layer_errors: dict[str, float]) -> None:
+    if batch < 1:
+        raise ConfigError(f"batch = {batch}, expected an integer >= 1")
+    if mode not in MODES:
+        raise ConfigError(f"mode = {mode!r}, expected one of {MODES}")
+    if fidelity not in FIDELITIES:
+        raise ConfigError(f"fidelity = {fidelity!r}, expected one of {FIDELITIES}")
+    unknown = sorted(set(layer_errors) - {stage.name for stage in plan.stages})
+    if unknown:
+        raise ConfigError(f"layer_errors names layers {unknown} that are not stages of the plan")
+
+
+def _layer_row(stage: StagePlan, result: EngineResult, batch: int, relative_error: float | None) -> LayerRow:
+    per_inference = {c: pj * batch for c, pj in stage.ledger.by_component().items()}
+    by_component = _sum_dicts([per_inference, stage.batch_ledger.by_component()])
+    start_ns, end_ns = result.stage_spans_ns[stage.name]
+    return LayerRow(
+        name=stage.name,
+        kind=stage.kind,
+        macs=int(stage.macs) * int(batch),
+        energy_pj=stage.ledger.energy_pj * batch + stage.batch_ledger.energy_pj,
+        start_ns=float(start_ns),
+        end_ns=float(end_ns),
+        arrays=int(stage.arrays),
+        chunks=int(stage.chunks),
+        chunk_label=stage.chunk_label,
+        energy_by_component=by_component,
+        relative_error=None if relative_error is None else float(relative_error),
+    )
+
+
+def _utilisation(servers: dict[str, int], result: EngineResult) -> dict[str, float]:
+    """Busy time over available time per resource; 0 when no time was available."""
+    available_ns = {name: count * float(result.latency_ns) for name, count in servers.items()}
+    return {name: float(result.busy_ns.get(name, 0.0)) / ns if ns else 0.0 for name, ns in available_ns.items()}
+
+
+def _sum_dicts(parts: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Key-wise exact-rounded sums (math.fsum), keys sorted."""
+    keys = sorted({key for part in parts for key in part})
+    return {key: math.fsum(float(part.get(key, 0.0)) for part in parts) for key in keys}
+
+
+def _per(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``; inf (or nan for 0/0) when the denominator is 0."""
+    if denominator:
+        return numerator / denominator
+    return math.nan if numerator == 0 else math.inf
+
+
+def _maybe(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns aligned: numbers (and "-") to the right, text to the left."""
+    columns = list(zip(header, *rows))
+    widths = [max(len(cell) for cell in column) for column in columns]
+    right = [all(_is_number(cell) for cell in column[1:]) for column in columns]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(row) for row in rows])
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.strip("%×"))
+    except ValueError:
+        return cell == "-"
+    return True
+
+
+# (Report attribute, label in the comparison table)
+COMPARED = (
+    ("energy_pj", "energy pJ"),
+    ("latency_ns", "latency ns"),
+    ("throughput_inferences_per_s", "inferences/s"),
+    ("tops", "TOPS"),
+    ("tops_per_watt", "TOPS/W"),
+    ("tops_per_mm2", "TOPS/mm²"),
+    ("data_movement_share", "data movement share"),
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Reports side by side: ``values[metric][i]`` of report ``i``; ratios against report ``baseline``."""
+
+    workload: str  # the workload's name (names joined by " | " when not strict)
+    batch: str  # the batch size (likewise)
+    labels: list[str]
+    baseline: int
+    values: dict[str, list[float]]
+
+    def ratios(self) -> dict[str, list[float]]:
+        """``values[metric][i] / values[metric][baseline]`` (the baseline's own ratio is 1)."""
+        return {m: [_per(v, vs[self.baseline]) for v in vs] for m, vs in self.values.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"ratios": self.ratios()}
+
+    def __str__(self) -> str:
+        ratios = self.ratios()
+        header = ["metric"]
+        for i, label in enumerate(self.labels):
+            header += [f"{label} (baseline)"] if i == self.baseline else [label, "× baseline"]
+        rows = []
+        for metric, title in COMPARED:
+            row = [title]
+            for i, value in enumerate(self.values[metric]):
+                row += [f"{value:.4g}"] + ([] if i == self.baseline else [f"×{ratios[metric][i]:.3g}"])
+            rows.append(row)
+        title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
+        return title + "\n" + _table(header, rows)
+
+
+def compare(
+    reports: Sequence[Report], baseline: int = 0, *, strict: bool = True, labels: Sequence[str] | None = None
+) -> Comparison:
+    """Side-by-side figures of ``reports`` with ratios against ``reports[baseline]``.
+
+    With ``strict`` (the default) the reports must share their workload, batch size and precision
+    (weight and activation bits), the variables that must match when two designs are compared (as
+    in CiMLoop): a ratio between different ones measures them, not the machines.
+    """
+    if not reports:
+        raise ConfigError("compare: reports is empty, expected at least one Report")
+    if not -len(reports) <= baseline < len(reports):
+        raise ConfigError(f"compare: baseline = {baseline}, expected an index into the {len(reports)} reports")
+    if strict:
+        _check_comparable(reports)
+    names = list(labels) if labels is not None else [f"{r.config} ({r.architecture})" for r in reports]
+    if len(names) != len(reports):
+        raise ConfigError(f"compare: {len(names)} labels for {len(reports)} reports")
+    values = {m: [float(getattr(r, m)) for r in reports] for m, _ in COMPARED}
+    workload = " | ".join(dict.fromkeys(r.workload for r in reports))
+    batch = " | ".join(dict.fromkeys(str(r.batch) for r in reports))
+    return Comparison(workload, batch, names, baseline % len(reports), values)
+
+
+def _check_comparable(reports: Sequence[Report]) -> None:
+    for attribute in ("workload", "batch", "precision"):
+        seen = sorted({str(getattr(r, attribute)) for r in reports})
+        if len(seen) > 1:
+            raise ConfigError(
+                f"compare: reports have different {attribute} values {seen}; compare runs of one workload "
+                "at one batch size and precision, or pass strict=False"
+            )

@@ -1,0 +1,13 @@
+"""The functional model's physics: what a crossbar does to numbers.
+
+- :mod:`~cimsim.physics.device`: one resistive cell (programming noise, drift, read noise,
+  stuck faults);
+- :mod:`~cimsim.physics.mapping`: weights to conductance levels and inputs to DAC codes
+  (quantisation, bit slices, signed encodings, tiling over arrays, compaction);
+- :mod:`~cimsim.physics.converters`: the column ADC (codes, full scale, segments);
+- :mod:`~cimsim.physics.input_model`: the statistics of a layer's inputs when no data flows;
+- :mod:`~cimsim.physics.kernels`: numba kernels, pure functions, each with a numpy twin;
+- :mod:`~cimsim.physics.seeding`: seeds and generators.
+
+Physics imports neither the costs nor the engine.
+"""

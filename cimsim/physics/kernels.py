@@ -1,0 +1,442 @@
+"""Every numba kernel of cimsim, as pure functions over arrays, each with a numpy reference.
+
+The hot loop of the crossbar model is :func:`convert_accumulate`: for one block of rows it
+takes the noise-free column currents of every (vector, input cycle) — one BLAS product done by
+the caller — and for each conversion adds the read and ADC noise, converts (round, clip to
+the ADC codes), undoes ISAAC's column flip, and shift-adds the result into the output.
+
+Random numbers come from a counter-based stream: each (row block, vector, input cycle) has its
+own key, hashed from the caller's key with splitmix64, and its Gaussians are drawn in column
+order with Marsaglia and Tsang's ziggurat (128 layers). A row is always processed by one
+thread from its own key, so results are identical for any ``NUMBA_NUM_THREADS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_ZIGGURAT_R = 3.442619855899
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Marsaglia & Tsang (2000) tables for the standard normal, 128 layers, 32-bit draws."""
+    kn, wn, fn = np.zeros(128, np.int64), np.zeros(128), np.zeros(128)
+    dn = tn = _ZIGGURAT_R
+    vn, m1 = 9.91256303526217e-3, 2147483648.0
+    q = vn / math.exp(-0.5 * dn * dn)
+    kn[0], kn[1] = int((dn / q) * m1), 0
+    wn[0], wn[127] = q / m1, dn / m1
+    fn[0], fn[127] = 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = math.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+_KN, _WN, _FN = _ziggurat_tables()
+
+
+@njit(inline="always", cache=True)
+def _mix(z):
+    """splitmix64's finaliser: a bijective 64-bit hash."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always", cache=True)
+def row_key(key, block, vector, cycle):
+    """Key of the random stream of one (row block, vector, input cycle)."""
+    h = _mix(key ^ _mix(np.uint64(block) + _GAMMA))
+    h = _mix(h ^ _mix(np.uint64(vector) + _GAMMA))
+    return _mix(h ^ _mix(np.uint64(cycle) + _GAMMA))
+
+
+@njit(inline="always", cache=True)
+def _uniform(state):
+    state += _GAMMA
+    return state, ((_mix(state) >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740993.0)
+
+
+@njit(inline="always", cache=True)
+def _layer_draw(state):
+    """Advance the stream: a ziggurat layer (low 7 bits) and a signed 32-bit abscissa (high bits)."""
+    state += _GAMMA
+    bits = _mix(state)
+    return state, np.int64(bits & np.uint64(127)), np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
+
+
+@njit(cache=True)
+def _normal_slow(state, hz, iz):
+    """The ziggurat's rare path: wedges and the tail beyond r."""
+    while True:
+        x = hz * _WN[iz]
+        if iz == 0:
+            while True:
+                state, u1 = _uniform(state)
+                state, u2 = _uniform(state)
+                x = -math.log(u1) / _ZIGGURAT_R
+                y = -math.log(u2)
+                if y + y >= x * x:
+                    break
+            return state, (_ZIGGURAT_R + x) if hz > 0 else (-_ZIGGURAT_R - x)
+        state, u = _uniform(state)
+        if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
+            return state, x
+        state, iz, hz = _layer_draw(state)
+        if abs(hz) < _KN[iz]:
+            return state, hz * _WN[iz]
+
+
+@njit(inline="always", cache=True)
+def _normal(state):
+    """One standard normal draw; returns the advanced state and the value."""
+    state, iz, hz = _layer_draw(state)
+    if abs(hz) < _KN[iz]:
+        return state, hz * _WN[iz]
+    return _normal_slow(state, hz, iz)
+
+
+@njit(cache=True)
+def normal_matrix(key, block, first_vector, vectors, cycles, columns):
+    """The Gaussians :func:`convert_accumulate` draws, as a (vectors·cycles) × columns matrix."""
+    z = np.empty((vectors * cycles, columns))
+    for m in range(vectors):
+        for t in range(cycles):
+            state = row_key(key, block, first_vector + m, t)
+            for j in range(columns):
+                state, z[m * cycles + t, j] = _normal(state)
+    return z
+
+
+PARALLEL_MIN_ELEMENTS = 1 << 16
+"""Below this many elements a kernel runs on one thread (a pool's wake-up costs ~0.1–1 ms)."""
+
+
+def convert_accumulate(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+):
+    """ADC conversion and shift-add of one row block, added into ``out``.
+
+    currents: (M·T) × C noise-free column currents in level units (row m·T + t is vector m in
+        cycle t); row_var: (M·T) read-noise variance shared by every column of a row;
+        cell_var: (M·T) × C extra per-read variance, or a 0 × 0 array when there is none;
+        adc_var: segments × C input-referred ADC noise variances; all variances in level units².
+    cycle_weight: T signed shifts ±2^(d·t). Cycles are integrated in analog in segments:
+        segment s holds cycles segment_start[s] .. segment_start[s + 1] − 1, each weighted by
+        relative_weight[t] = cycle_weight[t] / cycle_weight[first cycle of its segment]; one
+        conversion per segment, shift-added with the weight of its first cycle.
+    col_out: C output indices; col_weight: C signed shifts ±2^(c·s); inv_lsb, lsb: segments × C
+        ADC steps in level units; code_lo, code_hi: the codes.
+    flipped: C flags of ISAAC-flipped columns, whose value is flip_level·row_sum − reading.
+    noisy: draw noise at all; key, block, first_vector: identify the random streams (one per
+        vector and segment, keyed by the segment's first cycle).
+    out: M × N float64 accumulator.
+
+    Vectors are independent: large calls spread them over threads, small ones (below
+    PARALLEL_MIN_ELEMENTS currents) run on one, since waking a thread pool costs more than they
+    take. Either way each vector's result is the same.
+    """
+    same_std = (adc_var == adc_var[:, :1]).all(axis=1) & (cell_var.shape[0] == 0)
+    driver = _convert_parallel if currents.size >= PARALLEL_MIN_ELEMENTS else _convert_serial
+    driver(
+        currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+        inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    )
+
+
+@njit(parallel=True, cache=True)
+def _convert_parallel(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    for m in prange(currents.shape[0] // cycle_weight.shape[0]):
+        _convert_vector(
+            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
+            first_vector, out, same_std,
+        )
+
+
+@njit(cache=True)
+def _convert_serial(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    for m in range(currents.shape[0] // cycle_weight.shape[0]):
+        _convert_vector(
+            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
+            first_vector, out, same_std,
+        )
+
+
+@njit(inline="always", cache=True)
+def _convert_vector(
+    m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+):
+    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ for every column of segment s."""
+    columns = currents.shape[1]
+    cycles = cycle_weight.shape[0]
+    has_cell_var = cell_var.shape[0] > 0
+    for s in range(segment_start.shape[0] - 1):
+        first, stop = segment_start[s], segment_start[s + 1]
+        state = row_key(key, block, first_vector + m, first)
+        segment_var, segment_sum = 0.0, 0.0
+        for t in range(first, stop):
+            w = relative_weight[t]
+            segment_var += w * w * row_var[m * cycles + t]
+            segment_sum += w * row_sum[m * cycles + t]
+        row_std = math.sqrt(segment_var + adc_var[s, 0])
+        shift = cycle_weight[first]
+        for j in range(columns):
+            current = 0.0
+            for t in range(first, stop):
+                current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
+            if noisy:
+                std = row_std
+                if not same_std[s]:
+                    variance = segment_var + adc_var[s, j]
+                    if has_cell_var:
+                        for t in range(first, stop):
+                            w = relative_weight[t]
+                            variance += w * w * cell_var[m * cycles + t, j]
+                    std = math.sqrt(variance)
+                state, z = _normal(state)
+                current += std * z
+            code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
+            value = code * lsb[s, j]
+            if flipped[j]:
+                value = flip_level * segment_sum - value
+            out[m, col_out[j]] += value * col_weight[j] * shift
+
+
+def convert_accumulate_reference(
+    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
+    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
+):
+    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws.
+
+    ``normals`` has a row per (vector, cycle); a segment uses the row of its first cycle.
+    """
+    cycles = cycle_weight.shape[0]
+    vectors = currents.shape[0] // cycles
+    cur = currents.astype(np.float64).reshape(vectors, cycles, -1) * relative_weight[None, :, None]
+    var = row_var.reshape(vectors, cycles, 1) * relative_weight[None, :, None] ** 2
+    if cell_var.shape[0] > 0:
+        var = var + cell_var.reshape(vectors, cycles, -1) * relative_weight[None, :, None] ** 2
+    sums = row_sum.reshape(vectors, cycles) * relative_weight[None, :]
+    for s in range(segment_start.shape[0] - 1):
+        first, stop = segment_start[s], segment_start[s + 1]
+        current = cur[:, first:stop].sum(axis=1)
+        if normals is not None:
+            variance = var[:, first:stop].sum(axis=1) + adc_var[s][None, :]
+            current = current + np.sqrt(variance) * normals.reshape(vectors, cycles, -1)[:, first]
+        code = np.clip(np.floor(current * inv_lsb[s] + 0.5), code_lo, code_hi)
+        value = code * lsb[s]
+        value = np.where(flipped[None, :], flip_level * sums[:, first:stop].sum(axis=1)[:, None] - value, value)
+        np.add.at(out, (slice(None), col_out), value * col_weight[None, :] * cycle_weight[first])
+
+
+UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE = 0, 1, 2, 3
+
+
+@njit(inline="always", cache=True)
+def _cycle_source(mode, t, magnitude_cycles):
+    """Which magnitude cycle t streams (bit cycle) and from which sign (0 positive, 1 negative)."""
+    if mode == TWO_PHASE and t >= magnitude_cycles:
+        return t - magnitude_cycles, 1
+    return t, 0
+
+
+def encode_inputs(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+):
+    """Quantise inputs and split them into the DAC codes of every cycle, with their statistics.
+
+    x: M × K inputs; ``x_q = clip(rint(x / scale), q_min, q_max)``. mode (see
+    mapping.input_planes): UNSIGNED and OFFSET stream ``x_q + offset``; BIPOLAR streams |x_q|
+    with its sign on every code; TWO_PHASE streams max(x_q, 0) in the first
+    ``magnitude_cycles`` cycles and max(−x_q, 0) in the next ones. Each cycle carries
+    ``dac_bits`` bits, least significant first.
+
+    Written (row m·T + t is vector m in cycle t; T = codes.shape[0] // M):
+    codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
+    each block of ``block_rows`` rows; drives, reads: (M·T) Σ over non-zero codes of
+    row_arrays[k] (arrays the row drives) and row_cells[k] (cells it reads); v2g: (M·T)
+    Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
+
+    Runs on one thread below PARALLEL_MIN_ELEMENTS codes (see :func:`convert_accumulate`).
+    """
+    driver = _encode_parallel if codes.size >= PARALLEL_MIN_ELEMENTS else _encode_serial
+    driver(x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+           row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
+
+
+@njit(parallel=True, cache=True)
+def _encode_parallel(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+):
+    for m in prange(x.shape[0]):
+        _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
+                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
+                       xq_sum)
+
+
+@njit(cache=True)
+def _encode_serial(
+    x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+):
+    for m in range(x.shape[0]):
+        _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
+                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
+                       xq_sum)
+
+
+@njit(inline="always", cache=True)
+def _encode_vector(
+    m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
+    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+):
+    """Vector m of :func:`encode_inputs`."""
+    inputs = x.shape[1]
+    cycles = codes.shape[0] // x.shape[0]
+    blocks = code_sq_sum.shape[1]
+    mask = (1 << dac_bits) - 1
+    low, high = np.float64(q_min), np.float64(q_max)
+    quantized = np.empty(inputs, dtype=np.int64)
+    for k in range(inputs):
+        quantized[k] = np.int64(min(max(np.rint(x[m, k] / scale), low), high))
+    xq_sum[m] = quantized.sum()
+    magnitude = np.empty((2, inputs), dtype=np.int64)
+    sign = np.ones(inputs, dtype=np.int64)
+    if mode == UNSIGNED or mode == OFFSET:
+        for k in range(inputs):
+            magnitude[0, k] = quantized[k] + offset
+    elif mode == BIPOLAR:
+        for k in range(inputs):
+            magnitude[0, k] = abs(quantized[k])
+            sign[k] = -1 if quantized[k] < 0 else 1
+    else:
+        for k in range(inputs):
+            magnitude[0, k] = max(quantized[k], 0)
+            magnitude[1, k] = max(-quantized[k], 0)
+    for t in range(cycles):
+        row = m * cycles + t
+        bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
+        shift = dac_bits * bit_cycle
+        arrays, cells, energy = 0.0, 0.0, 0.0
+        for b in range(blocks):
+            squares, sums = 0, 0
+            for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
+                code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
+                codes[row, k] = code
+                squares += code * code
+                sums += code
+                if code != 0:
+                    arrays += row_arrays[k]
+                    cells += row_cells[k]
+                energy += code * code * row_conductance[k]
+            code_sq_sum[row, b] = squares
+            code_sum[row, b] = sums
+        drives[row] = arrays
+        reads[row] = cells
+        v2g[row] = energy
+
+
+# ---- placement: stored levels per row and column array ---------------------------------------
+
+
+@njit(inline="always", cache=True)
+def _stored_value(w, scale, q_max, offset, signs, p):
+    """The integer a weight stores in its cell group of sign ``p`` (as mapping.quantize_weights and cell_levels)."""
+    q = min(max(np.rint(w / scale), -q_max), q_max)
+    if signs == 2:
+        return int(max(q, 0.0)) if p == 0 else int(max(-q, 0.0))
+    return int(q) + offset
+
+
+@njit(cache=True, parallel=True)
+def _flip_flags(w, scale, q_max, offset, slices, signs, bits, rows, flip):
+    """(row blocks × physical columns): does the column of the block store over half its levels (ISAAC)?"""
+    k, n = w.shape
+    per_weight, mask = slices * signs, (1 << bits) - 1
+    blocks = (k + rows - 1) // rows
+    flags = np.zeros((blocks, n * per_weight), dtype=np.bool_)
+    if not flip:
+        return flags
+    for b in prange(blocks):
+        r1 = min(k, (b + 1) * rows)
+        totals = np.zeros(n * per_weight, dtype=np.int64)
+        for r in range(b * rows, r1):
+            for j in range(n):
+                for p in range(signs):
+                    value = _stored_value(w[r, j], scale[j], q_max, offset, signs, p)
+                    for s in range(slices):
+                        totals[j * per_weight + s * signs + p] += (value >> (bits * s)) & mask
+        for c in range(n * per_weight):
+            flags[b, c] = 2 * totals[c] > (r1 - b * rows) * mask
+    return flags
+
+
+@njit(cache=True, parallel=True)
+def array_level_sums(w, scale, q_max, offset, slices, signs, bits, rows, width, flip):
+    """K × column arrays: the sum of the stored levels of each row in each array (numba).
+
+    ``w``: K×N weights, ``scale``: s_w per column; weights are quantised to ±``q_max``, stored
+    with ``offset`` (one sign) or as a differential pair (``signs`` = 2), cut in ``slices`` of
+    ``bits`` bits, columns ordered (n, s, p), and flipped per row block of ``rows`` where
+    ``flip`` (ISAAC). Numpy reference: :func:`cimsim.costs.array_counts.array_level_sums_reference`.
+    """
+    k, n = w.shape
+    per_weight, mask = slices * signs, (1 << bits) - 1
+    flags = _flip_flags(w, scale, q_max, offset, slices, signs, bits, rows, flip)
+    whole = width % per_weight == 0  # every weight's cells in one array: add them up first
+    out = np.zeros((k, (n * per_weight + width - 1) // width), dtype=np.int64)
+    for r in prange(k):
+        b = r // rows
+        for j in range(n):
+            base = j * per_weight
+            total = 0
+            for p in range(signs):
+                value = _stored_value(w[r, j], scale[j], q_max, offset, signs, p)
+                for s in range(slices):
+                    column = base + s * signs + p
+                    level = (value >> (bits * s)) & mask
+                    if flip and flags[b, column]:
+                        level = mask - level
+                    if whole:
+                        total += level
+                    else:
+                        out[r, column // width] += level
+            if whole:
+                out[r, base // width] += total
+    return out
+
+
+@njit(cache=True, parallel=True)
+def nonzero_rows(w, scale, q_max):
+    """(K,): does the row hold a weight that quantises to a non-zero integer? (numba)
+
+    Numpy reference: ``mapping.quantize_weights(w, ...)[0].any(axis=1)``.
+    """
+    k, n = w.shape
+    out = np.zeros(k, dtype=np.bool_)
+    for r in prange(k):
+        for j in range(n):
+            if min(max(np.rint(w[r, j] / scale[j]), -q_max), q_max) != 0:
+                out[r] = True
+                break
+    return out

@@ -1,0 +1,294 @@
+"""From real numbers to integers, cell levels and input voltage planes (docs/physics.md, sections 1–5).
+
+Weights ``W`` are K×N (inputs on rows, outputs on columns); inputs ``X`` are M×K.
+
+* **Weight quantisation** to b_w bits, symmetric: ``q_max = 2^(b_w−1) − 1``,
+  ``s_w = max|W| / q_max`` per tensor or per column, ``W_q = clip(rint(W / s_w), −q_max, q_max)``.
+* **Signed weights**: ``differential`` stores ``max(W_q, 0)`` on a G+ column and ``max(−W_q, 0)``
+  on a G− column (b_w − 1 magnitude bits each); ``offset`` stores ``W_q + 2^(b_w−1)`` (b_w bits,
+  always positive) and the offset is removed digitally from the known inputs.
+* **Bit slicing**: c = ``array.bits_per_cell`` bits per cell, S = ceil(bits / c) slices,
+  ``level_s = (W_stored >> c·s) & (2^c − 1)``.
+* **Inputs**: all-non-negative inputs are quantised unsigned over b_x bits
+  (``s_x = max X / (2^b_x − 1)``); otherwise signed, ``s_x = max|X| / (2^(b_x−1) − 1)``.
+  The magnitude is streamed ``dac.bits`` = d bits per cycle, T = ceil(bits / d) cycles.
+  Signed inputs are applied by ``mapping.input_encoding``:
+  ``two_phase`` (positive parts, then negative parts, in separate cycles of a unipolar DAC),
+  ``bipolar`` (the DAC drives ±V: each cycle carries the sign) or
+  ``offset`` (``X_q + 2^(b_x−1)`` applied unsigned, the offset removed digitally).
+
+Physical columns are ordered (output n, slice s, sign p), so the two cells of a differential
+pair sit side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cimsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cimsim.config import ChipConfig
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def symmetric_scale(max_abs: np.ndarray, q_max: int) -> np.ndarray:
+    """Scale that maps ``max_abs`` to ``q_max``; 1 where everything is zero."""
+    return np.where(max_abs > 0, max_abs / q_max, 1.0)
+
+
+def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric b_w-bit quantisation: returns ``W_q`` (int64, K×N) and ``s_w`` (float64, N)."""
+    q_max = 2 ** (weight_bits - 1) - 1
+    max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
+    scale = symmetric_scale(max_abs, q_max)
+    w_q = np.clip(np.rint(w / scale), -q_max, q_max).astype(np.int64)
+    return w_q, scale
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """Integer weights laid out as cell levels on physical columns.
+
+    ``levels``: K × C_phys cell levels in 0 .. 2^c − 1, columns ordered (n, s, p);
+    ``w_q``: the K×N quantised weights; ``scale``: s_w per output column;
+    ``offset``: the value added to every stored weight (2^(b_w−1) for ``offset``, else 0);
+    ``slices``, ``signs`` (2 for differential, 1 for offset), ``bits_per_cell``.
+    """
+
+    levels: np.ndarray
+    w_q: np.ndarray
+    scale: np.ndarray
+    offset: int
+    slices: int
+    signs: int
+    bits_per_cell: int
+
+    @property
+    def n_out(self) -> int:
+        return self.w_q.shape[1]
+
+    @property
+    def max_level(self) -> int:
+        return 2**self.bits_per_cell - 1
+
+    def column_output(self) -> np.ndarray:
+        """Output index n of each physical column."""
+        return np.repeat(np.arange(self.n_out), self.slices * self.signs)
+
+    def column_slice(self) -> np.ndarray:
+        """Slice index s of each physical column."""
+        return np.tile(np.repeat(np.arange(self.slices), self.signs), self.n_out)
+
+    def column_sign(self) -> np.ndarray:
+        """+1 for G+ (and offset) columns, −1 for G− columns."""
+        return np.tile(np.array([1.0, -1.0][: self.signs]), self.n_out * self.slices)
+
+
+def slices_and_signs(cfg: ChipConfig) -> tuple[int, int]:
+    """Cells per weight along the columns: bit slices, and signs (2 for a differential pair, else 1)."""
+    mapping = cfg.mapping
+    differential = mapping.weight_encoding == "differential"
+    stored_bits = mapping.weight_bits - 1 if differential else mapping.weight_bits
+    return ceil_div(stored_bits, cfg.array.bits_per_cell), 2 if differential else 1
+
+
+def columns_per_array(cfg: ChipConfig) -> int:
+    """Physical columns one array holds: an even number when pairs are sensed in analog (a pair never splits)."""
+    cols = cfg.array.cols
+    pairs = cfg.mapping.weight_encoding == "differential" and cfg.mapping.differential_sensing == "analog"
+    if pairs and cols < 2:
+        raise ConfigError("array.cols = 1: analog differential sensing needs both cells of a pair in one array")
+    return cols - cols % 2 if pairs else cols
+
+
+def array_grid(k: int, n: int, cfg: ChipConfig) -> tuple[int, int]:
+    """Arrays a K×N weight matrix takes: (row blocks, arrays side by side along its columns)."""
+    slices, signs = slices_and_signs(cfg)
+    return ceil_div(k, cfg.array.rows), ceil_div(n * slices * signs, columns_per_array(cfg))
+
+
+def live_rows(stored_levels: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+    """K × column arrays: does row k hold a level above 0 among the cells it has in array c?
+
+    A row whose cells in an array are all at level 0 (g_min) carries no signal there: it need
+    not be driven, and an array with no such row need not exist.
+    """
+    width = columns_per_array(cfg)
+    arrays = ceil_div(stored_levels.shape[1], width)
+    nonzero = stored_levels != 0
+    return np.stack([nonzero[:, c * width : (c + 1) * width].any(axis=1) for c in range(arrays)], axis=1)
+
+
+def occupied_arrays(live: np.ndarray, rows: int) -> int:
+    """Arrays (row block × column array) holding at least one live row."""
+    return int(sum(live[b : b + rows].any(axis=0).sum() for b in range(0, live.shape[0], rows)))
+
+
+def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
+    """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
+    mapping = cfg.mapping
+    w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
+    slices, signs = slices_and_signs(cfg)
+    return WeightLayout(
+        levels=cell_levels(w_q, cfg),
+        w_q=w_q,
+        scale=scale,
+        offset=weight_offset(cfg),
+        slices=slices,
+        signs=signs,
+        bits_per_cell=cfg.array.bits_per_cell,
+    )
+
+
+def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
+    """Rows of ``w`` (K×N) that the arrays store: all, or with ``mapping.compact_rows`` those whose
+    quantised weights are not all zero (at least one). None when every row is kept."""
+    if not cfg.mapping.compact_rows:
+        return None
+    w_q, _ = quantize_weights(w, cfg.mapping.weight_bits, cfg.mapping.weight_scale == "column")
+    live = np.flatnonzero(w_q.any(axis=1))
+    if live.size == w.shape[0]:
+        return None
+    return live if live.size else np.zeros(1, dtype=np.int64)
+
+
+def weight_offset(cfg: ChipConfig) -> int:
+    """The value added to every stored weight: 2^(b_w−1) for ``offset`` weights, else 0."""
+    return 0 if cfg.mapping.weight_encoding == "differential" else 2 ** (cfg.mapping.weight_bits - 1)
+
+
+def cell_levels(w_q: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+    """K × physical columns of cell levels (uint8) of the integer weights ``w_q``, columns ordered (n, s, p)."""
+    c = cfg.array.bits_per_cell
+    slices, _ = slices_and_signs(cfg)
+    if cfg.mapping.weight_encoding == "differential":
+        stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
+    else:
+        stored = (w_q + weight_offset(cfg))[..., None]  # K, N, 1
+    shifts = (c * np.arange(slices))[None, None, :, None]
+    levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
+    return levels.reshape(w_q.shape[0], -1).astype(np.uint8)  # 0 .. 2^c − 1 with c <= 8
+
+
+@dataclass(frozen=True)
+class InputScale:
+    """A fixed input quantisation: ``s_x`` and whether inputs are taken as signed."""
+
+    scale: float
+    signed: bool
+
+
+def input_scale_for(x_min: float, x_max: float, input_bits: int) -> InputScale:
+    """The scale that maps the largest |x| to the largest code, from the extremes of the inputs."""
+    signed = x_min < 0
+    if signed and input_bits < 2:
+        raise ConfigError(
+            f"mapping.input_bits = {input_bits}: signed inputs need at least 2 bits (sign and magnitude)"
+        )
+    q_max = 2 ** (input_bits - 1) - 1 if signed else 2**input_bits - 1
+    max_abs = max(abs(x_min), abs(x_max))
+    return InputScale(scale=max_abs / q_max if max_abs > 0 else 1.0, signed=signed)
+
+
+def input_code_range(input_bits: int, fixed: InputScale) -> tuple[int, int]:
+    """Smallest and largest ``X_q`` under a scale."""
+    if fixed.signed:
+        q_max = 2 ** (input_bits - 1) - 1
+        return -q_max, q_max
+    return 0, 2**input_bits - 1
+
+
+def quantize_inputs(x: np.ndarray, input_bits: int, fixed: InputScale) -> np.ndarray:
+    """``X_q`` (int64) under a given scale; values beyond the range clip to the extreme codes."""
+    low, high = input_code_range(input_bits, fixed)
+    return np.clip(np.rint(x / fixed.scale), low, high).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class InputPlanes:
+    """The DAC codes applied cycle by cycle.
+
+    ``codes``: M × T × K integers in −(2^d − 1) .. 2^d − 1 (negative only for a bipolar DAC);
+    ``weight``: T factors (±2^(d·t)) by which each cycle's result is shifted and signed;
+    ``offset``: the value added to every input before it was applied (removed digitally).
+    """
+
+    codes: np.ndarray
+    weight: np.ndarray
+    offset: int
+
+
+def _bit_planes(magnitude: np.ndarray, bits: int, dac_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    cycles = ceil_div(bits, dac_bits)
+    shifts = dac_bits * np.arange(cycles)
+    codes = (magnitude[:, None, :] >> shifts[None, :, None]) & (2**dac_bits - 1)
+    return codes, 2.0**shifts
+
+
+def input_planes(x_q: np.ndarray, signed: bool, cfg: ChipConfig) -> InputPlanes:
+    """Split ``X_q`` (M×K) into the DAC codes of each cycle (module docstring).
+
+    The numpy reference of :func:`cimsim.physics.kernels.encode_inputs`, which the crossbar uses.
+    """
+    bits, d = cfg.mapping.input_bits, cfg.dac.bits
+    if not signed:
+        codes, weight = _bit_planes(x_q, bits, d)
+        return InputPlanes(codes, weight, 0)
+    encoding = cfg.mapping.input_encoding
+    if encoding == "offset":
+        offset = 2 ** (bits - 1)
+        codes, weight = _bit_planes(x_q + offset, bits, d)
+        return InputPlanes(codes, weight, offset)
+    if encoding == "bipolar":
+        codes, weight = _bit_planes(np.abs(x_q), bits - 1, d)
+        return InputPlanes(codes * np.sign(x_q)[:, None, :], weight, 0)
+    positive, weight = _bit_planes(np.maximum(x_q, 0), bits - 1, d)
+    negative, _ = _bit_planes(np.maximum(-x_q, 0), bits - 1, d)
+    return InputPlanes(np.concatenate([positive, negative], axis=1), np.concatenate([weight, -weight]), 0)
+
+
+@dataclass(frozen=True)
+class InputSchedule:
+    """How inputs under one scale are streamed: the parameters of kernels.encode_inputs.
+
+    ``mode``: one of kernels' UNSIGNED, OFFSET, BIPOLAR, TWO_PHASE; ``offset`` added to X_q;
+    ``magnitude_cycles`` to stream one magnitude; ``weight``: the signed shift of each cycle;
+    ``top_code``: the largest DAC code a cycle can carry (below 2^d − 1 when a magnitude has
+    fewer bits than the DAC).
+    """
+
+    mode: int
+    offset: int
+    magnitude_cycles: int
+    weight: np.ndarray
+    top_code: int
+
+    @property
+    def cycles(self) -> int:
+        return self.weight.size
+
+
+def input_schedule(signed: bool, cfg: ChipConfig) -> InputSchedule:
+    """The cycle plan of :func:`input_planes`, without the data."""
+    from cimsim.physics.kernels import BIPOLAR, OFFSET, TWO_PHASE, UNSIGNED
+
+    bits, d = cfg.mapping.input_bits, cfg.dac.bits
+    encoding = cfg.mapping.input_encoding
+    if not signed or encoding == "offset":
+        cycles = ceil_div(bits, d)
+        weight = 2.0 ** (d * np.arange(cycles))
+        mode, offset = (OFFSET, 2 ** (bits - 1)) if signed else (UNSIGNED, 0)
+        return InputSchedule(mode, offset, cycles, weight, 2 ** min(d, bits) - 1)
+    cycles = ceil_div(bits - 1, d)
+    weight = 2.0 ** (d * np.arange(cycles))
+    top_code = 2 ** min(d, bits - 1) - 1
+    if encoding == "bipolar":
+        return InputSchedule(BIPOLAR, 0, cycles, weight, top_code)
+    return InputSchedule(TWO_PHASE, 0, cycles, np.concatenate([weight, -weight]), top_code)
