@@ -19,6 +19,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
+from cimsim.costs.adc_energy import list_adc_energy_models, register_adc_energy_model
 from cimsim.costs.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.costs.ledger import Ledger
@@ -44,10 +45,12 @@ __all__ = [
     "VonNeumannConfig",
     "Workload",
     "compare",
+    "list_adc_energy_models",
     "list_presets",
     "load_config",
     "load_preset",
     "peak",
+    "register_adc_energy_model",
     "simulate",
 ]
 __version__ = "0.1.0"

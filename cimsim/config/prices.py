@@ -5,11 +5,26 @@ to the actions the models count, :mod:`cimsim.costs.area` applies :class:`AreaCo
 blocks the geometry implies.
 """
 
-from typing import Literal
+from collections.abc import Callable, Sequence
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from cimsim.config.tree import Node
+from cimsim.config.tree import Node, cross_field_error
+
+_adc_model_names: Callable[[], Sequence[str]] = tuple
+"""Lists the names ``energy.adc_model`` accepts: none until the registry hands its listing over."""
+
+
+def set_adc_model_names(names: Callable[[], Sequence[str]]) -> None:
+    """Where ``energy.adc_model`` finds the names it accepts: the registered ADC energy models.
+
+    The registry is :mod:`cimsim.costs.adc_energy`, which imports the configuration (never the
+    reverse); it hands its listing function over here when it is imported, and importing
+    ``cimsim`` imports it.
+    """
+    global _adc_model_names
+    _adc_model_names = names
+
 
 class EnergyConfig(Node):
     """Prices of actions, applied by the energy model (counting is separate from pricing).
@@ -18,12 +33,14 @@ class EnergyConfig(Node):
     listed in docs/reference/NOTES.md, except DRAM (LPDDR4) and static power (none).
     """
 
-    adc_model: Literal["table", "walden", "survey", "cimloop"] = Field(
+    adc_model: str = Field(
         "table",
-        description="ADC energy model (cimsim.costs.adc_energy): 'table' = adc_pj_per_conversion; 'walden' = "
-        "adc_walden_fom_fj_per_step × 2^adc.bits; 'survey' = the minimum-energy frontier of the Murmann ADC survey "
-        "(ADC-05..13) at adc.bits and adc.sample_rate_gsps; 'cimloop' = CiMLoop's model at adc.bits, "
-        "adc.sample_rate_gsps and chip.node_nm (ADC-18..21).",
+        description="ADC energy model: the name of a registered model (cimsim.list_adc_energy_models() lists them, "
+        "cimsim.register_adc_energy_model adds one). Built in (cimsim.costs.adc_energy): 'table' = "
+        "adc_pj_per_conversion and area.adc_um2; 'walden' = adc_walden_fom_fj_per_step × 2^adc.bits; 'survey' = the "
+        "minimum-energy frontier of the Murmann ADC survey (ADC-05..13) at adc.bits and adc.sample_rate_gsps; "
+        "'cimloop' = CiMLoop's model at adc.bits, adc.sample_rate_gsps and chip.node_nm (ADC-18..21); all but "
+        "'table' take their area from CiMLoop's regression.",
     )
     adc_pj_per_conversion: float = Field(
         1.5625,
@@ -114,6 +131,17 @@ class EnergyConfig(Node):
     adc_bias_uw: float = Field(
         0.0, ge=0, description="Standing bias power of one 'integrating' ADC while its array works (µW). Default 0."
     )
+
+    @model_validator(mode="after")
+    def _check_adc_model(self) -> "EnergyConfig":
+        names = _adc_model_names()
+        if self.adc_model not in names:
+            raise cross_field_error(
+                "adc_model",
+                self.adc_model,
+                f"a registered ADC energy model: {', '.join(map(repr, names))} (cimsim.register_adc_energy_model adds one)",
+            )
+        return self
 
 
 class AreaConfig(Node):
