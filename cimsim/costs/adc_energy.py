@@ -91,7 +91,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
 def register_adc_energy_model(name: str, model: AdcEnergyModel) -> None:
-    """Make ``model`` selectable as ``energy.adc_model = name`` (TOML, ``override``, ``--set``).
+    """Make ``model`` selectable as ``energy.adc_model = name`` (TOML files, ``cfg.override``) in this process.
 
     ``name``: a letter, then letters, digits, ``_``, ``-`` or ``.``; not registered yet.
     ``model``: an instance with ``energy_pj(cfg)`` (pJ per conversion), ``area_um2(cfg)`` (µm²),
