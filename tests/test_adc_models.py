@@ -20,7 +20,7 @@ from cimsim.costs.adc_energy import (
     survey_energy_pj,
     walden_energy_pj,
 )
-from cimsim.config import ChipConfig, EnergyConfig, load_preset
+from cimsim.config import ChipConfig, load_preset
 from cimsim.errors import ConfigError
 
 RATE_UNIT_GSPS = {"GS/s": 1.0, "MS/s": 1e-3}
