@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -150,7 +151,7 @@ class PCMNandakumar2019(DeviceModel):
 
 
 PCM_NANDAKUMAR2019 = "pcm_nandakumar2019"
-BUILT_IN: dict[str, DeviceModel] = {PCM_NANDAKUMAR2019: PCMNandakumar2019()}
+BUILT_IN = MappingProxyType({PCM_NANDAKUMAR2019: PCMNandakumar2019()})
 """The models every process starts with; they cannot be unregistered."""
 
 _registry: dict[str, DeviceModel] = dict(BUILT_IN)
