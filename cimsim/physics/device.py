@@ -67,8 +67,8 @@ def drift_nu_mean_std(g_target_us: np.ndarray, device: DeviceConfig) -> tuple[np
 
 
 def sample_drift_nu(g_target_us: np.ndarray, device: DeviceConfig, rng: np.random.Generator) -> np.ndarray:
-    """Draw ν per cell as the model of ``device.drift_nu`` does: |N(μ, σ²)| for the PCM model,
-    max(0, N(μ, σ²)) for a number."""
+    """Draw ν per cell as the model of ``device.drift_nu`` does: |N(μ, σ²)| unless the model says
+    otherwise (the PCM model), max(0, N(μ, σ²)) for a number."""
     mean, std = drift_nu_mean_std(g_target_us, device)
     model = device_model(device.drift_nu)
     return _checked(model.draw_drift_nu(mean, std, rng), mean, model, "draw_drift_nu")
