@@ -24,6 +24,7 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import PeakFigures, peak
+from cimsim.physics.device_models import list_device_models, register_device_model
 from cimsim.engine.report import Comparison, LayerRow, Report, compare
 from cimsim.simulate import simulate
 from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload
@@ -46,11 +47,13 @@ __all__ = [
     "Workload",
     "compare",
     "list_adc_energy_models",
+    "list_device_models",
     "list_presets",
     "load_config",
     "load_preset",
     "peak",
     "register_adc_energy_model",
+    "register_device_model",
     "simulate",
 ]
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ their unit in the name or the description (µS, V, ns). :class:`~cimsim.config.c
 assembles them with the tile, chip, energy and area sections.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Literal, Union
 
 from annotated_types import Ge
@@ -12,15 +13,34 @@ from pydantic import Field, model_validator
 
 from cimsim.config.tree import BaseMeta, Node, cross_field_error
 
-DeviceModelName = Literal["pcm_nandakumar2019"]
-"""Named conductance-dependent device models a noise or drift field may give instead of a number.
+DeviceModelName = str
+"""The name of a registered device model, which a noise or drift field may give instead of a number.
 
-``"pcm_nandakumar2019"``: aihwkit's ``PCMLikeNoiseModel`` (Nandakumar et al., ICECS 2019;
-reference rows DEV-01..06), implemented in :mod:`cimsim.physics.device`.
+The models live in :mod:`cimsim.physics.device_models` (``cimsim.list_device_models()``; built in:
+``"pcm_nandakumar2019"``, aihwkit's ``PCMLikeNoiseModel``; ``cimsim.register_device_model`` adds
+one). :class:`DeviceConfig` refuses a name that is not registered when it is built.
 """
 
 _DeviceValue = Union[Annotated[float, Ge(0)], DeviceModelName]
 """A number >= 0 (a fraction or an exponent) or the name of a device model."""
+
+DEVICE_MODEL_FIELDS = ("program_noise", "read_noise", "drift_nu")
+"""The fields of :class:`DeviceConfig` that take a number or a device model's name."""
+
+_registered_device_models: Callable[[], tuple[str, ...]] = tuple
+"""Lists the registered device models' names; none until :func:`use_device_model_names` is called."""
+
+
+def use_device_model_names(list_names: Callable[[], tuple[str, ...]]) -> None:
+    """Validate device model names with ``list_names`` (called with no argument, it gives the names).
+
+    The registry lives in :mod:`cimsim.physics.device_models`, above the configuration in the
+    import order; that module hands over its ``list_device_models`` when it is imported (which
+    ``import cimsim`` does), so the configuration never imports physics.
+    """
+    global _registered_device_models
+    _registered_device_models = list_names
+
 
 class MetaConfig(BaseMeta):
     """What the configuration is and where its numbers come from."""
@@ -39,17 +59,18 @@ class DeviceConfig(Node):
     program_noise: _DeviceValue = Field(
         0.0,
         description="Programming noise: σ of the programmed conductance as a fraction of g_max_us "
-        "(dimensionless), drawn once at program time; or the name of a conductance-dependent model.",
+        "(dimensionless), drawn once at program time; or the name of a registered device model "
+        "(cimsim.list_device_models()), whose σ may depend on the target conductance.",
     )
     read_noise: _DeviceValue = Field(
         0.0,
         description="Read noise: σ per read as a fraction of g_max_us (dimensionless); "
-        "or the name of a conductance- and time-dependent model.",
+        "or the name of a registered device model, whose σ may depend on the conductance and the time.",
     )
     drift_nu: _DeviceValue = Field(
         0.0,
         description="Mean drift exponent ν of G(t) = G_prog·(t/drift_t0_s)^-ν (dimensionless); "
-        "or the name of a conductance-dependent model.",
+        "or the name of a registered device model, which sets the mean and spread of ν per conductance.",
     )
     drift_nu_std: float = Field(
         0.0, ge=0, description="Spread σ of ν across cells when drift_nu is a number (dimensionless)."
@@ -64,6 +85,19 @@ class DeviceConfig(Node):
     write_ns_per_row: float = Field(
         1000.0, ge=0, description="Time to program one row of an array, all its cells in parallel, verify included (ns).",
     )
+
+    @model_validator(mode="after")
+    def _check_model_names(self) -> "DeviceConfig":
+        names = _registered_device_models()
+        for field in DEVICE_MODEL_FIELDS:
+            value = getattr(self, field)
+            if isinstance(value, str) and value not in names:
+                registered = ", ".join(map(repr, names)) or "none"
+                raise cross_field_error(
+                    field, value, f"a number >= 0, or the name of a registered device model ({registered}; "
+                    "cimsim.register_device_model adds one)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_relations(self) -> "DeviceConfig":

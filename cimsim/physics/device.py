@@ -13,21 +13,12 @@ Every conductance is in µS, every time in seconds. The lifecycle follows aihwki
 * **read noise** (:func:`read_noise_sigma_us`): a zero-mean Gaussian per read with standard
   deviation σ_read, drawn anew for every read by the crossbar model.
 
-Two families of statistics, chosen by the config value:
-
-* a number: σ_prog and σ_read are that fraction of ``g_max``; ν ~ N(drift_nu, drift_nu_std²)
-  clipped at 0;
-* ``"pcm_nandakumar2019"``: the conductance-dependent PCM model of Nandakumar et al. (ICECS
-  2019) as implemented by aihwkit's ``PCMLikeNoiseModel`` (reference rows DEV-01..06),
-  with x = g_target / g_max and coefficients for a 25 µS device scaled by g_max / 25 µS:
-
-  - σ_prog(x) = 0.26348 + 1.9650·x − 1.1731·x² µS (DEV-02);
-  - ν = |N(μ_ν(x), σ_ν(x)²)|, μ_ν = clip(−0.0155·ln x + 0.0244, 0.049, 0.1),
-    σ_ν = clip(−0.0125·ln x − 0.0059, 0.008, 0.045) (DEV-03, DEV-04);
-  - σ_read / G(t) = Q_s(x)·sqrt(ln((t + t_r) / (2 t_r))), Q_s = min(0.0088 / x^0.65, 0.2),
-    t_r = 250 ns (DEV-05), with t the time since programming, taken as t0 before t0 (the time
-    at which g_prog is defined). aihwkit draws this accumulated 1/f noise once per evaluation
-    time; cimsim draws it per read, with the same σ at the same t.
+The statistics come from device models (:mod:`cimsim.physics.device_models`): each of
+``device.program_noise``, ``device.read_noise`` and ``device.drift_nu`` selects the model of its
+own effect, a number the constant statistics (σ_prog and σ_read that fraction of ``g_max``;
+ν ~ N(drift_nu, drift_nu_std²) clipped at 0), a name the model registered under it (built in:
+``"pcm_nandakumar2019"``, aihwkit's ``PCMLikeNoiseModel``). The functions below apply them to
+cells and check what a model returns (ShapeError naming the model and the method).
 """
 
 from __future__ import annotations
@@ -37,13 +28,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cimsim.errors import ShapeError
+from cimsim.physics.device_models import device_model
+
 if TYPE_CHECKING:
     from cimsim.config.sections import DeviceConfig
-
-PCM_NANDAKUMAR2019 = "pcm_nandakumar2019"
-PCM_REFERENCE_G_MAX_US = 25.0
-PCM_READ_TIME_S = 250e-9
-_X_FLOOR = 1e-6  # keeps ln(x) finite for cells programmed to 0 µS
 
 STUCK_NONE, STUCK_OFF, STUCK_ON = 0, 1, 2
 
@@ -62,36 +51,27 @@ class ProgrammedCells:
     stuck: np.ndarray
 
 
-def _relative(g_us: np.ndarray, device: DeviceConfig) -> np.ndarray:
-    return np.maximum(np.asarray(g_us, dtype=np.float64) / device.g_max_us, _X_FLOOR)
-
-
 def program_noise_sigma_us(g_target_us: np.ndarray, device: DeviceConfig) -> np.ndarray:
-    """σ of the programming error for each target conductance, µS."""
+    """σ of the programming error for each target conductance, µS (the model of ``device.program_noise``)."""
     g = np.asarray(g_target_us, dtype=np.float64)
-    if device.program_noise == PCM_NANDAKUMAR2019:
-        x = g / device.g_max_us
-        sigma_ref = 0.26348 + 1.9650 * x - 1.1731 * x**2
-        return sigma_ref * (device.g_max_us / PCM_REFERENCE_G_MAX_US)
-    return np.full_like(g, device.program_noise * device.g_max_us)
+    model = device_model(device.program_noise)
+    return _checked(model.program_noise_sigma_us(g, device), g, model, "program_noise_sigma_us")
 
 
 def drift_nu_mean_std(g_target_us: np.ndarray, device: DeviceConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and spread of the drift exponent ν for each target conductance."""
+    """Mean and spread of the drift exponent ν for each target conductance (the model of ``device.drift_nu``)."""
     g = np.asarray(g_target_us, dtype=np.float64)
-    if device.drift_nu == PCM_NANDAKUMAR2019:
-        log_x = np.log(_relative(g, device))
-        mean = np.clip(-0.0155 * log_x + 0.0244, 0.049, 0.1)
-        std = np.clip(-0.0125 * log_x - 0.0059, 0.008, 0.045)
-        return mean, std
-    return np.full_like(g, device.drift_nu), np.full_like(g, device.drift_nu_std)
+    model = device_model(device.drift_nu)
+    mean, std = model.drift_nu_mean_std(g, device)
+    return _checked(mean, g, model, "drift_nu_mean_std"), _checked(std, g, model, "drift_nu_mean_std")
 
 
 def sample_drift_nu(g_target_us: np.ndarray, device: DeviceConfig, rng: np.random.Generator) -> np.ndarray:
-    """Draw ν per cell: |N(μ, σ²)| for the PCM model, max(0, N(μ, σ²)) for a constant one."""
+    """Draw ν per cell as the model of ``device.drift_nu`` does: |N(μ, σ²)| unless the model says
+    otherwise (the PCM model), max(0, N(μ, σ²)) for a number."""
     mean, std = drift_nu_mean_std(g_target_us, device)
-    nu = mean + std * rng.standard_normal(mean.shape)
-    return np.abs(nu) if device.drift_nu == PCM_NANDAKUMAR2019 else np.maximum(nu, 0.0)
+    model = device_model(device.drift_nu)
+    return _checked(model.draw_drift_nu(mean, std, rng), mean, model, "draw_drift_nu")
 
 
 def program(g_target_us: np.ndarray, device: DeviceConfig, rng: np.random.Generator) -> ProgrammedCells:
@@ -124,16 +104,25 @@ def conductance_at(cells: ProgrammedCells, device: DeviceConfig, t_s: float) -> 
 
 
 def read_noise_is_constant(device: DeviceConfig) -> bool:
-    """True when σ_read is the same for every cell (a fraction of g_max)."""
-    return device.read_noise != PCM_NANDAKUMAR2019
+    """True when σ_read is the same for every cell (the model of ``device.read_noise`` says so:
+    a number, a fraction of g_max)."""
+    return device_model(device.read_noise).read_noise_is_constant
 
 
 def read_noise_sigma_us(cells: ProgrammedCells, g_now_us: np.ndarray, device: DeviceConfig, t_s: float) -> np.ndarray:
-    """σ of one read of each cell at time ``t_s`` after programming, µS."""
-    if read_noise_is_constant(device):
-        return np.full_like(g_now_us, device.read_noise * device.g_max_us, dtype=np.float64)
-    x = _relative(cells.g_target_us, device)
-    q_s = np.minimum(0.0088 / x**0.65, 0.2)
-    t = max(float(t_s), device.drift_t0_s)
-    accumulated = np.sqrt(np.log((t + PCM_READ_TIME_S) / (2.0 * PCM_READ_TIME_S)))
-    return q_s * accumulated * np.asarray(g_now_us, dtype=np.float64)
+    """σ of one read of each cell at time ``t_s`` after programming, µS (the model of ``device.read_noise``)."""
+    g_now = np.asarray(g_now_us, dtype=np.float64)
+    model = device_model(device.read_noise)
+    sigma = model.read_noise_sigma_us(cells.g_target_us, g_now, t_s, device)
+    return _checked(sigma, g_now, model, "read_noise_sigma_us")
+
+
+def _checked(values: np.ndarray, like: np.ndarray, model: object, method: str) -> np.ndarray:
+    """``values`` when it holds one finite float >= 0 per cell of ``like``; else ShapeError naming the model."""
+    values = np.asarray(values)
+    if values.shape == like.shape and values.dtype.kind == "f" and np.isfinite(values).all() and (values >= 0).all():
+        return values
+    raise ShapeError(
+        f"device model {type(model).__name__}.{method} returned an array of shape {values.shape} and dtype "
+        f"{values.dtype}; allowed: finite floats >= 0, one per cell (shape {like.shape})"
+    )
