@@ -27,8 +27,7 @@ from typing import Any
 from cimsim.config import list_presets, load_config, load_preset
 from cimsim.config.tree import parse_toml
 from cimsim.errors import ConfigError
-from cimsim.engine.scheduler import MODES
-from cimsim.simulate import FIDELITIES
+from cimsim.modes import FIDELITIES, MODES
 from cimsim.workload_loader import ONNX_SUFFIX, SAVED_SUFFIXES, load_saved, zoo_names
 
 DENSE = "dense"
