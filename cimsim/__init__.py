@@ -4,7 +4,8 @@ The public API (docs/index.md): configurations and presets, ``AnalogMatrix``, it
 costs (the priced action ``Ledger``, the ``EnergyModel``, the chip's ``peak`` figures), the
 ``Workload`` of ``Gemm`` and ``NonGemm`` operations that the TVM bridge extracts, and
 ``simulate``, which runs a workload on a chip or on the von Neumann baseline through the event
-engine and returns a ``Report`` (``compare`` puts reports side by side).
+engine and returns a ``Report`` (``compare`` puts reports side by side), and the registry of the
+architectures it simulates (``register_architecture``, ``list_architectures``).
 """
 
 import os as _os
@@ -16,6 +17,7 @@ import os as _os
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
+from cimsim.arch.registry import list_architectures, register_architecture, unregister_architecture
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.config import ChipConfig, list_presets, load_config, load_preset
 from cimsim.crossbar import AnalogMatrix
@@ -44,10 +46,13 @@ __all__ = [
     "VonNeumannConfig",
     "Workload",
     "compare",
+    "list_architectures",
     "list_presets",
     "load_config",
     "load_preset",
     "peak",
+    "register_architecture",
     "simulate",
+    "unregister_architecture",
 ]
 __version__ = "0.1.0"
