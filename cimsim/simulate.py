@@ -1,11 +1,13 @@
-"""``cimsim.simulate``: a workload on a chip (or on the von Neumann baseline), through the event engine.
+"""``cimsim.simulate``: a workload on a machine (a CIM chip, the von Neumann baseline, ...), through the event engine.
 
-The architecture places the workload and counts its actions (:mod:`cimsim.arch.cim` for a
-:class:`~cimsim.config.ChipConfig`, :mod:`cimsim.arch.von_neumann` for a von Neumann config), the
-engine (:mod:`cimsim.engine.scheduler`) times its chunks on the machine's resources, and the
+The configuration's kind names the architecture (:mod:`cimsim.arch.registry`: ``"cim"`` for a
+:class:`~cimsim.config.ChipConfig`, ``"von-neumann"`` for a von Neumann config, and each kind
+added by :func:`cimsim.register_architecture`). The architecture places the workload and counts
+and prices its actions into a plan (:mod:`cimsim.arch.base`), the engine
+(:mod:`cimsim.engine.scheduler`) times its chunks on the machine's resources, and the
 :class:`~cimsim.engine.report.Report` puts energy, time and accuracy together.
 
-Fidelity (CIM only; the baseline's counts do not depend on data):
+Fidelity (:mod:`cimsim.modes`), for an architecture that honours both (the CIM chip):
 
 * ``"analytical"``: the arrays' actions are expected values from shapes and a model of the
   inputs' statistics; fast, for sweeps;
@@ -16,25 +18,25 @@ Fidelity (CIM only; the baseline's counts do not depend on data):
   each layer on its own inputs, not the network's output error (``tvm_bridge.offload`` runs a
   whole network on the crossbars).
 
-The baseline's counts do not depend on data: its reports say ``"analytical"`` whatever is asked.
+An architecture asked for a fidelity it does not honour runs its first one, and the report says
+which: the baseline's counts do not depend on data, so its reports say ``"analytical"`` whatever
+is asked.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
-from tqdm import tqdm
 
+from cimsim.arch.base import PlannedRun, PlanRequest, honoured_fidelity
+from cimsim.arch.registry import architecture_for
+from cimsim.config.loading import config_kind
 from cimsim.engine import scheduler
-from cimsim.arch.cim import CimArchitecture
-from cimsim.config import ChipConfig
-from cimsim.errors import ConfigError
 from cimsim.engine.report import Report
+from cimsim.errors import ConfigError
+from cimsim.modes import FIDELITIES
 from cimsim.workload import Workload
-
-FIDELITIES = ("analytical", "functional")
 
 
 def _check(workload, batch, mode, fidelity, seed) -> None:
@@ -45,11 +47,6 @@ def _check(workload, batch, mode, fidelity, seed) -> None:
         raise ConfigError(f"fidelity = {fidelity!r}; allowed: {', '.join(FIDELITIES)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed = {seed!r}; allowed: an integer >= 0")
-
-
-def _progress_bar(total: int, label: str, show: bool | None):
-    show = sys.stderr.isatty() if show is None else show
-    return tqdm(total=total, desc=label, unit="layer", disable=not show, leave=False)
 
 
 def simulate(
@@ -69,37 +66,30 @@ def simulate(
     ``record_timeline`` keeps every chunk's use of every resource for a Gantt plot;
     ``progress`` shows a bar while layers are placed (default: when stderr is a terminal).
     """
-    _check(workload, batch, mode, fidelity, seed)
     start = time.perf_counter()
     plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs, progress=progress)
     result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
     accuracy = {"layer_relative_error_rms": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
-    if not isinstance(cfg, ChipConfig):
-        fidelity = "analytical"  # the baseline's counts do not depend on data
     return Report.build(
-        workload.name, plan, result, batch=int(batch), mode=run_mode, fidelity=fidelity, seed=int(seed),
+        workload.name, plan, result, batch=int(batch), mode=run_mode,
+        fidelity=honoured_fidelity(architecture_for(cfg), fidelity), seed=int(seed),
         wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors,
     )
 
 
 def machine_plan(workload: Workload, cfg, batch: int = 1, mode: str = "pipelined", fidelity: str = "analytical",
-                 seed: int = 0, *, inputs=None, progress: bool | None = None):
+                 seed: int = 0, *, inputs=None, progress: bool | None = None) -> PlannedRun:
     """What :func:`simulate` hands the engine: the plan, the mode it runs in, and each layer's relative error.
 
-    A CIM chip whose arrays are time-multiplexed runs one layer at a time whatever ``mode`` says.
+    The architecture is the one registered for ``cfg``'s kind; a CIM chip whose arrays are
+    time-multiplexed runs one layer at a time whatever ``mode`` says.
     """
     _check(workload, batch, mode, fidelity, seed)
-    if not isinstance(cfg, ChipConfig):
-        return _baseline_plan(workload, cfg, int(batch)), mode, {}
-    arch = CimArchitecture(cfg, fidelity, int(seed), inputs, int(batch))
-    with _progress_bar(len(workload.gemms), f"placing {workload.name}", progress) as bar:
-        plan, errors = arch.plan(workload, bar.update)
-    return plan, "layer" if arch.multiplexed else mode, errors
-
-
-def _baseline_plan(workload: Workload, cfg, batch: int):
-    from cimsim.arch.von_neumann import VonNeumannConfig, baseline_plan
-
-    if not isinstance(cfg, VonNeumannConfig):
-        raise ConfigError(f"cfg: expected a cimsim.ChipConfig or a von Neumann config, got {type(cfg).__name__}")
-    return baseline_plan(workload, cfg, int(batch))
+    architecture = architecture_for(cfg)
+    request = PlanRequest(workload, cfg, int(batch), mode, honoured_fidelity(architecture, fidelity), int(seed),
+                          inputs, progress)
+    planned = architecture.plan(request)
+    if not isinstance(planned, PlannedRun):
+        raise ConfigError(f"architecture {config_kind(cfg)!r}: plan() returned a {type(planned).__name__}; "
+                          "allowed: a cimsim.arch.base.PlannedRun")
+    return planned

@@ -3,7 +3,7 @@
 Each study evaluates a zoo model (``digits-cnn`` by default; ``digits-mlp`` too) on the digits
 test split with :func:`tvm_bridge.evaluate` (calibration on the 120-image ``calibration`` split
 of the training data, calls of 120 images, energy from ``cimsim.simulate`` of one inference,
-analytical) and returns a list of dict rows, one per point, ready for ``cimsim.plot``:
+analytical) and returns a list of dict rows, one per point, ready for ``cimsim.plot`` and ``cimsim.pareto``:
 
 * the swept value, under its dotted configuration path (``"adc.bits"``, ``"device.stuck_off"``…)
   or ``"drift_s"`` and ``"compensated"`` for drift;
@@ -34,7 +34,8 @@ from collections.abc import Sequence
 
 import cimsim
 from cimsim.errors import ConfigError
-from cimsim.plot import pareto_front, pareto_points
+from cimsim.pareto import pareto_points
+from cimsim.text_table import text_table
 from tvm_bridge.evaluate import Evaluation, evaluate, evaluate_over_time
 
 NOISE_FREE_SEEDS = (0,)
@@ -135,7 +136,7 @@ def drift(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "pcm", time
 def pareto(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm", adc=(3, 4, 5, 6, 8),
            cells=(1, 2, 4), seeds: Sequence[int] = NOISE_FREE_SEEDS) -> list[dict]:
     """Every (``adc.bits``, ``array.bits_per_cell``) pair, Walden ADC energy; ``pareto`` marks the rows on
-    the energy-accuracy front (``cimsim.plot.pareto_points``: least energy, highest accuracy)."""
+    the energy-accuracy front (``cimsim.pareto.pareto_points``: least energy, highest accuracy)."""
     cfg = chip(base, WALDEN)
     rows = []
     for c in cells:
@@ -156,16 +157,16 @@ def presets_table(models=MODELS, presets=("ideal", "rram-22nm", "pcm"), seeds=(0
 
 
 def format_rows(rows: list[dict], swept: Sequence[str]) -> str:
-    """A fixed-width table of ``rows``: the swept columns, then accuracy (mean ± std, min–max) and cost."""
-    lines = ["".join(f"{name:>20}" for name in swept) + f"{'float %':>9}{'accuracy %':>16}{'min-max %':>14}"
-             f"{'agree %':>9}{'rel.err':>9}{'energy pJ':>12}{'TOPS/W':>8}"]
-    for r in rows:
-        mean = f"{100 * r['accuracy']:.2f} ± {100 * r['accuracy_std']:.2f}"
-        span = f"{100 * r['accuracy_min']:.2f}-{100 * r['accuracy_max']:.2f}"
-        lines.append("".join(f"{_cell(r[name]):>20}" for name in swept) + f"{100 * r['float_accuracy']:>9.2f}{mean:>16}"
-                     f"{span:>14}{100 * r['top1_agreement']:>9.2f}{r['relative_error']:>9.4f}{r['energy_pj']:>12,.0f}"
-                     f"{r['tops_per_watt']:>8.2f}")
-    return "\n".join(lines)
+    """A text table of ``rows``: the swept columns, then accuracy (mean ± std, min–max) and cost."""
+    header = [*swept, "float %", "accuracy %", "min-max %", "agree %", "rel.err", "energy pJ", "TOPS/W"]
+    cells = [
+        [*(_cell(r[name]) for name in swept), f"{100 * r['float_accuracy']:.2f}",
+         f"{100 * r['accuracy']:.2f} ± {100 * r['accuracy_std']:.2f}",
+         f"{100 * r['accuracy_min']:.2f}-{100 * r['accuracy_max']:.2f}", f"{100 * r['top1_agreement']:.2f}",
+         f"{r['relative_error']:.4f}", f"{r['energy_pj']:,.0f}", f"{r['tops_per_watt']:.2f}"]
+        for r in rows
+    ]
+    return text_table(cells, header)
 
 
 def _cell(value) -> str:
@@ -192,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     print("\ndigits-cnn: energy-accuracy grid on rram-22nm (pareto = on the front)")
     print(format_rows(rows, ("adc.bits", "array.bits_per_cell", "pareto")))
     if args.plot:
+        from cimsim.plot import pareto_front  # matplotlib, only for the figure
+
         for path in pareto_front(rows, "energy_pj", "accuracy", f"{args.plot}/digits_cnn_pareto", series="array.bits_per_cell"):
             print(f"wrote {path}")
 

@@ -17,6 +17,7 @@ from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.report import Report, compare
 from cimsim.simulate import simulate
+from cimsim.text_table import text_table
 from cimsim.workload_loader import load_workload, zoo_names
 
 TIMELINE_WORK_ITEMS = 20_000  # record the timeline (report.json, Gantt chart) up to this many work items
@@ -130,16 +131,17 @@ def _swept_column(rows: list[dict]) -> str:
 
 
 def presets(args: argparse.Namespace) -> None:
-    for name in list_presets():
-        meta = load_preset(name).meta
-        print(f"{name:<12}{meta.architecture:<13}{meta.source}")
+    """``cimsim presets``: each preset with its architecture and its sources."""
+    metas = {name: load_preset(name).meta for name in list_presets()}
+    rows = [[name, meta.architecture, meta.source] for name, meta in metas.items()]
+    print(text_table(rows, min_widths=(11, 12), gap=" "))
 
 
 def workloads_command(args: argparse.Namespace) -> None:
-    """``cimsim workloads``: the zoo, with each model's products and MACs."""
+    """``cimsim workloads``: the zoo, with each model's products and MACs (a line as each model loads)."""
     for name in zoo_names():
         wl = load_workload(name)
-        print(f"{name:<17}{len(wl.gemms):>4} products {wl.macs:>15,} MACs")
+        print(text_table([[name, str(len(wl.gemms)), "products", f"{wl.macs:,}", "MACs"]], min_widths=(16, 4, 0, 15), gap=" "))
 
 
 def _wrote(paths: list[Path]) -> None:

@@ -25,10 +25,14 @@ from cimsim.fileio import atomic_write_text
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import peak
 from cimsim.plot import line_chart
+from cimsim.text_table import text_table
 from cimsim.physics.seeding import generator
 
 ADC_BITS = tuple(range(3, 11))
 DRIFT_TIMES_S = (1.0, 60.0, 3600.0, 86400.0, 30 * 86400.0, 365 * 86400.0)
+SUMMARY_FIGURES = ("adc_conversions_per_mac", "dac_conversions_per_mac", "cell_reads_per_mac", "energy_pj_per_mac",
+                   "peak_tops_per_watt")
+"""Per-MAC figures and peak TOPS/W of the summary table, in its column order."""
 SECONDS_LABEL = {1.0: "1 s", 60.0: "1 min", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days", 31536000.0: "1 year"}
 
 
@@ -177,16 +181,13 @@ def run_layer_demo(out_dir: str | Path, seed: int = 0) -> dict:
 
 def summary_table(report: dict) -> str:
     """The per-preset results as a fixed-width text table."""
-    lines = [
-        f"{'preset':<12}{'rel. error':>11}{'arrays':>7}{'ADC conv/MAC':>13}{'DAC conv/MAC':>13}"
-        f"{'cell reads/MAC':>15}{'pJ/MAC':>9}{'peak TOPS/W':>12}"
+    header = ["preset", "rel. error", "arrays", "ADC conv/MAC", "DAC conv/MAC", "cell reads/MAC", "pJ/MAC", "peak TOPS/W"]
+    rows = [
+        [row["preset"], f"{row['relative_error']:.4g}", str(row["arrays"])]
+        + [f"{row[key]:.4g}" for key in SUMMARY_FIGURES]
+        for row in report["presets"]
     ]
-    for row in report["presets"]:
-        lines.append(
-            f"{row['preset']:<12}{row['relative_error']:>11.4g}{row['arrays']:>7}{row['adc_conversions_per_mac']:>13.4g}"
-            f"{row['dac_conversions_per_mac']:>13.4g}{row['cell_reads_per_mac']:>15.4g}{row['energy_pj_per_mac']:>9.4g}"
-            f"{row['peak_tops_per_watt']:>12.4g}"
-        )
+    lines = [text_table(rows, header, min_widths=(12, 10, 6, 12, 12, 14, 8, 11), gap=" ", rule=False)]
     lines.append("pJ/MAC: this layer's array-level read energy (programming excluded); peak TOPS/W: the whole chip, cimsim.peak")
     drift = report["pcm_error_vs_drift_time"]
     lines.append("")

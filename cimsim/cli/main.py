@@ -13,6 +13,7 @@ import sys
 
 from cimsim.cli import commands as cli_commands
 from cimsim.errors import ConfigError, ShapeError
+from cimsim.modes import FIDELITIES, MODES
 
 EXAMPLES = """examples:
   cimsim run resnet18 --chip isaac --batch 16
@@ -45,8 +46,8 @@ def _simulation_options(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field of the chip, e.g. adc.bits=6")
     parser.add_argument("--batch", type=int, default=1, help="inferences run together (default 1)")
     parser.add_argument("--sparsity", help='prune the weights: "2:4", "2:4:rows", "block:4x4:0.5" (zoo and ONNX)')
-    parser.add_argument("--fidelity", default="analytical", choices=["analytical", "functional"])
-    parser.add_argument("--mode", default="pipelined", choices=["pipelined", "layer"])
+    parser.add_argument("--fidelity", default=FIDELITIES[0], choices=FIDELITIES)
+    parser.add_argument("--mode", default=MODES[0], choices=MODES)
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
     parser.add_argument("--timeline", action="store_true", help="record the timeline even for a long run")
     parser.add_argument("--out", default=out, help=f"output directory (default: {out})")

@@ -1,9 +1,12 @@
 """Configurations from TOML files and presets, of whichever architecture the file names.
 
 Presets are TOML files in ``cimsim/config/presets/`` and load through the same path as a user's
-file. A file whose ``[meta]`` sets ``architecture = "von-neumann"`` loads as a
-:class:`~cimsim.config.von_neumann.VonNeumannConfig`; any other as a
-:class:`~cimsim.config.chip.ChipConfig`.
+file. A file's ``[meta] architecture`` names its kind, and :data:`ARCHITECTURES` maps each kind to
+its configuration class: ``"cim"`` (also when absent) to :class:`~cimsim.config.chip.ChipConfig`,
+``"von-neumann"`` to :class:`~cimsim.config.von_neumann.VonNeumannConfig`, and each kind added by
+:func:`cimsim.register_architecture` (which calls :func:`register_config_kind`) to its own class.
+This is the configuration half of the architecture registry; the half that plans a workload on a
+machine is :mod:`cimsim.arch.registry`.
 """
 
 import os
@@ -18,13 +21,19 @@ from cimsim.config.tree import ConfigRoot, join_lines, parse_toml, validate
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.errors import ConfigError
 
-ARCHITECTURES: dict[str, type[ConfigRoot]] = {"cim": ChipConfig, "von-neumann": VonNeumannConfig}
-"""The configuration class of each ``meta.architecture`` a TOML file may name (``"cim"`` when absent)."""
+BUILTIN_KINDS = ("cim", "von-neumann")
+"""The kinds cimsim ships; they cannot be unregistered."""
+
+ARCHITECTURES: dict[str, type[ConfigRoot]] = dict(zip(BUILTIN_KINDS, (ChipConfig, VonNeumannConfig)))
+"""The configuration class of each ``meta.architecture`` a TOML file may name (``"cim"`` when absent).
+
+Change it only through :func:`register_config_kind` and :func:`unregister_config_kind`."""
 
 AnyConfig = ChipConfig | VonNeumannConfig
+"""The configurations of the built-in kinds."""
 
 
-def load_config(path: str | os.PathLike[str]) -> AnyConfig:
+def load_config(path: str | os.PathLike[str]) -> ConfigRoot:
     """Read a configuration from a TOML file (a :class:`ChipConfig` unless its meta names another architecture)."""
     source = f"config file '{os.fspath(path)}'"
     try:
@@ -44,7 +53,7 @@ def list_presets(architecture: str | None = None) -> list[str]:
     return [name for name in names if _architecture(_preset_tables(name), f"preset '{name}'") == architecture]
 
 
-def load_preset(name: str) -> AnyConfig:
+def load_preset(name: str) -> ConfigRoot:
     """The preset ``name`` (see :func:`list_presets`)."""
     available = list_presets()
     if name not in available:
@@ -52,7 +61,61 @@ def load_preset(name: str) -> AnyConfig:
     return _from_tables(_preset_tables(name), f"preset '{name}'")
 
 
+# --------------------------------------------------------------------------- kinds
+
+
+def register_config_kind(name: str, config_class: type[ConfigRoot]) -> None:
+    """Load files whose ``meta.architecture`` is ``name`` as ``config_class``.
+
+    ``config_class`` is a :class:`~cimsim.config.tree.ConfigRoot` whose ``meta`` section has an
+    ``architecture`` field defaulting to ``name`` (so that a saved configuration loads back as its
+    class). A name or a class registered already is refused with a :class:`ConfigError`.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"architecture name = {name!r}; allowed: a non-empty string")
+    if name in ARCHITECTURES:
+        raise ConfigError(f"architecture {name!r} is registered already (registered: {', '.join(ARCHITECTURES)}); "
+                          "allowed: a new name, or unregister_architecture first")
+    if not (isinstance(config_class, type) and issubclass(config_class, ConfigRoot)):
+        raise ConfigError(f"config_class = {config_class!r}; allowed: a subclass of cimsim.config.tree.ConfigRoot")
+    taken = [kind for kind, registered in ARCHITECTURES.items() if registered is config_class]
+    if taken:
+        raise ConfigError(f"config_class {config_class.__name__} is registered already, as {taken[0]!r}; "
+                          "allowed: a class of its own")
+    default = _meta_architecture(config_class)
+    if default != name:
+        raise ConfigError(f"config_class {config_class.__name__}: meta.architecture defaults to {default!r}; "
+                          f"allowed: {name!r}, the name it is registered under")
+    ARCHITECTURES[name] = config_class
+
+
+def unregister_config_kind(name: str) -> None:
+    """Forget the kind ``name`` added by :func:`register_config_kind` (the built-in kinds stay)."""
+    if name in BUILTIN_KINDS or name not in ARCHITECTURES:
+        added = [kind for kind in ARCHITECTURES if kind not in BUILTIN_KINDS]
+        raise ConfigError(f"architecture {name!r} cannot be unregistered; allowed: a registered kind that is not "
+                          f"built in ({', '.join(map(repr, added)) or 'none registered'})")
+    del ARCHITECTURES[name]
+
+
+def config_kind(cfg: Any) -> str:
+    """The kind (``meta.architecture``) whose configuration class ``cfg`` is an instance of; ConfigError otherwise."""
+    for name, config_class in ARCHITECTURES.items():
+        if type(cfg) is config_class:
+            return name
+    classes = ", ".join(f"{cls.__name__} ({name!r})" for name, cls in ARCHITECTURES.items())
+    raise ConfigError(f"cfg: got a {type(cfg).__name__}, allowed: the configuration of a registered architecture: {classes}")
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _meta_architecture(config_class: type[ConfigRoot]) -> Any:
+    """The default ``meta.architecture`` of a configuration class (None when it has none)."""
+    meta = config_class.model_fields.get("meta")
+    meta_class = meta.annotation if meta is not None else None
+    field = getattr(meta_class, "model_fields", {}).get("architecture")
+    return None if field is None else field.default
 
 
 def _presets_dir() -> Traversable:
@@ -74,5 +137,5 @@ def _architecture(data: dict[str, Any], source: str) -> str:
     return kind
 
 
-def _from_tables(data: dict[str, Any], source: str) -> AnyConfig:
+def _from_tables(data: dict[str, Any], source: str) -> ConfigRoot:
     return validate(ARCHITECTURES[_architecture(data, source)], data, source)

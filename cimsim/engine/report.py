@@ -28,6 +28,8 @@ from typing import Any
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan
+from cimsim.modes import FIDELITIES, MODES
+from cimsim.text_table import text_table
 
 # Components whose energy is moving data rather than computing on it. Registers count, as in
 # ISAAC's accounting (eDRAM + bus + router + registers ≈ 17% of ISAAC's energy; see
@@ -36,8 +38,6 @@ from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan
 DATA_MOVEMENT = frozenset(
     {"dram", "global_buffer", "buffer", "bus", "noc", "register_file", "input_register", "output_register"}
 )
-MODES = ("pipelined", "layer")
-FIDELITIES = ("analytical", "functional")
 
 
 @dataclass
@@ -231,7 +231,7 @@ class Report:
 
     def summary(self, top_components: int = 8) -> str:
         """A printable text report: totals, layers, top components, utilisation and bottleneck."""
-        parts = [self._totals_text(), _table(*self._layer_table()), self._components_text(top_components)]
+        parts = [self._totals_text(), self._layers_text(), self._components_text(top_components)]
         parts.append(self._utilisation_text())
         if self.notes:
             parts.append("notes:\n" + "\n".join(f"  - {note}" for note in self.notes))
@@ -258,7 +258,7 @@ class Report:
             lines.append("  accuracy        " + ", ".join(f"{k} {v:.4g}" for k, v in self.accuracy.items()))
         return "\n".join(lines)
 
-    def _layer_table(self) -> tuple[list[str], list[list[str]]]:
+    def _layers_text(self) -> str:
         header = ["layer", "kind", "MACs", "energy pJ", "start ns", "end ns", "latency ns", "arrays", "chunks", "chunk"]
         with_error = any(row.relative_error is not None for row in self.layers)
         rows = [
@@ -267,16 +267,16 @@ class Report:
             + ([_maybe(row.relative_error)] if with_error else [])
             for row in self.layers
         ]
-        return header + (["rel. error"] if with_error else []), rows
+        return text_table(rows, header + (["rel. error"] if with_error else []))
 
     def _components_text(self, top: int) -> str:
         ranked = sorted(self.breakdown.items(), key=lambda item: -item[1])[:top]
         rows = [[name, f"{pj:.4g}", f"{_per(pj, self.energy_pj):.1%}"] for name, pj in ranked]
-        return _table(["component", "energy pJ", "share"], rows)
+        return text_table(rows, ["component", "energy pJ", "share"])
 
     def _utilisation_text(self) -> str:
         ranked = sorted(self.utilisation.items(), key=lambda item: -item[1])
-        table = _table(["resource", "utilisation"], [[name, f"{u:.1%}"] for name, u in ranked])
+        table = text_table([[name, f"{u:.1%}"] for name, u in ranked], ["resource", "utilisation"])
         return f"{table}\nbottleneck: {self.bottleneck}"
 
 
@@ -334,26 +334,6 @@ def _maybe(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """Columns aligned: numbers (and "-") to the right, text to the left."""
-    columns = list(zip(header, *rows))
-    widths = [max(len(cell) for cell in column) for column in columns]
-    right = [all(_is_number(cell) for cell in column[1:]) for column in columns]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(row) for row in rows])
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell.strip("%×"))
-    except ValueError:
-        return cell == "-"
-    return True
-
-
 # (Report attribute, label in the comparison table)
 COMPARED = (
     ("energy_pj", "energy pJ"),
@@ -395,7 +375,7 @@ class Comparison:
                 row += [f"{value:.4g}"] + ([] if i == self.baseline else [f"×{ratios[metric][i]:.3g}"])
             rows.append(row)
         title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
-        return title + "\n" + _table(header, rows)
+        return title + "\n" + text_table(rows, header)
 
 
 def compare(

@@ -32,8 +32,7 @@ import simpy
 
 from cimsim.errors import ConfigError, check_batch
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
-
-MODES = ("pipelined", "layer")
+from cimsim.modes import MODES
 
 
 class _Progress:

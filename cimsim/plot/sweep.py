@@ -6,13 +6,13 @@ parameters (``"adc.bits"``, ``"workload"``, ``"chip"``, ``"seed"``, ...) and wha
 :data:`LABELS` (with units) or, for other columns, with the column's name. Rows that share a
 series and an x (several seeds, say) are drawn as their mean with ± 1 sample standard deviation
 as error bars: filter the table first so that such rows differ only in their seed. A missing column, or a non-number where a number is plotted, is a
-:class:`~cimsim.errors.ConfigError` naming the column.
+:class:`~cimsim.errors.ConfigError` naming the column. Which rows are on a Pareto front is
+:mod:`cimsim.pareto`'s (data); this module draws it.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
@@ -20,10 +20,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from cimsim.errors import ConfigError
+from cimsim.pareto import HIGHER_IS_BETTER, Rows, column, numeric, pareto_points
 from cimsim.plot.base import colour, names, save_figure
-
-Rows = Sequence[Mapping[str, Any]]
 
 LABELS = {
     "tops_per_watt": ("energy efficiency", "TOPS/W"),
@@ -45,11 +43,6 @@ LABELS = {
     "seed": ("seed", ""),
 }
 """Known columns: (quantity, unit); the axis label is "quantity (unit)"."""
-
-HIGHER_IS_BETTER = frozenset(
-    {"tops_per_watt", "tops", "tops_per_mm2", "throughput_inferences_per_s", "accuracy", "top1_agreement"}
-)
-"""Columns a Pareto front maximises; it minimises all others."""
 
 PRESET_COLUMNS = ("chip", "preset", "config")
 """Columns that name the machine, in the order a title looks for them."""
@@ -74,25 +67,6 @@ def label(column: str) -> str:
 def quantity(column: str) -> str:
     """What ``column`` measures, without its unit, for titles."""
     return LABELS.get(column, (column, ""))[0]
-
-
-def column(rows: Rows, name: str) -> list[Any]:
-    """The values of column ``name``, one per row; ConfigError when there are no rows or a row lacks it."""
-    if not rows:
-        raise ConfigError(f"no rows to plot (column {name!r}): the sweep table is empty")
-    for index, row in enumerate(rows):
-        if name not in row:
-            raise ConfigError(f"column {name!r} is not in row {index} of the sweep table; its columns: {sorted(row)}")
-    return [row[name] for row in rows]
-
-
-def numeric(rows: Rows, name: str) -> list[float]:
-    """The values of column ``name`` as floats; ConfigError naming the column at a non-number."""
-    values = column(rows, name)
-    for index, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise ConfigError(f"column {name!r} of row {index} is {value!r}, expected a number")
-    return [float(value) for value in values]
 
 
 def curves(rows: Rows, x: str, y: str, series: str | None = None) -> dict[str, list[Point]]:
@@ -177,25 +151,6 @@ def accuracy_vs_parameter(
     """Write :func:`accuracy_vs_parameter_figure` as PNG and SVG; return both paths."""
     figure = accuracy_vs_parameter_figure(rows, x, y=y, series=series, log_x=log_x, log_y=log_y, title=title)
     return save_figure(figure, path)
-
-
-def pareto_points(
-    rows: Rows, minimize: Sequence[str] = ("energy_pj", "layer_relative_error_rms"), maximize: Sequence[str] = ()
-) -> list[Mapping[str, Any]]:
-    """The rows no other row dominates, in their order.
-
-    Row a dominates row b when a is no worse in every column of ``minimize`` and ``maximize`` and
-    better in at least one. Rows with equal objectives do not dominate each other: all are kept.
-    """
-    if not minimize and not maximize:
-        raise ConfigError("pareto_points: no columns to minimize or maximize")
-    signed = [numeric(rows, name) for name in minimize] + [[-v for v in numeric(rows, name)] for name in maximize]
-    costs = list(zip(*signed))
-    return [row for row, cost in zip(rows, costs) if not any(_dominates(other, cost) for other in costs)]
-
-
-def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    return all(u <= v for u, v in zip(a, b)) and any(u < v for u, v in zip(a, b))
 
 
 def pareto_front_figure(

@@ -82,9 +82,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from cimsim.errors import ConfigError, ShapeError
+from cimsim.progress import progress_bar
 from cimsim.sweep.point import columns, run_point
 from cimsim.sweep.spec import AXES, Point, SweepSpec, load_chip, load_sweep
 from cimsim.sweep.table import TableWriter, check_writable, read_rows, read_table, remove_stale_temporaries
@@ -162,7 +161,7 @@ def _fill(table: TableWriter, spec: SweepSpec, workers: int | None, client: Any,
         rows = _dask_rows(todo, spec.paths, client)
     else:
         rows = _local_rows(todo, spec.paths, workers, table.path)
-    bar = _progress_bar(len(spec.points), len(spec.points) - len(todo), spec.name, progress)
+    bar = progress_bar(len(spec.points), spec.name, "point", progress, done=len(spec.points) - len(todo))
     try:
         table.flush()  # the header (and the kept rows) at once: the table exists from the start
         for row in rows:
@@ -207,11 +206,6 @@ def _open_table(out: Path, spec: SweepSpec, resume: bool, flush_rows: int, flush
     remove_stale_temporaries(out)
     order = {point.id: index for index, point in enumerate(spec.points)}
     return TableWriter(out, wanted, rows, order, flush_rows, flush_s)
-
-
-def _progress_bar(total: int, done: int, name: str, show: bool | None) -> tqdm:
-    show = sys.stderr.isatty() if show is None else show
-    return tqdm(total=total, initial=done, desc=name, unit="point", disable=not show, dynamic_ncols=True)
 
 
 # --------------------------------------------------------------------------- where points run

@@ -27,8 +27,8 @@ from typing import Any
 from cimsim.config import list_presets, load_config, load_preset
 from cimsim.config.tree import parse_toml
 from cimsim.errors import ConfigError
-from cimsim.engine.scheduler import MODES
-from cimsim.simulate import FIDELITIES
+from cimsim.modes import FIDELITIES, MODES
+from cimsim.sparsity import parse_sparsity
 from cimsim.workload_loader import ONNX_SUFFIX, SAVED_SUFFIXES, load_saved, zoo_names
 
 DENSE = "dense"
@@ -40,7 +40,7 @@ _SWEEP_KEYS = {
     "workloads": "a zoo model name or a path to a saved workload (.json, .npz), or a list of them",
     "batch": "an integer >= 1, or a list of them",
     "seeds": "an integer >= 0, or a list of them",
-    "sparsity": "'' or 'dense', or a sparsity of workloads.sparsity such as '2:4', '2:4:rows' or 'block:4x4:0.5' "
+    "sparsity": "'' or 'dense', or a sparsity of cimsim.sparsity such as '2:4', '2:4:rows' or 'block:4x4:0.5' "
     "(zoo models only), or a list of them",
     "fidelity": f"one of {', '.join(map(repr, FIDELITIES))}, or a list of them",
     "mode": f"one of {', '.join(map(repr, MODES))}, or a list of them",
@@ -57,7 +57,7 @@ class Point:
 
     chip: str
     workload: str
-    sparsity: str  # "dense" or a sparsity string of workloads.sparsity
+    sparsity: str  # "dense" or a sparsity string of cimsim.sparsity
     batch: int
     seed: int
     fidelity: str
@@ -216,8 +216,6 @@ def _check_workload(workload: str, base_dir: Path, sparsities: list[str], fideli
 def _sparsity(text: str, where: _Locator) -> str:
     if text in ("", DENSE):
         return DENSE
-    from workloads.sparsity import parse_sparsity  # plain numpy: no TVM
-
     try:
         parse_sparsity(text)
     except ConfigError as exc:
