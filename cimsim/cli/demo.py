@@ -25,6 +25,7 @@ from cimsim.fileio import atomic_write_text
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import peak
 from cimsim.plot import line_chart
+from cimsim.progress import progress_bar
 from cimsim.text_table import text_table
 from cimsim.physics.seeding import generator
 
@@ -149,7 +150,7 @@ def run_layer_demo(out_dir: str | Path, seed: int = 0) -> dict:
     presets = list_presets("cim")
     swept = [name for name in ("isaac", "rram-22nm", "pcm") if name in presets]
     total = len(presets) + len(swept) * len(ADC_BITS) + len(DRIFT_TIMES_S)
-    with tqdm(total=total, desc="cimsim demo", unit="run", disable=None) as progress:
+    with progress_bar(total, "cimsim demo", "run") as progress:
         results = []
         for name in presets:
             results.append(preset_result(name, layer, seed))
