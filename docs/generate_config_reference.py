@@ -212,7 +212,7 @@ def render() -> str:
         lines.append(f"| {cell(rule.text)} | {cell(rule.when)} | {cell(example)} | `{rule.field}` |")
     lines += ["", "## Presets", "", "`cimsim presets` lists them; `cimsim show NAME` prints one as TOML with its "
               "description. Each preset's TOML file (`cimsim/config/presets/NAME.toml`) comments every value with "
-              "its source row id in `../shared/reference/reference_figures.csv` or says it is an assumption."]
+              "its source row id in `docs/reference/reference_figures.csv` or says it is an assumption."]
     for architecture, root, public in TREES:
         lines += ["", f"### {public} presets"]
         lines += preset_tables(architecture, root)
