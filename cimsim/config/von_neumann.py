@@ -54,7 +54,7 @@ class PEConfig(Node):
 
 
 class VonNeumannEnergyConfig(Node):
-    """Prices of actions (counting is separate from pricing: see cimsim.costs.von_neumann_energy)."""
+    """Prices of actions (counting is separate from pricing: see cimsim/costs/von_neumann_energy.py)."""
 
     mac_pj: float = Field(
         0.23,
