@@ -40,16 +40,11 @@ def hidden(tmp_path_factory):
     return folder
 
 
-def python(hidden: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def python(hidden: Path, *args: str) -> subprocess.CompletedProcess:
     """``python ARGS`` with the stand-in packages first on the path, then this repository."""
     path = os.pathsep.join([str(hidden), str(ROOT)])
     env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT,
-                          timeout=TIMEOUT_S)
-
-
-def cimsim_command(hidden: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return python(hidden, "-m", "cimsim.cli", *args, cwd=cwd)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=TIMEOUT_S)
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> str:
@@ -94,19 +89,19 @@ def test_the_core_works_without_tvm(hidden):
     assert result["tops"] == pytest.approx(2 * 16128 * 128 / 100e-9 / 1e12, rel=1e-9)
 
 
-def test_the_commands_that_need_no_model_work_without_tvm(hidden):
-    presets = cimsim_command(hidden, "presets")
+def test_the_commands_that_need_no_model_work_without_tvm(hidden, cimsim_command):
+    presets = cimsim_command("presets", first_on_path=[hidden])
     assert presets.returncode == 0, presets.stderr
     kinds = {line.split()[0]: line.split()[1] for line in presets.stdout.splitlines()}
     assert kinds == {"edge-npu": "von-neumann", "gpu-a100": "von-neumann", "ideal": "cim", "isaac": "cim",
                      "neurram": "cim", "pcm": "cim", "rram-22nm": "cim", "vn-45nm": "von-neumann"}
 
-    show = cimsim_command(hidden, "show", "isaac", "--set", "adc.bits=6")
+    show = cimsim_command("show", "isaac", "--set", "adc.bits=6", first_on_path=[hidden])
     assert show.returncode == 0, show.stderr
     shown = tomllib.loads(show.stdout)
     assert (shown["meta"]["name"], shown["adc"]["bits"], shown["array"]["rows"]) == ("isaac", 6, 128)
 
-    figures = cimsim_command(hidden, "peak", "isaac")
+    figures = cimsim_command("peak", "isaac", first_on_path=[hidden])
     assert figures.returncode == 0, figures.stderr
     assert figures.stdout.strip() == cimsim.peak(cimsim.load_preset("isaac")).table().strip()
     assert "41.29 TOPS" in figures.stdout
@@ -115,8 +110,8 @@ def test_the_commands_that_need_no_model_work_without_tvm(hidden):
 TVM_EXTRA = "pip install 'cimsim[tvm]'"
 
 
-def test_a_zoo_model_through_the_command_names_the_tvm_extra(hidden):
-    line = one_line_error(cimsim_command(hidden, "run", "resnet18", "--chip", "isaac"))
+def test_a_zoo_model_through_the_command_names_the_tvm_extra(hidden, cimsim_command):
+    line = one_line_error(cimsim_command("run", "resnet18", "--chip", "isaac", first_on_path=[hidden]))
     assert line.startswith("cimsim: error: workload 'resnet18'")
     assert "No module named 'tvm'" in line and line.endswith(TVM_EXTRA)
 
@@ -158,10 +153,10 @@ except cimsim.ConfigError as error:
                                    "dependency (No module named 'sklearn'); install it with: pip install 'cimsim[digits]'")
 
 
-def test_a_sweep_on_dask_without_distributed_names_the_dask_extra(hidden, tmp_path):
+def test_a_sweep_on_dask_without_distributed_names_the_dask_extra(hidden, tmp_path, cimsim_command, write_file):
     cimsim.Workload([cimsim.Gemm("fc", m=2, k=16, n=4, constant=True)], name="fc").to_json(tmp_path / "fc.json")
-    (tmp_path / "s.toml").write_text('[sweep]\nchip = ["ideal"]\nworkloads = ["fc.json"]\n', encoding="utf-8")
-    done = cimsim_command(hidden, "sweep", "s.toml", "--scheduler", "tcp://127.0.0.1:8786", cwd=tmp_path)
+    write_file("s.toml", '[sweep]\nchip = ["ideal"]\nworkloads = ["fc.json"]\n')
+    done = cimsim_command("sweep", "s.toml", "--scheduler", "tcp://127.0.0.1:8786", cwd=tmp_path, first_on_path=[hidden])
     line = one_line_error(done)
     assert line == ("cimsim: error: scheduler = 'tcp://127.0.0.1:8786' (a sweep on Dask): missing an optional "
                     "dependency (No module named 'distributed'); install it with: pip install 'cimsim[dask]'")
