@@ -1,9 +1,11 @@
 # The two commands of the README (make demo, make test) and the benchmarks (make bench).
-# Each creates .venv with Python 3.11 (or $(PYTHON)) and installs cimsim into it first.
+# Each creates .venv with Python 3.11 (or $(PYTHON)) and installs cimsim into it first, with the
+# extras it needs (pyproject.toml): the demo and the benchmarks run the TVM model zoo; the tests
+# cover every extra (TVM, Dask, the digits, the ONNX and torch.export importers) and need the
+# test tools (dev).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
 .PHONY: demo test bench clean
@@ -13,23 +15,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev]"
-	@touch $(STAMP)
+# one stamp per set of extras: .venv/.installed-tvm, .venv/.installed-all,dev
+$(VENV)/.installed-%: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[$*]"
+	@touch $@
 
-# the tests also cover the ONNX and torch.export importers (torch: the pinned CPU wheel)
-$(STAMP)-importers: $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev,onnx,torch]"
-	@touch $(STAMP)-importers
-
-demo: $(STAMP)
+demo: $(VENV)/.installed-tvm
 	$(BIN)/cimsim demo --out $(OUT)
 
 # torch and TVM share the test process: one OpenMP thread each (their pools fight otherwise)
-test: $(STAMP)-importers
+test: $(VENV)/.installed-all,dev
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-tvm
 	$(BIN)/python benchmarks/crossbar.py
 	$(BIN)/python benchmarks/offload_overhead.py
 	$(BIN)/python benchmarks/zoo.py

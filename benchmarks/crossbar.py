@@ -1,4 +1,4 @@
-"""Crossbar speed against the BLAS floor: workloads A, B and C of shared/reference/peer-benchmark.md.
+"""Crossbar speed against the BLAS floor: workloads A, B and C of docs/reference/peer-benchmark.md.
 
 Run with ``make bench`` (or ``python benchmarks/crossbar.py [--repeats N]``). For each workload
 it prints the wall time of the product (programming excluded), the simulated logical MACs per
@@ -11,7 +11,7 @@ moves both sides together:
 * B: 32 of them (4 weight slices × 8 input cycles), the products a bit-sliced simulator must do;
 * C: the float32 forward pass of the same MLP on the same 10,000 inputs.
 
-How the spec maps onto cimsim (DESIGN.md field names):
+How the spec maps onto cimsim (configuration fields, docs/configuration.md):
 
 * all: Gmin/Gmax = 0.1 (10 / 100 µS), programming noise 0.02·Gmax once, read noise 0.01·Gmax
   per device per read (cimsim's exact column-level equivalent), one array holding all rows.

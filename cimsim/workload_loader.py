@@ -7,8 +7,10 @@
 * a path ending in ``.json`` (no weights) or ``.npz`` (with weights): a saved
   :class:`~cimsim.workload.Workload`, taken as it is (no sparsity).
 
-Zoo models and ONNX files need TVM: this module imports ``workloads`` and ``tvm_bridge`` only
-when asked for one, so that ``cimsim`` itself imports without TVM.
+Zoo models and ONNX files need TVM (the ``tvm`` extra): this module imports ``workloads`` and
+``tvm_bridge`` only when asked for one, so that ``cimsim`` itself imports without TVM; without
+it, asking for one is a :class:`~cimsim.extras.MissingExtraError` (a ``ConfigError``) that says
+``pip install 'cimsim[tvm]'``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cimsim.errors import ConfigError
+from cimsim.extras import missing_extra
 from cimsim.workload import Workload
 
 SAVED_SUFFIXES = (".json", ".npz")
@@ -28,18 +31,21 @@ def is_file_spec(spec: str) -> bool:
     return spec.endswith(SAVED_SUFFIXES + (ONNX_SUFFIX,))
 
 
-def _tvm_packages():
+def _tvm_packages(what: str):
+    """``workloads`` and ``tvm_bridge``, or the error saying that ``what`` needs the ``tvm`` extra."""
     try:
-        import tvm_bridge
-        import workloads
+        import tvm  # noqa: F401 - the zoo and the importers are TVM Relax modules
     except ImportError as exc:
-        raise ConfigError(f"zoo models and ONNX files need TVM (apache-tvm) and the 'workloads' package: {exc}") from None
+        raise missing_extra(what, "tvm", exc) from None
+    import tvm_bridge
+    import workloads
+
     return workloads, tvm_bridge
 
 
 def zoo_names() -> list[str]:
     """The model zoo's names."""
-    return _tvm_packages()[0].list()
+    return _tvm_packages("the model zoo")[0].list()
 
 
 def load_saved(path: str | Path) -> Workload:
@@ -58,7 +64,7 @@ def load_workload(spec: str, sparsity: str | None = None, seed: int = 0, base_di
         if sparsity is not None:
             raise ConfigError(f"sparsity = {sparsity!r}: a saved workload ({spec}) is taken as it is; allowed: dense")
         return load_saved(Path(base_dir) / spec)
-    workloads, tvm_bridge = _tvm_packages()
+    workloads, tvm_bridge = _tvm_packages(f"workload {spec!r} (a zoo model or an ONNX file)")
     if spec.endswith(ONNX_SUFFIX):
         path = Path(base_dir) / spec
         if not path.is_file():

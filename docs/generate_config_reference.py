@@ -63,10 +63,10 @@ RULES: tuple[Rule, ...] = (
          {"device.drift_nu": "pcm_nandakumar2019", "device.drift_nu_std": 0.01}, "device.drift_nu_std",
          "construction"),
     Rule("`mapping.flip_columns` needs unipolar column currents: not with `mapping.input_encoding = \"bipolar\"`, "
-         "nor with differential weights sensed in analog (`cimsim.config.MappingConfig._check_flip`).", "cim",
+         "nor with differential weights sensed in analog (`cimsim/config/chip.py`).", "cim",
          {"mapping.flip_columns": True, "mapping.input_encoding": "bipolar"}, "mapping.flip_columns", "construction"),
     Rule("`adc.cycles_per_conversion` = 1 with `mapping.input_encoding = \"two_phase\"`: the two phases are "
-         "separate passes (`cimsim.config.ChipConfig._check_integration`).", "cim",
+         "separate passes (`cimsim/config/chip.py`).", "cim",
          {"adc.cycles_per_conversion": 2, "mapping.input_encoding": "two_phase"}, "adc.cycles_per_conversion",
          "construction"),
     Rule("A signed ADC (differential weights sensed in analog, or a bipolar DAC) needs `adc.bits` ≥ 2.", "cim",
@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
     Rule("`energy.adc_model = \"survey\"` covers `adc.sample_rate_gsps` 0.001–2 and `adc.bits` up to 12 or 13 "
          "(by rate); `\"cimloop\"` covers `adc.bits` 1–12 and `adc.sample_rate_gsps` ≤ 10. The ADC area of every "
          "model but `\"table\"` is CiMLoop's regression, so `\"walden\"` and `\"survey\"` also need `adc.bits` ≤ 12 "
-         "where area is computed (`peak`, `simulate`) (`cimsim.costs.adc_energy`).", "cim",
+         "where area is computed (`peak`, `simulate`) (`cimsim/costs/adc_energy.py`).", "cim",
          {"energy.adc_model": "cimloop", "adc.bits": 16}, "adc.bits", "pricing (`AnalogMatrix`, `peak`, `simulate`)"),
     Rule("Signed inputs need `mapping.input_bits` ≥ 2 (sign and magnitude).", "cim",
          {"mapping.input_bits": 1}, "mapping.input_bits", "reading signed inputs (`AnalogMatrix.matmul`)"),
@@ -212,7 +212,7 @@ def render() -> str:
         lines.append(f"| {cell(rule.text)} | {cell(rule.when)} | {cell(example)} | `{rule.field}` |")
     lines += ["", "## Presets", "", "`cimsim presets` lists them; `cimsim show NAME` prints one as TOML with its "
               "description. Each preset's TOML file (`cimsim/config/presets/NAME.toml`) comments every value with "
-              "its source row id in `../shared/reference/reference_figures.csv` or says it is an assumption."]
+              "its source row id in `docs/reference/reference_figures.csv` or says it is an assumption."]
     for architecture, root, public in TREES:
         lines += ["", f"### {public} presets"]
         lines += preset_tables(architecture, root)

@@ -1,6 +1,6 @@
 """cimsim.costs.adc_energy: ADC energy per conversion and area by named model.
 
-Reference row ids (ISAAC-xx, ADC-xx) are those of ../shared/reference/reference_figures.csv.
+Reference row ids (ISAAC-xx, ADC-xx) are those of docs/reference/reference_figures.csv.
 Where a reference value is printed rounded, the tolerance is half a unit in its last printed digit.
 """
 

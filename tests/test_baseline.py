@@ -1,7 +1,7 @@
 """The von Neumann baseline: its configuration tree, its counts and prices, its plan and its timing.
 
-Expected values are written out from the preset's fields and the first-order model of DESIGN.md
-("The scheduler"), independently of cimsim.arch.von_neumann. Float tolerances of 1e-12 cover only the
+Expected values are written out from the preset's fields and the first-order model of docs/scheduler.md
+("The von Neumann baseline"), independently of cimsim.arch.von_neumann. Float tolerances of 1e-12 cover only the
 order of floating-point sums.
 """
 

@@ -15,31 +15,27 @@ from tvm_bridge.byoc import patterns
 INPUTS = {"mlp": (2, 784), "lenet5": (2, 1, 28, 28)}
 
 
-def run(mod, x):
-    return relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
-
-
 @pytest.fixture(scope="module", params=sorted(INPUTS))
-def model(request):
+def model(run_relax, random_f32, request):
     name = request.param
-    x = np.random.default_rng(0).standard_normal(INPUTS[name]).astype("float32")
+    x = random_f32(0, INPUTS[name])
     mod = workloads.get(name, batch=2)
-    return name, mod, x, run(mod, x)
+    return name, mod, x, run_relax(mod, x)
 
 
-def test_both_routes_give_the_same_numbers_for_the_same_seed(model):
+def test_both_routes_give_the_same_numbers_for_the_same_seed(run_relax, model):
     _, mod, x, _ = model
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.03})
     offloaded, generated = tvm_bridge.offload(mod, cfg, seed=3), tvm_bridge.byoc(mod, cfg, seed=3)
     # same programmed cells (seeded by seed and weights); float32 bias adds in another order
-    np.testing.assert_allclose(run(offloaded, x), run(generated, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(run_relax(offloaded, x), run_relax(generated, x), rtol=1e-5, atol=1e-5)
     assert tvm_bridge.ledger(offloaded).energy_pj == pytest.approx(tvm_bridge.ledger(generated).energy_pj, rel=1e-9)
     assert "cimsim" in generated.script() and "R.matmul" not in generated.script()
 
 
-def test_ideal_crossbars_match_tvm_within_the_quantisation_error(model):
+def test_ideal_crossbars_match_tvm_within_the_quantisation_error(run_relax, model):
     name, mod, x, float_out = model
-    y = run(tvm_bridge.offload(mod, cimsim.load_preset("ideal"), seed=0), x)
+    y = run_relax(tvm_bridge.offload(mod, cimsim.load_preset("ideal"), seed=0), x)
     # 8-bit symmetric weights and inputs: ~2^-8 of each operand's range per product, compounding over
     # 3 (mlp) or 5 (lenet5) layers to a few percent at most
     assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.05
@@ -69,13 +65,13 @@ def linear_module(functions: int = 1) -> tvm.IRModule:
 
 
 @pytest.mark.parametrize("functions", [1, 2])
-def test_linear_layers_and_several_functions_take_both_routes(functions):
+def test_linear_layers_and_several_functions_take_both_routes(run_relax, random_f32, functions):
     mod = linear_module(functions)
-    x = np.random.default_rng(6).standard_normal((2, 16)).astype("float32")
+    x = random_f32(6, (2, 16))
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.03})
     offloaded, generated = tvm_bridge.offload(mod, cfg, seed=1), tvm_bridge.byoc(mod, cfg, seed=1)
     assert len(tvm_bridge.model_of(generated).products) == functions  # every linear layer is on crossbars
-    np.testing.assert_allclose(run(offloaded, x), run(generated, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(run_relax(offloaded, x), run_relax(generated, x), rtol=1e-5, atol=1e-5)
 
 
 def test_resnet18_and_bert_macs_from_extraction():

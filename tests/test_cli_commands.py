@@ -2,23 +2,13 @@
 
 import csv
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 import cimsim
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
-
-def cimsim_command(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cimsim.cli", *args], capture_output=True, text=True, env=ENV,
-                          cwd=cwd, timeout=300)
-
-
-def test_run_prints_the_summary_and_writes_report_layers_and_plots(tmp_path):
+def test_run_prints_the_summary_and_writes_report_layers_and_plots(cimsim_command, tmp_path):
     done = cimsim_command("run", "lenet5", "--chip", "isaac", "--set", "adc.bits=7", "--batch", "2",
                           "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -33,7 +23,7 @@ def test_run_prints_the_summary_and_writes_report_layers_and_plots(tmp_path):
     assert str(tmp_path / "report.json") in done.stdout  # says where it wrote
 
 
-def test_compare_puts_chip_and_baseline_side_by_side(tmp_path):
+def test_compare_puts_chip_and_baseline_side_by_side(cimsim_command, tmp_path):
     done = cimsim_command("compare", "mlp", "--chip", "isaac", "--set", "mapping.weight_bits=8",
                           "--set", "mapping.input_bits=8", "--baseline", "vn-45nm", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -44,16 +34,15 @@ def test_compare_puts_chip_and_baseline_side_by_side(tmp_path):
     assert comparison["ratios"]["energy_pj"][1] == pytest.approx(chip.energy_pj / base.energy_pj)
 
 
-def test_compare_refuses_different_precisions_in_one_line():
+def test_compare_refuses_different_precisions_in_one_line(cimsim_command):
     done = cimsim_command("compare", "mlp", "--chip", "isaac", "--baseline", "vn-45nm")
     assert done.returncode == 2
     assert done.stderr.startswith("cimsim: error: compare:") and "precision" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_sweep_then_plot_its_table(tmp_path):
-    (tmp_path / "adc.toml").write_text(
-        '[sweep]\nchip = "isaac"\nworkloads = ["mlp"]\n[grid]\n"adc.bits" = [6, 7, 8]\n')
+def test_sweep_then_plot_its_table(cimsim_command, tmp_path, write_file):
+    write_file("adc.toml", '[sweep]\nchip = "isaac"\nworkloads = ["mlp"]\n[grid]\n"adc.bits" = [6, 7, 8]\n')
     done = cimsim_command("sweep", "adc.toml", "--workers", "1", "--out", "adc.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "adc.csv") as f:
@@ -64,7 +53,7 @@ def test_sweep_then_plot_its_table(tmp_path):
     assert (tmp_path / "adc_tops_per_watt_vs_adc.bits.png").stat().st_size > 1000
 
 
-def test_every_command_has_help_and_bad_input_exits_2():
+def test_every_command_has_help_and_bad_input_exits_2(cimsim_command):
     for command in ("run", "compare", "sweep", "plot", "presets", "workloads", "show", "peak", "demo"):
         done = cimsim_command(command, "--help")
         assert done.returncode == 0 and "usage: cimsim" in done.stdout, command
@@ -74,7 +63,7 @@ def test_every_command_has_help_and_bad_input_exits_2():
     assert done.returncode == 2 and "adc.bits" in done.stderr
 
 
-def test_workloads_lists_the_zoo():
+def test_workloads_lists_the_zoo(cimsim_command):
     done = cimsim_command("workloads")
     assert done.returncode == 0, done.stderr
     import workloads

@@ -24,7 +24,7 @@ from cimsim.config import (
 from cimsim.errors import ConfigError
 
 PRESET_DIR = Path(config_module.__file__).parent / "presets"
-REFERENCE_CSV = Path(__file__).resolve().parents[2] / "shared" / "reference" / "reference_figures.csv"
+REFERENCE_CSV = Path(__file__).resolve().parents[1] / "docs" / "reference" / "reference_figures.csv"
 SECTIONS = list(ChipConfig.model_fields)
 
 
@@ -86,19 +86,17 @@ def test_presets_of_each_architecture_load_as_its_class():
     raises_config_error(lambda: list_presets("gpu"), "'gpu'", "'cim'", "'von-neumann'")
 
 
-def test_load_config_dispatches_on_meta_architecture(tmp_path):
+def test_load_config_dispatches_on_meta_architecture(tmp_path, write_file):
     vn = load_preset("vn-45nm").override({"pe.pes": 64})
     vn.save(tmp_path / "vn.toml")
     assert load_config(tmp_path / "vn.toml") == vn
-    (tmp_path / "chip.toml").write_text('[meta]\nname = "x"\n', encoding="utf-8")  # no architecture: a CIM chip
-    assert type(load_config(tmp_path / "chip.toml")) is ChipConfig
-    (tmp_path / "bad.toml").write_text('[meta]\narchitecture = "gpu"\n', encoding="utf-8")
-    raises_config_error(lambda: load_config(tmp_path / "bad.toml"), "bad.toml", "meta.architecture", "'gpu'", "'von-neumann'")
+    assert type(load_config(write_file("chip.toml", '[meta]\nname = "x"\n'))) is ChipConfig  # no architecture: CIM
+    bad = write_file("bad.toml", '[meta]\narchitecture = "gpu"\n')
+    raises_config_error(lambda: load_config(bad), "bad.toml", "meta.architecture", "'gpu'", "'von-neumann'")
     # a tree's own from_toml takes only its own kind
     raises_config_error(lambda: ChipConfig.from_toml(vn.to_toml()), "meta.architecture", "'von-neumann'", "'cim'")
 
 
-@pytest.mark.skipif(not REFERENCE_CSV.exists(), reason="../shared/reference not present")
 @pytest.mark.parametrize("name", list_presets())
 def test_preset_cites_existing_reference_rows(name):
     with REFERENCE_CSV.open(newline="", encoding="utf-8") as fh:
@@ -359,21 +357,18 @@ def test_load_config_missing_file_names_it(tmp_path):
     raises_config_error(lambda: load_config(missing), str(missing))
 
 
-def test_load_config_malformed_toml_names_file_and_line(tmp_path):
-    path = tmp_path / "broken.toml"
-    path.write_text("[adc]\nbits = 6\nrange = max\n", encoding="utf-8")
+def test_load_config_malformed_toml_names_file_and_line(write_file):
+    path = write_file("broken.toml", "[adc]\nbits = 6\nrange = max\n")
     raises_config_error(lambda: load_config(path), str(path), "line 3")
 
 
-def test_load_config_invalid_value_names_file_and_field(tmp_path):
-    path = tmp_path / "bad.toml"
-    path.write_text("[adc]\nbitz = 6\n", encoding="utf-8")
+def test_load_config_invalid_value_names_file_and_field(write_file):
+    path = write_file("bad.toml", "[adc]\nbitz = 6\n")
     raises_config_error(lambda: load_config(path), str(path), "adc.bitz")
 
 
-def test_save_replaces_an_existing_file_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "chip.toml"
-    path.write_text("old contents\n", encoding="utf-8")
+def test_save_replaces_an_existing_file_and_leaves_no_temporary(tmp_path, write_file):
+    path = write_file("chip.toml", "old contents\n")
     old_inode = path.stat().st_ino
     cfg = load_preset("isaac")
     cfg.save(path)
@@ -382,9 +377,8 @@ def test_save_replaces_an_existing_file_and_leaves_no_temporary(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["chip.toml"]
 
 
-def test_save_interrupted_keeps_the_old_file(tmp_path, monkeypatch):
-    path = tmp_path / "chip.toml"
-    path.write_text("old contents\n", encoding="utf-8")
+def test_save_interrupted_keeps_the_old_file(tmp_path, monkeypatch, write_file):
+    path = write_file("chip.toml", "old contents\n")
 
     def fail(src, dst):
         raise OSError("disk full")

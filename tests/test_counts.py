@@ -1,7 +1,7 @@
 """Action counts of AnalogMatrix (its Ledger) and the array geometry.
 
-Counts are recomputed here from the data, following DESIGN.md ("Physics and mapping",
-"Counting is separate from pricing"), the Ledger docstring and AnalogMatrix's docstrings:
+Counts are recomputed here from the data, following docs/physics.md (sections 1-12) and
+docs/energy.md ("Counting is separate from pricing"), the Ledger docstring and AnalogMatrix's docstrings:
 a DAC conversion is a non-zero input code driven on one row of one array, a cell read is a
 driven row times a physical column, an ADC conversion is one column reading per
 (vector, input cycle, row block), and the read energy term is Σ V²·G over the cells read.
@@ -25,7 +25,7 @@ IDEAL = cimsim.load_preset("ideal")
 
 
 def ref_weight_levels(w: np.ndarray, cfg: cimsim.ChipConfig) -> np.ndarray:
-    """K × (N·S·P) cell levels (DESIGN.md steps 1–3): quantise, encode the sign, slice c bits."""
+    """K × (N·S·P) cell levels (docs/physics.md sections 1–3): quantise, encode the sign, slice c bits."""
     mp, c = cfg.mapping, cfg.array.bits_per_cell
     q_max = 2 ** (mp.weight_bits - 1) - 1
     max_abs = np.abs(w).max(axis=0) if mp.weight_scale == "column" else np.full(w.shape[1], np.abs(w).max())
@@ -43,7 +43,7 @@ def ref_weight_levels(w: np.ndarray, cfg: cimsim.ChipConfig) -> np.ndarray:
 
 
 def ref_input_codes(x: np.ndarray, cfg: cimsim.ChipConfig) -> np.ndarray:
-    """M × T × K DAC codes (DESIGN.md step 6, mapping.py docstring), from the formulas."""
+    """M × T × K DAC codes (docs/physics.md section 5, mapping.py docstring), from the formulas."""
     b, d = cfg.mapping.input_bits, cfg.dac.bits
     mask = 2**d - 1
 
@@ -272,7 +272,7 @@ def test_counts_do_not_depend_on_chunking():
 
 
 def test_isaac_50_one_adc_conversion_per_16_bit_mac():
-    """ISAAC-50 (shared/reference): (16/2 cells per weight)·(16 input cycles)/128 rows = 1.00 conv/MAC."""
+    """ISAAC-50 (docs/reference/reference_figures.csv): (16/2 cells per weight)·(16 input cycles)/128 rows = 1.00 conv/MAC."""
     cfg = cimsim.load_preset("isaac")
     k, n, m = 128, 16, 3
     rng = np.random.default_rng(50)

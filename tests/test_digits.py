@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("sklearn")
 tvm = pytest.importorskip("tvm")
-from tvm import relax  # noqa: E402
 
 import tvm_bridge  # noqa: E402
 import workloads  # noqa: E402
@@ -22,10 +21,6 @@ from workloads import digits  # noqa: E402
 # training) moves a model by an image or two, while a broken or stale weights file (a wrong
 # flatten order, an untrained layer) loses far more.
 FLOAT_FLOOR = {"digits-mlp": 0.97, "digits-cnn": 0.975}
-
-
-def run(mod, x):
-    return relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
 
 
 # ------------------------------------------------------------------------------------------
@@ -80,10 +75,10 @@ def test_weights_load_without_pickle_and_have_the_documented_shapes():
 
 
 @pytest.mark.parametrize("name", ["digits-mlp", "digits-cnn"])
-def test_zoo_model_is_accurate_and_computes_the_trained_network(name):
+def test_zoo_model_is_accurate_and_computes_the_trained_network(run_relax, name):
     assert name in workloads.list()
     x, y = digits.dataset("test", digits.MODEL_LAYOUT[name])
-    logits = run(workloads.get(name, batch=x.shape[0]), x)
+    logits = run_relax(workloads.get(name, batch=x.shape[0]), x)
     accuracy = float(np.mean(logits.argmax(axis=1) == y))
     assert accuracy >= FLOAT_FLOOR[name]
     # the Relax graph is the numpy training network (same flatten order, same layouts)
@@ -91,11 +86,11 @@ def test_zoo_model_is_accurate_and_computes_the_trained_network(name):
 
 
 @pytest.mark.parametrize("name", ["digits-mlp", "digits-cnn"])
-def test_batch_sparsity_and_seed(name):
+def test_batch_sparsity_and_seed(run_relax, name):
     x, _ = digits.dataset("test", digits.MODEL_LAYOUT[name])
-    full = run(workloads.get(name, batch=8), x[:8])
-    np.testing.assert_allclose(run(workloads.get(name, batch=3), x[:3]), full[:3], rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(run(workloads.get(name, batch=8, seed=5), x[:8]), full)  # trained: seed is unused
+    full = run_relax(workloads.get(name, batch=8), x[:8])
+    np.testing.assert_allclose(run_relax(workloads.get(name, batch=3), x[:3]), full[:3], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(run_relax(workloads.get(name, batch=8, seed=5), x[:8]), full)  # trained: seed is unused
     sparse = workloads.get(name, sparsity="2:4")
     pruned = [g for g in tvm_bridge.extract(sparse).gemms if g.k % 4 == 0]
     assert pruned and all(g.sparsity == (2, 4) for g in pruned)

@@ -7,8 +7,9 @@
 * the support matrix of docs/index.md holds: each "no" cell is a ConfigError naming the field
   the cell names, each "yes" cell programs, reads, and goes through ``peak`` and ``simulate``;
 * the tables of docs/energy.md (ADC models, validation) are what the code and tests/validation/ compute now;
-* code blocks fenced as ```` ```python run ```` run without error, each in a fresh namespace
-  (plain ```` ```python ```` blocks are illustrations and are not run).
+* every ```` ```python ```` block of README.md and docs/*.md runs without error, each in a fresh
+  namespace in a temporary folder; a block that cannot run says why in its fence
+  (```` ```python no-run: REASON ````), and such blocks are rare.
 
 Run as a script to print the validation tables as docs/energy.md should hold them.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -328,24 +330,73 @@ def test_validation_tables_are_what_the_code_computes(name):
     )
 
 
-# --------------------------------------------------------------------------- runnable snippets
+# --------------------------------------------------------------------------- snippets
+
+SNIPPET_PAGES = [ROOT / "README.md"] + PAGES
+# a fence ```python (possibly indented, in a list item; ```python run, the older marker, is the same) or
+# ```python no-run: REASON
+FENCE = re.compile(r"^(?P<indent> *)```python(?P<info>[^\n]*)\n(?P<code>.*?)^(?P=indent)```$", flags=re.S | re.M)
+NO_RUN = re.compile(r"^ no-run: \S.*$")
 
 
-def _runnable_blocks(page: Path) -> list[str]:
-    return re.findall(r"^```python run\n(.*?)^```$", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+def _python_blocks(page: Path) -> list[tuple[str, str]]:
+    """(fence info after ``python``, code) of every Python block of ``page``, the code dedented."""
+    return [(match["info"], textwrap.dedent(match["code"])) for match in FENCE.finditer(page.read_text(encoding="utf-8"))]
+
+
+def _snippets():
+    for page in SNIPPET_PAGES:
+        for index, (info, code) in enumerate(_python_blocks(page)):
+            if not NO_RUN.match(info):
+                yield pytest.param(page, index, code, id=f"{page.name}#{index}")
+
+
+def test_every_python_block_runs_or_says_why_not():
+    """A block is fenced ```python (run by test_snippet) or ```python no-run: REASON; nothing else."""
+    fences = [(page.name, info) for page in SNIPPET_PAGES for info, _ in _python_blocks(page)]
+    assert len(fences) >= 15
+    assert [(name, info) for name, info in fences if info not in ("", " run") and not NO_RUN.match(info)] == []
+    assert sum(1 for _, info in fences if NO_RUN.match(info)) <= 2  # exceptions are rare
 
 
 def test_the_index_has_runnable_snippets():
-    assert len(_runnable_blocks(DOCS / "index.md")) >= 1
+    assert any(not NO_RUN.match(info) for info, _ in _python_blocks(DOCS / "index.md"))
 
 
-@pytest.mark.parametrize(
-    "page, index, code",
-    [pytest.param(p, i, code, id=f"{p.name}#{i}") for p in PAGES for i, code in enumerate(_runnable_blocks(p))],
-)
+@pytest.mark.parametrize("page, index, code", list(_snippets()))
 def test_runnable_snippet(page, index, code, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # a snippet that writes files writes them here
-    exec(compile(code, f"{page.name} snippet {index}", "exec"), {"__name__": "__docs__"})
+    """Each block runs in a fresh namespace as a script would (``__name__ == "__main__"``), in a
+    temporary folder (a block that writes files writes them there)."""
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, f"{page.name} snippet {index}", "exec"), {"__name__": "__main__"})
+
+
+PUBLIC_SUBPACKAGES = {"sweep", "plot"}  # besides cimsim's own names (cimsim/__init__.py)
+
+
+def test_docs_name_only_public_api():
+    """README and the written pages name ``cimsim.X`` (exported), ``cimsim.sweep.*`` and ``cimsim.plot.*``,
+    never an internal module path such as ``cimsim.costs.array_counts`` (configuration.md is generated
+    from the code's own descriptions)."""
+    internal = []
+    for page in (p for p in SNIPPET_PAGES if p.name != "configuration.md"):
+        text = page.read_text(encoding="utf-8")
+        for match in re.finditer(r"\bcimsim\.([a-z_]+)(\.[a-z_]+|\s+import\b)", text):
+            name = match[1]
+            if name not in PUBLIC_SUBPACKAGES and name not in cimsim.__all__:
+                internal.append(f"{page.name}: {match[0]}")
+    assert internal == []
+
+
+def test_the_readme_crossbar_example_runs_on_every_cim_preset(tmp_path, monkeypatch):
+    """The README's first snippet with its preset swapped: calibrate() makes it run where adc.range is "calibrated"."""
+    code = _python_blocks(ROOT / "README.md")[0][1]
+    assert 'load_preset("isaac")' in code
+    monkeypatch.chdir(tmp_path)
+    for name in cimsim.list_presets():
+        if isinstance(cimsim.load_preset(name), cimsim.ChipConfig):
+            exec(compile(code.replace('load_preset("isaac")', f"load_preset({name!r})"), f"README with {name}", "exec"),
+                 {"__name__": "__main__"})
 
 
 if __name__ == "__main__":

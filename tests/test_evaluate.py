@@ -181,6 +181,10 @@ def test_wrong_input_shape_is_a_shape_error():
         tvm_bridge.evaluate(MLP, (x, y[:10]), cfg, [0], calibration=calibration)
     with pytest.raises(cimsim.ShapeError, match=r"\(N, 1, 8, 8\)"):
         tvm_bridge.evaluate(CNN, (x, y), cfg, [0], calibration=calibration)
+    calibration_pair = digits.dataset("calibration", "flat")  # (x, y): the inputs alone were expected
+    with pytest.raises(cimsim.ShapeError, match=r"calibration: a tuple of arrays of different shapes; expected one "
+                                                r"array of inputs \(N, 64\)"):
+        tvm_bridge.evaluate(MLP, (x, y), cfg, [0], calibration=calibration_pair)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The exactness law, the ADC-width law, ADC quantisation, the numba kernels and input checks.
 
-Every expected value here is recomputed in the test from the formulas of DESIGN.md
-("Physics and mapping", "Exactness law") and the docstrings of cimsim/physics/mapping.py,
+Every expected value here is recomputed in the test from the formulas of docs/physics.md
+(sections 1-12, "12. Digital reconstruction and the exactness law") and the docstrings of cimsim/physics/mapping.py,
 cimsim/crossbar.py and cimsim/physics/kernels.py; nothing is taken from the code under test except
 where a numba kernel is compared with its documented numpy twin.
 """
@@ -26,7 +26,7 @@ IDEAL = cimsim.load_preset("ideal")
 
 
 def ref_quantize_weights(w: np.ndarray, bits: int, per_column: bool) -> tuple[np.ndarray, np.ndarray]:
-    """DESIGN.md step 1 / mapping.py: q_max = 2^(b−1) − 1, s_w = max|W| / q_max, W_q = clip(rint(W/s_w))."""
+    """docs/physics.md section 1 / mapping.py: q_max = 2^(b−1) − 1, s_w = max|W| / q_max, W_q = clip(rint(W/s_w))."""
     q_max = 2 ** (bits - 1) - 1
     max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
     s_w = np.where(max_abs > 0, max_abs / q_max, 1.0)  # mapping.py: scale 1 where a column is all zero
@@ -243,7 +243,7 @@ def test_noisy_result_does_not_depend_on_chunking(monkeypatch):
 
 
 def lossless_adc_bits(rows: int, c: int, d: int) -> int:
-    """DESIGN.md: ceil(log2(rows·(2^c − 1)·(2^d − 1) + 1))."""
+    """docs/physics.md section 12: ceil(log2(rows·(2^c − 1)·(2^d − 1) + 1))."""
     bits = math.ceil(math.log2(rows * (2**c - 1) * (2**d - 1) + 1))
     assert bits == (rows * (2**c - 1) * (2**d - 1)).bit_length()  # the same, in integers
     return bits
@@ -255,7 +255,7 @@ def flipped_adc_bits(rows: int, c: int, d: int) -> int:
 
 
 def isaac_formula(rows: int, v: int, w: int) -> int:
-    """ISAAC (NOTES.md §1, ISAAC-07): log2(R) + v + w, minus 1 when v or w is 1, for R a power of two."""
+    """ISAAC (docs/reference/NOTES.md §1, ISAAC-07): log2(R) + v + w, minus 1 when v or w is 1, for R a power of two."""
     return int(math.log2(rows)) + v + w - (1 if v == 1 or w == 1 else 0)
 
 

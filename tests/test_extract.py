@@ -18,12 +18,6 @@ def tensor(name, shape, dtype=F32):
     return relax.Var(name, relax.TensorType(shape, dtype))
 
 
-def run(mod, func, *arrays):
-    """TVM's own result for ``func`` on ``arrays`` (compiled for llvm, run on the Relax VM)."""
-    vm = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())
-    return vm[func](*[tvm.runtime.tensor(a) for a in arrays]).numpy()
-
-
 def bound_name(mod, func, op):
     """The name of the variable bound to the first call of ``op`` in ``func``."""
     for block in mod[func].body.blocks:
@@ -69,13 +63,13 @@ def test_linear_layers_shapes_weights_and_macs(mlp):
     assert wl.name == "main" and extract(mod, name="mlp").name == "mlp"
 
 
-def test_linear_weights_reproduce_tvm_output(mlp):
+def test_linear_weights_reproduce_tvm_output(run_relax, random_f32, mlp):
     mod, (w1, b1, w2, b2) = mlp
     fc1, _, fc2 = extract(mod).ops
-    x = np.random.default_rng(1).standard_normal((2, 3, 16)).astype(F32)
+    x = random_f32(1, (2, 3, 16))
     rows = x.reshape(fc1.m, fc1.k)
     mine = (np.maximum(rows @ fc1.weights + b1, 0) @ fc2.weights + b2).reshape(2, 3, 8)
-    np.testing.assert_allclose(mine, run(mod, "main", x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mine, run_relax(mod, x), rtol=1e-5, atol=1e-5)
 
 
 def test_frontend_nn_module_entry_forward_and_bound_params():
@@ -136,7 +130,7 @@ def im2col_conv(x, gemm):
     return out
 
 
-def test_grouped_strided_dilated_padded_conv2d_is_an_im2col_gemm_per_group():
+def test_grouped_strided_dilated_padded_conv2d_is_an_im2col_gemm_per_group(run_relax):
     rng = np.random.default_rng(3)
     x_np = rng.standard_normal((2, 4, 11, 10)).astype(F32)
     w = rng.standard_normal((6, 2, 3, 3)).astype(F32)  # 6 outputs, 4 inputs in 2 groups
@@ -147,7 +141,7 @@ def test_grouped_strided_dilated_padded_conv2d_is_an_im2col_gemm_per_group():
             y = bb.emit_output(relax.op.nn.conv2d(x, relax.const(w), strides=2, padding=(1, 2, 0, 1), dilation=2, groups=2))
         bb.emit_func_output(y)
     mod = bb.get()
-    expected = run(mod, "main", x_np)
+    expected = run_relax(mod, x_np)
     (conv,) = extract(mod).ops
     batch, c_out, oh, ow = expected.shape
     assert (batch, c_out) == (2, 6)

@@ -11,7 +11,6 @@ import pytest  # noqa: E402
 
 torch = pytest.importorskip("torch")
 tvm = pytest.importorskip("tvm")
-from tvm import relax  # noqa: E402
 
 import cimsim  # noqa: E402
 import tvm_bridge  # noqa: E402
@@ -67,11 +66,6 @@ def cnn():
     return model, x, out, workloads.from_torch(model, x)
 
 
-def run(mod, x):
-    vm = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())
-    return vm["main"](tvm.runtime.tensor(x.numpy())).numpy()
-
-
 def weight(param):
     return param.detach().numpy()
 
@@ -100,19 +94,19 @@ def test_cnn_gemms_geometry_and_weights(cnn):
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
-def test_tvm_runs_the_import_as_torch_does(name, request):
+def test_tvm_runs_the_import_as_torch_does(run_relax, name, request):
     _, x, torch_out, mod = request.getfixturevalue(name)
     # both float32 with sums of at most 64 terms in another order: a few ulps (1.2e-7) of the
     # largest partial sums, far below 1e-5 of the output scale
-    np.testing.assert_allclose(run(mod, x), torch_out, rtol=1e-5, atol=1e-5 * np.abs(torch_out).max())
+    np.testing.assert_allclose(run_relax(mod, x.numpy()), torch_out, rtol=1e-5, atol=1e-5 * np.abs(torch_out).max())
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
-def test_ideal_crossbars_match_torch_within_the_quantisation_error(name, request):
+def test_ideal_crossbars_match_torch_within_the_quantisation_error(run_relax, name, request):
     _, x, torch_out, mod = request.getfixturevalue(name)
     offloaded = tvm_bridge.offload(mod, cimsim.load_preset("ideal"), seed=0)
     assert len(tvm_bridge.model_of(offloaded).products) == len(tvm_bridge.extract(mod).gemms)  # all on crossbars
-    y = run(offloaded, x)
+    y = run_relax(offloaded, x.numpy())
     # as for the zoo models: 8-bit symmetric weights and inputs, ~2^-8 of each operand's range per
     # product, compounding over 2 (mlp) or 3 (cnn) layers to a few percent at most
     assert np.linalg.norm(y - torch_out) / np.linalg.norm(torch_out) < 0.05

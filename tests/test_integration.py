@@ -11,7 +11,7 @@ IDEAL = cimsim.load_preset("ideal")
 
 
 def exact_product(w, x, cfg):
-    """(X_q @ W_q)·s_x·s_w from the formulas of DESIGN.md (signed inputs, symmetric weights)."""
+    """(X_q @ W_q)·s_x·s_w from the formulas of docs/physics.md sections 1 and 5 (signed inputs, symmetric weights)."""
     qw = 2 ** (cfg.mapping.weight_bits - 1) - 1
     s_w = np.abs(w).max() / qw
     w_q = np.clip(np.rint(w / s_w), -qw, qw)

@@ -1,8 +1,8 @@
 """Noise physics of the crossbar model, checked against independent derivations.
 
-Every expected value here is recomputed in the test from the formulas of DESIGN.md
-("Physics and mapping"), the crossbar/device docstrings and the reference rows DEV-02..06 of
-../shared/reference/reference_figures.csv; nothing is taken from the code under test except the
+Every expected value here is recomputed in the test from the formulas of docs/physics.md
+(sections 7-11), the crossbar/device docstrings and the reference rows DEV-02..06 of
+docs/reference/reference_figures.csv; nothing is taken from the code under test except the
 random state it drew (programmed conductances, drift exponents), which the tests then push
 through their own numpy model.
 
@@ -89,7 +89,7 @@ def int_inputs(rng, k, top, low=0):
 
 
 def expected_levels(w_q, weight_bits, c, encoding):
-    """Cell levels K × (N·S·P), physical columns ordered (n, s, p) — DESIGN.md steps 2–3."""
+    """Cell levels K × (N·S·P), physical columns ordered (n, s, p) — docs/physics.md sections 2–3."""
     w_q = np.asarray(w_q, dtype=np.int64)
     if encoding == "differential":
         stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)

@@ -27,15 +27,10 @@ def mlp() -> tvm.IRModule:
     return bb.get()
 
 
-def run(mod: tvm.IRModule, x: np.ndarray = X) -> np.ndarray:
-    vm = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())
-    return vm["main"](tvm.runtime.tensor(x)).numpy()
-
-
-def test_offloaded_model_computes_what_the_crossbars_compute():
+def test_offloaded_model_computes_what_the_crossbars_compute(run_relax):
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.02, "device.read_noise": 0.01})
     offloaded = tvm_bridge.offload(mlp(), cfg, seed=7)
-    y = run(offloaded)
+    y = run_relax(offloaded, X)
     # the same crossbars by hand: each seeded by (seed, CRC-32 of its weights, occurrence), as documented
     def seeded(w):
         return np.random.default_rng([7, zlib.crc32(np.ascontiguousarray(w).tobytes()), 0])
@@ -43,7 +38,7 @@ def test_offloaded_model_computes_what_the_crossbars_compute():
     first, second = cimsim.AnalogMatrix(W1, cfg, seed=seeded(W1)), cimsim.AnalogMatrix(W2.T, cfg, seed=seeded(W2.T))
     expected = second.matmul(np.maximum(first.matmul(X.astype(np.float64)), 0).astype(np.float32))
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)  # float32 hand-over between layers
-    float_out = run(mlp())
+    float_out = run_relax(mlp(), X)
     # 8-bit weights and inputs and 2 % programming noise over 16- and 32-term sums: a few percent
     assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.1
 
@@ -81,7 +76,7 @@ def test_products_of_two_activations_stay_in_tvm():
     assert tvm_bridge.ledger(offloaded).energy_pj == 0
 
 
-def test_bad_arguments_and_unknown_models_are_config_errors():
+def test_bad_arguments_and_unknown_models_are_config_errors(run_relax):
     with pytest.raises(cimsim.ConfigError, match="IRModule"):
         tvm_bridge.offload("not a module", cimsim.load_preset("ideal"))
     with pytest.raises(cimsim.ConfigError, match="ChipConfig"):
@@ -98,13 +93,13 @@ def test_bad_arguments_and_unknown_models_are_config_errors():
         bb.emit_func_output(bb.emit(call))
     tvm_bridge.register()
     with pytest.raises(cimsim.ConfigError, match="not offloaded"):
-        run(bb.get())
+        run_relax(bb.get(), X)
 
 
-def test_calibrated_presets_calibrate_on_the_first_call():
+def test_calibrated_presets_calibrate_on_the_first_call(run_relax):
     offloaded = tvm_bridge.offload(mlp(), cimsim.load_preset("rram-22nm"), seed=0)
-    y = run(offloaded)
-    float_out = run(mlp())
+    y = run_relax(offloaded, X)
+    float_out = run_relax(mlp(), X)
     # NeuroSim-like 8-bit weights on 1-bit cells, 5-bit ADC calibrated on the call's own inputs
     assert np.linalg.norm(y - float_out) / np.linalg.norm(float_out) < 0.2
 
@@ -123,13 +118,13 @@ def conv_net(groups: int) -> tvm.IRModule:
 
 
 @pytest.mark.parametrize("groups", [1, 2])
-def test_convolutions_run_as_im2col_products_per_group(groups):
+def test_convolutions_run_as_im2col_products_per_group(run_relax, random_f32, groups):
     """Strides, asymmetric padding, dilation and groups: against TVM's own conv2d."""
-    x = np.random.default_rng(4).standard_normal((2, 4, 9, 9)).astype("float32")
+    x = random_f32(4, (2, 4, 9, 9))
     wide = cimsim.load_preset("ideal").override({"mapping.weight_bits": 16, "mapping.input_bits": 16})
     offloaded = tvm_bridge.offload(conv_net(groups), wide, seed=0)
     assert "cimsim.conv2d" in offloaded.script()
-    y, float_out = run(offloaded, x), run(conv_net(groups), x)
+    y, float_out = run_relax(offloaded, x), run_relax(conv_net(groups), x)
     assert y.shape == float_out.shape
     # 16-bit weights and inputs, lossless ADC: only quantisation, ~2^-15 of the largest values per term
     np.testing.assert_allclose(y, float_out, atol=1e-3 * np.abs(float_out).max())
@@ -151,16 +146,16 @@ def two_layers_with_equal_weights(dtype: str = "float32") -> tvm.IRModule:
     return bb.get()
 
 
-def test_equal_weights_in_two_layers_get_independent_noise():
+def test_equal_weights_in_two_layers_get_independent_noise(run_relax):
     cfg = cimsim.load_preset("ideal").override({"device.program_noise": 0.05})
-    y = run(tvm_bridge.offload(two_layers_with_equal_weights(), cfg, seed=0))
+    y = run_relax(tvm_bridge.offload(two_layers_with_equal_weights(), cfg, seed=0), X)
     assert not np.array_equal(y[:, :16], y[:, 16:])
 
 
-def test_integer_outputs_are_rounded_not_truncated():
+def test_integer_outputs_are_rounded_not_truncated(run_relax):
     offloaded = tvm_bridge.offload(two_layers_with_equal_weights("int32"), cimsim.load_preset("ideal"), seed=0)
     x = np.rint(3 * RNG.standard_normal((4, 16))).astype("int32")
-    y = run(offloaded, x)
+    y = run_relax(offloaded, x)
     product = tvm_bridge.model_of(offloaded).products[0]
     exact = product.matrices[0]
     fresh = cimsim.AnalogMatrix(exact.layout.w_q * exact.layout.scale, cimsim.load_preset("ideal"), seed=0)
@@ -200,10 +195,10 @@ def test_activation_products_on_crossbars_are_reprogrammed_every_call():
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_an_offloaded_model_given_nan_or_infinity_raises_a_shape_error(bad):
+def test_an_offloaded_model_given_nan_or_infinity_raises_a_shape_error(run_relax, bad):
     """The crossbar refuses what it cannot quantise, through TVM's call, as the same ShapeError."""
     x = X.copy()
     x[1, 3] = bad
     offloaded = tvm_bridge.offload(mlp(), cimsim.load_preset("ideal"), seed=0)
     with pytest.raises(cimsim.ShapeError, match="NaN or infinity"):
-        run(offloaded, x)
+        run_relax(offloaded, x)

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -54,12 +53,6 @@ def sweep_dir(tmp_path_factory):
     workload.to_json(folder / "tiny.json")
     (folder / "tiny.toml").write_text(TINY)
     return folder
-
-
-def write(folder, name, text):
-    path = folder / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 def without_wall_time(rows):
@@ -113,14 +106,14 @@ def test_sweep_file_gives_every_combination_with_ids_that_name_parameters_not_po
     ids=["syntax", "unknown-path", "value-type", "unknown-workload", "unknown-chip", "batch", "unknown-key",
          "json-functional", "cross-field", "path-of-another-tree"],
 )
-def test_bad_sweep_files_are_config_errors_naming_line_key_value_and_allowed(sweep_dir, text, expected):
-    path = write(sweep_dir, "bad.toml", text)
+def test_bad_sweep_files_are_config_errors_naming_line_key_value_and_allowed(sweep_dir, write_file, text, expected):
+    path = write_file("bad.toml", text, sweep_dir)
     with pytest.raises(cimsim.ConfigError, match=expected):
         load_sweep(path)
 
 
-def test_zoo_workloads_are_extracted_per_seed_and_sparsity(tmp_path):
-    path = write(tmp_path, "zoo.toml", """
+def test_zoo_workloads_are_extracted_per_seed_and_sparsity(tmp_path, write_file):
+    path = write_file("zoo.toml", """
         [sweep]
         chip = "rram-22nm"
         workloads = "lenet5"
@@ -169,8 +162,8 @@ def test_dask_local_cluster_gives_the_in_process_table(in_process_table, sweep_d
     assert without_wall_time(result.rows()) == without_wall_time(in_process_table)
 
 
-def test_a_point_the_simulator_refuses_gets_an_error_row_and_the_sweep_goes_on(sweep_dir, tmp_path):
-    path = write(sweep_dir, "small-chip.toml", """
+def test_a_point_the_simulator_refuses_gets_an_error_row_and_the_sweep_goes_on(sweep_dir, tmp_path, write_file):
+    path = write_file("small-chip.toml", folder=sweep_dir, text="""
         [sweep]
         chip = "isaac"
         workloads = "tiny.npz"
@@ -251,8 +244,8 @@ def read_whole_table(path, header):
     return table[1:]
 
 
-def test_a_sweep_killed_mid_run_leaves_a_whole_table_and_resumes_without_duplicates(sweep_dir, tmp_path):
-    spec_path = write(sweep_dir, "killed.toml", KILLED)
+def test_a_sweep_killed_mid_run_leaves_a_whole_table_and_resumes_without_duplicates(sweep_dir, tmp_path, write_file):
+    spec_path = write_file("killed.toml", KILLED, sweep_dir)
     spec, out = load_sweep(spec_path), tmp_path / "killed.csv"
     header = columns(spec.paths)
     script = ("from cimsim.sweep.run import run_sweep\n"

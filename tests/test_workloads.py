@@ -202,12 +202,6 @@ def test_weights_are_float32_and_he_scaled():
 # numerics against numpy (mlp and lenet5 are compiled; nothing bigger is)
 
 
-def run_vm(mod, x):
-    ex = tvm.compile(mod, "llvm")
-    vm = relax.VirtualMachine(ex, tvm.cpu())
-    return vm["main"](tvm.runtime.tensor(x)).numpy()
-
-
 def assert_close(out, ref):
     err = np.linalg.norm(out - ref) / np.linalg.norm(ref)
     assert err < 1e-5, err
@@ -232,7 +226,7 @@ def pool_ref(x, kind):
     return blocks.max(axis=(3, 5)) if kind == "max" else blocks.mean(axis=(3, 5))
 
 
-def test_mlp_matches_numpy():
+def test_mlp_matches_numpy(run_relax):
     mod = workloads.get("mlp", batch=4, seed=1)
     p = {k: [a.astype(np.float64) for a in v] for k, v in constants_by_layer(mod).items()}
     x = np.random.default_rng(0).standard_normal((4, 784)).astype(np.float32)
@@ -240,11 +234,11 @@ def test_mlp_matches_numpy():
     h = np.maximum(h @ p["fc1"][0] + p["fc1_bias"][0], 0)
     h = np.maximum(h @ p["fc2"][0] + p["fc2_bias"][0], 0)
     ref = h @ p["fc3"][0] + p["fc3_bias"][0]
-    assert_close(run_vm(mod, x), ref)
+    assert_close(run_relax(mod, x), ref)
 
 
 @pytest.mark.parametrize("pool", ["avg", "max"])
-def test_lenet5_matches_numpy(pool):
+def test_lenet5_matches_numpy(run_relax, pool):
     mod = workloads.get("lenet5", batch=2, seed=2, pool=pool)
     p = {k: [a.astype(np.float64) for a in v] for k, v in constants_by_layer(mod).items()}
     x = np.random.default_rng(1).standard_normal((2, 1, 28, 28)).astype(np.float32)
@@ -255,7 +249,7 @@ def test_lenet5_matches_numpy(pool):
     h = np.maximum(h @ p["fc1"][0] + p["fc1_bias"][0], 0)
     h = np.maximum(h @ p["fc2"][0] + p["fc2_bias"][0], 0)
     ref = h @ p["fc3"][0] + p["fc3_bias"][0]
-    assert_close(run_vm(mod, x), ref)
+    assert_close(run_relax(mod, x), ref)
 
 
 def layer_norm_ref(x, gamma, beta):
@@ -267,7 +261,7 @@ def softmax_ref(x):
     return e / e.sum(-1, keepdims=True)
 
 
-def test_bert_layer_matches_numpy():
+def test_bert_layer_matches_numpy(run_relax):
     b, s, d, nh = 2, 4, 768, 12
     mod = workloads.get("bert-base-layer", batch=b, seq_len=s, seed=3)
     p = {k: [a.astype(np.float64) for a in v] for k, v in constants_by_layer(mod).items()}
@@ -282,10 +276,10 @@ def test_bert_layer_matches_numpy():
     up = lin(h1, "ffn_up")
     gelu = 0.5 * up * (1 + np.vectorize(math.erf)(up / math.sqrt(2)))
     ref = layer_norm_ref(h1 + lin(gelu, "ffn_down"), *p["ffn_ln"])
-    assert_close(run_vm(mod, x), ref)
+    assert_close(run_relax(mod, x), ref)
 
 
-def test_gpt2_decode_matches_numpy():
+def test_gpt2_decode_matches_numpy(run_relax):
     b, layers, kv, vocab, d, nh = 2, 2, 3, 10, 768, 12
     mod = workloads.get("gpt2-decode", batch=b, kv_len=kv, vocab=vocab, layers=layers, seed=4)
     p = {k: [a.astype(np.float64) for a in v] for k, v in constants_by_layer(mod).items()}
@@ -304,7 +298,7 @@ def test_gpt2_decode_matches_numpy():
         h = h + lin(gelu, f"h{i}_ffn_down")
     ref = layer_norm_ref(h, *p["ln_f"]) @ p["lm_head"][0]
     assert p["h0_k_all"][0].shape == (b, nh, kv, d // nh)
-    assert_close(run_vm(mod, x), ref)
+    assert_close(run_relax(mod, x), ref)
 
 
 # ------------------------------------------------------------------------------------------
@@ -636,7 +630,7 @@ def _onnx_model():
     return model, conv_w, conv_b, fc_w, fc_b
 
 
-def test_from_onnx(tmp_path):
+def test_from_onnx(run_relax, tmp_path):
     onnx = pytest.importorskip("onnx")
     model, conv_w, conv_b, fc_w, fc_b = _onnx_model()
     path = tmp_path / "tiny.onnx"
@@ -647,7 +641,7 @@ def test_from_onnx(tmp_path):
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8)).astype(np.float32)
     h = np.maximum(conv2d_ref(x.astype(np.float64), conv_w, conv_b.reshape(1, 4, 1, 1), 0), 0)
     ref = h.reshape(2, -1) @ fc_w.T.astype(np.float64) + fc_b
-    assert_close(run_vm(mod, x), ref)
+    assert_close(run_relax(mod, x), ref)
 
     sparse = workloads.from_onnx(model, sparsity="2:4")
     got = {tuple(c.shape): c for c in all_constants(sparse)}

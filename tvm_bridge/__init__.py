@@ -8,7 +8,17 @@ BYOC backend); ``ledger(mod)`` / ``reset(mod)`` read and clear what the crossbar
 ``release(mod)`` frees them; ``evaluate(model, (x, y), cfg, seeds, calibration=...)`` measures a
 classifier's accuracy over programming seeds (optionally after drift) next to its energy per
 inference.
+
+Needs TVM: without it, importing this package raises ``cimsim.extras.MissingExtraError`` (an
+``ImportError``) saying ``pip install 'cimsim[tvm]'``.
 """
+
+try:
+    import tvm  # noqa: F401 - every module of the bridge is built on TVM Relax
+except ImportError as _missing:
+    from cimsim.extras import missing_extra
+
+    raise missing_extra("tvm_bridge", "tvm", _missing) from None
 
 from tvm_bridge.byoc import byoc
 from tvm_bridge.evaluate import Evaluation, evaluate, evaluate_over_time

@@ -4,7 +4,7 @@ Shared by :mod:`tvm_bridge.extract` and the offload pass. Each helper does one t
 IR without changing it, and works on any Relax expression, so it can be called from a
 ``PyExprVisitor``/``PyExprMutator`` or from a plain walk over a function's bindings.
 
-TVM 0.27 names used here (see ``shared/notes/tvm-0.27-api.md``): a constant is a
+TVM 0.27 names used here (see docs/tvm.md, "TVM 0.27 pitfalls"): a constant is a
 ``tvm.ir.GenericConst`` whose ``.value`` is a ``tvm.runtime.Tensor``; an expression's type is
 ``expr.ty`` (``relax.TensorType`` with ``.shape``, a ``ShapeExpr`` whose ``.values`` are
 ``IntImm`` or, when symbolic, ``tirx.Var``); a ``relax.Var`` is a ``tvm.ir.Var`` (``.name``).

@@ -270,7 +270,11 @@ def input_shape(mod: tvm.IRModule) -> tuple[int, ...]:
 
 def _check_inputs(x, expected: tuple[int, ...], name: str) -> np.ndarray:
     """``x`` as float32 (N, *expected), or a ShapeError naming what was expected."""
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError:  # ragged, e.g. a pair (x, y) where inputs alone were expected
+        raise ShapeError(f"{name}: a {type(x).__name__} of arrays of different shapes; expected one array of "
+                         f"inputs (N, {', '.join(map(str, expected))})") from None
     if array.ndim != len(expected) + 1 or array.shape[1:] != expected or array.shape[0] == 0:
         raise ShapeError(f"{name}: inputs of shape {array.shape}; expected (N, {', '.join(map(str, expected))}) with "
                          f"N >= 1: one image of shape {expected} per row, as the model's input")

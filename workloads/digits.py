@@ -27,7 +27,8 @@ from a permutation of the training split drawn each epoch from the same generato
 cross-entropy, Adam (learning rate 3e-3, β = 0.9, 0.999, ε = 1e-8) with a weight decay of 1e-4
 added to the gradient, float64 arithmetic, stored as float32. The weights are loaded with
 ``numpy.load(..., allow_pickle=False)``: neither torch nor scikit-learn is needed to build the
-models; scikit-learn is needed only for :func:`dataset`.
+models; scikit-learn (the ``digits`` extra: ``pip install 'cimsim[digits]'``) is needed only for
+:func:`dataset`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from cimsim.errors import ConfigError
+from cimsim.extras import missing_extra
 
 WEIGHTS_PATH = Path(__file__).parent / "data" / "digits.npz"
 PIXEL_MAX = 16.0  # load_digits' largest pixel value: x / PIXEL_MAX is in [0, 1]
@@ -63,8 +65,8 @@ def _images() -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 images as (N, 64) float32 in [0, 1], and their labels (int64)."""
     try:
         from sklearn.datasets import load_digits
-    except ImportError:
-        raise ConfigError("workloads.digits.dataset needs scikit-learn: pip install scikit-learn") from None
+    except ImportError as exc:
+        raise missing_extra("workloads.digits.dataset (scikit-learn's bundled digits)", "digits", exc) from None
     digits = load_digits()
     return (digits.data / PIXEL_MAX).astype(np.float32), digits.target.astype(np.int64)
 

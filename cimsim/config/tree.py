@@ -59,7 +59,7 @@ class BaseMeta(Node):
     source: str = Field(
         "user",
         description="Where the numbers come from: reference row ids of "
-        "../shared/reference/reference_figures.csv (e.g. 'ISAAC-02..09, DEV-16') or a citation.",
+        "docs/reference/reference_figures.csv (e.g. 'ISAAC-02..09, DEV-16') or a citation.",
     )
     description: str = Field("", description="What the configuration models and what it leaves out.")
 

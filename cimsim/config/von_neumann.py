@@ -7,7 +7,7 @@ file whose ``[meta]`` sets ``architecture = "von-neumann"`` loads as one through
 :func:`cimsim.load_config` and :func:`cimsim.load_preset`.
 
 The defaults are the ``vn-45nm`` preset: Horowitz's 45 nm energies (reference rows HOR-01..14 of
-../shared/reference/reference_figures.csv) and a 256-PE, 1 GHz design point.
+docs/reference/reference_figures.csv) and a 256-PE, 1 GHz design point.
 """
 
 from typing import Literal
@@ -54,7 +54,7 @@ class PEConfig(Node):
 
 
 class VonNeumannEnergyConfig(Node):
-    """Prices of actions (counting is separate from pricing: see cimsim.costs.von_neumann_energy)."""
+    """Prices of actions (counting is separate from pricing: see cimsim/costs/von_neumann_energy.py)."""
 
     mac_pj: float = Field(
         0.23,

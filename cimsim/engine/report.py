@@ -33,7 +33,7 @@ from cimsim.text_table import text_table
 
 # Components whose energy is moving data rather than computing on it. Registers count, as in
 # ISAAC's accounting (eDRAM + bus + router + registers ≈ 17% of ISAAC's energy; see
-# shared/reference/NOTES.md §3): they stage operands between memories and the arrays, so a
+# docs/reference/NOTES.md §3): they stage operands between memories and the arrays, so a
 # von Neumann register file and a CIM tile's input/output registers are compared alike.
 DATA_MOVEMENT = frozenset(
     {"dram", "global_buffer", "buffer", "bus", "noc", "register_file", "input_register", "output_register"}

@@ -83,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from cimsim.errors import ConfigError, ShapeError
+from cimsim.extras import missing_extra
 from cimsim.progress import progress_bar
 from cimsim.sweep.point import columns, run_point
 from cimsim.sweep.spec import AXES, Point, SweepSpec, load_chip, load_sweep
@@ -131,7 +132,7 @@ def run_sweep(
     """Simulate every point of ``spec`` (a :class:`SweepSpec` or a sweep file) into the table ``out_path``.
 
     ``workers``: local processes (default ``os.cpu_count()``; 1 runs in this process).
-    ``scheduler``: run on Dask distributed instead: an address (``"tcp://host:port"``), a
+    ``scheduler``: run on Dask distributed instead (the ``dask`` extra): an address (``"tcp://host:port"``), a
     ``dask.distributed.Client`` (left open) or a cluster such as ``LocalCluster``.
     ``resume``: keep the rows already in ``out_path`` and run only the missing points; without
     it an existing table is an error. ``progress``: a bar of points done, rate and time left
@@ -339,7 +340,10 @@ def _connect(scheduler: Any):
     """None without a scheduler; else a ``distributed.Client``: the one given, or one connected here."""
     if scheduler is None:
         return None
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise missing_extra(f"scheduler = {scheduler!r} (a sweep on Dask)", "dask", exc) from None
 
     if isinstance(scheduler, Client):
         return scheduler

@@ -2,7 +2,7 @@
 
 * Exactness law: under ``ideal`` (no noise, ADC wide enough), for random shapes, array sizes,
   encodings, bits per cell, DAC bits, signedness and rows pruned to zero (left out by
-  ``mapping.compact_rows``), the product equals (X_q @ W_q)·s_x·s_w exactly (DESIGN.md).
+  ``mapping.compact_rows``), the product equals (X_q @ W_q)·s_x·s_w exactly (docs/physics.md section 12).
 * Linearity: under ``ideal`` with a fixed input scale, the product of a sum of inputs is the
   sum of the products, to float rounding, when the quantised codes add up exactly.
 * Ledgers: addition is associative and commutative; the total equals the sum over components

@@ -1,6 +1,6 @@
 """ISAAC-CE (Shafiee et al., ISCA 2016, Oct-2016 corrected version) against cimsim's peak figures.
 
-Targets are rows of ../shared/reference/reference_figures.csv (ids cited per row); NOTES.md
+Targets are rows of docs/reference/reference_figures.csv (ids cited per row); docs/reference/NOTES.md
 section 1 says how they are derived. This is a consistency test: ISAAC's numbers are model
 outputs, not silicon. Run this file as a script to print the table of published figure,
 cimsim's figure and the error.

@@ -1,7 +1,7 @@
 """NeuRRAM (Wan et al., Nature 2022) against cimsim's peak figures on the ``neurram`` preset.
 
 Targets: the 14 (output bits, input bits, one-phase) rows of TOPS and TOPS/W and the 8 rows of
-the per-op energy breakdown (wordline switching, neuron, input pulses) of silicon_macros.json
+the per-op energy breakdown (wordline switching, neuron, input pulses) of docs/reference/silicon_macros.json
 entry ``cimloop_ref_wan_nature_2022`` (CiMLoop's digitisation of Fig. 12; rows CIM-07..15 of
 reference_figures.csv). The reference's "fJ per MAC" is per operation (1 MAC = 2 ops; CiMLoop
 multiplies it by 256·128·2 ops per core MVM), so cimsim's energies are compared per operation.
@@ -30,7 +30,7 @@ import cimsim
 from cimsim.costs.peak import array_vector_ledger, peak
 
 NEURRAM = cimsim.load_preset("neurram")
-SHARED_MACROS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "silicon_macros.json"
+SILICON_MACROS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "silicon_macros.json"
 
 # (output bits, input bits, one-phase) -> (TOPS for 48 cores, TOPS/W); CIM-07..14
 TOPS_AND_TOPS_PER_W = {
@@ -114,10 +114,8 @@ def test_neuron_energy_grows_linearly_with_output_bits():
     assert min(steps) > 0 and max(steps) == pytest.approx(min(steps), rel=0.05)
 
 
-def test_embedded_targets_are_the_shared_reference():
-    if not SHARED_MACROS.exists():
-        pytest.skip("../shared/reference not present")
-    macros = {m["id"]: m for m in json.loads(SHARED_MACROS.read_text())["macros"]}
+def test_embedded_targets_are_the_reference_figures():
+    macros = {m["id"]: m for m in json.loads(SILICON_MACROS.read_text(encoding="utf-8"))["macros"]}
     outputs = macros["cimloop_ref_wan_nature_2022"]["outputs"]
     key = lambda point: ",".join(map(str, point))  # noqa: E731
     for point, values in TOPS_AND_TOPS_PER_W.items():

@@ -1,6 +1,6 @@
 """The von Neumann presets against the reference figures they are built from.
 
-Rows of ../shared/reference/reference_figures.csv are cited per test; NOTES.md sections 3
+Rows of docs/reference/reference_figures.csv are cited per test; docs/reference/NOTES.md sections 3
 (Horowitz's energies and the baseline) and 7 (GPU references) say how they are derived.
 """
 
