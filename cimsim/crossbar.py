@@ -9,6 +9,8 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an
   array (a digitally sensed pair may straddle two, as each column is converted on its own).
+  The geometry is the configuration's :class:`~cimsim.physics.mapping.ArrayGeometry`; the
+  conversion columns and ISAAC's flips are :mod:`cimsim.physics.columns`'.
 * The product of one row block is one BLAS call: every (vector, input cycle) against every
   column, ``(M·T) × rows`` times ``rows × columns``, in float32 (float64 when the
   operand is integer-valued and an exact sum could exceed float32's 2^24).
@@ -22,7 +24,8 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
   alone conducted. Current crowding from the other cells of the row and column, which deepens
   the drop for dense inputs, is not modelled.
-* **ADC** (cimsim/physics/converters.py): codes, full scale and step. With ``adc.range = "calibrated"`` the
+* **ADC** (cimsim/physics/converters.py): codes, full scale and step, and the kind's step per
+  segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
   :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
   rounding; readings clip at the rails.
@@ -33,13 +36,15 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   and an array none of whose rows carries a level is not needed: pruned weights (block sparsity,
   whole zero rows) use fewer drives, reads, energy and arrays. Rows are not re-packed into fewer
   row blocks: N:M sparsity with a pattern per column leaves no row empty and saves no array.
+* **Counting**: each chunk of vectors hands what its codes did (row drives, cell reads,
+  Σ code²·G) to :func:`~cimsim.costs.array_reads.array_read_actions`, the one function that
+  counts array reads, and charges the result to :attr:`AnalogMatrix.ledger`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,11 +57,11 @@ from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
+from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
     InputScale,
     InputSchedule,
     array_geometry,
-    input_code_range,
     input_schedule,
     input_scale_for,
     kept_rows,
@@ -85,20 +90,6 @@ def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray
     if not np.isfinite(array).all():
         raise ShapeError(f"{name}: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
     return array
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    """One chunk of inputs as DAC codes, with the statistics kernels.encode_inputs gathers."""
-
-    schedule: InputSchedule
-    codes: np.ndarray
-    code_sq_sum: np.ndarray
-    code_sum: np.ndarray
-    drives: np.ndarray
-    reads: np.ndarray
-    v2g: np.ndarray
-    xq_sum: np.ndarray
 
 
 class AnalogMatrix:
@@ -135,8 +126,6 @@ class AnalogMatrix:
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._live = live_rows(self._stored_levels(), self.geometry)
         self.read_shape = self._read_shape()
-        self._row_arrays = self._live.sum(axis=1).astype(np.float64)
-        self._row_cells = self._live_cells_per_row()
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._calls = 0
         self.energy = EnergyModel(cfg)
@@ -216,9 +205,6 @@ class AnalogMatrix:
         """K × physical columns: 1 where the cell's row is driven in the cell's array."""
         return self._live[:, np.arange(self.physical_columns) // self.geometry.columns_per_array]
 
-    def _live_cells_per_row(self) -> np.ndarray:
-        return self._live_column_mask().sum(axis=1).astype(np.float64)
-
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
         if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
@@ -227,7 +213,9 @@ class AnalogMatrix:
         d = self.cfg.device
         g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
         per_level = self.geometry.max_level / (d.g_max_us - d.g_min_us)
-        self._g_row_sum_us = (g_now * self._live_column_mask()).sum(axis=1)
+        live = self._live_column_mask()
+        self._row_loads = RowLoads(self._live.sum(axis=1).astype(np.float64), live.sum(axis=1).astype(np.float64),
+                                   (g_now * live).sum(axis=1))
         self._operand = self._read_operand(g_now, per_level)
         self._scratch: dict[str, np.ndarray] = {}
         self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
@@ -338,27 +326,10 @@ class AnalogMatrix:
             held = self._scratch[name] = np.empty(size, dtype=self._operand.dtype)
         return held[:size].reshape(shape)
 
-    def _encode(self, x: np.ndarray, scale: InputScale) -> _Encoded:
+    def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
         schedule = self._schedule(scale.signed)
-        m, k = x.shape
-        rows = m * schedule.cycles
-        enc = _Encoded(
-            schedule=schedule,
-            codes=self._workspace("codes", (rows, k)),
-            code_sq_sum=np.empty((rows, self.row_blocks)),
-            code_sum=np.empty((rows, self.row_blocks)),
-            drives=np.empty(rows),
-            reads=np.empty(rows),
-            v2g=np.empty(rows),
-            xq_sum=np.empty(m, dtype=np.int64),
-        )
-        q_min, q_max = input_code_range(self.cfg.mapping.input_bits, scale)
-        kernels.encode_inputs(
-            x, scale.scale, q_min, q_max, schedule.mode, schedule.offset, self.cfg.dac.bits,
-            schedule.magnitude_cycles, self.cfg.array.rows, self._g_row_sum_us, self._row_arrays, self._row_cells,
-            enc.codes, enc.code_sq_sum, enc.code_sum, enc.drives, enc.reads, enc.v2g, enc.xq_sum,
-        )
-        return enc
+        codes = self._workspace("codes", (x.shape[0] * schedule.cycles, x.shape[1]))
+        return encode_chunk(x, scale, schedule, self._row_loads, codes, self.cfg)
 
     def matmul(self, x) -> np.ndarray:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
@@ -384,7 +355,6 @@ class AnalogMatrix:
         self.latency_ns += self._reading(scale.signed).timing.read_ns(x.shape[0])  # all arrays in parallel
         return out[0] if vector else out
 
-
     def _schedule(self, signed: bool) -> InputSchedule:
         if signed not in self._schedules:
             self._schedules[signed] = input_schedule(signed, self.cfg)
@@ -399,7 +369,7 @@ class AnalogMatrix:
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
 
-    def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
+    def _read_chunk(self, enc: EncodedChunk, m0: int, key, acc: np.ndarray) -> None:
         """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
         reading = self._reading(enc.schedule.mode != kernels.UNSIGNED)
@@ -423,7 +393,7 @@ class AnalogMatrix:
         self._count_reads(enc, reading)
         self._remove_offsets(acc, enc)
 
-    def _remove_offsets(self, acc: np.ndarray, enc: _Encoded) -> None:
+    def _remove_offsets(self, acc: np.ndarray, enc: EncodedChunk) -> None:
         """Subtract what the encodings added: a·ΣW_q + b·ΣX_q + K·a·b."""
         a, b = enc.schedule.offset, self.geometry.weight_offset
         if a:
@@ -435,10 +405,10 @@ class AnalogMatrix:
 
     # ---- counting ---------------------------------------------------------------------------
 
-    def _count_reads(self, enc: _Encoded, reading: Reading) -> None:
+    def _count_reads(self, enc: EncodedChunk, reading: Reading) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row, nor does an empty one."""
         activity = ReadActivity(
-            vectors=enc.codes.shape[0] // enc.schedule.cycles,
+            vectors=enc.vectors,
             row_drives=float(enc.drives.sum()),
             cell_reads=float(enc.reads.sum()),
             code_sq_g_us=float(enc.v2g.sum()),
