@@ -24,12 +24,14 @@ vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in parallel; a vec
 (attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
 (2 operations per MAC).
 
-Counts per inference of a layer: the arrays' actions (expected from input statistics in
-``analytical`` fidelity, counted from data through :class:`~cimsim.crossbar.AnalogMatrix` in
-``functional`` fidelity), plus data movement as the ``peak`` figures count it: each column
-array takes its own copy of the inputs (``input_bits`` each) through the tile buffer (written
-and read) and bus, outputs (``output_bits``) are written to the buffer and cross the bus, and
-inputs cross ``hops`` links of the interconnect.
+Counts per inference of a layer: the arrays' actions, integrating ADCs' bias included
+(:func:`cimsim.costs.array_reads.array_read_actions`, from input statistics in ``analytical``
+fidelity, from data through :class:`~cimsim.crossbar.AnalogMatrix` in ``functional``
+fidelity), plus data movement as the ``peak`` figures count it
+(:func:`~cimsim.costs.array_reads.tile_movement`): each column array takes its own copy of the
+inputs (``input_bits`` each) through the tile buffer (written and read) and bus, outputs
+(``output_bits``) are written to the buffer and cross the bus, and inputs cross ``hops`` links
+of the interconnect.
 
 Inputs: without data, each product's inputs are drawn from :mod:`cimsim.physics.input_model` (from
 the operation that produced them: half zeros after a ReLU, signed and dense after a product

@@ -1,8 +1,9 @@
 """Chip area by component (µm²): instance counts from the geometry times the areas in ``cfg.area``.
 
 Per array: ``rows × cols`` cells, one row driver per row, one sample-and-hold per column and
-``ceil(cols / adc.columns_per_adc)`` ADCs; per array group: shift-and-add units and input and
-output registers; per tile: buffer, bus, router share and digital units; per chip: overhead.
+``ceil(cols / adc.columns_per_adc)`` ADCs (:class:`~cimsim.physics.mapping.ArrayGeometry`); per
+array group: shift-and-add units and input and output registers; per tile: buffer, bus, router
+share and digital units; per chip: overhead.
 A compound block is the sum of its parts (:func:`area_by_level`).
 """
 

@@ -1,4 +1,4 @@
-"""The column ADC: its codes, full scale and step, in level units (see crossbar.py).
+"""The column ADC: its codes, full scale and step, in level units (see crossbar.py), and its kinds.
 
 * **Signed or not**: the ADC is signed when a column current can be negative — the pair of a
   differential weight subtracted in analog, or a bipolar DAC — with codes
@@ -17,6 +17,12 @@
   converts every segment over its full range; an 'integrating' ADC keeps one step in units of
   the final result, so a segment of lower significance converts with a coarser step of its own
   charge and needs fewer bit decisions (as NeuRRAM's neuron does).
+* **Kinds** (``adc.kind``): one :class:`AdcKind` object per kind, chosen by name through
+  :data:`ADC_KINDS` (:func:`adc_kind`): :class:`SarAdc` and :class:`IntegratingAdc`. Each
+  carries its step per segment, the stage times of a read (used by
+  :func:`cimsim.costs.latency.read_timing`), the actions it adds to every read as plain
+  ``(component, action, count)`` tuples, and whether the ADC energy model prices its
+  conversions. Nothing else branches on the kind.
 """
 
 from __future__ import annotations

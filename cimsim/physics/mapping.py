@@ -18,7 +18,9 @@ Weights ``W`` are K×N (inputs on rows, outputs on columns); inputs ``X`` are M�
   ``offset`` (``X_q + 2^(b_x−1)`` applied unsigned, the offset removed digitally).
 
 Physical columns are ordered (output n, slice s, sign p), so the two cells of a differential
-pair sit side by side.
+pair sit side by side. What follows from the configuration alone (slices, signs, columns per
+array, conversion columns, levels, ADCs per array) is its :class:`ArrayGeometry`, computed once
+per configuration by :func:`array_geometry`; functions that need only geometry take it.
 """
 
 from __future__ import annotations
