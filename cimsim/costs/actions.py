@@ -80,7 +80,8 @@ def declared_actions(architecture: str) -> tuple[Action, ...]:
     try:
         return DECLARED[architecture]
     except KeyError:
-        raise ConfigError(f"meta.architecture: got {architecture!r}, allowed: {', '.join(map(repr, DECLARED))}") from None
+        allowed = ", ".join(map(repr, DECLARED))
+        raise ConfigError(f"meta.architecture: got {architecture!r}, allowed: {allowed}") from None
 
 
 def undeclared_error(component: str, action: str, architecture: str) -> ConfigError:

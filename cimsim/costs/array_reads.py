@@ -98,7 +98,9 @@ def row_block_decisions(conv: Conversions, conversion_columns: float) -> float:
     return float(per_column.sum())
 
 
-def array_read_actions(shape: ReadShape, activity: ReadActivity, reading: Reading, cfg: ChipConfig) -> list[CountedAction]:
+def array_read_actions(
+    shape: ReadShape, activity: ReadActivity, reading: Reading, cfg: ChipConfig
+) -> list[CountedAction]:
     """Every action of reading ``activity.vectors`` vectors on the arrays of ``shape`` (module docstring)."""
     geometry = array_geometry(cfg)
     plan, vectors = reading.conversions.plan, activity.vectors

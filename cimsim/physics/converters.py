@@ -66,6 +66,9 @@ class ConversionPlan:
 CountedAction = tuple[str, str, float]
 """A counted action, ``(component, action, count)``, as the Ledger keys it (cimsim/costs/actions.py)."""
 
+StageTimes = tuple[dict[str, float], ...]
+"""Per segment of a vector's read, the time of each named stage (ns)."""
+
 
 class AdcKind(ABC):
     """What a kind of column ADC (``adc.kind``) does its own way.
@@ -86,7 +89,7 @@ class AdcKind(ABC):
         """Per segment: the step of its conversion over the step of a full-range conversion."""
 
     @abstractmethod
-    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> tuple[dict[str, float], ...]:
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
         """Per segment, the time of each stage (ns); ``decisions``: bit decisions of each segment's conversion."""
 
     @abstractmethod
@@ -113,7 +116,7 @@ class SarAdc(AdcKind):
     def step_ratio(self, plan: ConversionPlan) -> np.ndarray:
         return np.ones(plan.segments)
 
-    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> tuple[dict[str, float], ...]:
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
         clock_ns = 1.0 / cfg.chip.clock_ghz
         adc_ns = array_geometry(cfg).conversions_per_adc / cfg.adc.sample_rate_gsps
         return tuple(
@@ -143,7 +146,7 @@ class IntegratingAdc(AdcKind):
     def step_ratio(self, plan: ConversionPlan) -> np.ndarray:
         return plan.significance.max() / plan.significance
 
-    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> tuple[dict[str, float], ...]:
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
         served, step_ns = array_geometry(cfg).conversions_per_adc, cfg.adc.step_ns
         return tuple(
             {"sample": served * samples * step_ns, "convert": served * (bits + 1) * step_ns}

@@ -35,6 +35,7 @@ from cimsim.errors import ConfigError
 
 if TYPE_CHECKING:
     from cimsim.config import ChipConfig
+    from cimsim.config.sections import ADCConfig, ArrayConfig, MappingConfig
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -140,7 +141,7 @@ def array_geometry(cfg: ChipConfig) -> ArrayGeometry:
 
 
 @functools.lru_cache(maxsize=256)
-def _geometry(array, mapping, adc) -> ArrayGeometry:
+def _geometry(array: ArrayConfig, mapping: MappingConfig, adc: ADCConfig) -> ArrayGeometry:
     differential = mapping.weight_encoding == "differential"
     analog = differential and mapping.differential_sensing == "analog"
     if analog and array.cols < 2:
