@@ -27,6 +27,7 @@ import numpy as np
 from cimsim.config import ChipConfig
 from cimsim.costs.array_reads import CountedAction, ReadActivity, ReadShape, array_read_actions, array_reading
 from cimsim.physics import kernels
+from cimsim.physics.columns import flip_mask, stored_levels
 from cimsim.physics.input_model import InputModel, model_inputs
 from cimsim.physics.mapping import (
     ArrayGeometry,
@@ -118,8 +119,8 @@ def _array_level_sums(
 def array_level_sums_reference(w: np.ndarray, cfg: ChipConfig) -> np.ndarray:
     """K × column arrays: the sum of each row's stored levels in each array (numpy twin of the kernel).
 
-    Lays the levels out as the crossbar does (mapping.cell_levels, then ISAAC's flips), a block
-    of about :data:`BLOCK_CELLS` cells at a time.
+    Lays the levels out as the crossbar does (mapping.cell_levels, then ISAAC's flips of
+    physics.columns), a block of about :data:`BLOCK_CELLS` cells at a time.
     """
     mapping = cfg.mapping
     w_q, _ = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
@@ -136,22 +137,9 @@ def array_level_sums_reference(w: np.ndarray, cfg: ChipConfig) -> np.ndarray:
         n0, n1 = first // per_weight, -(-last // per_weight)
         levels = cell_levels(w_q[:, n0:n1], geometry)[:, first - n0 * per_weight : last - n0 * per_weight]
         padded = np.zeros((k, (a1 - a0) * width), dtype=np.uint8)
-        padded[:, : last - first] = _flipped(levels, geometry)
+        padded[:, : last - first] = stored_levels(levels, flip_mask(levels, geometry), geometry)
         level_sums[:, a0:a1] = padded.reshape(k, a1 - a0, width).sum(axis=2, dtype=np.int64)
     return level_sums
-
-
-def _flipped(levels: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
-    """Levels as stored, after ISAAC's column flips (a column of a row block storing over half its levels)."""
-    if not geometry.flip_columns:
-        return levels
-    rows, max_level = geometry.rows, geometry.max_level
-    stored = levels.copy()
-    for b in range(0, levels.shape[0], rows):
-        block = levels[b : b + rows]
-        flip = 2 * block.sum(axis=0, dtype=np.int64) > block.shape[0] * max_level
-        stored[b : b + rows, flip] = max_level - block[:, flip]
-    return stored
 
 
 @dataclass(frozen=True)
