@@ -9,6 +9,8 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an
   array (a digitally sensed pair may straddle two, as each column is converted on its own).
+  The geometry is the configuration's :class:`~cimsim.physics.mapping.ArrayGeometry`; the
+  conversion columns and ISAAC's flips are :mod:`cimsim.physics.columns`'.
 * The product of one row block is one BLAS call: every (vector, input cycle) against every
   column, ``(M·T) × rows`` times ``rows × columns``, in float32 (float64 when the
   operand is integer-valued and an exact sum could exceed float32's 2^24).
@@ -22,7 +24,8 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
   alone conducted. Current crowding from the other cells of the row and column, which deepens
   the drop for dense inputs, is not modelled.
-* **ADC** (cimsim/physics/converters.py): codes, full scale and step. With ``adc.range = "calibrated"`` the
+* **ADC** (cimsim/physics/converters.py): codes, full scale and step, and the kind's step per
+  segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
   :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
   rounding; readings clip at the rails.
@@ -33,53 +36,44 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   and an array none of whose rows carries a level is not needed: pruned weights (block sparsity,
   whole zero rows) use fewer drives, reads, energy and arrays. Rows are not re-packed into fewer
   row blocks: N:M sparsity with a pattern per column leaves no row empty and saves no array.
+* **Counting**: each chunk of vectors hands what its codes did (row drives, cell reads,
+  Σ code²·G) to :func:`~cimsim.costs.array_reads.array_read_actions`, the one function that
+  counts array reads, and charges the result to :attr:`AnalogMatrix.ledger`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim.physics import device
-
-from cimsim.physics import kernels
-from cimsim.physics.converters import Adc, ConversionPlan, Conversions, analog_differential, conversion_plan, conversions, max_full_scale
-from cimsim.costs.area import adcs_per_array
 from cimsim.config import ChipConfig
+from cimsim.costs.array_reads import ReadActivity, Reading, ReadShape, array_read_actions, array_reading
 from cimsim.costs.energy import EnergyModel
-from cimsim.errors import ConfigError, ShapeError
-from cimsim.costs.latency import ReadTiming, read_timing
 from cimsim.costs.ledger import Ledger
+from cimsim.errors import ConfigError, ShapeError
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
-from cimsim.physics.seeding import generator
+from cimsim.physics import device, kernels
+from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
+from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
+from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
-    InputSchedule,
-    array_grid,
-    columns_per_array,
-    live_rows,
-    occupied_arrays,
     InputScale,
-    input_code_range,
+    InputSchedule,
+    array_geometry,
     input_schedule,
     input_scale_for,
     kept_rows,
     layout_weights,
-    slices_and_signs,
+    live_rows,
+    occupied_arrays,
 )
+from cimsim.physics.seeding import generator
 
 FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22
-
-
-def integrate_segments(currents: np.ndarray, plan: ConversionPlan) -> np.ndarray:
-    """(M·T) × C currents → (M·segments) × C charges each conversion sees (relative weights applied)."""
-    cycles = plan.relative_weight.size
-    weighted = currents.reshape(-1, cycles, currents.shape[1]) * plan.relative_weight[None, :, None]
-    return np.add.reduceat(weighted, plan.starts[:-1], axis=1).reshape(-1, currents.shape[1])
 
 
 def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
@@ -96,41 +90,6 @@ def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray
     if not np.isfinite(array).all():
         raise ShapeError(f"{name}: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
     return array
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Conversion columns: what the ADCs read, and how each reading is shift-added."""
-
-    output: np.ndarray  # output index n
-    weight: np.ndarray  # ±2^(c·s)
-    slice: np.ndarray  # slice index s
-    plus: np.ndarray  # physical column of the (G+) cell
-    minus: np.ndarray  # physical column of the G− cell (analog differential), else empty
-    devices: int  # cells summed into one reading
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    """One chunk of inputs as DAC codes, with the statistics kernels.encode_inputs gathers."""
-
-    schedule: InputSchedule
-    codes: np.ndarray
-    code_sq_sum: np.ndarray
-    code_sum: np.ndarray
-    drives: np.ndarray
-    reads: np.ndarray
-    v2g: np.ndarray
-    xq_sum: np.ndarray
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """The input schedule, conversions and timing of inputs of one signedness."""
-
-    schedule: InputSchedule
-    conversions: Conversions
-    timing: ReadTiming
 
 
 class AnalogMatrix:
@@ -155,19 +114,18 @@ class AnalogMatrix:
         if 0 in w.shape:
             raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
         self.cfg = cfg
+        self.geometry = array_geometry(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
         self._k = w.shape[0]
         self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
         self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
-        self._columns = self._conversion_columns()
-        columns_per_array(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
-        self._flipped = self._flip_mask()
+        self._columns = conversion_columns(self.layout)
+        self._flipped = flip_mask(self.layout.levels, self.geometry)
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
-        self._live = live_rows(self._stored_levels(), cfg)
-        self._row_arrays = self._live.sum(axis=1).astype(np.float64)
-        self._row_cells = self._live_cells_per_row()
+        self._live = live_rows(self._stored_levels(), self.geometry)
+        self.read_shape = self._read_shape()
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._calls = 0
         self.energy = EnergyModel(cfg)
@@ -176,15 +134,14 @@ class AnalogMatrix:
         self.latency_ns = 0.0
         self.input_scale: InputScale | None = None
         self._schedules: dict[bool, InputSchedule] = {}
-        self._readings: dict[bool, _Reading] = {}
+        self._readings: dict[bool, Reading] = {}
         self._adc_lsb = None
         if cfg.adc.range == "max":
             self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
         self.drift_to(cfg.device.drift_t0_s)
 
     def _check_memory(self, rows: int, n: int) -> None:
-        slices, signs = slices_and_signs(self.cfg)
-        cells = rows * n * slices * signs
+        cells = rows * n * self.geometry.cells_per_weight
         check_allocation(cells * BYTES_PER_CELL, f"programming a {rows} x {n} matrix ({cells:,} cells)",
                          "program it in column slices (one AnalogMatrix per block of outputs) or raise the limit")
 
@@ -202,7 +159,7 @@ class AnalogMatrix:
 
     @property
     def row_blocks(self) -> int:
-        return array_grid(*self.layout.w_q.shape, self.cfg)[0]
+        return self.read_shape.row_blocks
 
     @property
     def physical_columns(self) -> int:
@@ -211,42 +168,28 @@ class AnalogMatrix:
     @property
     def column_arrays(self) -> int:
         """Arrays side by side along the columns of one row block."""
-        return array_grid(*self.layout.w_q.shape, self.cfg)[1]
+        return self.read_shape.column_arrays
 
     @property
     def arrays(self) -> int:
         """Arrays the matrix occupies: those with at least one cell above level 0."""
-        return occupied_arrays(self._live, self.cfg.array.rows)
+        return self.read_shape.arrays
 
-    def _conversion_columns(self) -> _Columns:
-        lay = self.layout
-        out, sl, sign = lay.column_output(), lay.column_slice(), lay.column_sign()
-        shift = 2.0 ** (lay.bits_per_cell * sl)
-        physical = np.arange(lay.levels.shape[1])
-        if analog_differential(self.cfg):
-            plus = physical[sign > 0]
-            return _Columns(out[plus], shift[plus], sl[plus], plus, plus + 1, 2)
-        return _Columns(out, sign * shift, sl, physical, physical[:0], 1)
+    def _read_shape(self) -> ReadShape:
+        row_blocks, column_arrays = self.geometry.grid(*self.layout.w_q.shape)
+        return ReadShape(
+            stored_rows=self.stored_rows, outputs=self.shape[1], row_blocks=row_blocks, column_arrays=column_arrays,
+            conversion_columns=self._columns.output.size, arrays=occupied_arrays(self._live, self.geometry.rows),
+        )
 
     # ---- programming ------------------------------------------------------------------------
 
-    def _flip_mask(self) -> np.ndarray:
-        """(row blocks × physical columns) ISAAC flips: columns storing more than half the levels."""
-        rows, levels = self.cfg.array.rows, self.layout.levels
-        mask = np.zeros((self.row_blocks, levels.shape[1]), dtype=bool)
-        if self.cfg.mapping.flip_columns:
-            for b in range(self.row_blocks):
-                block = levels[b * rows : (b + 1) * rows]
-                mask[b] = 2 * block.sum(axis=0) > block.shape[0] * self.layout.max_level
-        return mask
-
     def _stored_levels(self) -> np.ndarray:
-        flip_rows = self._flipped[np.arange(self.stored_rows) // self.cfg.array.rows]
-        return np.where(flip_rows, self.layout.max_level - self.layout.levels, self.layout.levels)
+        return stored_levels(self.layout.levels, self._flipped, self.geometry)
 
     def _target_conductance(self) -> np.ndarray:
         d = self.cfg.device
-        return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.layout.max_level
+        return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.geometry.max_level
 
     def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
         r_wire = self.cfg.array.wire_resistance_ohm
@@ -254,17 +197,13 @@ class AnalogMatrix:
             return g_us
         rows = self.cfg.array.rows
         row_in_array = np.arange(g_us.shape[0]) % rows
-        col_in_array = np.arange(g_us.shape[1]) % columns_per_array(self.cfg)
+        col_in_array = np.arange(g_us.shape[1]) % self.geometry.columns_per_array
         segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
         return g_us / (1.0 + g_us * 1e-6 * r_wire * segments)
 
     def _live_column_mask(self) -> np.ndarray:
         """K × physical columns: 1 where the cell's row is driven in the cell's array."""
-        width = columns_per_array(self.cfg)
-        return self._live[:, np.arange(self.physical_columns) // width]
-
-    def _live_cells_per_row(self) -> np.ndarray:
-        return self._live_column_mask().sum(axis=1).astype(np.float64)
+        return self._live[:, np.arange(self.physical_columns) // self.geometry.columns_per_array]
 
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
@@ -273,8 +212,10 @@ class AnalogMatrix:
         self.t_s = float(t_s)
         d = self.cfg.device
         g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
-        per_level = self.layout.max_level / (d.g_max_us - d.g_min_us)
-        self._g_row_sum_us = (g_now * self._live_column_mask()).sum(axis=1)
+        per_level = self.geometry.max_level / (d.g_max_us - d.g_min_us)
+        live = self._live_column_mask()
+        self._row_loads = RowLoads(self._live.sum(axis=1).astype(np.float64), live.sum(axis=1).astype(np.float64),
+                                   (g_now * live).sum(axis=1))
         self._operand = self._read_operand(g_now, per_level)
         self._scratch: dict[str, np.ndarray] = {}
         self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
@@ -300,7 +241,7 @@ class AnalogMatrix:
         return per_column.astype(self._operand.dtype), 0.0
 
     def _product_dtype(self, operand: np.ndarray) -> type:
-        largest = self.cfg.array.rows * self.layout.max_level * (2**self.cfg.dac.bits - 1)
+        largest = self.cfg.array.rows * self.geometry.max_level * (2**self.cfg.dac.bits - 1)
         exact_needed = largest >= FLOAT32_EXACT and np.array_equal(operand, np.rint(operand))
         return np.float64 if exact_needed else np.float32
 
@@ -321,7 +262,7 @@ class AnalogMatrix:
         self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         if self.cfg.adc.range != "calibrated":
             return
-        samples: list[list[np.ndarray]] = [[] for _ in range(self.layout.slices)]
+        samples: list[list[np.ndarray]] = [[] for _ in range(self.geometry.slices)]
         step = self._chunk_vectors(x.shape[0], self.input_scale)
         operand = self._operand.astype(np.float64)
         for m0 in range(0, x.shape[0], step):
@@ -331,7 +272,7 @@ class AnalogMatrix:
                 rows = self._block_rows(b)
                 currents = encoded.codes[:, rows].astype(np.float64) @ operand[rows]
                 charges = np.abs(integrate_segments(currents, plan))
-                for s in range(self.layout.slices):
+                for s in range(self.geometry.slices):
                     samples[s].append(charges[:, self._columns.slice == s].ravel())
         lsb = np.empty(self._columns.output.size)
         for s, chunks in enumerate(samples):
@@ -385,27 +326,10 @@ class AnalogMatrix:
             held = self._scratch[name] = np.empty(size, dtype=self._operand.dtype)
         return held[:size].reshape(shape)
 
-    def _encode(self, x: np.ndarray, scale: InputScale) -> _Encoded:
+    def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
         schedule = self._schedule(scale.signed)
-        m, k = x.shape
-        rows = m * schedule.cycles
-        enc = _Encoded(
-            schedule=schedule,
-            codes=self._workspace("codes", (rows, k)),
-            code_sq_sum=np.empty((rows, self.row_blocks)),
-            code_sum=np.empty((rows, self.row_blocks)),
-            drives=np.empty(rows),
-            reads=np.empty(rows),
-            v2g=np.empty(rows),
-            xq_sum=np.empty(m, dtype=np.int64),
-        )
-        q_min, q_max = input_code_range(self.cfg.mapping.input_bits, scale)
-        kernels.encode_inputs(
-            x, scale.scale, q_min, q_max, schedule.mode, schedule.offset, self.cfg.dac.bits,
-            schedule.magnitude_cycles, self.cfg.array.rows, self._g_row_sum_us, self._row_arrays, self._row_cells,
-            enc.codes, enc.code_sq_sum, enc.code_sum, enc.drives, enc.reads, enc.v2g, enc.xq_sum,
-        )
-        return enc
+        codes = self._workspace("codes", (x.shape[0] * schedule.cycles, x.shape[1]))
+        return encode_chunk(x, scale, schedule, self._row_loads, codes, self.cfg)
 
     def matmul(self, x) -> np.ndarray:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
@@ -428,38 +352,28 @@ class AnalogMatrix:
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
         out *= (scale.scale * self.layout.scale)[None, :]
-        self._count_time(x.shape[0], self._reading(scale.signed))
+        self.latency_ns += self._reading(scale.signed).timing.read_ns(x.shape[0])  # all arrays in parallel
         return out[0] if vector else out
-
-    def _count_time(self, vectors: int, reading: _Reading) -> None:
-        """Read time of ``vectors`` (all arrays in parallel) and the ADCs' active time in it."""
-        elapsed_ns = reading.timing.read_ns(vectors)
-        self.latency_ns += elapsed_ns
-        if self.cfg.adc.kind == "integrating":
-            adcs = self.arrays * adcs_per_array(self.cfg)
-            self.energy.charge(self.ledger, "adc", "active_ns", adcs * elapsed_ns)
 
     def _schedule(self, signed: bool) -> InputSchedule:
         if signed not in self._schedules:
             self._schedules[signed] = input_schedule(signed, self.cfg)
         return self._schedules[signed]
 
-    def _reading(self, signed: bool) -> _Reading:
+    def _reading(self, signed: bool) -> Reading:
         """How inputs of a signedness are streamed, converted and timed (cached until recalibration)."""
         if signed not in self._readings:
-            schedule = self._schedule(signed)
-            conv = conversions(self.cfg, self.adc, schedule.weight, self._adc_lsb)
-            timing = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
-            self._readings[signed] = _Reading(schedule, conv, timing)
+            self._readings[signed] = array_reading(self.cfg, signed, self._adc_lsb)
         return self._readings[signed]
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
 
-    def _read_chunk(self, enc: _Encoded, m0: int, key, acc: np.ndarray) -> None:
+    def _read_chunk(self, enc: EncodedChunk, m0: int, key, acc: np.ndarray) -> None:
         """Read one chunk of encoded inputs into ``acc`` (its rows of the zeroed output)."""
         cols = self._columns
-        conv = self._reading(enc.schedule.mode != kernels.UNSIGNED).conversions
+        reading = self._reading(enc.schedule.mode != kernels.UNSIGNED)
+        conv = reading.conversions
         plan, steps = conv.plan, conv.steps
         adc_var = (self.cfg.adc.noise_lsb * conv.adc_steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
@@ -474,14 +388,14 @@ class AnalogMatrix:
                 buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
                 plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
                 float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
-                float(self.layout.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
+                float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
             )
-        self._count_reads(enc, conv)
+        self._count_reads(enc, reading)
         self._remove_offsets(acc, enc)
 
-    def _remove_offsets(self, acc: np.ndarray, enc: _Encoded) -> None:
+    def _remove_offsets(self, acc: np.ndarray, enc: EncodedChunk) -> None:
         """Subtract what the encodings added: a·ΣW_q + b·ΣX_q + K·a·b."""
-        a, b = enc.schedule.offset, self.layout.offset
+        a, b = enc.schedule.offset, self.geometry.weight_offset
         if a:
             acc -= a * self.layout.w_q.sum(axis=0)[None, :]
         if b:
@@ -491,26 +405,13 @@ class AnalogMatrix:
 
     # ---- counting ---------------------------------------------------------------------------
 
-    def _count_reads(self, enc: _Encoded, conv: Conversions) -> None:
+    def _count_reads(self, enc: EncodedChunk, reading: Reading) -> None:
         """Data-dependent action counts of one chunk: an input code of 0 drives no row, nor does an empty one."""
-        cycles = enc.schedule.cycles
-        m, k = enc.codes.shape[0] // cycles, self.stored_rows
-        v_step = self.cfg.device.v_read / (2**self.cfg.dac.bits - 1)
-        plan = conv.plan
-        columns = m * self.row_blocks * self._columns.output.size  # conversion columns read, all blocks
-        n = self.shape[1]
-        counts = [
-            ("dac", "conversions", float(enc.drives.sum())),
-            ("cell", "reads", float(enc.reads.sum())),
-            ("cell", "v2g_v2_us", float(enc.v2g.sum()) * v_step**2),
-            ("sample_hold", "samples", columns * plan.samples.sum()),
-            ("adc", "conversions", columns * plan.segments),
-            ("shift_add", "ops", columns * plan.segments),
-            ("partial_sum", "adds", m * n * (self.row_blocks - 1)),
-            ("input_register", "bits", m * k * self.cfg.mapping.input_bits * self.column_arrays),
-            ("output_register", "bits", m * n * self.cfg.mapping.output_bits),
-        ]
-        if self.cfg.adc.kind == "integrating":
-            counts.append(("adc", "steps", m * self.row_blocks * float(conv.decisions.sum())))
-        for component, action, count in counts:
+        activity = ReadActivity(
+            vectors=enc.vectors,
+            row_drives=float(enc.drives.sum()),
+            cell_reads=float(enc.reads.sum()),
+            code_sq_g_us=float(enc.v2g.sum()),
+        )
+        for component, action, count in array_read_actions(self.read_shape, activity, reading, self.cfg):
             self.energy.charge(self.ledger, component, action, count)

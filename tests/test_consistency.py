@@ -5,7 +5,7 @@ import pytest
 
 import cimsim
 import cimsim.crossbar as crossbar
-from cimsim.physics.mapping import slices_and_signs
+from cimsim.physics.mapping import array_geometry
 from cimsim.costs.peak import array_vector_ledger
 
 IDEAL = cimsim.load_preset("ideal")
@@ -17,8 +17,7 @@ def test_peak_counts_equal_the_crossbar_counts_at_full_activity(preset):
     cfg = cimsim.load_preset(preset).override({"device.program_noise": 0.0, "device.read_noise": 0.0})
     if preset == "pcm":
         cfg = cfg.override({"adc.range": "max"})
-    slices, signs = slices_and_signs(cfg)
-    k, n = cfg.array.rows, cfg.array.cols // (slices * signs)
+    k, n = cfg.array.rows, cfg.array.cols // array_geometry(cfg).cells_per_weight
     rng = np.random.default_rng(0)
     m = cimsim.AnalogMatrix(rng.standard_normal((k, n)), cfg, seed=0)
     x = np.ones((3, k))

@@ -17,6 +17,7 @@ import pytest
 
 import cimsim
 from cimsim import Ledger
+from cimsim.physics.mapping import array_geometry
 
 IDEAL = cimsim.load_preset("ideal")
 
@@ -325,6 +326,36 @@ def test_analog_pairs_need_two_columns_per_array():
     with pytest.raises(cimsim.ConfigError, match="array.cols"):
         m = cimsim.AnalogMatrix(np.ones((4, 2)), cfg, seed=0)
         m.matmul(np.ones((1, 4)))
+
+
+def test_array_geometry_by_hand():
+    """7 columns, analog pairs of 5-bit weights on 2-bit cells: ceil(4 / 2) = 2 slices x 2 signs per weight."""
+    cfg = IDEAL.override({"array.cols": 7, "array.rows": 3, "mapping.differential_sensing": "analog",
+                          "mapping.weight_bits": 5, "adc.columns_per_adc": 4})
+    g = array_geometry(cfg)
+    assert (g.slices, g.signs, g.cells_per_weight, g.max_level) == (2, 2, 4, 3)
+    assert g.columns_per_array == 6 and g.analog_differential  # a pair never splits: 6 of the 7 columns
+    assert g.weight_offset == 0 and not g.flip_columns
+    assert g.adcs_per_array == 2 and g.conversions_per_adc == 2  # ceil(7 / 4) ADCs, 4 columns = 2 pairs each
+    assert g.physical_columns(3) == 12 and g.conversion_columns(3) == 6
+    assert g.grid(10, 3) == (4, 2)  # ceil(10 / 3) row blocks, ceil(12 / 6) column arrays
+    offset = array_geometry(cfg.override({"mapping.weight_encoding": "offset"}))
+    assert (offset.slices, offset.signs, offset.weight_offset) == (3, 1, 16)  # 5 bits in 2-bit cells, + 2^4
+    assert not offset.analog_differential and offset.columns_per_array == 7
+
+
+def test_array_geometry_is_computed_once_per_configuration():
+    cfg = cimsim.load_preset("isaac")
+    assert array_geometry(cfg) is array_geometry(cimsim.load_preset("isaac"))  # equal configs hash alike
+    assert array_geometry(cfg) is array_geometry(cfg.override({"energy.dac_pj_per_conversion": 9.0}))  # no geometry
+    assert array_geometry(cfg) is not array_geometry(cfg.override({"array.cols": 64}))
+
+
+def test_analog_pairs_in_one_column_are_refused_by_the_geometry_and_the_peak_figures():
+    cfg = IDEAL.override({"array.cols": 1, "mapping.differential_sensing": "analog"})
+    for refused in (array_geometry, cimsim.peak):
+        with pytest.raises(cimsim.ConfigError, match="array.cols = 1"):
+            refused(cfg)
 
 
 def shared_nm(w: np.ndarray, n: int, m: int) -> np.ndarray:

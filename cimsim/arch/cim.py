@@ -24,12 +24,14 @@ vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in parallel; a vec
 (attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
 (2 operations per MAC).
 
-Counts per inference of a layer: the arrays' actions (expected from input statistics in
-``analytical`` fidelity, counted from data through :class:`~cimsim.crossbar.AnalogMatrix` in
-``functional`` fidelity), plus data movement as the ``peak`` figures count it: each column
-array takes its own copy of the inputs (``input_bits`` each) through the tile buffer (written
-and read) and bus, outputs (``output_bits``) are written to the buffer and cross the bus, and
-inputs cross ``hops`` links of the interconnect.
+Counts per inference of a layer: the arrays' actions, integrating ADCs' bias included
+(:func:`cimsim.costs.array_reads.array_read_actions`, from input statistics in ``analytical``
+fidelity, from data through :class:`~cimsim.crossbar.AnalogMatrix` in ``functional``
+fidelity), plus data movement as the ``peak`` figures count it
+(:func:`~cimsim.costs.array_reads.tile_movement`): each column array takes its own copy of the
+inputs (``input_bits`` each) through the tile buffer (written and read) and bus, outputs
+(``output_bits``) are written to the buffer and cross the bus, and inputs cross ``hops`` links
+of the interconnect.
 
 Inputs: without data, each product's inputs are drawn from :mod:`cimsim.physics.input_model` (from
 the operation that produced them: half zeros after a ReLU, signed and dense after a product
@@ -46,7 +48,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cimsim.physics.converters import Adc, conversions, max_full_scale
 from cimsim.costs.area import array_count, area_breakdown_um2
 from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.config import ChipConfig
@@ -55,17 +56,11 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
-from cimsim.costs.latency import ReadTiming, read_timing
-from cimsim.costs.array_counts import (
-    Footprint,
-    footprint,
-    integrating_active_ns,
-    measured_statistics,
-    modelled_statistics,
-    read_counts,
-)
+from cimsim.costs.latency import ReadTiming
+from cimsim.costs.array_counts import Footprint, footprint, measured_statistics, modelled_statistics, read_counts
+from cimsim.costs.array_reads import array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
-from cimsim.physics.mapping import input_schedule, slices_and_signs
+from cimsim.physics.mapping import array_geometry
 from cimsim.engine.plan import MachinePlan, StagePlan, Step
 from cimsim.workload import Gemm, NonGemm, Workload
 
@@ -237,10 +232,7 @@ class CimArchitecture:
     def _timing(self, signed: bool) -> ReadTiming:
         """How a vector of inputs of this signedness is read (cached: two at most)."""
         if signed not in self._timings:
-            schedule = input_schedule(signed, self.cfg)
-            adc = Adc.for_config(self.cfg)
-            conv = conversions(self.cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(self.cfg))]))
-            self._timings[signed] = read_timing(self.cfg, conv.plan, conv.decisions.max(axis=1))
+            self._timings[signed] = array_reading(self.cfg, signed).timing
         return self._timings[signed]
 
     # ---- stages -------------------------------------------------------------------------------
@@ -258,13 +250,9 @@ class CimArchitecture:
         """Data movement of one inference: each column array's copy of the stored rows' inputs through
         the tile buffer and bus, the outputs back, the whole input over ``hops`` links."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        in_bits = gemm.m * mapping.input_bits * sum(fp.k * fp.column_arrays for fp in layer.footprints)
+        in_bits = gemm.m * mapping.input_bits * sum(fp.stored_rows * fp.column_arrays for fp in layer.footprints)
         out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
-        return [
-            ("buffer", "bits", 2 * in_bits + out_bits),
-            ("bus", "bits", in_bits + out_bits),
-            ("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops),
-        ]
+        return tile_movement(in_bits, out_bits) + [("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops)]
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
         ledger = Ledger()
@@ -278,7 +266,7 @@ class CimArchitecture:
         gemm, cfg = layer.gemm, self.cfg
         vectors = gemm.m / n_chunks
         link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
-        buffer_bits = vectors * (sum(fp.k for fp in layer.footprints) * cfg.mapping.input_bits
+        buffer_bits = vectors * (sum(fp.stored_rows for fp in layer.footprints) * cfg.mapping.input_bits
                                  + gemm.n * gemm.count * cfg.mapping.output_bits)  # one copy in, broadcast; outputs out
         buffer_ns = buffer_bits / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
         return link_ns, buffer_ns, vectors * self._timing(layer.signed).vector_ns * layer.passes
@@ -295,13 +283,10 @@ class CimArchitecture:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns))
         steps.append(Step(f"arrays:{gemm.name}", read_ns))
         counts = layer.counts + self._movement(layer, hops)
-        for fp in layer.footprints:
-            counts += integrating_active_ns(fp, read_ns / layer.passes * n_chunks, cfg)
         batch_steps, batch_counts = (), []
         if self._multiplexed:
-            slices, signs = slices_and_signs(cfg)
-            cells = sum(fp.k for fp in layer.footprints) * gemm.n * slices * signs
-            rows_per_array = min(cfg.array.rows, max(fp.k for fp in layer.footprints))
+            cells = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * array_geometry(cfg).cells_per_weight
+            rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
             batch_steps = (Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row),)
             batch_counts = [("cell", "writes", cells)]
         return StagePlan(

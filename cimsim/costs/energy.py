@@ -1,7 +1,7 @@
 """Prices of the actions cimsim counts: one model per hardware block, from the configuration.
 
 A component is a set of actions, each with an energy (pJ) per unit counted (as in Accelergy /
-hwcomponents). The units are in the action names of :mod:`cimsim.costs.ledger`:
+hwcomponents). The actions and their units are declared in :mod:`cimsim.costs.actions`:
 
 ==================  ===============  ===========================================================
 component           action           energy per unit
@@ -11,7 +11,7 @@ cell                v2g_v2_us        ``t_read`` per V²·µS: a read draws V²·
 cell                writes           ``device.write_energy_pj`` per cell programmed
 dac                 conversions      ``energy.dac_pj_per_conversion`` (one row drive, one cycle)
 sample_hold         samples          ``energy.sample_hold_pj``
-adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_models);
+adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_energy);
                                      0 for an ``integrating`` ADC, priced by its steps and bias
 adc                 steps            ``energy.adc_pj_per_step`` (one bit decision, integrating)
 adc                 active_ns        ``energy.adc_bias_uw`` × time (µW · ns = fJ)
@@ -28,9 +28,12 @@ digital             ops              ``energy.digital_pj_per_op`` (non-GEMM oper
 static              ns               ``energy.static_power_mw`` × time (mW · ns = pJ)
 ==================  ===============  ===========================================================
 
-Programming: ``("cell", "writes")`` costs ``device.write_energy_pj`` per cell written
-(program-and-verify included); reads are priced by their V²·G, so ``("cell", "reads")`` is
-counted only.
+Every action is declared once, with its unit, in :mod:`cimsim.costs.actions`; this module
+prices the declared names (:data:`CIM_PRICES`: a rule per priced action). Reads are priced by
+their V²·G, so ``("cell", "reads")`` is declared counted-only; an ADC kind that is not priced
+per conversion (:attr:`~cimsim.physics.converters.AdcKind.priced_per_conversion`) is priced by
+its steps and bias instead. A declared action without a price is a ConfigError when an
+:class:`EnergyModel` is built, an undeclared action a ConfigError when it is charged.
 
 Non-GEMM operations run on the tile's digital units and are counted as elementary operations
 per element (:data:`DIGITAL_OPS_PER_ELEMENT`, first order: one compare or add per element for an
@@ -40,57 +43,85 @@ softmax; mean, variance, subtract, divide and scale for a normalisation).
 
 from __future__ import annotations
 
-from cimsim.costs.adc_energy import adc_energy_pj
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
 from cimsim.config import ChipConfig
-from cimsim.errors import ConfigError
+from cimsim.costs import actions
+from cimsim.costs.adc_energy import adc_energy_pj
 from cimsim.costs.ledger import Ledger
+from cimsim.errors import ConfigError
+from cimsim.physics.converters import adc_kind
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 
-UNPRICED = {("cell", "reads")}
+PriceRule = Callable[[ChipConfig], float]
+
+
+def _adc_conversion_pj(cfg: ChipConfig) -> float:
+    return adc_energy_pj(cfg) if adc_kind(cfg.adc.kind).priced_per_conversion else 0.0
+
+
+CIM_PRICES: dict[tuple[str, str], PriceRule] = {
+    ("cell", "v2g_v2_us"): lambda cfg: cfg.array.t_read_ns * 1e-3,
+    ("cell", "writes"): lambda cfg: cfg.device.write_energy_pj,
+    ("dac", "conversions"): lambda cfg: cfg.energy.dac_pj_per_conversion,
+    ("sample_hold", "samples"): lambda cfg: cfg.energy.sample_hold_pj,
+    ("adc", "conversions"): _adc_conversion_pj,
+    ("adc", "steps"): lambda cfg: cfg.energy.adc_pj_per_step,
+    ("adc", "active_ns"): lambda cfg: cfg.energy.adc_bias_uw * 1e-3,
+    ("shift_add", "ops"): lambda cfg: cfg.energy.shift_add_pj,
+    ("partial_sum", "adds"): lambda cfg: cfg.energy.shift_add_pj,
+    ("input_register", "bits"): lambda cfg: cfg.energy.input_register_pj_per_bit,
+    ("output_register", "bits"): lambda cfg: cfg.energy.output_register_pj_per_bit,
+    ("buffer", "bits"): lambda cfg: cfg.energy.buffer_pj_per_bit,
+    ("bus", "bits"): lambda cfg: cfg.energy.bus_pj_per_bit_hop,
+    ("noc", "bit_hops"): lambda cfg: cfg.energy.noc_pj_per_bit_hop,
+    ("global_buffer", "bits"): lambda cfg: cfg.energy.global_buffer_pj_per_bit,
+    ("dram", "bits"): lambda cfg: cfg.energy.dram_pj_per_bit,
+    ("digital", "ops"): lambda cfg: cfg.energy.digital_pj_per_op,
+    ("static", "ns"): lambda cfg: cfg.energy.static_power_mw,
+}
+"""The price of each priced CIM action (module docstring's table), pJ per unit counted."""
+
+
+def declared_prices(architecture: str, rules: Mapping[tuple[str, str], Callable], cfg) -> dict[tuple[str, str], float]:
+    """Energy per unit of every action declared for ``architecture`` (pJ): 0 when counted only, else its rule."""
+    prices = {}
+    for action in actions.declared_actions(architecture):
+        if action.counted_only:
+            prices[action.key] = 0.0
+        elif action.key in rules:
+            prices[action.key] = rules[action.key](cfg)
+        else:
+            priced = ", ".join(f"{c}.{a}" for c, a in rules)
+            raise ConfigError(
+                f"action {action.component}.{action.action} is declared for a {architecture!r} machine but has no "
+                f"price; priced: {priced}; allowed: a price rule for it, or declare it counted_only"
+            )
+    return prices
 
 
 def price_table(cfg: ChipConfig) -> dict[tuple[str, str], float]:
-    """Energy per unit of every priced (component, action), pJ."""
-    e = cfg.energy
-    return {
-        ("cell", "v2g_v2_us"): cfg.array.t_read_ns * 1e-3,
-        ("cell", "writes"): cfg.device.write_energy_pj,
-        ("dac", "conversions"): e.dac_pj_per_conversion,
-        ("sample_hold", "samples"): e.sample_hold_pj,
-        ("adc", "conversions"): adc_energy_pj(cfg) if cfg.adc.kind == "sar" else 0.0,
-        ("adc", "steps"): e.adc_pj_per_step,
-        ("adc", "active_ns"): e.adc_bias_uw * 1e-3,
-        ("shift_add", "ops"): e.shift_add_pj,
-        ("partial_sum", "adds"): e.shift_add_pj,
-        ("input_register", "bits"): e.input_register_pj_per_bit,
-        ("output_register", "bits"): e.output_register_pj_per_bit,
-        ("buffer", "bits"): e.buffer_pj_per_bit,
-        ("bus", "bits"): e.bus_pj_per_bit_hop,
-        ("noc", "bit_hops"): e.noc_pj_per_bit_hop,
-        ("global_buffer", "bits"): e.global_buffer_pj_per_bit,
-        ("dram", "bits"): e.dram_pj_per_bit,
-        ("digital", "ops"): e.digital_pj_per_op,
-        ("static", "ns"): e.static_power_mw,
-    }
+    """Energy per unit of every declared CIM action, pJ (0 for counted-only actions)."""
+    return declared_prices("cim", CIM_PRICES, cfg)
 
 
 class EnergyModel:
-    """Prices actions for one configuration and records them, priced, in a Ledger."""
+    """Prices the declared actions of one configuration and records them, priced, in a Ledger."""
+
+    architecture: ClassVar[str] = "cim"  # whose declared actions it prices (cimsim.costs.actions.DECLARED)
+    price_table = staticmethod(price_table)
 
     def __init__(self, cfg: ChipConfig):
         self.cfg = cfg
-        self.prices = price_table(cfg)
+        self.prices = self.price_table(cfg)
 
     def unit_energy_pj(self, component: str, action: str) -> float:
         """Energy of one unit of ``action`` on ``component`` (pJ); 0 for counted-only actions."""
-        if (component, action) in UNPRICED:
-            return 0.0
         try:
             return self.prices[(component, action)]
         except KeyError:
-            known = ", ".join(f"{c}.{a}" for c, a in sorted(self.prices))
-            raise ConfigError(f"no price for action {component}.{action}; priced actions: {known}") from None
-
+            raise actions.undeclared_error(component, action, self.architecture) from None
     def charge(self, ledger: Ledger, component: str, action: str, count: float, layer: str = "") -> None:
         """Add ``count`` of an action to ``ledger`` with its energy."""
         ledger.add(component, action, count, count * self.unit_energy_pj(component, action), layer)

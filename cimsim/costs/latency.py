@@ -1,21 +1,14 @@
 """Timing of reading an array: the stages of every conversion, pipelined or in sequence.
 
 A vector's input cycles are converted in segments (:class:`~cimsim.physics.converters.ConversionPlan`; one
-cycle each unless ``adc.cycles_per_conversion`` > 1). Stage times of one segment (ns):
+cycle each unless ``adc.cycles_per_conversion`` > 1). The stage times of one segment (ns) are
+the ADC kind's (:class:`~cimsim.physics.converters.AdcKind`, chosen by ``adc.kind``):
 
-* ``adc.kind = "sar"``, pipelined (while the ADC converts one segment, the array is read for
-  the next, through sample-and-holds), so a segment takes its slowest stage and a vector the
-  pipeline's fill plus the sum over its segments:
-
-  - ``dac``: one digital clock to latch the next input bits into the row drivers;
-  - ``array``: the read pulse ``array.t_read_ns`` per input cycle of the segment (a cycle is
-    read once; integrating its charge 2^(d·j) times repeats the sample, not the read);
-  - ``adc``: one ADC converts its columns in turn at ``adc.sample_rate_gsps`` (one conversion per
-    column, or per pair of columns sensed in analog);
-  - ``shift_add``: one clock; each conversion is added as it arrives, so only the last one's
-    add outlasts the ADC;
-
-* ``adc.kind = "integrating"`` (NeuRRAM's neuron), in sequence, since one capacitor samples and
+* ``"sar"``, pipelined: ``dac`` (one clock), ``array`` (the read pulse per input cycle),
+  ``adc`` (its conversion columns in turn at ``adc.sample_rate_gsps``), ``shift_add`` (one
+  clock); a segment takes its slowest stage, a vector the pipeline's fill plus the sum over
+  its segments;
+* ``"integrating"`` (NeuRRAM's neuron), in sequence, since one capacitor samples and
   converts: ``sample``, one ``adc.step_ns`` per sample of the column, and ``convert``, one step
   per bit decision plus one to reset, for each conversion it serves.
 """
@@ -26,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim.physics.converters import ConversionPlan, analog_differential
+from cimsim.physics.converters import ConversionPlan, adc_kind
 from cimsim.config import ChipConfig
 
 
@@ -67,22 +60,5 @@ class ReadTiming:
 
 def read_timing(cfg: ChipConfig, plan: ConversionPlan, decisions: np.ndarray) -> ReadTiming:
     """Timing of one vector under ``plan``; ``decisions``: bit decisions of each segment's conversion."""
-    adc = cfg.adc
-    served = max(1, adc.columns_per_adc // (2 if analog_differential(cfg) else 1))  # conversions per ADC
-    if adc.kind == "integrating":
-        stages = tuple(
-            {"sample": served * samples * adc.step_ns, "convert": served * (bits + 1) * adc.step_ns}
-            for samples, bits in zip(plan.samples, decisions)
-        )
-        return ReadTiming(stages, pipelined=False)
-    clock_ns = 1.0 / cfg.chip.clock_ghz
-    stages = tuple(
-        {
-            "dac": clock_ns,
-            "array": cycles * cfg.array.t_read_ns,
-            "adc": served / adc.sample_rate_gsps,
-            "shift_add": clock_ns,
-        }
-        for cycles in np.diff(plan.starts)
-    )
-    return ReadTiming(stages, pipelined=True)
+    kind = adc_kind(cfg.adc.kind)
+    return ReadTiming(kind.stage_times_ns(plan, decisions, cfg), pipelined=kind.pipelined)

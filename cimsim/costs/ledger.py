@@ -3,7 +3,7 @@
 Counting is separate from pricing (as in Accelergy and CiMLoop): the crossbar model, the
 scheduler and the baseline count *actions*; an :class:`~cimsim.costs.energy.EnergyModel` prices them
 from the configuration, and both land here. Each entry is keyed by ``(layer, component,
-action)``; the action name carries its unit, e.g. ``("adc", "conversions")``,
+action)``, as declared in :mod:`cimsim.costs.actions`; the action name carries its unit, e.g. ``("adc", "conversions")``,
 ``("input_register", "bits")`` or ``("cell", "v2g_v2_us")`` (the sum of V²·G over every cell
 read, in V²·µS, so that read energy is that times the read pulse). ``layer`` is ``""`` for
 actions that belong to no particular layer.

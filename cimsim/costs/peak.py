@@ -1,7 +1,9 @@
 """Peak figures of a chip: every array busy, every cycle (the convention of published tables).
 
-``peak(cfg)`` counts the actions of one array reading one input vector at full activity and
-prices them with the same :class:`~cimsim.costs.energy.EnergyModel` as every other part of cimsim:
+``peak(cfg)`` counts the actions of one array reading one input vector at full activity with
+the one counting function of every read (:func:`~cimsim.costs.array_reads.array_read_actions`)
+and prices them with the same :class:`~cimsim.costs.energy.EnergyModel` as every other part of
+cimsim:
 
 * activity: every row driven in every cycle of its magnitude with the largest code a cycle
   carries (its voltage is v_read only when that code is the DAC's top code; with
@@ -16,7 +18,8 @@ prices them with the same :class:`~cimsim.costs.energy.EnergyModel` as every oth
   per vector an array takes ``rows × input_bits`` input bits, which arrive over the network,
   are written into and read from the tile buffer and cross the tile bus into the input
   registers; its outputs, ``output_bits`` each, are written to the output registers and the
-  buffer, cross the bus and leave over the network;
+  buffer, cross the bus and leave over the network (the buffer and bus as the scheduler counts
+  them, :func:`~cimsim.costs.array_reads.tile_movement`);
 * time: one vector through the read stages (:mod:`cimsim.costs.latency`), pipelined vectors back to
   back; static power and the bias of integrating ADCs over that time.
 
@@ -32,14 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cimsim.physics.converters import Adc, analog_differential, conversions, max_full_scale
-from cimsim.costs.area import adcs_per_array, area_breakdown_um2, array_count
 from cimsim.config import ChipConfig
+from cimsim.costs.area import area_breakdown_um2, array_count
+from cimsim.costs.array_reads import ReadActivity, ReadShape, array_read_actions, array_reading, tile_movement
 from cimsim.costs.energy import EnergyModel
-from cimsim.errors import ConfigError
-from cimsim.costs.latency import ReadTiming, read_timing
+from cimsim.costs.latency import ReadTiming
 from cimsim.costs.ledger import Ledger
-from cimsim.physics.mapping import input_schedule, slices_and_signs
+from cimsim.errors import ConfigError
+from cimsim.physics.mapping import array_geometry, input_schedule
 
 
 @dataclass(frozen=True)
@@ -82,40 +85,26 @@ class PeakFigures:
 def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float, ReadTiming]:
     """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
     rows, cols = cfg.array.rows, cfg.array.cols
-    slices, signs = slices_and_signs(cfg)
-    schedule = input_schedule(signed=True, cfg=cfg)
-    adc = Adc.for_config(cfg)
-    conv = conversions(cfg, adc, schedule.weight, np.array([adc.step(max_full_scale(cfg))]))
-    decisions = conv.decisions[:, 0]
-    timing = read_timing(cfg, conv.plan, decisions)
-    outputs = cols / (slices * signs)
-    converted = cols / 2 if analog_differential(cfg) else cols
+    geometry = array_geometry(cfg)
+    reading = array_reading(cfg, signed=True)
+    schedule = reading.schedule
+    outputs = cols / geometry.cells_per_weight
+    shape = ReadShape(
+        stored_rows=rows, outputs=outputs, row_blocks=1, column_arrays=1,
+        conversion_columns=cols / 2 if geometry.analog_differential else cols, arrays=1,
+    )
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
     driven = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
-    v_top = cfg.device.v_read * schedule.top_code / (2**cfg.dac.bits - 1)  # the largest code's voltage
+    activity = ReadActivity(  # every driven cycle carries the largest code (its voltage is the top code's)
+        vectors=1, row_drives=driven, cell_reads=driven * cols, code_sq_g_us=driven * cols * schedule.top_code**2 * mean_g_us,
+    )
+    counts = array_read_actions(shape, activity, reading, cfg)
     in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
-    counts = [
-        ("cell", "reads", driven * cols),
-        ("cell", "v2g_v2_us", driven * cols * v_top**2 * mean_g_us),
-        ("dac", "conversions", driven),
-        ("sample_hold", "samples", converted * conv.plan.samples.sum()),
-        ("adc", "conversions", converted * conv.plan.segments),
-        ("shift_add", "ops", converted * conv.plan.segments),
-        ("input_register", "bits", in_bits),
-        ("output_register", "bits", out_bits),
-        ("buffer", "bits", 2 * in_bits + out_bits),
-        ("bus", "bits", in_bits + out_bits),
-        ("noc", "bit_hops", in_bits + out_bits),
-    ]
-    if cfg.adc.kind == "integrating":
-        counts += [
-            ("adc", "steps", converted * decisions.sum()),
-            ("adc", "active_ns", adcs_per_array(cfg) * timing.vector_ns),
-        ]
+    counts += tile_movement(in_bits, out_bits) + [("noc", "bit_hops", in_bits + out_bits)]
     model, ledger = EnergyModel(cfg), Ledger()
     for component, action, count in counts:
         model.charge(ledger, component, action, count)
-    return ledger, rows * outputs, timing
+    return ledger, rows * outputs, reading.timing
 
 
 def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:

@@ -1,6 +1,7 @@
 """Prices of the von Neumann baseline's actions, from its configuration (counting is separate from pricing).
 
-:mod:`cimsim.arch.von_neumann` counts the actions; this prices them. Each action's name carries its unit:
+:mod:`cimsim.arch.von_neumann` counts the actions declared in :mod:`cimsim.costs.actions`; this
+prices them (a declared action without a price is a ConfigError). Each action's name carries its unit:
 
 ==============  ======  ==================================================================
 component       action  energy per unit
@@ -17,7 +18,7 @@ static          ns      ``energy.static_power_mw`` × time (mW · ns = pJ)
 from __future__ import annotations
 
 from cimsim.config.von_neumann import VonNeumannConfig
-from cimsim.costs.energy import EnergyModel
+from cimsim.costs.energy import EnergyModel, declared_prices
 
 
 def mac_energy_pj(cfg: VonNeumannConfig) -> float:
@@ -26,22 +27,24 @@ def mac_energy_pj(cfg: VonNeumannConfig) -> float:
     return e.mac_pj * pe.weight_bits * pe.activation_bits / e.mac_reference_bits**2
 
 
+VON_NEUMANN_PRICES = {
+    ("pe", "macs"): mac_energy_pj,
+    ("register_file", "bits"): lambda cfg: cfg.energy.register_file_pj_per_bit,
+    ("global_buffer", "bits"): lambda cfg: cfg.energy.global_buffer_pj_per_bit,
+    ("dram", "bits"): lambda cfg: cfg.energy.dram_pj_per_bit,
+    ("digital", "ops"): lambda cfg: cfg.energy.digital_pj_per_op,
+    ("static", "ns"): lambda cfg: cfg.energy.static_power_mw,
+}
+"""The price of each action declared for the baseline (cimsim/costs/actions.py), pJ per unit counted."""
+
+
 def price_table(cfg: VonNeumannConfig) -> dict[tuple[str, str], float]:
-    """Energy per unit of every priced (component, action) of the baseline, pJ."""
-    e = cfg.energy
-    return {
-        ("pe", "macs"): mac_energy_pj(cfg),
-        ("register_file", "bits"): e.register_file_pj_per_bit,
-        ("global_buffer", "bits"): e.global_buffer_pj_per_bit,
-        ("dram", "bits"): e.dram_pj_per_bit,
-        ("digital", "ops"): e.digital_pj_per_op,
-        ("static", "ns"): e.static_power_mw,
-    }
+    """Energy per unit of every declared action of the baseline, pJ."""
+    return declared_prices("von-neumann", VON_NEUMANN_PRICES, cfg)
 
 
 class BaselineEnergyModel(EnergyModel):
     """Prices the baseline's actions and records them, priced, in a Ledger (the CIM model's methods)."""
 
-    def __init__(self, cfg: VonNeumannConfig):
-        self.cfg = cfg
-        self.prices = price_table(cfg)
+    architecture = "von-neumann"
+    price_table = staticmethod(price_table)

@@ -3,8 +3,12 @@
 - :mod:`~cimsim.physics.device`: one resistive cell (programming noise, drift, read noise,
   stuck faults);
 - :mod:`~cimsim.physics.mapping`: weights to conductance levels and inputs to DAC codes
-  (quantisation, bit slices, signed encodings, tiling over arrays, compaction);
-- :mod:`~cimsim.physics.converters`: the column ADC (codes, full scale, segments);
+  (quantisation, bit slices, signed encodings, tiling over arrays, compaction) and the
+  :class:`~cimsim.physics.mapping.ArrayGeometry` of a configuration;
+- :mod:`~cimsim.physics.converters`: the column ADC (codes, full scale, segments) and its
+  kinds (:class:`~cimsim.physics.converters.AdcKind`);
+- :mod:`~cimsim.physics.columns`: the conversion columns of a programmed matrix and ISAAC's flips;
+- :mod:`~cimsim.physics.encoding`: a chunk of inputs as the DAC codes of every cycle;
 - :mod:`~cimsim.physics.input_model`: the statistics of a layer's inputs when no data flows;
 - :mod:`~cimsim.physics.kernels`: numba kernels, pure functions, each with a numpy twin;
 - :mod:`~cimsim.physics.seeding`: seeds and generators.

@@ -1,4 +1,4 @@
-"""The column ADC: its codes, full scale and step, in level units (see crossbar.py).
+"""The column ADC: its codes, full scale and step, in level units (see crossbar.py), and its kinds.
 
 * **Signed or not**: the ADC is signed when a column current can be negative — the pair of a
   differential weight subtracted in analog, or a bipolar DAC — with codes
@@ -17,75 +17,25 @@
   converts every segment over its full range; an 'integrating' ADC keeps one step in units of
   the final result, so a segment of lower significance converts with a coarser step of its own
   charge and needs fewer bit decisions (as NeuRRAM's neuron does).
+* **Kinds** (``adc.kind``): one :class:`AdcKind` object per kind, chosen by name through
+  :data:`ADC_KINDS` (:func:`adc_kind`): :class:`SarAdc` and :class:`IntegratingAdc`. Each
+  carries its step per segment, the stage times of a read (used by
+  :func:`cimsim.costs.latency.read_timing`), the actions it adds to every read as plain
+  ``(component, action, count)`` tuples, and whether the ADC energy model prices its
+  conversions. Nothing else branches on the kind.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
-from cimsim.physics.mapping import ceil_div
-
-
-def analog_differential(cfg: ChipConfig) -> bool:
-    """True when G+ and G− currents are subtracted before one conversion."""
-    m = cfg.mapping
-    return m.weight_encoding == "differential" and m.differential_sensing == "analog"
-
-
-@dataclass(frozen=True)
-class Adc:
-    """The ADC a configuration implies."""
-
-    bits: int
-    signed: bool
-
-    @classmethod
-    def for_config(cls, cfg: ChipConfig) -> Adc:
-        signed = analog_differential(cfg) or cfg.mapping.input_encoding == "bipolar"
-        if signed and cfg.adc.bits < 2:
-            raise ConfigError(
-                f"adc.bits = {cfg.adc.bits}: a signed ADC (analog differential sensing or a bipolar DAC) needs >= 2 bits"
-            )
-        return cls(bits=cfg.adc.bits, signed=signed)
-
-    @property
-    def top_code(self) -> int:
-        return 2 ** (self.bits - 1) - 1 if self.signed else 2**self.bits - 1
-
-    @property
-    def bottom_code(self) -> int:
-        return -self.top_code if self.signed else 0
-
-    def step(self, full_scale: float) -> float:
-        """The step (LSB) that spreads the codes over a full scale, level units (before the floor)."""
-        return full_scale / self.top_code
-
-    def decisions(self, full_scale: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """Bit decisions to resolve ``full_scale / step`` (sign included), at most ``bits``."""
-        magnitude_bits = np.ceil(np.log2(full_scale / step + 1.0))
-        return np.minimum(self.bits, magnitude_bits + (1 if self.signed else 0))
-
-
-def cycle_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column current of one array in one input cycle, level units."""
-    top_level = 2**cfg.array.bits_per_cell - 1
-    rows = cfg.array.rows
-    column_levels = (rows * top_level) // 2 if cfg.mapping.flip_columns else rows * top_level
-    return float(column_levels * (2**cfg.dac.bits - 1))
-
-
-def max_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column charge of one conversion, level units (module docstring).
-
-    With ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
-    1, 2^d, …, 2^(d·(k−1)): the range of one cycle times their sum.
-    """
-    d = cfg.dac.bits
-    return cycle_full_scale(cfg) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
+from cimsim.physics.mapping import array_geometry, ceil_div
 
 
 @dataclass(frozen=True)
@@ -111,6 +61,165 @@ class ConversionPlan:
     @property
     def segments(self) -> int:
         return self.starts.size - 1
+
+
+CountedAction = tuple[str, str, float]
+"""A counted action, ``(component, action, count)``, as the Ledger keys it (cimsim/costs/actions.py)."""
+
+StageTimes = tuple[dict[str, float], ...]
+"""Per segment of a vector's read, the time of each named stage (ns)."""
+
+
+class AdcKind(ABC):
+    """What a kind of column ADC (``adc.kind``) does its own way.
+
+    ``step_ratio``: each segment's step over the finest one; ``stage_times_ns``: the stages of
+    one segment's read and conversion (ns), run ``pipelined`` or in sequence; ``read_actions``:
+    the actions it adds to every read beyond the conversions themselves; ``priced_per_conversion``:
+    whether a conversion is priced by the ADC energy model (``energy.adc_model``) or, when
+    False, by the bit decisions and bias time of :meth:`read_actions`.
+    """
+
+    name: ClassVar[str]
+    pipelined: ClassVar[bool]
+    priced_per_conversion: ClassVar[bool]
+
+    @abstractmethod
+    def step_ratio(self, plan: ConversionPlan) -> np.ndarray:
+        """Per segment: the step of its conversion over the step of a full-range conversion."""
+
+    @abstractmethod
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
+        """Per segment, the time of each stage (ns); ``decisions``: bit decisions of each segment's conversion."""
+
+    @abstractmethod
+    def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:
+        """Actions beyond the conversions: ``bit_decisions`` made, ADCs × ns they are biased."""
+
+
+class SarAdc(AdcKind):
+    """A converter at ``adc.sample_rate_gsps``, shared through sample-and-holds, pipelined behind the array.
+
+    While the ADC converts one segment, the array is read for the next, so a segment takes its
+    slowest stage: ``dac`` (one digital clock to latch the next input bits), ``array`` (the read
+    pulse ``array.t_read_ns`` per input cycle of the segment: integrating a cycle's charge
+    2^(d·j) times repeats the sample, not the read), ``adc`` (its conversion columns in turn at
+    ``adc.sample_rate_gsps``) and ``shift_add`` (one clock: each conversion is added as it
+    arrives, so only the last add outlasts the ADC). Every segment is converted over its full
+    range; each conversion is priced by the ADC energy model.
+    """
+
+    name = "sar"
+    pipelined = True
+    priced_per_conversion = True
+
+    def step_ratio(self, plan: ConversionPlan) -> np.ndarray:
+        return np.ones(plan.segments)
+
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
+        clock_ns = 1.0 / cfg.chip.clock_ghz
+        adc_ns = array_geometry(cfg).conversions_per_adc / cfg.adc.sample_rate_gsps
+        return tuple(
+            {"dac": clock_ns, "array": cycles * cfg.array.t_read_ns, "adc": adc_ns, "shift_add": clock_ns}
+            for cycles in np.diff(plan.starts)
+        )
+
+    def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:
+        return []
+
+
+class IntegratingAdc(AdcKind):
+    """NeuRRAM's neuron: one capacitor samples and integrates the column charge, then converts it.
+
+    It keeps one step in units of the final result, so a segment of lower significance converts
+    with a coarser step of its own charge (fewer bit decisions). Sampling and converting share
+    the capacitor, so they run in sequence: ``sample``, one ``adc.step_ns`` per sample, and
+    ``convert``, one step per bit decision plus one to reset, for each conversion column it
+    serves. Priced per bit decision (``("adc", "steps")``) and by its bias while its array
+    reads (``("adc", "active_ns")``), not per conversion.
+    """
+
+    name = "integrating"
+    pipelined = False
+    priced_per_conversion = False
+
+    def step_ratio(self, plan: ConversionPlan) -> np.ndarray:
+        return plan.significance.max() / plan.significance
+
+    def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
+        served, step_ns = array_geometry(cfg).conversions_per_adc, cfg.adc.step_ns
+        return tuple(
+            {"sample": served * samples * step_ns, "convert": served * (bits + 1) * step_ns}
+            for samples, bits in zip(plan.samples, decisions)
+        )
+
+    def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:
+        return [("adc", "steps", bit_decisions), ("adc", "active_ns", biased_adc_ns)]
+
+
+ADC_KINDS: dict[str, AdcKind] = {kind.name: kind for kind in (SarAdc(), IntegratingAdc())}
+"""The ADC kinds by their ``adc.kind`` name."""
+
+
+def adc_kind(name: str) -> AdcKind:
+    """The :class:`AdcKind` named ``name`` (``adc.kind``)."""
+    try:
+        return ADC_KINDS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"adc.kind: got {name!r}, allowed: {', '.join(map(repr, ADC_KINDS))}") from None
+
+
+@dataclass(frozen=True)
+class Adc:
+    """The ADC a configuration implies: its bits, whether its codes are signed, and its kind."""
+
+    bits: int
+    signed: bool
+    kind: AdcKind
+
+    @classmethod
+    def for_config(cls, cfg: ChipConfig) -> Adc:
+        signed = array_geometry(cfg).analog_differential or cfg.mapping.input_encoding == "bipolar"
+        if signed and cfg.adc.bits < 2:
+            raise ConfigError(
+                f"adc.bits = {cfg.adc.bits}: a signed ADC (analog differential sensing or a bipolar DAC) needs >= 2 bits"
+            )
+        return cls(bits=cfg.adc.bits, signed=signed, kind=adc_kind(cfg.adc.kind))
+
+    @property
+    def top_code(self) -> int:
+        return 2 ** (self.bits - 1) - 1 if self.signed else 2**self.bits - 1
+
+    @property
+    def bottom_code(self) -> int:
+        return -self.top_code if self.signed else 0
+
+    def step(self, full_scale: float) -> float:
+        """The step (LSB) that spreads the codes over a full scale, level units (before the floor)."""
+        return full_scale / self.top_code
+
+    def decisions(self, full_scale: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """Bit decisions to resolve ``full_scale / step`` (sign included), at most ``bits``."""
+        magnitude_bits = np.ceil(np.log2(full_scale / step + 1.0))
+        return np.minimum(self.bits, magnitude_bits + (1 if self.signed else 0))
+
+
+def cycle_full_scale(cfg: ChipConfig) -> float:
+    """The largest possible column current of one array in one input cycle, level units."""
+    geometry = array_geometry(cfg)
+    column_levels = geometry.rows * geometry.max_level
+    column_levels = column_levels // 2 if geometry.flip_columns else column_levels
+    return float(column_levels * (2**cfg.dac.bits - 1))
+
+
+def max_full_scale(cfg: ChipConfig) -> float:
+    """The largest possible column charge of one conversion, level units (module docstring).
+
+    With ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
+    1, 2^d, …, 2^(d·(k−1)): the range of one cycle times their sum.
+    """
+    d = cfg.dac.bits
+    return cycle_full_scale(cfg) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
 
 
 def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
@@ -140,8 +249,6 @@ class Conversions:
 def conversions(cfg: ChipConfig, adc: Adc, cycle_weight: np.ndarray, column_steps: np.ndarray) -> Conversions:
     """Conversions of a vector whose cycles have ``cycle_weight``; ``column_steps`` from :meth:`Adc.step`."""
     plan = conversion_plan(cycle_weight, cfg.adc.cycles_per_conversion)
-    integrating = cfg.adc.kind == "integrating"
-    ratio = plan.significance.max() / plan.significance if integrating else np.ones(plan.segments)
-    adc_steps = ratio[:, None] * column_steps[None, :]
+    adc_steps = adc.kind.step_ratio(plan)[:, None] * column_steps[None, :]
     steps = np.maximum(1.0, adc_steps)
     return Conversions(plan, adc_steps, steps, adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps))

@@ -18,11 +18,14 @@ Weights ``W`` are K×N (inputs on rows, outputs on columns); inputs ``X`` are M�
   ``offset`` (``X_q + 2^(b_x−1)`` applied unsigned, the offset removed digitally).
 
 Physical columns are ordered (output n, slice s, sign p), so the two cells of a differential
-pair sit side by side.
+pair sit side by side. What follows from the configuration alone (slices, signs, columns per
+array, conversion columns, levels, ADCs per array) is its :class:`ArrayGeometry`, computed once
+per configuration by :func:`array_geometry`; functions that need only geometry take it.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +35,7 @@ from cimsim.errors import ConfigError
 
 if TYPE_CHECKING:
     from cimsim.config import ChipConfig
+    from cimsim.config.sections import ADCConfig, ArrayConfig, MappingConfig
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -57,70 +61,114 @@ class WeightLayout:
     """Integer weights laid out as cell levels on physical columns.
 
     ``levels``: K × C_phys cell levels in 0 .. 2^c − 1, columns ordered (n, s, p);
-    ``w_q``: the K×N quantised weights; ``scale``: s_w per output column;
-    ``offset``: the value added to every stored weight (2^(b_w−1) for ``offset``, else 0);
-    ``slices``, ``signs`` (2 for differential, 1 for offset), ``bits_per_cell``.
+    ``w_q``: the K×N quantised weights; ``scale``: s_w per output column; ``geometry``: the
+    slices, signs, weight offset and levels of the cells (:class:`ArrayGeometry`).
     """
 
     levels: np.ndarray
     w_q: np.ndarray
     scale: np.ndarray
-    offset: int
-    slices: int
-    signs: int
-    bits_per_cell: int
+    geometry: ArrayGeometry
 
     @property
     def n_out(self) -> int:
         return self.w_q.shape[1]
 
-    @property
-    def max_level(self) -> int:
-        return 2**self.bits_per_cell - 1
-
     def column_output(self) -> np.ndarray:
         """Output index n of each physical column."""
-        return np.repeat(np.arange(self.n_out), self.slices * self.signs)
+        return np.repeat(np.arange(self.n_out), self.geometry.cells_per_weight)
 
     def column_slice(self) -> np.ndarray:
         """Slice index s of each physical column."""
-        return np.tile(np.repeat(np.arange(self.slices), self.signs), self.n_out)
+        return np.tile(np.repeat(np.arange(self.geometry.slices), self.geometry.signs), self.n_out)
 
     def column_sign(self) -> np.ndarray:
         """+1 for G+ (and offset) columns, −1 for G− columns."""
-        return np.tile(np.array([1.0, -1.0][: self.signs]), self.n_out * self.slices)
+        return np.tile(np.array([1.0, -1.0][: self.geometry.signs]), self.n_out * self.geometry.slices)
 
 
-def slices_and_signs(cfg: ChipConfig) -> tuple[int, int]:
-    """Cells per weight along the columns: bit slices, and signs (2 for a differential pair, else 1)."""
-    mapping = cfg.mapping
+@dataclass(frozen=True)
+class ArrayGeometry:
+    """How weights sit on one array and its periphery: derived once per configuration (:func:`array_geometry`).
+
+    ``slices`` × ``signs`` cells hold one weight along the columns (``signs`` = 2 for a
+    differential pair, else 1); ``columns_per_array`` of the ``cols`` physical columns are used
+    (an even number when pairs are sensed in analog: a pair never splits); an analog pair is
+    one conversion column, any other column is one on its own. ``weight_offset`` is added to
+    every stored weight (2^(b_w−1) for ``offset`` weights, else 0); ``flip_columns``: ISAAC's
+    flips. ``adcs_per_array`` = ceil(cols / ``adc.columns_per_adc``), each serving
+    ``conversions_per_adc`` conversion columns in turn.
+    """
+
+    rows: int
+    cols: int
+    bits_per_cell: int
+    slices: int
+    signs: int
+    columns_per_array: int
+    analog_differential: bool
+    weight_offset: int
+    flip_columns: bool
+    adcs_per_array: int
+    conversions_per_adc: int
+
+    @property
+    def cells_per_weight(self) -> int:
+        return self.slices * self.signs
+
+    @property
+    def max_level(self) -> int:
+        """The top conductance level of a cell, 2^c − 1."""
+        return 2**self.bits_per_cell - 1
+
+    def physical_columns(self, n: int) -> int:
+        """Physical columns of ``n`` outputs."""
+        return n * self.cells_per_weight
+
+    def conversion_columns(self, n: int) -> int:
+        """Columns converted per row block for ``n`` outputs: one per analog pair, else one per physical column."""
+        physical = self.physical_columns(n)
+        return physical // 2 if self.analog_differential else physical
+
+    def grid(self, k: int, n: int) -> tuple[int, int]:
+        """Arrays a K×N weight matrix takes: (row blocks, arrays side by side along its columns)."""
+        return ceil_div(k, self.rows), ceil_div(self.physical_columns(n), self.columns_per_array)
+
+
+def array_geometry(cfg: ChipConfig) -> ArrayGeometry:
+    """The :class:`ArrayGeometry` of ``cfg`` (computed once per ``array``, ``mapping`` and ``adc`` section)."""
+    return _geometry(cfg.array, cfg.mapping, cfg.adc)
+
+
+@functools.lru_cache(maxsize=256)
+def _geometry(array: ArrayConfig, mapping: MappingConfig, adc: ADCConfig) -> ArrayGeometry:
     differential = mapping.weight_encoding == "differential"
-    stored_bits = mapping.weight_bits - 1 if differential else mapping.weight_bits
-    return ceil_div(stored_bits, cfg.array.bits_per_cell), 2 if differential else 1
-
-
-def columns_per_array(cfg: ChipConfig) -> int:
-    """Physical columns one array holds: an even number when pairs are sensed in analog (a pair never splits)."""
-    cols = cfg.array.cols
-    pairs = cfg.mapping.weight_encoding == "differential" and cfg.mapping.differential_sensing == "analog"
-    if pairs and cols < 2:
+    analog = differential and mapping.differential_sensing == "analog"
+    if analog and array.cols < 2:
         raise ConfigError("array.cols = 1: analog differential sensing needs both cells of a pair in one array")
-    return cols - cols % 2 if pairs else cols
+    stored_bits = mapping.weight_bits - 1 if differential else mapping.weight_bits
+    return ArrayGeometry(
+        rows=array.rows,
+        cols=array.cols,
+        bits_per_cell=array.bits_per_cell,
+        slices=ceil_div(stored_bits, array.bits_per_cell),
+        signs=2 if differential else 1,
+        columns_per_array=array.cols - array.cols % 2 if analog else array.cols,
+        analog_differential=analog,
+        weight_offset=0 if differential else 2 ** (mapping.weight_bits - 1),
+        flip_columns=mapping.flip_columns,
+        adcs_per_array=ceil_div(array.cols, adc.columns_per_adc),
+        conversions_per_adc=max(1, adc.columns_per_adc // (2 if analog else 1)),
+    )
 
 
-def array_grid(k: int, n: int, cfg: ChipConfig) -> tuple[int, int]:
-    """Arrays a K×N weight matrix takes: (row blocks, arrays side by side along its columns)."""
-    slices, signs = slices_and_signs(cfg)
-    return ceil_div(k, cfg.array.rows), ceil_div(n * slices * signs, columns_per_array(cfg))
-
-
-def live_rows(stored_levels: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+def live_rows(stored_levels: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
     """K × column arrays: does row k hold a level above 0 among the cells it has in array c?
 
     A row whose cells in an array are all at level 0 (g_min) carries no signal there: it need
     not be driven, and an array with no such row need not exist.
     """
-    width = columns_per_array(cfg)
+    width = geometry.columns_per_array
     arrays = ceil_div(stored_levels.shape[1], width)
     nonzero = stored_levels != 0
     return np.stack([nonzero[:, c * width : (c + 1) * width].any(axis=1) for c in range(arrays)], axis=1)
@@ -135,16 +183,8 @@ def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
     """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
     mapping = cfg.mapping
     w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
-    slices, signs = slices_and_signs(cfg)
-    return WeightLayout(
-        levels=cell_levels(w_q, cfg),
-        w_q=w_q,
-        scale=scale,
-        offset=weight_offset(cfg),
-        slices=slices,
-        signs=signs,
-        bits_per_cell=cfg.array.bits_per_cell,
-    )
+    geometry = array_geometry(cfg)
+    return WeightLayout(levels=cell_levels(w_q, geometry), w_q=w_q, scale=scale, geometry=geometry)
 
 
 def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
@@ -159,20 +199,14 @@ def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
     return live if live.size else np.zeros(1, dtype=np.int64)
 
 
-def weight_offset(cfg: ChipConfig) -> int:
-    """The value added to every stored weight: 2^(b_w−1) for ``offset`` weights, else 0."""
-    return 0 if cfg.mapping.weight_encoding == "differential" else 2 ** (cfg.mapping.weight_bits - 1)
-
-
-def cell_levels(w_q: np.ndarray, cfg: ChipConfig) -> np.ndarray:
+def cell_levels(w_q: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
     """K × physical columns of cell levels (uint8) of the integer weights ``w_q``, columns ordered (n, s, p)."""
-    c = cfg.array.bits_per_cell
-    slices, _ = slices_and_signs(cfg)
-    if cfg.mapping.weight_encoding == "differential":
+    c = geometry.bits_per_cell
+    if geometry.signs == 2:
         stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
     else:
-        stored = (w_q + weight_offset(cfg))[..., None]  # K, N, 1
-    shifts = (c * np.arange(slices))[None, None, :, None]
+        stored = (w_q + geometry.weight_offset)[..., None]  # K, N, 1
+    shifts = (c * np.arange(geometry.slices))[None, None, :, None]
     levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
     return levels.reshape(w_q.shape[0], -1).astype(np.uint8)  # 0 .. 2^c − 1 with c <= 8
 

@@ -1,0 +1,130 @@
+"""The actions of reading arrays, counted in one place.
+
+:func:`array_read_actions` turns one read of a matrix's arrays into the list of counted
+actions (:mod:`cimsim.costs.actions`). Its three callers differ only in where the activity
+comes from:
+
+* :class:`~cimsim.crossbar.AnalogMatrix` (functional): sums over the codes actually driven
+  (``kernels.encode_inputs``), per chunk of vectors;
+* :func:`cimsim.costs.array_counts.read_counts` (analytical): expected sums from a
+  :class:`~cimsim.costs.array_counts.Footprint` and input statistics;
+* :func:`cimsim.costs.peak.array_vector_ledger` (peak): one array, one vector, every row driven.
+
+What is read is a :class:`ReadShape` (the arrays and what crosses them), what the inputs do a
+:class:`ReadActivity`, and how inputs of one signedness are streamed, converted and timed a
+:class:`Reading`. Per read of ``v`` vectors on R row blocks of C conversion columns:
+
+* ``dac.conversions`` = row drives, ``cell.reads`` = cells read, ``cell.v2g_v2_us`` = Σ
+  code²·G × (``device.v_read`` / (2^d − 1))², the DAC's volts per code squared;
+* v·R·C conversion columns read: each sampled ``plan.samples`` times, converted and shift-added
+  once per segment;
+* ``partial_sum.adds`` = v·N·(R − 1); ``input_register.bits`` = v·K·b_x per column array;
+  ``output_register.bits`` = v·N·``mapping.output_bits``;
+* what the ADC kind adds (:meth:`~cimsim.physics.converters.AdcKind.read_actions`): its bit
+  decisions, v·R·Σ decisions of a row block, and its bias over the read, the occupied arrays'
+  ADCs × v × the vector time (an integrating ADC's read is not pipelined: no fill).
+
+:func:`tile_movement` counts the tile buffer and bus traffic of array inputs and outputs, the
+same for the peak figures and the scheduler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimsim.config import ChipConfig
+from cimsim.costs.latency import ReadTiming, read_timing
+from cimsim.physics.converters import Adc, Conversions, CountedAction, conversions, max_full_scale
+from cimsim.physics.mapping import InputSchedule, array_geometry, input_schedule
+
+
+@dataclass(frozen=True)
+class ReadShape:
+    """The arrays a matrix occupies, as a read sees them (counts may be fractional for peak's averages)."""
+
+    stored_rows: int  # K less the all-zero rows left out (mapping.compact_rows)
+    outputs: float  # N (peak: the weights' columns one array holds, on average)
+    row_blocks: int
+    column_arrays: int  # arrays side by side along the columns of one row block
+    conversion_columns: float  # columns converted per row block
+    arrays: int  # arrays holding a live row (their ADCs are biased while they read)
+
+
+@dataclass(frozen=True)
+class ReadActivity:
+    """What the inputs of a read do: over ``vectors`` vectors and all their input cycles.
+
+    ``row_drives``: (row, array) pairs driven with a non-zero code; ``cell_reads``: cells on
+    those rows; ``code_sq_g_us``: Σ code²·G over the cells read (µS; code in DAC steps).
+    """
+
+    vectors: float
+    row_drives: float
+    cell_reads: float
+    code_sq_g_us: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How inputs of one signedness are streamed (schedule), converted (by ``adc``) and timed."""
+
+    schedule: InputSchedule
+    adc: Adc
+    conversions: Conversions
+    timing: ReadTiming
+
+
+def array_reading(cfg: ChipConfig, signed: bool, column_steps: np.ndarray | None = None) -> Reading:
+    """The :class:`Reading` of inputs of this signedness.
+
+    ``column_steps``: the ADC step of each conversion column (level units, :meth:`Adc.step`);
+    None: one column at the largest full scale, standing for every column (``adc.range = "max"``).
+    A vector's timing takes each segment's most bit decisions over the columns.
+    """
+    schedule = input_schedule(signed, cfg)
+    adc = Adc.for_config(cfg)
+    steps = np.array([adc.step(max_full_scale(cfg))]) if column_steps is None else column_steps
+    conv = conversions(cfg, adc, schedule.weight, steps)
+    return Reading(schedule, adc, conv, read_timing(cfg, conv.plan, conv.decisions.max(axis=1)))
+
+
+def row_block_decisions(conv: Conversions, conversion_columns: float) -> float:
+    """Bit decisions of one vector on one row block: over every column, or one column standing for all."""
+    per_column = conv.decisions.sum(axis=0)
+    if per_column.size == 1:
+        return conversion_columns * float(per_column[0])
+    return float(per_column.sum())
+
+
+def array_read_actions(
+    shape: ReadShape, activity: ReadActivity, reading: Reading, cfg: ChipConfig
+) -> list[CountedAction]:
+    """Every action of reading ``activity.vectors`` vectors on the arrays of ``shape`` (module docstring)."""
+    geometry = array_geometry(cfg)
+    plan, vectors = reading.conversions.plan, activity.vectors
+    volts_per_code = cfg.device.v_read / (2**cfg.dac.bits - 1)
+    columns = vectors * shape.row_blocks * shape.conversion_columns  # conversion columns read, all row blocks
+    counts = [
+        ("dac", "conversions", activity.row_drives),
+        ("cell", "reads", activity.cell_reads),
+        ("cell", "v2g_v2_us", activity.code_sq_g_us * volts_per_code**2),
+        ("sample_hold", "samples", columns * plan.samples.sum()),
+        ("adc", "conversions", columns * plan.segments),
+        ("shift_add", "ops", columns * plan.segments),
+        ("partial_sum", "adds", vectors * shape.outputs * (shape.row_blocks - 1)),
+        ("input_register", "bits", vectors * shape.stored_rows * cfg.mapping.input_bits * shape.column_arrays),
+        ("output_register", "bits", vectors * shape.outputs * cfg.mapping.output_bits),
+    ]
+    bit_decisions = vectors * shape.row_blocks * row_block_decisions(reading.conversions, shape.conversion_columns)
+    biased_adc_ns = shape.arrays * geometry.adcs_per_array * (vectors * reading.timing.vector_ns)
+    return counts + reading.adc.kind.read_actions(bit_decisions, biased_adc_ns)
+
+
+def tile_movement(input_bits: float, output_bits: float) -> list[CountedAction]:
+    """Inputs written into and read from the tile buffer and across its bus; outputs written and across it."""
+    return [
+        ("buffer", "bits", 2 * input_bits + output_bits),
+        ("bus", "bits", input_bits + output_bits),
+    ]
