@@ -23,7 +23,7 @@ from typing import Any
 import tomli_w
 
 import cimsim
-from cimsim.config.tree import ConfigRoot, _allowed
+from cimsim.config.tree import ConfigRoot, allowed_values
 
 PAGE = Path(__file__).resolve().parent / "configuration.md"
 TREES: tuple[tuple[str, type[ConfigRoot], str], ...] = (
@@ -143,7 +143,7 @@ def section_tables(root: type[ConfigRoot]) -> list[str]:
             description = field.description or ""
             lines.append(
                 f"| `{section}.{name}` | `{cell(toml_value(field.default))}` | {cell(unit_of(description))} "
-                f"| {cell(_allowed(field.annotation, field.metadata))} | {cell(description)} |"
+                f"| {cell(allowed_values(field.annotation, field.metadata))} | {cell(description)} |"
             )
     return lines
 

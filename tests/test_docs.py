@@ -368,24 +368,51 @@ def test_runnable_snippet(page, index, code, tmp_path, monkeypatch):
     """Each block runs in a fresh namespace as a script would (``__name__ == "__main__"``), in a
     temporary folder (a block that writes files writes them there)."""
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"{page.name} snippet {index}", "exec"), {"__name__": "__main__"})
+    exec(compile(code, f"{page.name} snippet {index}", "exec", dont_inherit=True), {"__name__": "__main__"})
 
 
-PUBLIC_SUBPACKAGES = {"sweep", "plot"}  # besides cimsim's own names (cimsim/__init__.py)
+def _public_name(path: list[str]) -> bool:
+    """``cimsim.A`` with A in ``cimsim.__all__``, or ``cimsim.PKG.A`` with A in that sub-package's ``__all__``."""
+    if path[0] in cimsim.__all__:
+        return True
+    try:
+        package = importlib.import_module(f"cimsim.{path[0]}")
+    except ImportError:
+        return False
+    exported = getattr(package, "__all__", ())
+    return package.__name__.count(".") == 1 and package.__file__.endswith("__init__.py") and (
+        len(path) == 1 or path[1] in exported)
+
+
+def internal_names(text: str) -> list[str]:
+    """Every ``cimsim.X.Y`` or ``from cimsim.X import a, b`` of ``text`` that is not public (:func:`_public_name`)."""
+    found = []
+    for match in re.finditer(r"\bfrom cimsim\.([\w.]+) import ([\w, ]+)", text):
+        path = match[1].split(".")
+        found += [match[0] for name in match[2].split(",") if not _public_name(path + [name.strip()])]
+    for match in re.finditer(r"(?<!from )\bcimsim((?:\.[A-Za-z_]\w*)+)", text):
+        path = match[1].lstrip(".").split(".")
+        is_module = importlib.util.find_spec(f"cimsim.{path[0]}") is not None  # not e.g. TVM's "cimsim.matmul"
+        if is_module and not _public_name(path[:2]):
+            found.append(match[0])
+    return found
 
 
 def test_docs_name_only_public_api():
-    """README and the written pages name ``cimsim.X`` (exported), ``cimsim.sweep.*`` and ``cimsim.plot.*``,
-    never an internal module path such as ``cimsim.costs.array_counts`` (configuration.md is generated
-    from the code's own descriptions)."""
-    internal = []
-    for page in (p for p in SNIPPET_PAGES if p.name != "configuration.md"):
-        text = page.read_text(encoding="utf-8")
-        for match in re.finditer(r"\bcimsim\.([a-z_]+)(\.[a-z_]+|\s+import\b)", text):
-            name = match[1]
-            if name not in PUBLIC_SUBPACKAGES and name not in cimsim.__all__:
-                internal.append(f"{page.name}: {match[0]}")
+    """README, the written pages and the notebooks name only public names: ``cimsim.X`` (exported) and
+    ``cimsim.PKG.X`` where the sub-package PKG exports X, never a module inside a sub-package such as
+    ``cimsim.costs.array_counts`` (configuration.md is generated from the code's own descriptions)."""
+    pages = [p for p in SNIPPET_PAGES if p.name != "configuration.md"] + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    internal = [f"{page.name}: {name}" for page in pages for name in internal_names(page.read_text(encoding="utf-8"))]
     assert internal == []
+
+
+def test_internal_names_are_found():
+    text = "from cimsim.costs.array_counts import weight_arrays; cimsim.costs.array_counts; from cimsim.costs import nope"
+    assert internal_names(text) == ["from cimsim.costs.array_counts import weight_arrays",
+                                    "from cimsim.costs import nope", "cimsim.costs.array_counts"]
+    assert internal_names("from cimsim.costs import weight_arrays; cimsim.peak(cfg); cimsim.plot.line_chart") == []
+    assert internal_names('"cimsim.matmul", cimsim.__version__, cimsim.workload.Gemm') == ["cimsim.workload.Gemm"]
 
 
 def test_the_readme_crossbar_example_runs_on_every_cim_preset(tmp_path, monkeypatch):
@@ -395,7 +422,7 @@ def test_the_readme_crossbar_example_runs_on_every_cim_preset(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     for name in cimsim.list_presets():
         if isinstance(cimsim.load_preset(name), cimsim.ChipConfig):
-            exec(compile(code.replace('load_preset("isaac")', f"load_preset({name!r})"), f"README with {name}", "exec"),
+            exec(compile(code.replace('load_preset("isaac")', f"load_preset({name!r})"), f"README with {name}", "exec", dont_inherit=True),
                  {"__name__": "__main__"})
 
 

@@ -8,8 +8,8 @@ from cimsim.physics import kernels
 from cimsim.physics.input_model import InputModel
 from cimsim.physics.mapping import array_geometry
 from cimsim.costs.array_counts import (
-    _array_level_sums,
-    _weight_scale,
+    array_level_sums,
+    weight_scale,
     array_level_sums_reference,
     footprint,
     measured_statistics,
@@ -83,7 +83,7 @@ def test_modelled_statistics_follow_the_density_of_the_model():
 def test_the_placement_kernel_equals_its_numpy_reference(preset, overrides):
     cfg = cimsim.load_preset(preset).override(overrides)
     w = sparse_weights(k=130, n=33, seed=5).astype(np.float32)
-    live, level_sums, widths = _array_level_sums(w, *_weight_scale(w, cfg), array_geometry(cfg))
+    live, level_sums, widths = array_level_sums(w, *weight_scale(w, cfg), array_geometry(cfg))
     reference = array_level_sums_reference(w.astype(np.float64), cfg)
     np.testing.assert_array_equal(level_sums, reference)
     np.testing.assert_array_equal(live, reference > 0)
@@ -97,7 +97,7 @@ def test_the_zero_row_kernel_equals_numpy_quantisation(preset):
     w_q, _ = cimsim.physics.mapping.quantize_weights(w, 4, per_column=False)
     expected = w_q.any(axis=1)
     assert 0 < expected.sum() < 200  # some rows quantise to zero, some do not
-    np.testing.assert_array_equal(kernels.nonzero_rows(w, *_weight_scale(w, cfg)), expected)
+    np.testing.assert_array_equal(kernels.nonzero_rows(w, *weight_scale(w, cfg)), expected)
     fp = footprint(w, 200, 17, cfg)
     np.testing.assert_array_equal(fp.rows_kept, np.flatnonzero(expected))
     assert fp.stored_rows == expected.sum() == cimsim.AnalogMatrix(w, cfg).stored_rows

@@ -24,7 +24,7 @@ PACKAGE = ROOT / "cimsim"
 FOREIGN = ("tvm", "tvm_bridge", "workloads")
 LAZY_LOADER = "cimsim.workload_loader"  # the one module that may import FOREIGN, and only inside functions
 
-LEAVES = frozenset({"errors", "fileio", "workload", "workload_loader", "host_memory", "modes", "sparsity", "progress",
+LEAVES = frozenset({"errors", "extras", "fileio", "workload", "workload_loader", "host_memory", "modes", "sparsity", "progress",
                     "text_table", "pareto"})
 LAYERS = (
     {"cimsim"},

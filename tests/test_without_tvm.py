@@ -128,14 +128,21 @@ try:
     import tvm_bridge
 except ImportError as error:
     print(type(error).__name__, isinstance(error, cimsim.ConfigError), error)
+import workloads
+try:
+    workloads.list()
+except ImportError as error:
+    print(type(error).__name__, error)
 """
     done = python(hidden, "-c", code)
     assert done.returncode == 0, done.stderr
-    loader, bridge = done.stdout.splitlines()
+    loader, bridge, zoo = done.stdout.splitlines()
     assert loader == f"workload 'lenet5' (a zoo model or an ONNX file): missing an optional dependency " \
                      f"(No module named 'tvm'); install it with: {TVM_EXTRA}"
     assert bridge == f"MissingExtraError True tvm_bridge: missing an optional dependency " \
                      f"(No module named 'tvm'); install it with: {TVM_EXTRA}"
+    assert zoo == f"MissingExtraError the workloads zoo: missing an optional dependency " \
+                  f"(No module named 'tvm'); install it with: {TVM_EXTRA}"
 
 
 def test_the_digits_without_scikit_learn_name_the_digits_extra(hidden):

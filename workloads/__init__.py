@@ -49,8 +49,14 @@ __all__ = ["from_onnx", "from_torch", "get", "sparsify", "sparsify_pass"]
 
 
 def _models():
-    from workloads.models import MODELS
+    try:
+        from workloads.models import MODELS
+    except ImportError as missing:
+        if (missing.name or "").partition(".")[0] != "tvm":
+            raise
+        from cimsim.extras import missing_extra
 
+        raise missing_extra("the workloads zoo", "tvm", missing) from None
     return MODELS
 
 

@@ -147,8 +147,9 @@ class EnergyConfig(Node):
 class AreaConfig(Node):
     """Areas of the hardware blocks (µm²); counts follow from the geometry (rows, columns, ADC sharing).
 
-    Defaults: ISAAC's Table I at 32 nm (ISAAC-11..31); the ADC's area for the 'walden' and 'survey'
-    energy models comes from the ADC area model instead of ``adc_um2``.
+    Defaults: ISAAC's Table I at 32 nm (ISAAC-11..31). The ADC's area is ``adc_um2`` under the
+    'table' energy model; every other ADC energy model gives its own (the built-in ones CiMLoop's
+    area regression).
     """
 
     cell_um2: float = Field(

@@ -223,18 +223,18 @@ def _describe(model: type[Node], error: Any) -> str:
     if table is not None:
         return f"{path}: got {error['input']!r}, allowed: a table with fields {_names(table)}"
     if info is not None:
-        return f"{path}: got {error['input']!r}, allowed: {_allowed(info.annotation, info.metadata)}"
+        return f"{path}: got {error['input']!r}, allowed: {allowed_values(info.annotation, info.metadata)}"
     return f"{path}: got {error['input']!r}: {error['msg']}"
 
 
-def _allowed(annotation: Any, metadata: list[Any]) -> str:
+def allowed_values(annotation: Any, metadata: list[Any]) -> str:
     """What a field accepts, in words: 'an integer from 1 to 24', "one of 'max', 'calibrated'"."""
     origin = get_origin(annotation)
     if origin is Annotated:
         base, *extra = get_args(annotation)
-        return _allowed(base, [*metadata, *extra])
+        return allowed_values(base, [*metadata, *extra])
     if origin is Union:
-        return ", or ".join(_allowed(member, []) for member in get_args(annotation))
+        return ", or ".join(allowed_values(member, []) for member in get_args(annotation))
     if origin is Literal:
         return "one of " + ", ".join(repr(value) for value in get_args(annotation))
     if annotation is bool:
@@ -242,10 +242,10 @@ def _allowed(annotation: Any, metadata: list[Any]) -> str:
     if annotation is str:
         return "a string"
     noun = "an integer" if annotation is int else "a finite number"
-    return noun + _bounds(metadata)
+    return noun + bounds_text(metadata)
 
 
-def _bounds(metadata: list[Any]) -> str:
+def bounds_text(metadata: list[Any]) -> str:
     lower = next((m for m in metadata if isinstance(m, (Ge, Gt))), None)
     upper = next((m for m in metadata if isinstance(m, Le)), None)
     if isinstance(lower, Ge) and upper is not None:

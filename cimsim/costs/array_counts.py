@@ -71,7 +71,7 @@ def footprint(weights: np.ndarray | None, k: int, n: int, cfg: ChipConfig) -> Fo
         )
     w = np.asarray(weights)
     w = w if np.issubdtype(w.dtype, np.floating) else w.astype(np.float64)
-    scale, q_max = _weight_scale(w, cfg)
+    scale, q_max = weight_scale(w, cfg)
     kept = None
     if cfg.mapping.compact_rows:
         nonzero = kernels.nonzero_rows(w, scale, q_max)
@@ -80,7 +80,7 @@ def footprint(weights: np.ndarray | None, k: int, n: int, cfg: ChipConfig) -> Fo
             w = np.ascontiguousarray(w[kept])
             k = w.shape[0]
             row_blocks = geometry.grid(k, n)[0]
-    live, level_sums, widths = _array_level_sums(w, scale, q_max, geometry)
+    live, level_sums, widths = array_level_sums(w, scale, q_max, geometry)
     row_cells = (live * widths[None, :]).sum(axis=1).astype(np.float64)
     live_levels = (live * level_sums).sum(axis=1).astype(np.float64)
     g_row_sum = d.g_min_us * row_cells + (d.g_max_us - d.g_min_us) / geometry.max_level * live_levels
@@ -91,7 +91,7 @@ def footprint(weights: np.ndarray | None, k: int, n: int, cfg: ChipConfig) -> Fo
     )
 
 
-def _weight_scale(w: np.ndarray, cfg: ChipConfig) -> tuple[np.ndarray, float]:
+def weight_scale(w: np.ndarray, cfg: ChipConfig) -> tuple[np.ndarray, float]:
     """s_w per column (float64, as for float64 weights) and the largest integer weight."""
     mapping = cfg.mapping
     q_max = 2 ** (mapping.weight_bits - 1) - 1
@@ -99,7 +99,7 @@ def _weight_scale(w: np.ndarray, cfg: ChipConfig) -> tuple[np.ndarray, float]:
     return symmetric_scale(max_abs.astype(np.float64), q_max), float(q_max)
 
 
-def _array_level_sums(
+def array_level_sums(
     w: np.ndarray, scale: np.ndarray, q_max: float, geometry: ArrayGeometry
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row and column array: is the row live, the sum of its stored levels; and each array's width.

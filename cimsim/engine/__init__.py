@@ -7,3 +7,8 @@
 
 The engine imports no architecture: it runs whatever plan it is given.
 """
+
+from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
+from cimsim.engine.report import Comparison, LayerRow, Report, compare
+
+__all__ = ["Comparison", "EngineResult", "Interval", "LayerRow", "MachinePlan", "Report", "StagePlan", "Step", "compare"]

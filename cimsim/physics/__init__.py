@@ -1,7 +1,8 @@
 """The functional model's physics: what a crossbar does to numbers.
 
 - :mod:`~cimsim.physics.device`: one resistive cell (programming noise, drift, read noise,
-  stuck faults);
+  stuck faults), its statistics taken from the registered device models of
+  :mod:`~cimsim.physics.device_models` (public: :class:`DeviceModel` and the registry functions);
 - :mod:`~cimsim.physics.mapping`: weights to conductance levels and inputs to DAC codes
   (quantisation, bit slices, signed encodings, tiling over arrays, compaction) and the
   :class:`~cimsim.physics.mapping.ArrayGeometry` of a configuration;
@@ -15,3 +16,7 @@
 
 Physics imports neither the costs nor the engine.
 """
+
+from cimsim.physics.device_models import DeviceModel, list_device_models, register_device_model, unregister_device_model
+
+__all__ = ["DeviceModel", "list_device_models", "register_device_model", "unregister_device_model"]
