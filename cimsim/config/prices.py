@@ -5,26 +5,9 @@ to the actions the models count, :mod:`cimsim.costs.area` applies :class:`AreaCo
 blocks the geometry implies.
 """
 
-from collections.abc import Callable, Sequence
-
 from pydantic import Field, model_validator
 
-from cimsim.config.tree import Node, cross_field_error
-
-_adc_model_names: Callable[[], Sequence[str]] = tuple
-"""Lists the names ``energy.adc_model`` accepts: none until the registry hands its listing over."""
-
-
-def set_adc_model_names(names: Callable[[], Sequence[str]]) -> None:
-    """Where ``energy.adc_model`` finds the names it accepts: the registered ADC energy models.
-
-    The registry is :mod:`cimsim.costs.adc_energy`, which imports the configuration (never the
-    reverse); it hands its listing function over here when it is imported, and importing
-    ``cimsim`` imports it.
-    """
-    global _adc_model_names
-    _adc_model_names = names
-
+from cimsim.config.tree import ADC_ENERGY_MODEL_NAMES, Node, cross_field_error
 
 class EnergyConfig(Node):
     """Prices of actions, applied by the energy model (counting is separate from pricing).
@@ -134,7 +117,7 @@ class EnergyConfig(Node):
 
     @model_validator(mode="after")
     def _check_adc_model(self) -> "EnergyConfig":
-        names = _adc_model_names()
+        names = ADC_ENERGY_MODEL_NAMES()
         if self.adc_model not in names:
             raise cross_field_error(
                 "adc_model",

@@ -5,13 +5,12 @@ their unit in the name or the description (µS, V, ns). :class:`~cimsim.config.c
 assembles them with the tile, chip, energy and area sections.
 """
 
-from collections.abc import Callable
 from typing import Annotated, Literal, Union
 
 from annotated_types import Ge
 from pydantic import Field, model_validator
 
-from cimsim.config.tree import BaseMeta, Node, cross_field_error
+from cimsim.config.tree import DEVICE_MODEL_NAMES, BaseMeta, Node, cross_field_error
 
 DeviceModelName = str
 """The name of a registered device model, which a noise or drift field may give instead of a number.
@@ -26,20 +25,6 @@ _DeviceValue = Union[Annotated[float, Ge(0)], DeviceModelName]
 
 DEVICE_MODEL_FIELDS = ("program_noise", "read_noise", "drift_nu")
 """The fields of :class:`DeviceConfig` that take a number or a device model's name."""
-
-_registered_device_models: Callable[[], tuple[str, ...]] = tuple
-"""Lists the registered device models' names; none until :func:`use_device_model_names` is called."""
-
-
-def use_device_model_names(list_names: Callable[[], tuple[str, ...]]) -> None:
-    """Validate device model names with ``list_names`` (called with no argument, it gives the names).
-
-    The registry lives in :mod:`cimsim.physics.device_models`, above the configuration in the
-    import order; that module hands over its ``list_device_models`` when it is imported (which
-    ``import cimsim`` does), so the configuration never imports physics.
-    """
-    global _registered_device_models
-    _registered_device_models = list_names
 
 
 class MetaConfig(BaseMeta):
@@ -88,7 +73,7 @@ class DeviceConfig(Node):
 
     @model_validator(mode="after")
     def _check_model_names(self) -> "DeviceConfig":
-        names = _registered_device_models()
+        names = DEVICE_MODEL_NAMES()
         for field in DEVICE_MODEL_FIELDS:
             value = getattr(self, field)
             if isinstance(value, str) and value not in names:

@@ -14,7 +14,7 @@ per problem, each naming the dotted field (``adc.bits``), the value given and wh
 import contextlib
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
@@ -256,3 +256,31 @@ def bounds_text(metadata: list[Any]) -> str:
     if upper is not None:
         words.append(f"<= {upper.le}")
     return (" " + " and ".join(words)) if words else ""
+
+
+class RegisteredNames:
+    """The names a configuration field accepts from a registry that lives above the configuration.
+
+    A registry of models (device models in :mod:`cimsim.physics`, ADC energy models in
+    :mod:`cimsim.costs`) imports the configuration, never the reverse; when it is imported (which
+    ``import cimsim`` does) it hands its listing function over with :meth:`listed_by`, and the
+    field's validator calls this object for the names registered at that moment.
+    """
+
+    def __init__(self, what: str):
+        self.what = what  # e.g. "device model", for messages
+        self._list: Callable[[], Sequence[str]] = tuple
+
+    def listed_by(self, list_names: Callable[[], Sequence[str]]) -> None:
+        """Take the registry's listing function (called with no argument, it gives the names)."""
+        self._list = list_names
+
+    def __call__(self) -> tuple[str, ...]:
+        return tuple(self._list())
+
+
+DEVICE_MODEL_NAMES = RegisteredNames("device model")
+"""The names ``device.program_noise``, ``device.read_noise`` and ``device.drift_nu`` accept."""
+
+ADC_ENERGY_MODEL_NAMES = RegisteredNames("ADC energy model")
+"""The names ``energy.adc_model`` accepts."""

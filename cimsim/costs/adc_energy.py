@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from cimsim.config import ChipConfig
-from cimsim.config.prices import set_adc_model_names
+from cimsim.config.tree import ADC_ENERGY_MODEL_NAMES
 from cimsim.costs.adc_cimloop import cimloop_area_um2, cimloop_energy_pj
 from cimsim.costs.adc_model import AdcEnergyModel, require_adc_input
 from cimsim.costs.adc_survey import survey_energy_pj
@@ -266,4 +266,4 @@ register_adc_energy_model("walden", WaldenAdcModel())
 register_adc_energy_model("survey", SurveyAdcModel())
 register_adc_energy_model("cimloop", CimloopAdcModel())
 _BUILT_IN = frozenset(_MODELS)
-set_adc_model_names(list_adc_energy_models)
+ADC_ENERGY_MODEL_NAMES.listed_by(list_adc_energy_models)

@@ -18,7 +18,7 @@ it. :func:`register_device_model` adds one (also ``cimsim.register_device_model`
 (:class:`PCMNandakumar2019`). :mod:`cimsim.physics.device` applies the models to cells.
 
 The configuration sits below physics in the import order, so this module hands it
-:func:`list_device_models` when it is imported (:func:`cimsim.config.sections.use_device_model_names`):
+:func:`list_device_models` when it is imported (:data:`cimsim.config.tree.DEVICE_MODEL_NAMES`):
 a configuration naming an unregistered model is refused when it is built.
 """
 
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cimsim.config.sections import use_device_model_names
+from cimsim.config.tree import DEVICE_MODEL_NAMES
 from cimsim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -218,4 +218,4 @@ def _names() -> str:
     return ", ".join(map(repr, _registry))
 
 
-use_device_model_names(list_device_models)
+DEVICE_MODEL_NAMES.listed_by(list_device_models)
