@@ -12,6 +12,7 @@ a new module is placed on purpose.
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -192,9 +193,17 @@ def test_only_the_lazy_loader_imports_tvm_the_bridge_or_the_zoo_and_only_inside_
     assert {"tvm_bridge", "workloads"} <= imports(MODULES[LAZY_LOADER], LAZY_LOADER, module_level=False)
 
 
-@pytest.mark.parametrize("module", ["cimsim", "cimsim.sweep", "cimsim.cli.main"])
+@pytest.mark.parametrize("module", ["cimsim", "cimsim.sweep", "cimsim.cli.parser"])
 def test_importing_cimsim_loads_neither_tvm_nor_the_bridge_nor_the_zoo(module):
     code = f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(FOREIGN)!r}))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()))
+def test_a_sub_package_exports_no_name_of_its_own_modules(package):
+    """``from cimsim.costs import peak`` must give the module, so no export hides one (``cimsim.peak`` is the function)."""
+    exported = set(getattr(importlib.import_module(f"cimsim.{package}"), "__all__", ()))
+    modules = {p.stem for p in (PACKAGE / package).glob("*.py")}
+    assert exported & modules == set()

@@ -1,5 +1,5 @@
 """``python -m cimsim.cli ARGS``: the ``cimsim`` command."""
 
-from cimsim.cli.main import main
+from cimsim.cli.parser import main
 
 raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""What the ``cimsim`` commands do: run, compare, sweep, plot and the listings (parsing is in :mod:`cimsim.cli.main`).
+"""What the ``cimsim`` commands do: run, compare, sweep, plot and the listings (parsing is in :mod:`cimsim.cli.parser`).
 
 Every command prints what it found and where it wrote its files; files are written atomically.
 ``--set key=value`` takes a TOML value (``--set adc.bits=6``, ``--set mapping.weight_encoding=offset``:

@@ -29,10 +29,10 @@ from cimsim.costs.adc_model import AdcEnergyModel, require_adc_input
 from cimsim.costs.array_counts import weight_arrays
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
-from cimsim.costs.peak import PeakFigures, peak
+from cimsim.costs.peak import PeakFigures  # the function is cimsim.peak: a name peak here would hide the module
 
 __all__ = [
     "Action", "AdcEnergyModel", "CimloopArea", "EnergyModel", "Ledger", "PeakFigures", "declared_actions",
-    "list_adc_energy_models", "peak", "register_adc_energy_model", "require_adc_input",
+    "list_adc_energy_models", "register_adc_energy_model", "require_adc_input",
     "unregister_adc_energy_model", "weight_arrays",
 ]

@@ -10,7 +10,7 @@ ns to s), named on the axis.
   :func:`energy_breakdown_chart` (stacked by component), :func:`layer_bars` (per layer);
 - of sweep tables (:mod:`cimsim.plot.sweep`): :func:`metric_vs_parameter`,
   :func:`accuracy_vs_parameter`, :func:`pareto_front` and :func:`pareto_points`;
-- of the von Neumann baseline (:mod:`cimsim.plot.roofline`): :func:`roofline_chart`;
+- of the von Neumann baseline (:mod:`cimsim.plot.baseline_roofline`): :func:`roofline_chart`;
 - :func:`line_chart`, lines from plain numbers.
 """
 
