@@ -1,8 +1,7 @@
 # The two commands of the README (make demo, make test) and the benchmarks (make bench).
-# Each creates .venv with Python 3.11 (or $(PYTHON)) and installs cimsim into it first, with the
-# extras it needs (pyproject.toml): the demo and the benchmarks run the TVM model zoo; the tests
-# cover every extra (TVM, Dask, the digits, the ONNX and torch.export importers) and need the
-# test tools (dev).
+# Each creates .venv with Python 3.11 (or $(PYTHON)) and installs cimsim into it first with every
+# extra (pyproject.toml: TVM, Dask, the digits, the ONNX and torch.export importers); the tests also
+# need the test tools (dev).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,19 +14,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# one stamp per set of extras: .venv/.installed-tvm, .venv/.installed-all,dev
+# one stamp per set of extras: .venv/.installed-all, .venv/.installed-all,dev
 $(VENV)/.installed-%: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[$*]"
 	@touch $@
 
-demo: $(VENV)/.installed-tvm
+demo: $(VENV)/.installed-all
 	$(BIN)/cimsim demo --out $(OUT)
 
 # torch and TVM share the test process: one OpenMP thread each (their pools fight otherwise)
 test: $(VENV)/.installed-all,dev
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed-tvm
+bench: $(VENV)/.installed-all
 	$(BIN)/python benchmarks/crossbar.py
 	$(BIN)/python benchmarks/offload_overhead.py
 	$(BIN)/python benchmarks/zoo.py
