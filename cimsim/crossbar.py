@@ -19,11 +19,12 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   ``ε_k ~ N(0, σ_k²)`` is ``N(Σ V_k G_k, Σ V_k² σ_k²)``, so each conversion draws one Gaussian.
   When σ is a constant fraction of g_max the variance is ``σ² · ΣV²`` (per vector and cycle);
   when it depends on the conductance it takes a second product, V² times σ².
-* **IR drop** (first order only): a cell at row r, column j of its array sees the wire
-  resistance of its path from the row driver (j + 1 segments) and down its column to the sense
-  amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
-  alone conducted. Current crowding from the other cells of the row and column, which deepens
-  the drop for dense inputs, is not modelled.
+* **IR drop** (``array.ir_drop``, when ``array.wire_resistance_ohm`` > 0): ``solved`` replaces
+  each array's conductances by the effective conductances of its exactly solved wire network
+  (:mod:`cimsim.physics.circuit`; the column currents stay ``V @ G_eff``, one BLAS product), once
+  per device state; ``first_order`` keeps the per-cell approximation ``G / (1 + G·R_wire·n)``
+  (n = j + 1 row segments from the driver plus rows − r column segments to the sense amplifier),
+  as if each cell alone conducted.
 * **ADC** (cimsim/physics/converters.py): codes, full scale and step, and the kind's step per
   segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
@@ -55,6 +56,7 @@ from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels
+from cimsim.physics.circuit import effective_conductance_us
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
@@ -192,14 +194,37 @@ class AnalogMatrix:
         return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.geometry.max_level
 
     def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
-        r_wire = self.cfg.array.wire_resistance_ohm
-        if r_wire == 0:
+        """The conductances reads see (µS), after IR drop (docs/physics.md, section 10).
+
+        ``solved``: each array (row block × column array) is solved as a circuit of its own, its
+        rows padded with empty cells to ``array.rows`` (the columns' ground sits after the last
+        row of the physical array); ``first_order``: ``G / (1 + G·R_wire·n_segments)``.
+        """
+        a = self.cfg.array
+        if a.wire_resistance_ohm == 0:
             return g_us
-        rows = self.cfg.array.rows
+        if a.ir_drop == "solved":
+            return self._solved_ir_drop(g_us)
+        rows = a.rows
         row_in_array = np.arange(g_us.shape[0]) % rows
         col_in_array = np.arange(g_us.shape[1]) % self.geometry.columns_per_array
         segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
-        return g_us / (1.0 + g_us * 1e-6 * r_wire * segments)
+        return g_us / (1.0 + g_us * 1e-6 * a.wire_resistance_ohm * segments)
+
+    def _solved_ir_drop(self, g_us: np.ndarray) -> np.ndarray:
+        a, width = self.cfg.array, self.geometry.columns_per_array
+        g_eff = np.empty_like(g_us)
+        for r0 in range(0, g_us.shape[0], a.rows):
+            for c0 in range(0, g_us.shape[1], width):
+                block = g_us[r0 : r0 + a.rows, c0 : c0 + width]
+                padded = np.zeros((a.rows, block.shape[1]))
+                padded[: block.shape[0]] = block
+                solved = effective_conductance_us(
+                    padded, a.wire_resistance_ohm, driver_ohm=a.driver_resistance_ohm,
+                    sense_ohm=a.sense_resistance_ohm, access_ohm=a.access_resistance_ohm,
+                )
+                g_eff[r0 : r0 + a.rows, c0 : c0 + width] = solved[: block.shape[0]]
+        return g_eff
 
     def _live_column_mask(self) -> np.ndarray:
         """K × physical columns: 1 where the cell's row is driven in the cell's array."""

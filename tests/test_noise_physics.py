@@ -718,7 +718,9 @@ def test_stuck_cells_output_error_grows_with_fraction():
 
 
 def g_eff(g, r_wire, row, col, rows):
-    """First-order IR drop: G/(1 + G·1e-6·R·(col + 1 + rows − row)), G in µS, R in Ω."""
+    """First-order IR drop (array.ir_drop = "first_order"): G/(1 + G·1e-6·R·(col + 1 + rows − row)), G in µS, R in Ω.
+
+    The solved model is tested against a direct nodal solve in tests/test_ir_drop.py."""
     return g / (1.0 + g * 1e-6 * r_wire * (col + 1 + rows - row))
 
 
@@ -734,7 +736,7 @@ def test_ir_drop_one_cell_at_a_time(analog):
     g_min = 10.0 if analog else 0.0
     layer = ANALOG_1x1 if analog else DIGITAL_1x1
     cfg = make_cfg(layer, {"array.rows": rows, "array.cols": cols, "device.g_min_us": g_min,
-                           "array.wire_resistance_ohm": r_wire})
+                           "array.wire_resistance_ohm": r_wire, "array.ir_drop": "first_order"})
     rng = np.random.default_rng(120)
     k, n = 64, 32
     w = rng.integers(1, 128, (k, n)).astype(float)
@@ -767,7 +769,8 @@ def test_ir_drop_one_cell_at_a_time(analog):
 
 def test_ir_drop_attenuation_grows_with_distance_and_stays_finite():
     rows, cols = 64, 64
-    cfg = make_cfg(DIGITAL_1x1, {"array.rows": rows, "array.cols": cols, "array.wire_resistance_ohm": 10.0})
+    cfg = make_cfg(DIGITAL_1x1, {"array.rows": rows, "array.cols": cols, "array.wire_resistance_ohm": 10.0,
+                                 "array.ir_drop": "first_order"})
     k, n = 64, 32
     w = np.full((k, n), 127.0)  # every G+ cell at g_max = 100 µS
     m = cimsim.AnalogMatrix(w, cfg, seed=13)

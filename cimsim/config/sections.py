@@ -103,8 +103,12 @@ class DeviceConfig(Node):
         return self
 
 
+SERIES_RESISTANCE_FIELDS = ("driver_resistance_ohm", "sense_resistance_ohm", "access_resistance_ohm")
+"""The fields of :class:`ArrayConfig` for resistances in series with the solved circuit's wires and cells (Ω)."""
+
+
 class ArrayConfig(Node):
-    """One crossbar array: geometry, levels per cell, read pulse, wire resistance."""
+    """One crossbar array: geometry, levels per cell, read pulse, wire and series resistances (IR drop)."""
 
     rows: int = Field(128, ge=1, description="Rows (inputs, word lines) per array.")
     cols: int = Field(128, ge=1, description="Physical columns (bit lines) per array.")
@@ -113,9 +117,40 @@ class ArrayConfig(Node):
     wire_resistance_ohm: float = Field(
         0.0,
         ge=0,
-        description="Wire resistance per cell pitch along rows and columns (Ω); "
-        "0 disables the first-order IR-drop model.",
+        description="Wire resistance per cell pitch along rows and columns (Ω); 0 turns IR drop off.",
     )
+    ir_drop: Literal["solved", "first_order"] = Field(
+        "solved",
+        description="IR-drop model when wire_resistance_ohm > 0: 'solved' = the array's nodal equations solved "
+        "exactly once per device state (every cell's current crowds the shared wires); 'first_order' = "
+        "G/(1 + G·R·n), each cell as if it alone conducted (fast, underestimates the drop).",
+    )
+    driver_resistance_ohm: float = Field(
+        0.0, ge=0, description="Row driver's output resistance, in series with the first row segment (Ω); "
+        "ir_drop = 'solved' only."
+    )
+    sense_resistance_ohm: float = Field(
+        0.0, ge=0, description="Input resistance of the column's virtual ground (sense amplifier), in series with "
+        "the last column segment (Ω); ir_drop = 'solved' only."
+    )
+    access_resistance_ohm: float = Field(
+        0.0, ge=0, description="On-resistance of each cell's access transistor, in series with the cell (Ω); "
+        "ir_drop = 'solved' only."
+    )
+
+    @model_validator(mode="after")
+    def _check_series_resistances(self) -> "ArrayConfig":
+        if self.ir_drop == "solved" and self.wire_resistance_ohm > 0:
+            return self
+        for name in SERIES_RESISTANCE_FIELDS:
+            value = getattr(self, name)
+            if value > 0:
+                raise cross_field_error(
+                    name, value, "0 unless ir_drop = 'solved' and wire_resistance_ohm > 0 (the series resistances "
+                    f"belong to the solved circuit; got ir_drop = {self.ir_drop!r}, wire_resistance_ohm = "
+                    f"{self.wire_resistance_ohm!r})"
+                )
+        return self
 
 
 class DACConfig(Node):

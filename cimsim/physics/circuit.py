@@ -1,0 +1,124 @@
+"""IR drop solved: the exact nodal equations of one crossbar array, folded into effective conductances.
+
+**The circuit** (one array, ``rows`` × ``cols`` cells; R_w = ``array.wire_resistance_ohm``):
+
+* row r is driven at its column-0 end by a voltage source V_r through R_w + R_drv
+  (``array.driver_resistance_ohm``), then one segment R_w between neighbouring cells along
+  the row; the row wire ends after the last column;
+* column c runs down the array, one segment R_w between neighbouring cells, and is held at
+  virtual ground after the last row through R_w + R_sense (``array.sense_resistance_ohm``);
+* the cell at (r, c) joins row r's node at column c to column c's node at row r through its
+  conductance G in series with R_acc (``array.access_resistance_ohm``): y = G / (1 + G·R_acc).
+
+A single conducting cell therefore sees n = (c + 1) + (rows − r) wire segments in series, the
+first-order formula ``G / (1 + G·R_w·n)`` (``array.ir_drop = "first_order"``), which the
+solved model reproduces exactly for one cell. With every cell conducting, the other cells'
+currents crowd the shared wires and the drop grows far beyond it.
+
+**Effective conductances.** Ohmic cells make the column currents linear in the row voltages:
+``I = V @ G_eff`` for any V, where ``G_eff[r, c]`` is the current into column c's ground per volt
+on row r with every other row at 0 V (superposition). :func:`effective_conductance_us` computes
+G_eff once per array and device state, so reads with solved IR drop stay one BLAS product.
+
+**How it is solved: direct block elimination, no iteration.** The nodal matrix is symmetric
+positive definite and block tridiagonal when nodes are ordered by row: row r's row-wire nodes
+form a tridiagonal chain, coupled only to row r's column nodes (through the cells), and those
+couple only to the column nodes of rows r ± 1 (through one column segment each).
+
+1. Each row chain is eliminated by a tridiagonal (Thomas) solve with cols + 1 right-hand sides
+   (numba, :func:`row_chain`), giving the admittance F_r (cols × cols, dense) that the cells and
+   the row wire present to the column nodes of row r with the driver at 0 V, and the current
+   h_r injected into those nodes per volt on row r.
+2. The column wires are then eliminated from the top row down (block forward elimination, one
+   LAPACK LU of a cols × cols matrix per row): looking up from row r's column nodes the array
+   above is a Norton equivalent, admittance E_r and currents J_r (one column per driven row).
+   Through one segment R_w it becomes ``(I + R_w·E_r)⁻¹ E_r`` and ``(I + R_w·E_r)⁻¹ J_r``, to which
+   row r + 1 adds F_{r+1} and h_{r+1}; the last row's currents reach ground through R_w + R_sense
+   the same way. Only E + R_w-scaled identities are factorised (eigenvalues ≥ 1), never E itself,
+   so rows of zero conductance are fine.
+
+Memory is cols × (cols + rows) numbers, never a matrix of (rows·cols)² entries; the work is
+O(rows · cols³), dense-BLAS bound (docs/physics.md, "IR drop", gives the measured times).
+Conductances are in µS, resistances in Ω.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+SIEMENS_PER_MICROSIEMENS = 1e-6
+
+
+@njit(cache=True)
+def row_chain(y_s: np.ndarray, g_wire_s: float, g_drive_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eliminate one row wire: returns (F, h), both in S.
+
+    ``y_s``: the row's cell conductances (S); the wire has conductance ``g_wire_s`` per segment
+    and ``g_drive_s`` from the driver to the node of column 0. With T the row nodes' tridiagonal
+    nodal matrix (cells to the column nodes counted as loads) and Y = diag(y):
+    ``F = Y − Y·T⁻¹·Y`` (cols × cols) is the admittance seen from the column nodes with the
+    driver at 0 V, and ``h = Y·T⁻¹·e₀·g_drive`` the current pushed into each column node per volt
+    of drive with the column nodes at 0 V. Thomas' algorithm (T is diagonally dominant).
+    """
+    n = y_s.size
+    rhs = np.zeros((n, n + 1))
+    for j in range(n):
+        rhs[j, j] = y_s[j]
+    rhs[0, n] = g_drive_s
+    upper = np.empty(n)
+    for j in range(n):
+        pivot = y_s[j] + (g_drive_s if j == 0 else g_wire_s) + (g_wire_s if j < n - 1 else 0.0)
+        if j > 0:
+            pivot += g_wire_s * upper[j - 1]
+            for k in range(j + 1):
+                rhs[j, k] += g_wire_s * rhs[j - 1, k]
+            rhs[j, n] += g_wire_s * rhs[j - 1, n]
+        for k in range(j + 1):
+            rhs[j, k] /= pivot
+        rhs[j, n] /= pivot
+        upper[j] = -g_wire_s / pivot
+    for j in range(n - 2, -1, -1):
+        for k in range(n + 1):
+            rhs[j, k] -= upper[j] * rhs[j + 1, k]
+    admittance = np.empty((n, n))
+    injected = np.empty(n)
+    for j in range(n):
+        for k in range(n):
+            admittance[j, k] = -y_s[j] * rhs[j, k]
+        admittance[j, j] += y_s[j]
+        injected[j] = y_s[j] * rhs[j, n]
+    return admittance, injected
+
+
+def effective_conductance_us(
+    g_us: np.ndarray,
+    wire_ohm: float,
+    driver_ohm: float = 0.0,
+    sense_ohm: float = 0.0,
+    access_ohm: float = 0.0,
+) -> np.ndarray:
+    """G_eff (µS, the shape of ``g_us``) of one array whose cells hold ``g_us`` (rows × cols, µS).
+
+    ``G_eff[r, c]``: current into column c's virtual ground per volt on row r, every other row at
+    0 V, through wires of ``wire_ohm`` per segment (> 0) and the series ``driver_ohm``,
+    ``sense_ohm`` and ``access_ohm`` (Ω, ≥ 0). Exact up to rounding (module docstring).
+    """
+    rows, cols = g_us.shape
+    g_s = np.asarray(g_us, dtype=np.float64) * SIEMENS_PER_MICROSIEMENS
+    y_s = g_s / (1.0 + g_s * access_ohm)
+    g_wire_s, g_drive_s = 1.0 / wire_ohm, 1.0 / (wire_ohm + driver_ohm)
+    identity = np.eye(cols)
+    # Columns 0..cols-1: E, the admittance looking up; then J, one column per row driven so far.
+    norton = np.empty((cols, cols + rows))
+    norton[:, :cols], norton[:, cols] = row_chain(y_s[0], g_wire_s, g_drive_s)
+    for r in range(1, rows):
+        through = np.linalg.inv(identity + wire_ohm * norton[:, :cols])
+        norton[:, cols : cols + r] = through @ norton[:, cols : cols + r]
+        norton[:, :cols] = (identity - through) / wire_ohm  # = through @ E: they commute
+        load, injected = row_chain(y_s[r], g_wire_s, g_drive_s)
+        norton[:, :cols] += load
+        norton[:, cols + r] = injected
+    ground_ohm = wire_ohm + sense_ohm
+    currents = np.linalg.solve(identity + ground_ohm * norton[:, :cols], norton[:, cols:])
+    return currents.T / SIEMENS_PER_MICROSIEMENS
