@@ -75,6 +75,9 @@ RULES: tuple[Rule, ...] = (
     Rule("Differential weights sensed in analog need `array.cols` ≥ 2 (a pair never splits over two arrays).",
          "cim", {"array.cols": 1, "mapping.differential_sensing": "analog"}, "array.cols",
          "programming (`AnalogMatrix`)"),
+    Rule("`array.driver_resistance_ohm`, `array.sense_resistance_ohm` and `array.access_resistance_ohm` are 0 "
+         "unless `array.ir_drop = \"solved\"` and `array.wire_resistance_ohm` > 0 (they belong to the solved "
+         "circuit).", "cim", {"array.access_resistance_ohm": 100.0}, "array.access_resistance_ohm", "construction"),
     Rule("`energy.adc_model = \"survey\"` covers `adc.sample_rate_gsps` 0.001–2 and `adc.bits` up to 12 or 13 "
          "(by rate); `\"cimloop\"` covers `adc.bits` 1–12 and `adc.sample_rate_gsps` ≤ 10. The ADC area of every "
          "model but `\"table\"` is CiMLoop's regression, so `\"walden\"` and `\"survey\"` also need `adc.bits` ≤ 12 "

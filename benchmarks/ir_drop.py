@@ -1,0 +1,98 @@
+"""IR drop solved (cimsim/physics/circuit.py): solve time per array, programming ResNet-18, read cost.
+
+Run with ``make bench`` (or ``python benchmarks/ir_drop.py [--repeats N] [--skip-resnet]``), on one
+core: numba and the BLAS get one thread each. It prints
+
+* the time of one solve of a 64 × 64, 128 × 128 and 256 × 256 array (random conductances in
+  1-100 µS, 1 Ω per segment), the median of the repeats;
+* the time to program every constant-weight product of ResNet-18 (the zoo model, TVM extra) on
+  the ``isaac`` preset with ``array.wire_resistance_ohm = 1`` and solved IR drop, against the same
+  without IR drop (one ``cimsim.AnalogMatrix`` per weight matrix, built and dropped in turn);
+* the ratio of the read time (``matmul``) with solved IR drop to that without, on one 1024 × 1024
+  matrix: the effective conductances have the shape of G, so reads should cost the same.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_variable] = "1"  # one core: set before numpy and numba load
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+import cimsim  # noqa: E402
+from cimsim.physics.circuit import effective_conductance_us  # noqa: E402
+from cimsim.workload_loader import load_workload  # noqa: E402
+
+WIRE_OHM = 1.0
+ARRAY_SIZES = (64, 128, 256)
+READ_SIZE, READ_VECTORS = 1024, 256
+
+
+def solve_seconds(size: int, repeats: int) -> float:
+    g_us = np.random.default_rng(size).uniform(1.0, 100.0, (size, size))
+    effective_conductance_us(g_us[:8, :8], WIRE_OHM)  # compile the numba part
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        effective_conductance_us(g_us, WIRE_OHM)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def program_seconds(cfg: cimsim.ChipConfig, weights: list[np.ndarray]) -> tuple[float, int]:
+    """Seconds to program every matrix of ``weights`` in turn, and the arrays they occupy."""
+    start, arrays = time.perf_counter(), 0
+    for w in weights:
+        arrays += cimsim.AnalogMatrix(w, cfg, seed=0).arrays
+    return time.perf_counter() - start, arrays
+
+
+def resnet18_weights() -> list[np.ndarray]:
+    workload = load_workload("resnet18")
+    return [w for gemm in workload.gemms if gemm.constant for w in np.asarray(gemm.weights).reshape(-1, gemm.k, gemm.n)]
+
+
+def read_seconds(cfg: cimsim.ChipConfig, repeats: int) -> float:
+    rng = np.random.default_rng(1)
+    matrix = cimsim.AnalogMatrix(rng.normal(size=(READ_SIZE, READ_SIZE)), cfg, seed=0)
+    x = rng.uniform(0.0, 1.0, (READ_VECTORS, READ_SIZE))
+    matrix.matmul(x)  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matrix.matmul(x)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-resnet", action="store_true", help="leave out programming ResNet-18 (needs TVM)")
+    args = parser.parse_args()
+    numba.set_num_threads(1)
+    print(f"IR drop solved, one core, {WIRE_OHM} Ω per segment")
+    for size in ARRAY_SIZES:
+        print(f"  solve one {size} x {size} array: {solve_seconds(size, args.repeats) * 1e3:8.1f} ms")
+    isaac = cimsim.load_preset("isaac")
+    solved = isaac.override({"array.wire_resistance_ohm": WIRE_OHM, "array.ir_drop": "solved"})
+    if not args.skip_resnet:
+        weights = resnet18_weights()
+        t_solved, arrays = program_seconds(solved, weights)
+        t_plain, _ = program_seconds(isaac, weights)
+        print(f"  program ResNet-18 on isaac ({len(weights)} weight matrices, {arrays} arrays): "
+              f"{t_solved:.1f} s with solved IR drop, {t_plain:.1f} s without "
+              f"({(t_solved - t_plain) / arrays * 1e3:.1f} ms per array)")
+    ratio = read_seconds(solved, args.repeats) / read_seconds(isaac, args.repeats)
+    print(f"  read {READ_VECTORS} x {READ_SIZE} by {READ_SIZE} x {READ_SIZE}: time with / without IR drop = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
