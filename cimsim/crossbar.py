@@ -59,6 +59,7 @@ from cimsim.physics import device, kernels
 from cimsim.physics.circuit import effective_conductance_us
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
+from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
     InputScale,
@@ -106,10 +107,17 @@ class AnalogMatrix:
     seed : int or numpy.random.Generator
         the source of every random draw: programming noise, faults and drift exponents are
         drawn here, once; each call to :meth:`matmul` then draws its read and ADC noise from a
-        stream keyed by this seed and the call's index.
+        stream keyed by this seed and the call's index (read noise drawn per evaluation: from a
+        stream keyed by this seed and the time of :meth:`drift_to`).
+    drift_compensation : GlobalDriftCompensation or None
+        None (default): reads see the drifted conductances as they are. A
+        :class:`~cimsim.physics.drift_compensation.GlobalDriftCompensation`: its probe is read at
+        programming time and at every :meth:`drift_to`, and the outputs of :meth:`matmul` are
+        multiplied by the ratio, :attr:`drift_gain` (aihwkit's global drift compensation).
     """
 
-    def __init__(self, weights, cfg: ChipConfig, seed: int | np.random.Generator = 0):
+    def __init__(self, weights, cfg: ChipConfig, seed: int | np.random.Generator = 0,
+                 drift_compensation: GlobalDriftCompensation | None = None):
         if not isinstance(cfg, ChipConfig):
             raise ConfigError(f"cfg: expected a cimsim.ChipConfig, got {type(cfg).__name__}")
         w = as_real_matrix(weights, "weights")
@@ -140,7 +148,12 @@ class AnalogMatrix:
         self._adc_lsb = None
         if cfg.adc.range == "max":
             self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
-        self.drift_to(cfg.device.drift_t0_s)
+        if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
+            raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
+                              "cimsim.physics.drift_compensation.GlobalDriftCompensation")
+        self.drift_compensation = drift_compensation
+        self._drift_reference: float | None = None  # the probe's readout at programming time
+        self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
 
     def _check_memory(self, rows: int, n: int) -> None:
         cells = rows * n * self.geometry.cells_per_weight
@@ -231,12 +244,22 @@ class AnalogMatrix:
         return self._live[:, np.arange(self.physical_columns) // self.geometry.columns_per_array]
 
     def drift_to(self, t_s: float) -> None:
-        """Let the cells drift to ``t_s`` seconds after programming (reads use G(t) from now on)."""
+        """Let the cells drift to time ``t_s`` (s, counted as ``device.drift_clock`` says; reads use
+        G(t) from now on).
+
+        With ``device.read_noise_draw = "per_evaluation"`` each cell's read noise is drawn here,
+        once, from a stream keyed by the seed and ``t_s``, and kept for every read until the next
+        call. With a drift compensation, :attr:`drift_gain` is the probe's ratio at ``t_s``.
+        """
         if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
             raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
         self.t_s = float(t_s)
         d = self.cfg.device
-        g_now = self._ir_drop(device.conductance_at(self.cells, d, self.t_s))
+        g_cells = device.conductance_at(self.cells, d, self.t_s)
+        if d.read_noise_draw == "per_evaluation":
+            evaluation = np.random.default_rng([int(self._noise_key), int(np.float64(self.t_s).view(np.uint64))])
+            g_cells = device.with_read_noise(self.cells, g_cells, d, self.t_s, evaluation)
+        g_now = self._ir_drop(g_cells)
         per_level = self.geometry.max_level / (d.g_max_us - d.g_min_us)
         live = self._live_column_mask()
         self._row_loads = RowLoads(self._live.sum(axis=1).astype(np.float64), live.sum(axis=1).astype(np.float64),
@@ -244,6 +267,12 @@ class AnalogMatrix:
         self._operand = self._read_operand(g_now, per_level)
         self._scratch: dict[str, np.ndarray] = {}
         self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
+        self.drift_gain = 1.0
+        if self.drift_compensation is not None:
+            if self._drift_reference is None:
+                self._drift_reference = self.drift_compensation.readout(
+                    self.drift_compensation.probe_outputs(self._operand))
+            self.drift_gain = self.drift_compensation.gain(self._drift_reference, self._operand)
 
     def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:
         """Noise-free current of each cell per unit of DAC code, level units, per conversion column."""
@@ -256,9 +285,12 @@ class AnalogMatrix:
         """Read-noise variance per unit of code², level units².
 
         A K × columns matrix when σ depends on the conductance; else None and one constant,
-        the same for every cell (summed over the devices of a conversion).
+        the same for every cell (summed over the devices of a conversion). None and 0 when the
+        read noise is drawn per evaluation (it is in the conductances already).
         """
         d, cols = self.cfg.device, self._columns
+        if d.read_noise_draw == "per_evaluation":
+            return None, 0.0
         if device.read_noise_is_constant(d):
             return None, (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices
         variance = (device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level) ** 2
@@ -376,7 +408,7 @@ class AnalogMatrix:
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], scale)
             self._read_chunk(encoded, m0, key, out[m0 : m0 + step])
-        out *= (scale.scale * self.layout.scale)[None, :]
+        out *= (scale.scale * self.layout.scale * self.drift_gain)[None, :]
         self.latency_ns += self._reading(scale.signed).timing.read_ns(x.shape[0])  # all arrays in parallel
         return out[0] if vector else out
 

@@ -83,7 +83,8 @@ differential_sensing = "analog"
 
 
 def test_user_model_from_toml_sets_programming_noise(registry, tmp_path):
-    cfg = load(tmp_path, 'program_noise = "proportional"')
+    # clipped at 0 only (program_clip = "zero"): cells at g_max keep their Gaussian error
+    cfg = load(tmp_path, 'program_noise = "proportional"\nprogram_clip = "zero"')
     assert cfg.device.program_noise == "proportional"
     w = np.random.default_rng(1).standard_normal((256, 64))
     cells = cimsim.AnalogMatrix(w, cfg, seed=3).cells

@@ -171,8 +171,10 @@ def test_programming_noise_cells_constant_model():
     sigma_p, g_min, g_max = 0.01, 20.0, 100.0
     # σ = 1 µS and the lowest target is g_min = 20 µS = 20σ above 0: clipping at 0 µS has
     # probability Φ(−20) ~ 1e-89 per cell, i.e. never.
+    # device.program_clip = "zero" (aihwkit's clip at 0 only): the unclipped Gaussian at the rails is
+    # what this test checks; the default clip to [g_min, g_max] is tested in test_pcm_parity.py.
     cfg = make_cfg({"device.g_min_us": g_min, "device.g_max_us": g_max, "device.program_noise": sigma_p,
-                    "mapping.weight_encoding": "differential", "array.bits_per_cell": 2})
+                    "mapping.weight_encoding": "differential", "array.bits_per_cell": 2, "device.program_clip": "zero"})
     rng = np.random.default_rng(10)
     w = int_weights(rng, 128, 64)
     m = cimsim.AnalogMatrix(w, cfg, seed=1)
@@ -203,8 +205,9 @@ def test_programming_noise_output_variance(layer, devices):
     conversion, whose rounding to 1 level adds 1/12 (Sheppard; the spread is 150–230 levels).
     """
     sigma_p, g_min, g_max = 0.01, 20.0, 100.0  # clipping at 0 µS: 20σ away, never
+    # clipped at 0 only (device.program_clip = "zero"), so cells at the rails keep their Gaussian error
     cfg = make_cfg(layer, {"device.g_min_us": g_min, "device.g_max_us": g_max, "device.program_noise": sigma_p,
-                           "mapping.input_bits": 4, "dac.bits": 4, "array.rows": 128})
+                           "mapping.input_bits": 4, "dac.bits": 4, "array.rows": 128, "device.program_clip": "zero"})
     c = cfg.array.bits_per_cell
     rng = np.random.default_rng(20)
     k, n, seeds = 64, 64, 100
@@ -393,12 +396,16 @@ def test_column_read_noise_equals_per_device_noise_constant_model(mode):
                                          mode=mode, mc_seed=41)
 
 
-def pcm_read_sigma_over_g(x_rel, t_s):
-    """DEV-05: σ/G = Q_s·sqrt(ln((t + t_r)/(2 t_r))), Q_s = min(0.0088/x^0.65, 0.2), t_r = 250 ns."""
+def pcm_read_sigma_over_g(x_prog, t_fit_s):
+    """DEV-05: σ/G = Q_s·sqrt(ln((t + t_r)/(2 t_r))), Q_s = min(0.0088/x^0.65, 0.2), t_r = 250 ns.
+
+    x_prog is G_prog / g_max (aihwkit takes Q_s from the programmed conductance) and t_fit_s the
+    time on the fit's clock, t_inference + t0 with the pcm preset's device.drift_clock = "after_t0".
+    """
     # Q_s saturates at 0.2 for x below ~0.0082, so the floor only avoids 0^−0.65 at x = 0.
-    q_s = np.minimum(0.0088 / np.maximum(x_rel, 1e-12) ** 0.65, 0.2)
+    q_s = np.minimum(0.0088 / np.maximum(x_prog, 1e-12) ** 0.65, 0.2)
     t_r = 250e-9
-    return q_s * math.sqrt(math.log((t_s + t_r) / (2 * t_r)))
+    return q_s * math.sqrt(math.log((t_fit_s + t_r) / (2 * t_r)))
 
 
 def test_pcm_read_noise_sigma_matches_dev05():
@@ -417,7 +424,8 @@ def test_pcm_read_noise_sigma_matches_dev05():
     grid_cells = device.ProgrammedCells(g_target_us=g_grid, g_prog_us=g_grid, nu=np.zeros(51),
                                         stuck=np.zeros(51, np.int8))
     for t in (20.0, 3600.0, 86400.0, 3.15e7):
-        expected = pcm_read_sigma_over_g(g_grid / dev.g_max_us, t) * g_now
+        # the pcm preset counts t from t0 (device.drift_clock = "after_t0", aihwkit's t_inference)
+        expected = pcm_read_sigma_over_g(g_grid / dev.g_max_us, t + dev.drift_t0_s) * g_now
         np.testing.assert_allclose(device.read_noise_sigma_us(grid_cells, g_now, dev, t), expected, rtol=1e-12)
 
 
@@ -425,7 +433,9 @@ def test_column_read_noise_equals_per_device_noise_pcm_model():
     """pcm preset (conductance-dependent σ per device, drifted to 1 h), analog differential."""
     t = 3600.0
     # a 24-bit ADC is beyond the preset's 'cimloop' energy model: price it from the table instead
-    wide = {"adc.range": "max", "adc.bits": 24, "array.rows": 128, "energy.adc_model": "table"}
+    # read noise drawn per read (the pcm preset draws it once per evaluation, as aihwkit)
+    wide = {"adc.range": "max", "adc.bits": 24, "array.rows": 128, "energy.adc_model": "table",
+            "device.read_noise_draw": "per_read"}
     cfg = cimsim.load_preset("pcm").override(wide)
     dev = cfg.device
     rng = np.random.default_rng(50)
@@ -435,8 +445,9 @@ def test_column_read_noise_equals_per_device_noise_pcm_model():
     levels = expected_levels(w, 8, 7, "differential")
     np.testing.assert_allclose(m.cells.g_target_us, dev.g_max_us * levels / 127, rtol=1e-12)
     m.drift_to(t)
-    g_now = m.cells.g_prog_us * (t / dev.drift_t0_s) ** (-m.cells.nu)  # DEV-03: G(t) = G(t0)(t/t0)^−ν
-    sigma_dev = pcm_read_sigma_over_g(m.cells.g_target_us / dev.g_max_us, t) * g_now
+    # DEV-03 as aihwkit applies it (device.drift_clock = "after_t0"): G(t) = G_prog((t + t0)/t0)^−ν
+    g_now = m.cells.g_prog_us * ((t + dev.drift_t0_s) / dev.drift_t0_s) ** (-m.cells.nu)
+    sigma_dev = pcm_read_sigma_over_g(m.cells.g_prog_us / dev.g_max_us, t + dev.drift_t0_s) * g_now
     assert sigma_dev.max() / sigma_dev[sigma_dev > 0].min() > 10  # the model really is conductance-dependent
     _compare_with_per_device_monte_carlo(m, x, g_now, sigma_dev, 127 / dev.g_max_us, 0.0,
                                          mode="analog", mc_seed=51)
@@ -597,7 +608,8 @@ def test_pcm_drift_exponent_statistics_dev03_dev04():
 def test_pcm_retention_dev06():
     """Mean G(t)/G(t0) at high conductance vs DEV-06: 0.775 after 1 h, 0.664 after 1 day (t0 = 20 s).
 
-    For ν ~ |N(μ, σ²)| and L = ln(t/t0): E[e^{−L|ν|}] = e^{−μL+σ²L²/2}Φ((μ−σ²L)/σ)
+    The pcm preset counts t from t0 as aihwkit's t_inference (device.drift_clock = "after_t0"), so
+    G(t)/G_prog = ((t + t0)/t0)^−ν. For ν ~ |N(μ, σ²)| and L = ln((t + t0)/t0): E[e^{−L|ν|}] = e^{−μL+σ²L²/2}Φ((μ−σ²L)/σ)
     + e^{μL+σ²L²/2}Φ((−μ−σ²L)/σ). DEV-06 is evaluated at ν = 0.049 exactly, so against it the
     tolerance adds the Jensen gap E[e^{−Lν}] − e^{−0.049L} and half its last digit.
     """
@@ -608,15 +620,15 @@ def test_pcm_retention_dev06():
     mu, sigma = 0.049, 0.008  # DEV-03 / DEV-04 at g = g_max
     for t, published in ((3600.0, 0.775), (86400.0, 0.664)):
         ratio = device.conductance_at(cells, dev, t) / cells.g_prog_us
-        L = math.log(t / dev.drift_t0_s)
+        L = math.log((t + dev.drift_t0_s) / dev.drift_t0_s)
         expected = (math.exp(-mu * L + (sigma * L) ** 2 / 2) * norm_cdf((mu - sigma**2 * L) / sigma)
                     + math.exp(mu * L + (sigma * L) ** 2 / 2) * norm_cdf((-mu - sigma**2 * L) / sigma))
         se = ratio.std(ddof=1) / math.sqrt(n)
         assert abs(ratio.mean() - expected) <= Z * se, (t, ratio.mean(), expected)
         jensen = abs(expected - math.exp(-mu * L))
         assert abs(ratio.mean() - published) <= 0.0005 + jensen + Z * se, (t, ratio.mean())
-    # Before t0 nothing has drifted.
-    np.testing.assert_array_equal(device.conductance_at(cells, dev, 10.0), cells.g_prog_us)
+    # At t = 0 (the first read, t0 after programming) nothing has drifted.
+    np.testing.assert_array_equal(device.conductance_at(cells, dev, 0.0), cells.g_prog_us)
 
 
 def test_pcm_programming_noise_dev02():
@@ -653,7 +665,8 @@ def test_stuck_cells_fractions_and_values():
     cfg = make_cfg({"mapping.weight_encoding": "differential", "array.bits_per_cell": 2,
                     "device.g_min_us": g_min, "device.g_max_us": g_max, "device.program_noise": sigma_p,
                     "device.drift_nu": nu, "device.drift_nu_std": nu_std,
-                    "device.stuck_off": p_off, "device.stuck_on": p_on})
+                    "device.stuck_off": p_off, "device.stuck_on": p_on,
+                    "device.program_clip": "zero"})  # healthy cells at the rails keep their Gaussian error
     rng = np.random.default_rng(100)
     w = int_weights(rng, 128, 64)
     m = cimsim.AnalogMatrix(w, cfg, seed=10)

@@ -60,7 +60,24 @@ class DeviceConfig(Node):
     drift_nu_std: float = Field(
         0.0, ge=0, description="Spread σ of ν across cells when drift_nu is a number (dimensionless)."
     )
-    drift_t0_s: float = Field(20.0, gt=0, description="Drift reference time t0 after programming (s).")
+    drift_t0_s: float = Field(20.0, gt=0, description="Drift reference time t0 (s): the time of the first read "
+                              "after programming, at which a cell holds G_prog.")
+    drift_clock: Literal["since_programming", "after_t0"] = Field(
+        "since_programming",
+        description="What the time t of AnalogMatrix.drift_to(t) counts: 'since_programming' (t from the start "
+        "of programming, G(t) = G_prog·(max(t, t0)/t0)^-ν) or 'after_t0' (aihwkit's t_inference, from the first "
+        "read at t0: G(t) = G_prog·((t + t0)/t0)^-ν).",
+    )
+    read_noise_draw: Literal["per_read", "per_evaluation"] = Field(
+        "per_read",
+        description="When read noise is drawn: 'per_read' (anew at every read) or 'per_evaluation' (once per cell at "
+        "every AnalogMatrix.drift_to(t), kept for all reads until the next, as aihwkit's PCMLikeNoiseModel).",
+    )
+    program_clip: Literal["range", "zero"] = Field(
+        "range",
+        description="Where programmed conductances are clipped after programming noise: 'range' (to [g_min_us, "
+        "g_max_us] µS, the device's physical range) or 'zero' (at 0 µS only, as aihwkit).",
+    )
     stuck_off: float = Field(0.0, ge=0, le=1, description="Fraction of cells stuck at g_min_us (0..1).")
     stuck_on: float = Field(0.0, ge=0, le=1, description="Fraction of cells stuck at g_max_us (0..1).")
     write_energy_pj: float = Field(

@@ -3,6 +3,8 @@
 - :mod:`~cimsim.physics.device`: one resistive cell (programming noise, drift, read noise,
   stuck faults), its statistics taken from the registered device models of
   :mod:`~cimsim.physics.device_models` (public: :class:`DeviceModel` and the registry functions);
+- :mod:`~cimsim.physics.drift_compensation`: aihwkit's global drift compensation
+  (public: :class:`GlobalDriftCompensation`, the ``drift_compensation`` of an ``AnalogMatrix``);
 - :mod:`~cimsim.physics.mapping`: weights to conductance levels and inputs to DAC codes
   (quantisation, bit slices, signed encodings, tiling over arrays, compaction) and the
   :class:`~cimsim.physics.mapping.ArrayGeometry` of a configuration;
@@ -18,5 +20,8 @@ Physics imports neither the costs nor the engine.
 """
 
 from cimsim.physics.device_models import DeviceModel, list_device_models, register_device_model, unregister_device_model
+from cimsim.physics.drift_compensation import GlobalDriftCompensation
 
-__all__ = ["DeviceModel", "list_device_models", "register_device_model", "unregister_device_model"]
+__all__ = [
+    "DeviceModel", "GlobalDriftCompensation", "list_device_models", "register_device_model", "unregister_device_model",
+]

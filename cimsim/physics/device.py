@@ -3,15 +3,19 @@
 Every conductance is in µS, every time in seconds. The lifecycle follows aihwkit's:
 
 * **programming** (once, :func:`program`): each cell is written towards a target conductance
-  ``g_target`` and lands at ``g_prog = g_target + N(0, σ_prog(g_target)²)``, clipped at 0 µS (a
-  conductance cannot be negative; values above ``g_max`` are allowed as programming error).
-  A fraction ``stuck_off`` of cells is pinned to ``g_min`` and ``stuck_on`` to ``g_max``: those
+  ``g_target`` and lands at ``g_prog = g_target + N(0, σ_prog(g_target)²)``, clipped to the
+  device's range [g_min, g_max] (``device.program_clip = "range"``) or at 0 µS only, values
+  above ``g_max`` kept as programming error, as aihwkit (``"zero"``). A fraction ``stuck_off`` of cells is pinned to ``g_min`` and ``stuck_on`` to ``g_max``: those
   get no programming noise and do not drift. Each cell also draws its drift exponent ν here.
-* **drift** (:func:`conductance_at`): ``G(t) = g_prog · (t / t0)^(−ν)`` for ``t > t0``, where t is
-  the time since programming and ``t0 = device.drift_t0_s`` the time at which ``g_prog`` is
-  defined; before ``t0`` the cell holds ``g_prog``.
-* **read noise** (:func:`read_noise_sigma_us`): a zero-mean Gaussian per read with standard
-  deviation σ_read, drawn anew for every read by the crossbar model.
+* **drift** (:func:`conductance_at`): ``G(t) = g_prog · (t_fit / t0)^(−ν)`` with
+  ``t0 = device.drift_t0_s`` the time of the first read, at which a cell holds ``g_prog``, and
+  t_fit (:func:`fit_time_s`) the time on the clock of the drift fit: ``max(t, t0)`` when t counts
+  from the start of programming (``device.drift_clock = "since_programming"``), ``t + t0`` when
+  t counts from t0 as aihwkit's ``t_inference`` (``"after_t0"``).
+* **read noise** (:func:`read_noise_sigma_us`): a zero-mean Gaussian of standard deviation
+  σ_read, drawn anew for every read by the crossbar model (``device.read_noise_draw =
+  "per_read"``) or once per cell per evaluation time by :func:`with_read_noise`
+  (``"per_evaluation"``, as aihwkit).
 
 The statistics come from device models (:mod:`cimsim.physics.device_models`): each of
 ``device.program_noise``, ``device.read_noise`` and ``device.drift_nu`` selects the model of its
@@ -85,22 +89,38 @@ def program(g_target_us: np.ndarray, device: DeviceConfig, rng: np.random.Genera
     stuck = np.where(u < device.stuck_off, STUCK_OFF, STUCK_NONE)
     stuck = np.where(u >= 1.0 - device.stuck_on, STUCK_ON, stuck).astype(np.int8)
     error = program_noise_sigma_us(g_target, device) * rng.standard_normal(g_target.shape)
-    g_prog = np.maximum(g_target + error, 0.0)
+    g_prog = clip_programmed(g_target + error, device)
     g_prog = np.where(stuck == STUCK_OFF, device.g_min_us, g_prog)
     g_prog = np.where(stuck == STUCK_ON, device.g_max_us, g_prog)
     nu = np.where(stuck == STUCK_NONE, sample_drift_nu(g_target, device, rng), 0.0)
     return ProgrammedCells(g_target_us=g_target, g_prog_us=g_prog, nu=nu, stuck=stuck)
 
 
-def drift_factor(t_s: float, t0_s: float, nu: np.ndarray) -> np.ndarray:
-    """G(t)/G(t0) = (t/t0)^(−ν) for t > t0, 1 before."""
-    ratio = max(float(t_s), t0_s) / t0_s
+def clip_programmed(g_us: np.ndarray, device: DeviceConfig) -> np.ndarray:
+    """Programmed conductances clipped as ``device.program_clip`` says: to [g_min, g_max] µS
+    (``"range"``), or at 0 µS only (``"zero"``, aihwkit's ``clamp_(min=0.0)``)."""
+    if device.program_clip == "range":
+        return np.clip(g_us, device.g_min_us, device.g_max_us)
+    return np.maximum(g_us, 0.0)
+
+
+def fit_time_s(t_s: float, device: DeviceConfig) -> float:
+    """Time on the clock of the drift and 1/f fits (s, >= t0) for ``t_s`` as ``device.drift_clock``
+    counts it: ``max(t_s, t0)`` ("since_programming"), ``t_s + t0`` ("after_t0", aihwkit's
+    ``t = t_inference + t_0``)."""
+    t0 = device.drift_t0_s
+    return float(t_s) + t0 if device.drift_clock == "after_t0" else max(float(t_s), t0)
+
+
+def drift_factor(t_s: float, device: DeviceConfig, nu: np.ndarray) -> np.ndarray:
+    """G(t)/G_prog = (t_fit/t0)^(−ν), t_fit = :func:`fit_time_s` (1 at t_fit = t0)."""
+    ratio = fit_time_s(t_s, device) / device.drift_t0_s
     return ratio ** (-np.asarray(nu, dtype=np.float64))
 
 
 def conductance_at(cells: ProgrammedCells, device: DeviceConfig, t_s: float) -> np.ndarray:
-    """Conductance of every cell ``t_s`` seconds after programming, µS."""
-    return cells.g_prog_us * drift_factor(t_s, device.drift_t0_s, cells.nu)
+    """Conductance of every cell at time ``t_s`` (s, counted as ``device.drift_clock`` says), µS."""
+    return cells.g_prog_us * drift_factor(t_s, device, cells.nu)
 
 
 def read_noise_is_constant(device: DeviceConfig) -> bool:
@@ -110,11 +130,23 @@ def read_noise_is_constant(device: DeviceConfig) -> bool:
 
 
 def read_noise_sigma_us(cells: ProgrammedCells, g_now_us: np.ndarray, device: DeviceConfig, t_s: float) -> np.ndarray:
-    """σ of one read of each cell at time ``t_s`` after programming, µS (the model of ``device.read_noise``)."""
+    """σ of the read noise of each cell at time ``t_s`` (as ``device.drift_clock`` counts it), µS,
+    from the model of ``device.read_noise``, given the programmed and the present conductances."""
     g_now = np.asarray(g_now_us, dtype=np.float64)
     model = device_model(device.read_noise)
-    sigma = model.read_noise_sigma_us(cells.g_target_us, g_now, t_s, device)
+    sigma = model.read_noise_sigma_us(cells.g_prog_us, g_now, fit_time_s(t_s, device), device)
     return _checked(sigma, g_now, model, "read_noise_sigma_us")
+
+
+def with_read_noise(
+    cells: ProgrammedCells, g_now_us: np.ndarray, device: DeviceConfig, t_s: float, rng: np.random.Generator
+) -> np.ndarray:
+    """One evaluation's conductances, µS: ``max(0, G(t) + σ_read·ξ)`` with one ξ ~ N(0, 1) per cell
+    from ``rng`` (aihwkit's ``apply_drift_noise_to_conductance``: the accumulated 1/f noise drawn
+    once per evaluation time and clamped at 0)."""
+    g_now = np.asarray(g_now_us, dtype=np.float64)
+    sigma = read_noise_sigma_us(cells, g_now, device, t_s)
+    return np.maximum(g_now + sigma * rng.standard_normal(g_now.shape), 0.0)
 
 
 def _checked(values: np.ndarray, like: np.ndarray, model: object, method: str) -> np.ndarray:

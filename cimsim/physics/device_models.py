@@ -5,9 +5,9 @@ how a cell strays from the conductance it is programmed to:
 
 * ``program_noise_sigma_us``: σ of the programming error for each target conductance (µS);
 * ``drift_nu_mean_std`` and ``draw_drift_nu``: mean and spread of the drift exponent ν of
-  ``G(t) = G_prog·(t/t0)^(−ν)`` for each target conductance (dimensionless), and how one ν per
-  cell is drawn from them;
-* ``read_noise_sigma_us``: σ of one read of each cell at a time t after programming (µS);
+  ``G = G_prog·(t_fit/t0)^(−ν)`` for each target conductance (dimensionless), and how one ν per
+  cell is drawn from them (t_fit: :func:`cimsim.physics.device.fit_time_s`);
+* ``read_noise_sigma_us``: σ of the read noise of each cell at fit time t_fit ≥ t0 (µS);
   ``read_noise_is_constant`` says whether that σ is the same for every cell.
 
 Each of ``device.program_noise``, ``device.read_noise`` and ``device.drift_nu`` selects the
@@ -56,7 +56,8 @@ class DeviceModel(ABC):
 
     @abstractmethod
     def program_noise_sigma_us(self, g_target_us: np.ndarray, device: DeviceConfig) -> np.ndarray:
-        """σ of the programming error of each cell, µS: a cell lands at N(G_target, σ²), clipped at 0."""
+        """σ of the programming error of each cell, µS: a cell lands at N(G_target, σ²), then clipped
+        (``device.program_clip``)."""
 
     @abstractmethod
     def drift_nu_mean_std(self, g_target_us: np.ndarray, device: DeviceConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -68,12 +69,13 @@ class DeviceModel(ABC):
 
     @abstractmethod
     def read_noise_sigma_us(
-        self, g_target_us: np.ndarray, g_now_us: np.ndarray, t_s: float, device: DeviceConfig
+        self, g_prog_us: np.ndarray, g_now_us: np.ndarray, t_fit_s: float, device: DeviceConfig
     ) -> np.ndarray:
-        """σ of one read of each cell, µS, ``t_s`` seconds after programming.
+        """σ of the read noise of each cell, µS, at ``t_fit_s`` >= t0 on the clock of the drift fit
+        (:func:`cimsim.physics.device.fit_time_s`).
 
-        ``g_target_us``: what each cell was programmed to; ``g_now_us``: what it holds now
-        (after drift and IR drop).
+        ``g_prog_us``: what each cell holds after programming (programming error included);
+        ``g_now_us``: what it holds now (after drift; after IR drop too for per-read noise).
         """
 
 
@@ -95,7 +97,7 @@ class ConstantStatistics(DeviceModel):
         return np.maximum(mean + std * rng.standard_normal(mean.shape), 0.0)
 
     def read_noise_sigma_us(
-        self, g_target_us: np.ndarray, g_now_us: np.ndarray, t_s: float, device: DeviceConfig
+        self, g_prog_us: np.ndarray, g_now_us: np.ndarray, t_fit_s: float, device: DeviceConfig
     ) -> np.ndarray:
         return np.full_like(g_now_us, device.read_noise * device.g_max_us, dtype=np.float64)
 
@@ -112,19 +114,22 @@ class PCMNandakumar2019(DeviceModel):
 
     - σ_prog(x) = 0.26348 + 1.9650·x − 1.1731·x² µS (DEV-02);
     - ν = |N(μ_ν(x), σ_ν(x)²)|, μ_ν = clip(−0.0155·ln x + 0.0244, 0.049, 0.1),
-      σ_ν = clip(−0.0125·ln x − 0.0059, 0.008, 0.045) (DEV-03, DEV-04), x floored at 10⁻⁶;
-    - σ_read / G(t) = Q_s(x)·sqrt(ln((t + t_r) / (2 t_r))), Q_s = min(0.0088 / x^0.65, 0.2),
-      t_r = 250 ns (DEV-05), with t the time since programming, taken as t0 before t0 (the time
-      at which g_prog is defined). aihwkit draws this accumulated 1/f noise once per evaluation
-      time; cimsim draws it per read, with the same σ at the same t.
+      σ_ν = clip(−0.0125·ln x − 0.0059, 0.008, 0.045) (DEV-03, DEV-04), x floored at 10⁻⁷;
+    - σ_read / G(t) = Q_s(x_p)·sqrt(ln((t_fit + t_r) / (2 t_r))), t_r = 250 ns (DEV-05), with
+      Q_s = min(0.0088 / max(x_p^0.65, 10⁻³), 0.2) of the *programmed* x_p = G_prog / g_max and
+      t_fit = t + t0 for aihwkit's t_inference t (``device.drift_clock = "after_t0"``).
+      aihwkit draws this accumulated 1/f noise once per evaluation time
+      (``device.read_noise_draw = "per_evaluation"``).
     """
 
     REFERENCE_G_MAX_US = 25.0
     """g_max of the device the coefficients were fitted to (µS)."""
     READ_TIME_S = 250e-9
     """t_r of the 1/f read-noise model (s)."""
-    X_FLOOR = 1e-6
-    """Keeps ln(x) finite for cells programmed to 0 µS."""
+    X_FLOOR = 1e-7
+    """Keeps ln(x) finite for cells programmed to 0 µS (aihwkit's ``_ZERO_CLIP``)."""
+    Q_S_DENOMINATOR_FLOOR = 1e-3
+    """Floor of x_p^0.65 in Q_s (aihwkit's clamp), so that Q_s is finite at 0 µS."""
 
     def relative(self, g_us: np.ndarray, device: DeviceConfig) -> np.ndarray:
         """x = G / g_max, floored at :attr:`X_FLOOR`."""
@@ -142,11 +147,11 @@ class PCMNandakumar2019(DeviceModel):
         return mean, std
 
     def read_noise_sigma_us(
-        self, g_target_us: np.ndarray, g_now_us: np.ndarray, t_s: float, device: DeviceConfig
+        self, g_prog_us: np.ndarray, g_now_us: np.ndarray, t_fit_s: float, device: DeviceConfig
     ) -> np.ndarray:
-        q_s = np.minimum(0.0088 / self.relative(g_target_us, device) ** 0.65, 0.2)
-        t = max(float(t_s), device.drift_t0_s)
-        accumulated = np.sqrt(np.log((t + self.READ_TIME_S) / (2.0 * self.READ_TIME_S)))
+        x_prog = np.abs(np.asarray(g_prog_us, dtype=np.float64)) / device.g_max_us
+        q_s = np.minimum(0.0088 / np.maximum(x_prog**0.65, self.Q_S_DENOMINATOR_FLOOR), 0.2)
+        accumulated = np.sqrt(np.log((float(t_fit_s) + self.READ_TIME_S) / (2.0 * self.READ_TIME_S)))
         return q_s * accumulated * np.asarray(g_now_us, dtype=np.float64)
 
 
