@@ -17,8 +17,10 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 * **Read noise** is a per-device Gaussian drawn anew at every read. Its exact column-level
   equivalent is used: a column current ``I = Σ_k V_k (G_k + ε_k)`` with independent
   ``ε_k ~ N(0, σ_k²)`` is ``N(Σ V_k G_k, Σ V_k² σ_k²)``, so each conversion draws one Gaussian.
-  When σ is a constant fraction of g_max the variance is ``σ² · ΣV²`` (per vector and cycle);
-  when it depends on the conductance it takes a second product, V² times σ².
+  Only rows driven in the column's array count (see *Sparse weights*: a row not live there, or
+  with a code of 0, carries no current). When σ is a constant fraction of g_max the variance
+  is ``σ² · ΣV²`` over those rows (per vector, cycle and column array); when it depends on the
+  conductance it takes a second product, V² times σ².
 * **IR drop** (first order only): a cell at row r, column j of its array sees the wire
   resistance of its path from the row driver (j + 1 segments) and down its column to the sense
   amplifier (rows − r segments) in series, ``G_eff = G / (1 + G·R_wire·n_segments)``, as if it
@@ -122,6 +124,7 @@ class AnalogMatrix:
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
         self._columns = conversion_columns(self.layout)
+        self._column_array = self._columns.plus // self.geometry.columns_per_array
         self._flipped = flip_mask(self.layout.levels, self.geometry)
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._live = live_rows(self._stored_levels(), self.geometry)
@@ -329,7 +332,7 @@ class AnalogMatrix:
     def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
         schedule = self._schedule(scale.signed)
         codes = self._workspace("codes", (x.shape[0] * schedule.cycles, x.shape[1]))
-        return encode_chunk(x, scale, schedule, self._row_loads, codes, self.cfg)
+        return encode_chunk(x, scale, schedule, self._row_loads, self._live, codes, self.cfg)
 
     def matmul(self, x) -> np.ndarray:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
@@ -382,11 +385,11 @@ class AnalogMatrix:
             rows = self._block_rows(b)
             np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
             cell_var = no_cell_var
-            if self._read_var is not None:
-                cell_var = np.square(enc.codes[:, rows]) @ self._read_var[rows]
+            if self._read_var is not None:  # rows not driven in a column's array add no noise to it
+                cell_var = np.square(enc.codes[:, rows]) @ (self._read_var[rows] * self._live[rows][:, self._column_array])
             kernels.convert_accumulate(
-                buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
-                plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
+                buffer, enc.code_sq_sum[:, b] * self._constant_read_var, self._column_array, cell_var, adc_var,
+                enc.schedule.weight, plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
                 float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
                 float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
             )

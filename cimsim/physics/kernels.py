@@ -121,13 +121,14 @@ PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
 def convert_accumulate(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
 ):
     """ADC conversion and shift-add of one row block, added into ``out``.
 
     currents: (M·T) × C noise-free column currents in level units (row m·T + t is vector m in
-        cycle t); row_var: (M·T) read-noise variance shared by every column of a row;
+        cycle t); row_var: (M·T) × A read-noise variance shared by every column of a column
+        array (its driven rows only); col_array: C column-array indices (0 .. A − 1) of the columns;
         cell_var: (M·T) × C extra per-read variance, or a 0 × 0 array when there is none;
         adc_var: segments × C input-referred ADC noise variances; all variances in level units².
     cycle_weight: T signed shifts ±2^(d·t). Cycles are integrated in analog in segments:
@@ -148,19 +149,21 @@ def convert_accumulate(
     same_std = (adc_var == adc_var[:, :1]).all(axis=1) & (cell_var.shape[0] == 0)
     driver = _convert_parallel if currents.size >= PARALLEL_MIN_ELEMENTS else _convert_serial
     driver(
-        currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-        inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+        currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+        col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
+        out, same_std,
     )
 
 
 @njit(parallel=True, cache=True)
 def _convert_parallel(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
+    out, same_std,
 ):
     for m in prange(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
-            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
             col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
             first_vector, out, same_std,
         )
@@ -168,12 +171,13 @@ def _convert_parallel(
 
 @njit(cache=True)
 def _convert_serial(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
+    out, same_std,
 ):
     for m in range(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
-            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
             col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
             first_vector, out, same_std,
         )
@@ -181,31 +185,38 @@ def _convert_serial(
 
 @njit(inline="always", cache=True)
 def _convert_vector(
-    m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
+    out, same_std,
 ):
-    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ for every column of segment s."""
+    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ per column array in segment s."""
     columns = currents.shape[1]
     cycles = cycle_weight.shape[0]
+    arrays = row_var.shape[1]
     has_cell_var = cell_var.shape[0] > 0
+    segment_var = np.empty(arrays)
+    array_std = np.empty(arrays)
     for s in range(segment_start.shape[0] - 1):
         first, stop = segment_start[s], segment_start[s + 1]
         state = row_key(key, block, first_vector + m, first)
-        segment_var, segment_sum = 0.0, 0.0
+        segment_sum = 0.0
+        segment_var[:] = 0.0
         for t in range(first, stop):
             w = relative_weight[t]
-            segment_var += w * w * row_var[m * cycles + t]
+            for a in range(arrays):
+                segment_var[a] += w * w * row_var[m * cycles + t, a]
             segment_sum += w * row_sum[m * cycles + t]
-        row_std = math.sqrt(segment_var + adc_var[s, 0])
+        for a in range(arrays):
+            array_std[a] = math.sqrt(segment_var[a] + adc_var[s, 0])
         shift = cycle_weight[first]
         for j in range(columns):
             current = 0.0
             for t in range(first, stop):
                 current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
             if noisy:
-                std = row_std
+                std = array_std[col_array[j]]
                 if not same_std[s]:
-                    variance = segment_var + adc_var[s, j]
+                    variance = segment_var[col_array[j]] + adc_var[s, j]
                     if has_cell_var:
                         for t in range(first, stop):
                             w = relative_weight[t]
@@ -221,8 +232,8 @@ def _convert_vector(
 
 
 def convert_accumulate_reference(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
 ):
     """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws.
 
@@ -231,7 +242,7 @@ def convert_accumulate_reference(
     cycles = cycle_weight.shape[0]
     vectors = currents.shape[0] // cycles
     cur = currents.astype(np.float64).reshape(vectors, cycles, -1) * relative_weight[None, :, None]
-    var = row_var.reshape(vectors, cycles, 1) * relative_weight[None, :, None] ** 2
+    var = row_var.reshape(vectors, cycles, -1)[:, :, col_array] * relative_weight[None, :, None] ** 2
     if cell_var.shape[0] > 0:
         var = var + cell_var.reshape(vectors, cycles, -1) * relative_weight[None, :, None] ** 2
     sums = row_sum.reshape(vectors, cycles) * relative_weight[None, :]
@@ -260,7 +271,7 @@ def _cycle_source(mode, t, magnitude_cycles):
 
 def encode_inputs(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Quantise inputs and split them into the DAC codes of every cycle, with their statistics.
 
@@ -271,8 +282,10 @@ def encode_inputs(
     ``dac_bits`` bits, least significant first.
 
     Written (row m·T + t is vector m in cycle t; T = codes.shape[0] // M):
-    codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
-    each block of ``block_rows`` rows; drives, reads: (M·T) Σ over non-zero codes of
+    codes: (M·T) × K DAC codes; code_sq_sum: (M·T) × row blocks × column arrays, Σcode² over
+    the rows of each block of ``block_rows`` rows that are live in the array (row_live: K ×
+    column arrays, ``mapping.live_rows``), the rows a read drives there; code_sum: (M·T) ×
+    row blocks, Σcode over each block; drives, reads: (M·T) Σ over non-zero codes of
     row_arrays[k] (arrays the row drives) and row_cells[k] (cells it reads); v2g: (M·T)
     Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
 
@@ -280,40 +293,40 @@ def encode_inputs(
     """
     driver = _encode_parallel if codes.size >= PARALLEL_MIN_ELEMENTS else _encode_serial
     driver(x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-           row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
+           row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
 
 
 @njit(parallel=True, cache=True)
 def _encode_parallel(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in prange(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
-                       xq_sum)
+                       row_conductance, row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives,
+                       reads, v2g, xq_sum)
 
 
 @njit(cache=True)
 def _encode_serial(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in range(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
-                       xq_sum)
+                       row_conductance, row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives,
+                       reads, v2g, xq_sum)
 
 
 @njit(inline="always", cache=True)
 def _encode_vector(
     m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Vector m of :func:`encode_inputs`."""
     inputs = x.shape[1]
     cycles = codes.shape[0] // x.shape[0]
-    blocks = code_sq_sum.shape[1]
+    blocks, arrays = code_sq_sum.shape[1], code_sq_sum.shape[2]
     mask = (1 << dac_bits) - 1
     low, high = np.float64(q_min), np.float64(q_max)
     quantized = np.empty(inputs, dtype=np.int64)
@@ -337,21 +350,23 @@ def _encode_vector(
         row = m * cycles + t
         bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
         shift = dac_bits * bit_cycle
-        arrays, cells, energy = 0.0, 0.0, 0.0
+        driven, cells, energy = 0.0, 0.0, 0.0
         for b in range(blocks):
-            squares, sums = 0, 0
+            code_sq_sum[row, b, :] = 0.0
+            sums = 0
             for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
                 code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
                 codes[row, k] = code
-                squares += code * code
                 sums += code
                 if code != 0:
-                    arrays += row_arrays[k]
+                    for a in range(arrays):
+                        if row_live[k, a]:
+                            code_sq_sum[row, b, a] += code * code
+                    driven += row_arrays[k]
                     cells += row_cells[k]
                 energy += code * code * row_conductance[k]
-            code_sq_sum[row, b] = squares
             code_sum[row, b] = sums
-        drives[row] = arrays
+        drives[row] = driven
         reads[row] = cells
         v2g[row] = energy
 
