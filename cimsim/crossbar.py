@@ -138,9 +138,7 @@ class AnalogMatrix:
         self.input_scale: InputScale | None = None
         self._schedules: dict[bool, InputSchedule] = {}
         self._readings: dict[bool, Reading] = {}
-        self._adc_lsb = None
-        if cfg.adc.range == "max":
-            self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
+        self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
         self.drift_to(cfg.device.drift_t0_s)
 
     def _check_memory(self, rows: int, n: int) -> None:
@@ -344,7 +342,7 @@ class AnalogMatrix:
         """
         vector = np.ndim(x) == 1
         x, x_min, x_max = self._check_inputs(x)
-        if self._adc_lsb is None:
+        if self.cfg.adc.range == "calibrated" and self._adc_lsb is None:
             raise ConfigError("adc.range = 'calibrated': call AnalogMatrix.calibrate(x_cal) before matmul")
         scale = self.input_scale or input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
@@ -366,8 +364,15 @@ class AnalogMatrix:
     def _reading(self, signed: bool) -> Reading:
         """How inputs of a signedness are streamed, converted and timed (cached until recalibration)."""
         if signed not in self._readings:
-            self._readings[signed] = array_reading(self.cfg, signed, self._adc_lsb)
+            self._readings[signed] = array_reading(self.cfg, signed, self._column_steps(signed))
         return self._readings[signed]
+
+    def _column_steps(self, signed: bool) -> np.ndarray:
+        """The ADC step of each conversion column, level units: calibrated, or over the reachable maximum."""
+        if self.cfg.adc.range == "calibrated":
+            return self._adc_lsb
+        full_scale = max_full_scale(self.cfg, self._schedule(signed).top_code)
+        return np.full(self._columns.output.size, self.adc.step(full_scale))
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0

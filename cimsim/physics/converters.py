@@ -3,10 +3,13 @@
 * **Signed or not**: the ADC is signed when a column current can be negative — the pair of a
   differential weight subtracted in analog, or a bipolar DAC — with codes
   −(2^(b−1) − 1) .. 2^(b−1) − 1; otherwise unipolar with codes 0 .. 2^b − 1.
-* **Full scale** ``max``: the largest possible column current of an array,
-  ``rows·(2^c − 1)·(2^d − 1)`` level units, or ``floor(rows·(2^c − 1) / 2)·(2^d − 1)`` with
-  ISAAC's flipped columns (no column then stores more than half its levels).
-  ``calibrated``: a percentile of measured currents (the crossbar supplies it).
+* **Full scale** ``max``: the largest column current of an array that the inputs can drive,
+  ``rows·(2^c − 1)·D`` level units, or ``floor(rows·(2^c − 1) / 2)·D`` with ISAAC's flipped
+  columns (no column then stores more than half its levels). ``D`` is the largest DAC code a
+  cycle carries (``InputSchedule.top_code``): 2^d − 1, or less when a magnitude has fewer bits
+  than the DAC, e.g. 2^(b_x−1) − 1 for signed inputs (b_x − 1 magnitude bits) with
+  ``dac.bits`` ≥ ``input_bits``: sizing to 2^d − 1 there would leave half the codes (one ADC
+  bit) unreachable. ``calibrated``: a percentile of measured currents (the crossbar supplies it).
 * **Step**: ``full scale / top code``, but never finer than one level: an ADC with more codes
   than the column has levels resolves every level and leaves codes unused, which is the
   regime of the exactness law. Input-referred noise (``adc.noise_lsb``) is in units of the
@@ -35,7 +38,7 @@ import numpy as np
 
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
-from cimsim.physics.mapping import array_geometry, ceil_div
+from cimsim.physics.mapping import InputSchedule, array_geometry, ceil_div
 
 
 @dataclass(frozen=True)
@@ -204,22 +207,23 @@ class Adc:
         return np.minimum(self.bits, magnitude_bits + (1 if self.signed else 0))
 
 
-def cycle_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column current of one array in one input cycle, level units."""
+def cycle_full_scale(cfg: ChipConfig, dac_top_code: int) -> float:
+    """The largest column current of one array in one input cycle whose codes reach ``dac_top_code``, level units."""
     geometry = array_geometry(cfg)
     column_levels = geometry.rows * geometry.max_level
     column_levels = column_levels // 2 if geometry.flip_columns else column_levels
-    return float(column_levels * (2**cfg.dac.bits - 1))
+    return float(column_levels * dac_top_code)
 
 
-def max_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column charge of one conversion, level units (module docstring).
+def max_full_scale(cfg: ChipConfig, dac_top_code: int) -> float:
+    """The largest column charge of one conversion, level units (module docstring).
 
-    With ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
+    ``dac_top_code``: the largest DAC code a cycle carries (``InputSchedule.top_code``). With
+    ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
     1, 2^d, …, 2^(d·(k−1)): the range of one cycle times their sum.
     """
     d = cfg.dac.bits
-    return cycle_full_scale(cfg) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
+    return cycle_full_scale(cfg, dac_top_code) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
 
 
 def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
@@ -246,9 +250,10 @@ class Conversions:
     decisions: np.ndarray
 
 
-def conversions(cfg: ChipConfig, adc: Adc, cycle_weight: np.ndarray, column_steps: np.ndarray) -> Conversions:
-    """Conversions of a vector whose cycles have ``cycle_weight``; ``column_steps`` from :meth:`Adc.step`."""
-    plan = conversion_plan(cycle_weight, cfg.adc.cycles_per_conversion)
+def conversions(cfg: ChipConfig, adc: Adc, schedule: InputSchedule, column_steps: np.ndarray) -> Conversions:
+    """Conversions of a vector streamed as ``schedule``; ``column_steps`` from :meth:`Adc.step`."""
+    plan = conversion_plan(schedule.weight, cfg.adc.cycles_per_conversion)
     adc_steps = adc.kind.step_ratio(plan)[:, None] * column_steps[None, :]
     steps = np.maximum(1.0, adc_steps)
-    return Conversions(plan, adc_steps, steps, adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps))
+    reach = cycle_full_scale(cfg, schedule.top_code) * plan.samples[:, None]
+    return Conversions(plan, adc_steps, steps, adc.decisions(reach, steps))
