@@ -30,7 +30,9 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
   :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
-  rounding; readings clip at the rails.
+  rounding; readings clip at the rails. Each ADC's static errors (offset, gain, INL, DNL:
+  :class:`~cimsim.physics.converters.AdcErrors`) are drawn at programming, after every other
+  draw, into :attr:`AnalogMatrix.adc_errors`.
 * **Reconstruction**: shift-and-add over slices and cycles, differential columns subtracted,
   flipped columns restored, offsets of ``offset`` encodings removed, scaled by s_x · s_w.
 * **Sparse weights**: a row whose cells in one array all hold level 0 (g_min) carries no signal
@@ -58,7 +60,7 @@ from cimsim.errors import ConfigError, ShapeError
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
-from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
+from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
     InputScale,
@@ -130,6 +132,9 @@ class AnalogMatrix:
         self._live = live_rows(self._stored_levels(), self.geometry)
         self.read_shape = self._read_shape()
         self._noise_key = np.uint64(rng.integers(0, 2**63))
+        self._column_adc = self._conversion_adcs()
+        adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
+        self.adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
         self._calls = 0
         self.energy = EnergyModel(cfg)
         self.ledger = Ledger()
@@ -182,6 +187,14 @@ class AnalogMatrix:
             stored_rows=self.stored_rows, outputs=self.shape[1], row_blocks=row_blocks, column_arrays=column_arrays,
             conversion_columns=self._columns.output.size, arrays=occupied_arrays(self._live, self.geometry.rows),
         )
+
+    def _conversion_adcs(self) -> np.ndarray:
+        """Row blocks × conversion columns: the ADC converting each (numbered as :class:`~cimsim.physics.converters.AdcErrors` says)."""
+        g, plus = self.geometry, self._columns.plus
+        in_block = (plus // g.columns_per_array) * g.adcs_per_array
+        in_block = in_block + (plus % g.columns_per_array) // self.cfg.adc.columns_per_adc
+        per_block = self.column_arrays * g.adcs_per_array
+        return np.arange(self.row_blocks)[:, None] * per_block + in_block[None, :]
 
     # ---- programming ------------------------------------------------------------------------
 
@@ -383,6 +396,7 @@ class AnalogMatrix:
         reading = self._reading(enc.schedule.mode != kernels.UNSIGNED)
         conv = reading.conversions
         plan, steps = conv.plan, conv.steps
+        errors = self.adc_errors
         adc_var = (self.cfg.adc.noise_lsb * conv.adc_steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
         no_cell_var = np.empty((0, 0))
@@ -391,12 +405,16 @@ class AnalogMatrix:
             np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
             cell_var = no_cell_var
             if self._read_var is not None:  # rows not driven in a column's array add no noise to it
-                cell_var = np.square(enc.codes[:, rows]) @ (self._read_var[rows] * self._live[rows][:, self._column_array])
+                driven = self._live[rows][:, self._column_array]
+                cell_var = np.square(enc.codes[:, rows]) @ (self._read_var[rows] * driven)
+            adcs = self._column_adc[b]
+            inv_lsb = (1.0 + errors.gain[adcs])[None, :] / steps  # a gain error scales the reading
+            code_offset = errors.offset_lsb[adcs][None, :] * conv.adc_steps / steps  # the ADC's LSB, in steps
             kernels.convert_accumulate(
                 buffer, enc.code_sq_sum[:, b] * self._constant_read_var, self._column_array, cell_var, adc_var,
-                enc.schedule.weight, plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
-                float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
-                float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
+                enc.schedule.weight, plan.relative_weight, plan.starts, cols.output, cols.weight, inv_lsb, steps,
+                float(self.adc.bottom_code), float(self.adc.top_code), code_offset, adcs, errors.thresholds,
+                self._flipped[b][cols.plus], float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
             )
         self._count_reads(enc, reading)
         self._remove_offsets(acc, enc)

@@ -526,16 +526,21 @@ def _convert_inputs(rng, mv, cycles, columns, n_out, *, integer_lsb, with_cell_v
             flipped, row_sum)
 
 
+@pytest.mark.parametrize("adc_errors", [False, True])
 @pytest.mark.parametrize("cycles_per_conversion", [1, 2])
 @pytest.mark.parametrize("same_adc_var", [False, True])
 @pytest.mark.parametrize("with_flips", [False, True])
 @pytest.mark.parametrize("with_cell_var", [False, True])
 @pytest.mark.parametrize("noisy", [False, True])
-def test_convert_accumulate_matches_reference(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion):
+def test_convert_accumulate_matches_reference(
+    noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion, adc_errors
+):
     from cimsim.physics.converters import conversion_plan
 
     mv, cycles, columns, n_out = 9, 6, 40, 7
-    rng = np.random.default_rng(case_seed(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion))
+    rng = np.random.default_rng(
+        case_seed(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion, adc_errors)
+    )
     for integer_lsb in (True, False):
         (currents, row_var, col_array, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb, flipped,
          row_sum) = _convert_inputs(rng, mv, cycles, columns, n_out, integer_lsb=integer_lsb,
@@ -546,18 +551,25 @@ def test_convert_accumulate_matches_reference(noisy, with_cell_var, with_flips, 
         coarser = (2.0 ** np.arange(plan.segments)[::-1])[:, None]
         lsb2, adc_var2 = coarser * lsb[None, :], np.tile(adc_var, (plan.segments, 1))
         code_lo, code_hi, flip_level = -15.0, 120.0, 3.0  # some readings clip at both rails
+        code_offset, col_adc, thresholds = np.zeros_like(lsb2), np.zeros(columns, dtype=np.int64), np.empty((0, 0))
+        if adc_errors:  # offsets, and 4 ADCs' ascending transition levels of uneven widths
+            code_offset = rng.uniform(-1.0, 1.0, size=lsb2.shape)
+            col_adc = rng.integers(0, 4, size=columns)
+            widths = rng.uniform(0.2, 1.8, size=(4, int(code_hi - code_lo)))
+            thresholds = code_lo + 0.5 + np.cumsum(widths, axis=1) - widths[:, :1]
         key, block, first_vector = np.uint64(0x1234_5678_9ABC), 2, 5
         out = rng.integers(-50, 50, size=(mv, n_out)).astype(np.float64)  # the kernel adds into out
         ref = out.copy()
         kernels.convert_accumulate(
             currents, row_var, col_array, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
-            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out,
+            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out,
         )
         normals = kernels.normal_matrix(key, block, first_vector, mv, cycles, columns) if noisy else None
         kernels.convert_accumulate_reference(
             currents, row_var, col_array, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
-            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, flipped, flip_level, row_sum, normals, ref,
+            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, normals, ref,
         )
         if integer_lsb and cycles_per_conversion == 1:
             # every term and partial sum is an integer far below 2^53: exactly equal in any order
@@ -575,7 +587,8 @@ def test_convert_accumulate_reference_is_the_documented_conversion():
     kernels.convert_accumulate_reference(
         currents, np.zeros((1, 1)), np.zeros(4, dtype=np.int64), np.empty((0, 0)), np.zeros((1, 4)), np.array([1.0]), np.array([1.0]),
         np.array([0, 1]), np.array([0, 0, 1, 1]), np.array([1.0, 4.0, 1.0, -1.0]), 1.0 / lsb[None, :],
-        lsb[None, :], 0.0, 15.0, np.array([False, True, False, False]), 3.0, np.array([10.0]), None, out,
+        lsb[None, :], 0.0, 15.0, np.zeros((1, 4)), np.zeros(4, dtype=np.int64), np.empty((0, 0)),
+        np.array([False, True, False, False]), 3.0, np.array([10.0]), None, out,
     )
     # col0: round(2.4)=2 -> 2; col1: round(2.6)=3, flipped: 3·10 − 3 = 27, ×4 = 108;
     # col2: 100/2 = 50 clipped to 15 -> 30; col3: −7 clipped to 0 -> 0, ×(−1)

@@ -122,7 +122,8 @@ PARALLEL_MIN_ELEMENTS = 1 << 16
 
 def convert_accumulate(
     currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out,
 ):
     """ADC conversion and shift-add of one row block, added into ``out``.
 
@@ -136,7 +137,11 @@ def convert_accumulate(
         relative_weight[t] = cycle_weight[t] / cycle_weight[first cycle of its segment]; one
         conversion per segment, shift-added with the weight of its first cycle.
     col_out: C output indices; col_weight: C signed shifts ±2^(c·s); inv_lsb, lsb: segments × C
-        ADC steps in level units; code_lo, code_hi: the codes.
+        ADC steps in level units (a gain error of the ADC divides the step: inv_lsb is scaled by
+        1 + gain); code_lo, code_hi: the codes; code_offset: segments × C offsets added to the
+        reading in steps, before conversion; col_adc: C indices of the ADC converting each column;
+        thresholds: per ADC, the reading (in steps) at which each code gives way to the next
+        (ADCs × (code_hi − code_lo), ascending), or a 0 × 0 array to round to the nearest code.
     flipped: C flags of ISAAC-flipped columns, whose value is flip_level·row_sum − reading.
     noisy: draw noise at all; key, block, first_vector: identify the random streams (one per
         vector and segment, keyed by the segment's first cycle).
@@ -150,50 +155,51 @@ def convert_accumulate(
     driver = _convert_parallel if currents.size >= PARALLEL_MIN_ELEMENTS else _convert_serial
     driver(
         currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-        col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
-        out, same_std,
+        col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+        noisy, key, block, first_vector, out, same_std,
     )
 
 
 @njit(parallel=True, cache=True)
 def _convert_parallel(
     currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
-    out, same_std,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
     for m in prange(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
             m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out, same_std,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out, same_std,
         )
 
 
 @njit(cache=True)
 def _convert_serial(
     currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
-    out, same_std,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
     for m in range(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
             m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out, same_std,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out, same_std,
         )
 
 
 @njit(inline="always", cache=True)
 def _convert_vector(
     m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector,
-    out, same_std,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
     """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ per column array in segment s."""
     columns = currents.shape[1]
     cycles = cycle_weight.shape[0]
     arrays = row_var.shape[1]
     has_cell_var = cell_var.shape[0] > 0
+    has_thresholds = thresholds.shape[0] > 0
     segment_var = np.empty(arrays)
     array_std = np.empty(arrays)
     for s in range(segment_start.shape[0] - 1):
@@ -224,16 +230,34 @@ def _convert_vector(
                     std = math.sqrt(variance)
                 state, z = _normal(state)
                 current += std * z
-            code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
+            reading = current * inv_lsb[s, j] + code_offset[s, j]
+            if has_thresholds:
+                code = code_lo + _thresholds_at_or_below(thresholds[col_adc[j]], reading)
+            else:
+                code = min(max(math.floor(reading + 0.5), code_lo), code_hi)
             value = code * lsb[s, j]
             if flipped[j]:
                 value = flip_level * segment_sum - value
             out[m, col_out[j]] += value * col_weight[j] * shift
 
 
+@njit(inline="always", cache=True)
+def _thresholds_at_or_below(thresholds, reading):
+    """How many of the ascending ``thresholds`` are <= ``reading`` (binary search)."""
+    low, high = 0, thresholds.shape[0]
+    while low < high:
+        middle = (low + high) // 2
+        if thresholds[middle] <= reading:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 def convert_accumulate_reference(
     currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-    col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    normals, out,
 ):
     """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws.
 
@@ -252,7 +276,12 @@ def convert_accumulate_reference(
         if normals is not None:
             variance = var[:, first:stop].sum(axis=1) + adc_var[s][None, :]
             current = current + np.sqrt(variance) * normals.reshape(vectors, cycles, -1)[:, first]
-        code = np.clip(np.floor(current * inv_lsb[s] + 0.5), code_lo, code_hi)
+        reading = current * inv_lsb[s] + code_offset[s]
+        if thresholds.shape[0] > 0:
+            above = thresholds[col_adc][None, :, :] <= reading[:, :, None]
+            code = code_lo + above.sum(axis=2)
+        else:
+            code = np.clip(np.floor(reading + 0.5), code_lo, code_hi)
         value = code * lsb[s]
         value = np.where(flipped[None, :], flip_level * sums[:, first:stop].sum(axis=1)[:, None] - value, value)
         np.add.at(out, (slice(None), col_out), value * col_weight[None, :] * cycle_weight[first])
