@@ -58,7 +58,7 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
-from cimsim.physics import device, kernels
+from cimsim.physics import device, kernels, random_stream
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
@@ -358,7 +358,7 @@ class AnalogMatrix:
         if self.cfg.adc.range == "calibrated" and self._adc_lsb is None:
             raise ConfigError("adc.range = 'calibrated': call AnalogMatrix.calibrate(x_cal) before matmul")
         scale = self.input_scale or input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
-        key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
+        key = np.uint64(random_stream.row_key(self._noise_key, self._calls, 0, 0))
         self._calls += 1
         out = np.zeros((x.shape[0], self.shape[1]))
         step = self._chunk_vectors(x.shape[0], scale)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim.physics import kernels
+from cimsim.physics import kernels, random_stream
 from cimsim.physics.mapping import InputScale, input_planes, input_schedule, quantize_inputs
 
 IDEAL = cimsim.load_preset("ideal")
@@ -565,7 +565,7 @@ def test_convert_accumulate_matches_reference(
             col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
             row_sum, noisy, key, block, first_vector, out,
         )
-        normals = kernels.normal_matrix(key, block, first_vector, mv, cycles, columns) if noisy else None
+        normals = random_stream.normal_matrix(key, block, first_vector, mv, cycles, columns) if noisy else None
         kernels.convert_accumulate_reference(
             currents, row_var, col_array, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
             col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
@@ -604,7 +604,7 @@ def normal_cdf(z: np.ndarray) -> np.ndarray:
 
 def test_normal_matrix_is_standard_normal():
     key = np.uint64(987654321)
-    z = kernels.normal_matrix(key, 0, 0, 400, 10, 1000).ravel()  # 4e6 draws
+    z = random_stream.normal_matrix(key, 0, 0, 400, 10, 1000).ravel()  # 4e6 draws
     n = z.size
     # mean: sd 1/sqrt(n) = 5e-4; allow 5 sd
     assert abs(z.mean()) < 5 / math.sqrt(n)
@@ -629,15 +629,15 @@ def test_normal_matrix_is_standard_normal():
 
 def test_normal_matrix_streams_are_keyed():
     key = np.uint64(42)
-    base = kernels.normal_matrix(key, 1, 0, 20, 4, 300)
-    np.testing.assert_array_equal(base, kernels.normal_matrix(key, 1, 0, 20, 4, 300))  # same key, same stream
+    base = random_stream.normal_matrix(key, 1, 0, 20, 4, 300)
+    np.testing.assert_array_equal(base, random_stream.normal_matrix(key, 1, 0, 20, 4, 300))  # same key, same stream
     # row m·cycles + t is the stream of (block, first_vector + m, t): a later first_vector is a slice
-    np.testing.assert_array_equal(kernels.normal_matrix(key, 1, 5, 3, 4, 300), base[5 * 4 : 8 * 4])
+    np.testing.assert_array_equal(random_stream.normal_matrix(key, 1, 5, 3, 4, 300), base[5 * 4 : 8 * 4])
     # a longer row extends the same stream
-    np.testing.assert_array_equal(kernels.normal_matrix(key, 1, 0, 20, 4, 500)[:, :300], base)
+    np.testing.assert_array_equal(random_stream.normal_matrix(key, 1, 0, 20, 4, 500)[:, :300], base)
     others = {
-        "key": kernels.normal_matrix(np.uint64(43), 1, 0, 20, 4, 300),
-        "block": kernels.normal_matrix(key, 2, 0, 20, 4, 300),
+        "key": random_stream.normal_matrix(np.uint64(43), 1, 0, 20, 4, 300),
+        "block": random_stream.normal_matrix(key, 2, 0, 20, 4, 300),
         "vector": base[4:],  # vectors 1..19 against vectors 0..18 of the same block
     }
     # different cycles of one vector, and different vectors, differ from each other too
