@@ -134,6 +134,11 @@ class AnalogMatrix:
         self._noise_key = np.uint64(rng.integers(0, 2**63))
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
+        if cfg.adc.inl_lsb or cfg.adc.dnl_lsb:
+            check_allocation(
+                adcs * 2**cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {cfg.adc.bits} bits",
+                "lower adc.bits or program the matrix in column slices",
+            )
         self.adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
         self._calls = 0
         self.energy = EnergyModel(cfg)
@@ -189,7 +194,9 @@ class AnalogMatrix:
         )
 
     def _conversion_adcs(self) -> np.ndarray:
-        """Row blocks × conversion columns: the ADC converting each (numbered as :class:`~cimsim.physics.converters.AdcErrors` says)."""
+        """Row blocks × conversion columns: the ADC converting each.
+
+        Numbered as :class:`~cimsim.physics.converters.AdcErrors` says."""
         g, plus = self.geometry, self._columns.plus
         in_block = (plus // g.columns_per_array) * g.adcs_per_array
         in_block = in_block + (plus % g.columns_per_array) // self.cfg.adc.columns_per_adc
@@ -414,7 +421,8 @@ class AnalogMatrix:
                 buffer, enc.code_sq_sum[:, b] * self._constant_read_var, self._column_array, cell_var, adc_var,
                 enc.schedule.weight, plan.relative_weight, plan.starts, cols.output, cols.weight, inv_lsb, steps,
                 float(self.adc.bottom_code), float(self.adc.top_code), code_offset, adcs, errors.thresholds,
-                self._flipped[b][cols.plus], float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
+                self._flipped[b][cols.plus], float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key,
+                b, m0, acc,
             )
         self._count_reads(enc, reading)
         self._remove_offsets(acc, enc)

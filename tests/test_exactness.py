@@ -585,7 +585,8 @@ def test_convert_accumulate_reference_is_the_documented_conversion():
     lsb = np.array([1.0, 1.0, 2.0, 1.0])
     out = np.zeros((1, 2))
     kernels.convert_accumulate_reference(
-        currents, np.zeros((1, 1)), np.zeros(4, dtype=np.int64), np.empty((0, 0)), np.zeros((1, 4)), np.array([1.0]), np.array([1.0]),
+        currents, np.zeros((1, 1)), np.zeros(4, dtype=np.int64), np.empty((0, 0)), np.zeros((1, 4)), np.array([1.0]),
+        np.array([1.0]),
         np.array([0, 1]), np.array([0, 0, 1, 1]), np.array([1.0, 4.0, 1.0, -1.0]), 1.0 / lsb[None, :],
         lsb[None, :], 0.0, 15.0, np.zeros((1, 4)), np.zeros(4, dtype=np.int64), np.empty((0, 0)),
         np.array([False, True, False, False]), 3.0, np.array([10.0]), None, out,

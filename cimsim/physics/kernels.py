@@ -163,9 +163,10 @@ def convert_accumulate_reference(
     col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
     normals, out,
 ):
-    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`~cimsim.physics.random_stream.normal_matrix`'s draws.
+    """numpy twin of :func:`convert_accumulate`.
 
-    ``normals`` has a row per (vector, cycle); a segment uses the row of its first cycle.
+    ``normals``: None, or the draws of :func:`~cimsim.physics.random_stream.normal_matrix`, a row
+    per (vector, cycle); a segment uses the row of its first cycle.
     """
     cycles = cycle_weight.shape[0]
     vectors = currents.shape[0] // cycles
