@@ -17,8 +17,10 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 * **Read noise** is a per-device Gaussian drawn anew at every read. Its exact column-level
   equivalent is used: a column current ``I = Σ_k V_k (G_k + ε_k)`` with independent
   ``ε_k ~ N(0, σ_k²)`` is ``N(Σ V_k G_k, Σ V_k² σ_k²)``, so each conversion draws one Gaussian.
-  When σ is a constant fraction of g_max the variance is ``σ² · ΣV²`` (per vector and cycle);
-  when it depends on the conductance it takes a second product, V² times σ².
+  Only rows driven in the column's array count (see *Sparse weights*: a row not live there, or
+  with a code of 0, carries no current). When σ is a constant fraction of g_max the variance
+  is ``σ² · ΣV²`` over those rows (per vector, cycle and column array); when it depends on the
+  conductance it takes a second product, V² times σ².
 * **IR drop** (``array.ir_drop``, when ``array.wire_resistance_ohm`` > 0): ``solved`` replaces
   each array's conductances by the effective conductances of its exactly solved wire network
   (:mod:`cimsim.physics.circuit`; the column currents stay ``V @ G_eff``, one BLAS product), once
@@ -29,7 +31,9 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
   segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
   :meth:`calibrate`. Input-referred noise ``adc.noise_lsb`` adds to the read noise before
-  rounding; readings clip at the rails.
+  rounding; readings clip at the rails. Each ADC's static errors (offset, gain, INL, DNL:
+  :class:`~cimsim.physics.converters.AdcErrors`) are drawn at programming, after every other
+  draw, into :attr:`AnalogMatrix.adc_errors`.
 * **Reconstruction**: shift-and-add over slices and cycles, differential columns subtracted,
   flipped columns restored, offsets of ``offset`` encodings removed, scaled by s_x · s_w.
 * **Sparse weights**: a row whose cells in one array all hold level 0 (g_min) carries no signal
@@ -55,10 +59,10 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
-from cimsim.physics import device, kernels
+from cimsim.physics import device, kernels, random_stream
 from cimsim.physics.circuit import effective_conductance_us
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
-from cimsim.physics.converters import Adc, conversion_plan, max_full_scale
+from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
@@ -132,11 +136,20 @@ class AnalogMatrix:
         self.adc = Adc.for_config(cfg)
         rng = generator(seed)
         self._columns = conversion_columns(self.layout)
+        self._column_array = self._columns.plus // self.geometry.columns_per_array
         self._flipped = flip_mask(self.layout.levels, self.geometry)
         self.cells = device.program(self._target_conductance(), cfg.device, rng)
         self._live = live_rows(self._stored_levels(), self.geometry)
         self.read_shape = self._read_shape()
         self._noise_key = np.uint64(rng.integers(0, 2**63))
+        self._column_adc = self._conversion_adcs()
+        adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
+        if cfg.adc.inl_lsb or cfg.adc.dnl_lsb:
+            check_allocation(
+                adcs * 2**cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {cfg.adc.bits} bits",
+                "lower adc.bits or program the matrix in column slices",
+            )
+        self.adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
         self._calls = 0
         self.energy = EnergyModel(cfg)
         self.ledger = Ledger()
@@ -145,9 +158,7 @@ class AnalogMatrix:
         self.input_scale: InputScale | None = None
         self._schedules: dict[bool, InputSchedule] = {}
         self._readings: dict[bool, Reading] = {}
-        self._adc_lsb = None
-        if cfg.adc.range == "max":
-            self._adc_lsb = np.full(self._columns.output.size, self.adc.step(max_full_scale(cfg)))
+        self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
         if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
             raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
                               "cimsim.physics.drift_compensation.GlobalDriftCompensation")
@@ -196,6 +207,16 @@ class AnalogMatrix:
             stored_rows=self.stored_rows, outputs=self.shape[1], row_blocks=row_blocks, column_arrays=column_arrays,
             conversion_columns=self._columns.output.size, arrays=occupied_arrays(self._live, self.geometry.rows),
         )
+
+    def _conversion_adcs(self) -> np.ndarray:
+        """Row blocks × conversion columns: the ADC converting each.
+
+        Numbered as :class:`~cimsim.physics.converters.AdcErrors` says."""
+        g, plus = self.geometry, self._columns.plus
+        in_block = (plus // g.columns_per_array) * g.adcs_per_array
+        in_block = in_block + (plus % g.columns_per_array) // self.cfg.adc.columns_per_adc
+        per_block = self.column_arrays * g.adcs_per_array
+        return np.arange(self.row_blocks)[:, None] * per_block + in_block[None, :]
 
     # ---- programming ------------------------------------------------------------------------
 
@@ -386,7 +407,7 @@ class AnalogMatrix:
     def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
         schedule = self._schedule(scale.signed)
         codes = self._workspace("codes", (x.shape[0] * schedule.cycles, x.shape[1]))
-        return encode_chunk(x, scale, schedule, self._row_loads, codes, self.cfg)
+        return encode_chunk(x, scale, schedule, self._row_loads, self._live, codes, self.cfg)
 
     def matmul(self, x) -> np.ndarray:
         """``x @ W`` on the simulated arrays: (M×K) → (M×N), or (K,) → (N,).
@@ -398,10 +419,10 @@ class AnalogMatrix:
         """
         vector = np.ndim(x) == 1
         x, x_min, x_max = self._check_inputs(x)
-        if self._adc_lsb is None:
+        if self.cfg.adc.range == "calibrated" and self._adc_lsb is None:
             raise ConfigError("adc.range = 'calibrated': call AnalogMatrix.calibrate(x_cal) before matmul")
         scale = self.input_scale or input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
-        key = np.uint64(kernels.row_key(self._noise_key, self._calls, 0, 0))
+        key = np.uint64(random_stream.row_key(self._noise_key, self._calls, 0, 0))
         self._calls += 1
         out = np.zeros((x.shape[0], self.shape[1]))
         step = self._chunk_vectors(x.shape[0], scale)
@@ -420,8 +441,15 @@ class AnalogMatrix:
     def _reading(self, signed: bool) -> Reading:
         """How inputs of a signedness are streamed, converted and timed (cached until recalibration)."""
         if signed not in self._readings:
-            self._readings[signed] = array_reading(self.cfg, signed, self._adc_lsb)
+            self._readings[signed] = array_reading(self.cfg, signed, self._column_steps(signed))
         return self._readings[signed]
+
+    def _column_steps(self, signed: bool) -> np.ndarray:
+        """The ADC step of each conversion column, level units: calibrated, or over the reachable maximum."""
+        if self.cfg.adc.range == "calibrated":
+            return self._adc_lsb
+        full_scale = max_full_scale(self.cfg, self._schedule(signed).top_code)
+        return np.full(self._columns.output.size, self.adc.step(full_scale))
 
     def _noisy(self) -> bool:
         return self._read_var is not None or self._constant_read_var > 0 or self.cfg.adc.noise_lsb > 0
@@ -432,6 +460,7 @@ class AnalogMatrix:
         reading = self._reading(enc.schedule.mode != kernels.UNSIGNED)
         conv = reading.conversions
         plan, steps = conv.plan, conv.steps
+        errors = self.adc_errors
         adc_var = (self.cfg.adc.noise_lsb * conv.adc_steps) ** 2
         buffer = self._workspace("currents", (enc.codes.shape[0], cols.output.size))
         no_cell_var = np.empty((0, 0))
@@ -439,13 +468,18 @@ class AnalogMatrix:
             rows = self._block_rows(b)
             np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
             cell_var = no_cell_var
-            if self._read_var is not None:
-                cell_var = np.square(enc.codes[:, rows]) @ self._read_var[rows]
+            if self._read_var is not None:  # rows not driven in a column's array add no noise to it
+                driven = self._live[rows][:, self._column_array]
+                cell_var = np.square(enc.codes[:, rows]) @ (self._read_var[rows] * driven)
+            adcs = self._column_adc[b]
+            inv_lsb = (1.0 + errors.gain[adcs])[None, :] / steps  # a gain error scales the reading
+            code_offset = errors.offset_lsb[adcs][None, :] * conv.adc_steps / steps  # the ADC's LSB, in steps
             kernels.convert_accumulate(
-                buffer, enc.code_sq_sum[:, b] * self._constant_read_var, cell_var, adc_var, enc.schedule.weight,
-                plan.relative_weight, plan.starts, cols.output, cols.weight, 1.0 / steps, steps,
-                float(self.adc.bottom_code), float(self.adc.top_code), self._flipped[b][cols.plus],
-                float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key, b, m0, acc,
+                buffer, enc.code_sq_sum[:, b] * self._constant_read_var, self._column_array, cell_var, adc_var,
+                enc.schedule.weight, plan.relative_weight, plan.starts, cols.output, cols.weight, inv_lsb, steps,
+                float(self.adc.bottom_code), float(self.adc.top_code), code_offset, adcs, errors.thresholds,
+                self._flipped[b][cols.plus], float(self.geometry.max_level), enc.code_sum[:, b], self._noisy(), key,
+                b, m0, acc,
             )
         self._count_reads(enc, reading)
         self._remove_offsets(acc, enc)

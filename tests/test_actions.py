@@ -16,6 +16,7 @@ from cimsim.costs import actions, array_counts, array_reads
 from cimsim.costs import peak as peak_module
 from cimsim.costs.energy import CIM_PRICES, EnergyModel
 from cimsim.costs.von_neumann_energy import VON_NEUMANN_PRICES, BaselineEnergyModel
+from cimsim.physics.mapping import input_schedule
 
 ISAAC = cimsim.load_preset("isaac")
 VN = cimsim.load_preset("vn-45nm")
@@ -142,9 +143,11 @@ def test_an_integrating_read_adds_its_bit_decisions_and_bias_time():
 def test_per_column_decisions_are_summed_and_one_column_stands_for_all():
     cfg = small_config("integrating")
     adc = cimsim.physics.converters.Adc.for_config(cfg)
-    conv = cimsim.physics.converters.conversions(cfg, adc, 4.0 ** np.arange(3), np.array([144 / 255, 1.0, 50.0]))
+    schedule = input_schedule(False, cfg)  # 3 cycles of weight 1, 4, 16
+    np.testing.assert_array_equal(schedule.weight, 4.0 ** np.arange(3))
+    conv = cimsim.physics.converters.conversions(cfg, adc, schedule, np.array([144 / 255, 1.0, 50.0]))
     assert array_reads.row_block_decisions(conv, 3) == conv.decisions.sum()
-    one = cimsim.physics.converters.conversions(cfg, adc, 4.0 ** np.arange(3), np.array([144 / 255]))
+    one = cimsim.physics.converters.conversions(cfg, adc, schedule, np.array([144 / 255]))
     assert array_reads.row_block_decisions(one, 30) == 30 * (5 + 7 + 8)
 
 

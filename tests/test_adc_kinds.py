@@ -20,6 +20,7 @@ from cimsim.physics.converters import (
     conversion_plan,
     conversions,
 )
+from cimsim.physics.mapping import input_schedule
 
 IDEAL = cimsim.load_preset("ideal")
 
@@ -100,7 +101,9 @@ def test_bit_decisions_per_segment_by_hand(kind, decisions):
     """
     cfg = IDEAL.override({"array.rows": 16, "dac.bits": 2, "mapping.input_bits": 5, "adc.bits": 8, "adc.kind": kind})
     adc = Adc.for_config(cfg)
-    conv = conversions(cfg, adc, 4.0 ** np.arange(3), np.array([144 / 255]))
+    schedule = input_schedule(False, cfg)  # 3 cycles of weight 1, 4, 16, codes up to 3
+    np.testing.assert_array_equal(schedule.weight, 4.0 ** np.arange(3))
+    conv = conversions(cfg, adc, schedule, np.array([144 / 255]))
     np.testing.assert_array_equal(conv.decisions[:, 0], decisions)
 
 

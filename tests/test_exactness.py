@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim.physics import kernels
+from cimsim.physics import kernels, random_stream
 from cimsim.physics.mapping import InputScale, input_planes, input_schedule, quantize_inputs
 
 IDEAL = cimsim.load_preset("ideal")
@@ -462,10 +462,11 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
         kernel_mode, offset, magnitude_cycles, cycles,
     )
 
-    blocks = math.ceil(k / block_rows)
+    blocks, arrays = math.ceil(k / block_rows), 3
     row_g = rng.uniform(1.0, 50.0, size=k)
+    row_live = rng.random((k, arrays)) < 0.6  # where each row is driven (live_rows)
     codes = np.full((m * cycles, k), np.nan, dtype=np.float32)
-    code_sq_sum = np.full((m * cycles, blocks), np.nan)
+    code_sq_sum = np.full((m * cycles, blocks, arrays), np.nan)
     code_sum = np.full((m * cycles, blocks), np.nan)
     row_arrays = rng.integers(0, 4, size=k).astype(np.float64)  # arrays each row drives (0: empty everywhere)
     row_cells = rng.integers(0, 40, size=k).astype(np.float64)  # cells each row reads
@@ -475,7 +476,7 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
     xq_sum = np.full(m, -1, dtype=np.int64)
     kernels.encode_inputs(
         x, scale, q_min, q_max, kernel_mode, offset, dac_bits, magnitude_cycles, block_rows, row_g,
-        row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+        row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
     )
 
     x_q = quantize_inputs(x, input_bits, InputScale(scale, signed))
@@ -490,7 +491,8 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
     np.testing.assert_array_equal(reads, (ref_codes != 0) @ row_cells)
     for b in range(blocks):
         part = ref_codes[:, b * block_rows : (b + 1) * block_rows]
-        np.testing.assert_array_equal(code_sq_sum[:, b], (part**2).sum(axis=1))
+        # read noise: Σ code² over the rows driven in each array only
+        np.testing.assert_array_equal(code_sq_sum[:, b], part**2 @ row_live[b * block_rows : (b + 1) * block_rows])
         np.testing.assert_array_equal(code_sum[:, b], part.sum(axis=1))
     # Σ code²·g: float sums in another order, relative error ~ K·eps
     np.testing.assert_allclose(v2g, (ref_codes.astype(np.float64) ** 2) @ row_g, rtol=1e-13)
@@ -508,7 +510,8 @@ def test_encode_inputs_matches_numpy_reference(mode, input_bits, dac_bits):
 def _convert_inputs(rng, mv, cycles, columns, n_out, *, integer_lsb, with_cell_var, with_flips, same_adc_var):
     currents = rng.uniform(-20, 300, size=(mv * cycles, columns)).astype(np.float32)
     currents[:, 0] = np.rint(currents[:, 0])  # exact ties / integers too
-    row_var = rng.uniform(0, 4, size=mv * cycles)
+    row_var = rng.uniform(0, 4, size=(mv * cycles, 3))  # per column array
+    col_array = rng.integers(0, 3, size=columns)
     cell_var = rng.uniform(0, 9, size=(mv * cycles, columns)).astype(np.float32) if with_cell_var else np.empty((0, 0))
     # the crossbar's ADC noise variance is (noise_lsb·lsb)²: one value per column, often all equal
     adc_var = np.full(columns, rng.uniform(0, 2)) if same_adc_var else rng.uniform(0, 2, size=columns)
@@ -519,21 +522,27 @@ def _convert_inputs(rng, mv, cycles, columns, n_out, *, integer_lsb, with_cell_v
     flipped = rng.random(columns) < 0.4 if with_flips else np.zeros(columns, dtype=bool)
     code_sums = rng.integers(0, 40, size=(mv * cycles, 3)).astype(np.float64)
     row_sum = code_sums[:, 1]  # a strided column, as the crossbar passes it
-    return currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, 1.0 / lsb, lsb, flipped, row_sum
+    return (currents, row_var, col_array, cell_var, adc_var, cycle_weight, col_out, col_weight, 1.0 / lsb, lsb,
+            flipped, row_sum)
 
 
+@pytest.mark.parametrize("adc_errors", [False, True])
 @pytest.mark.parametrize("cycles_per_conversion", [1, 2])
 @pytest.mark.parametrize("same_adc_var", [False, True])
 @pytest.mark.parametrize("with_flips", [False, True])
 @pytest.mark.parametrize("with_cell_var", [False, True])
 @pytest.mark.parametrize("noisy", [False, True])
-def test_convert_accumulate_matches_reference(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion):
+def test_convert_accumulate_matches_reference(
+    noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion, adc_errors
+):
     from cimsim.physics.converters import conversion_plan
 
     mv, cycles, columns, n_out = 9, 6, 40, 7
-    rng = np.random.default_rng(case_seed(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion))
+    rng = np.random.default_rng(
+        case_seed(noisy, with_cell_var, with_flips, same_adc_var, cycles_per_conversion, adc_errors)
+    )
     for integer_lsb in (True, False):
-        (currents, row_var, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb, flipped,
+        (currents, row_var, col_array, cell_var, adc_var, cycle_weight, col_out, col_weight, inv_lsb, lsb, flipped,
          row_sum) = _convert_inputs(rng, mv, cycles, columns, n_out, integer_lsb=integer_lsb,
                                     with_cell_var=with_cell_var, with_flips=with_flips,
                                     same_adc_var=same_adc_var)
@@ -542,18 +551,25 @@ def test_convert_accumulate_matches_reference(noisy, with_cell_var, with_flips, 
         coarser = (2.0 ** np.arange(plan.segments)[::-1])[:, None]
         lsb2, adc_var2 = coarser * lsb[None, :], np.tile(adc_var, (plan.segments, 1))
         code_lo, code_hi, flip_level = -15.0, 120.0, 3.0  # some readings clip at both rails
+        code_offset, col_adc, thresholds = np.zeros_like(lsb2), np.zeros(columns, dtype=np.int64), np.empty((0, 0))
+        if adc_errors:  # offsets, and 4 ADCs' ascending transition levels of uneven widths
+            code_offset = rng.uniform(-1.0, 1.0, size=lsb2.shape)
+            col_adc = rng.integers(0, 4, size=columns)
+            widths = rng.uniform(0.2, 1.8, size=(4, int(code_hi - code_lo)))
+            thresholds = code_lo + 0.5 + np.cumsum(widths, axis=1) - widths[:, :1]
         key, block, first_vector = np.uint64(0x1234_5678_9ABC), 2, 5
         out = rng.integers(-50, 50, size=(mv, n_out)).astype(np.float64)  # the kernel adds into out
         ref = out.copy()
         kernels.convert_accumulate(
-            currents, row_var, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
-            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out,
+            currents, row_var, col_array, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
+            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out,
         )
-        normals = kernels.normal_matrix(key, block, first_vector, mv, cycles, columns) if noisy else None
+        normals = random_stream.normal_matrix(key, block, first_vector, mv, cycles, columns) if noisy else None
         kernels.convert_accumulate_reference(
-            currents, row_var, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
-            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, flipped, flip_level, row_sum, normals, ref,
+            currents, row_var, col_array, cell_var, adc_var2, cycle_weight, plan.relative_weight, plan.starts, col_out,
+            col_weight, 1.0 / lsb2, lsb2, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, normals, ref,
         )
         if integer_lsb and cycles_per_conversion == 1:
             # every term and partial sum is an integer far below 2^53: exactly equal in any order
@@ -569,9 +585,11 @@ def test_convert_accumulate_reference_is_the_documented_conversion():
     lsb = np.array([1.0, 1.0, 2.0, 1.0])
     out = np.zeros((1, 2))
     kernels.convert_accumulate_reference(
-        currents, np.zeros(1), np.empty((0, 0)), np.zeros((1, 4)), np.array([1.0]), np.array([1.0]),
+        currents, np.zeros((1, 1)), np.zeros(4, dtype=np.int64), np.empty((0, 0)), np.zeros((1, 4)), np.array([1.0]),
+        np.array([1.0]),
         np.array([0, 1]), np.array([0, 0, 1, 1]), np.array([1.0, 4.0, 1.0, -1.0]), 1.0 / lsb[None, :],
-        lsb[None, :], 0.0, 15.0, np.array([False, True, False, False]), 3.0, np.array([10.0]), None, out,
+        lsb[None, :], 0.0, 15.0, np.zeros((1, 4)), np.zeros(4, dtype=np.int64), np.empty((0, 0)),
+        np.array([False, True, False, False]), 3.0, np.array([10.0]), None, out,
     )
     # col0: round(2.4)=2 -> 2; col1: round(2.6)=3, flipped: 3·10 − 3 = 27, ×4 = 108;
     # col2: 100/2 = 50 clipped to 15 -> 30; col3: −7 clipped to 0 -> 0, ×(−1)
@@ -587,7 +605,7 @@ def normal_cdf(z: np.ndarray) -> np.ndarray:
 
 def test_normal_matrix_is_standard_normal():
     key = np.uint64(987654321)
-    z = kernels.normal_matrix(key, 0, 0, 400, 10, 1000).ravel()  # 4e6 draws
+    z = random_stream.normal_matrix(key, 0, 0, 400, 10, 1000).ravel()  # 4e6 draws
     n = z.size
     # mean: sd 1/sqrt(n) = 5e-4; allow 5 sd
     assert abs(z.mean()) < 5 / math.sqrt(n)
@@ -612,15 +630,15 @@ def test_normal_matrix_is_standard_normal():
 
 def test_normal_matrix_streams_are_keyed():
     key = np.uint64(42)
-    base = kernels.normal_matrix(key, 1, 0, 20, 4, 300)
-    np.testing.assert_array_equal(base, kernels.normal_matrix(key, 1, 0, 20, 4, 300))  # same key, same stream
+    base = random_stream.normal_matrix(key, 1, 0, 20, 4, 300)
+    np.testing.assert_array_equal(base, random_stream.normal_matrix(key, 1, 0, 20, 4, 300))  # same key, same stream
     # row m·cycles + t is the stream of (block, first_vector + m, t): a later first_vector is a slice
-    np.testing.assert_array_equal(kernels.normal_matrix(key, 1, 5, 3, 4, 300), base[5 * 4 : 8 * 4])
+    np.testing.assert_array_equal(random_stream.normal_matrix(key, 1, 5, 3, 4, 300), base[5 * 4 : 8 * 4])
     # a longer row extends the same stream
-    np.testing.assert_array_equal(kernels.normal_matrix(key, 1, 0, 20, 4, 500)[:, :300], base)
+    np.testing.assert_array_equal(random_stream.normal_matrix(key, 1, 0, 20, 4, 500)[:, :300], base)
     others = {
-        "key": kernels.normal_matrix(np.uint64(43), 1, 0, 20, 4, 300),
-        "block": kernels.normal_matrix(key, 2, 0, 20, 4, 300),
+        "key": random_stream.normal_matrix(np.uint64(43), 1, 0, 20, 4, 300),
+        "block": random_stream.normal_matrix(key, 2, 0, 20, 4, 300),
         "vector": base[4:],  # vectors 1..19 against vectors 0..18 of the same block
     }
     # different cycles of one vector, and different vectors, differ from each other too

@@ -220,6 +220,22 @@ class ADCConfig(Node):
     step_ns: float = Field(
         1.0, gt=0, description="One sample or one bit decision of an 'integrating' ADC (ns)."
     )
+    offset_lsb: float = Field(
+        0.0, ge=0, description="σ of each ADC's offset error, drawn once at programming (LSB); the columns an ADC "
+        "serves share it."
+    )
+    gain_error: float = Field(
+        0.0, ge=0, lt=1, description="σ of each ADC's gain error, drawn once at programming (fraction of the ideal "
+        "slope, e.g. 0.01 = 1 %)."
+    )
+    inl_lsb: float = Field(
+        0.0, ge=0, description="Integral non-linearity: a bow of the decision thresholds across the codes, this "
+        "large at mid-scale and 0 at both ends (LSB); the same for every ADC."
+    )
+    dnl_lsb: float = Field(
+        0.0, ge=0, description="Differential non-linearity: σ of each code's width error, drawn once per ADC at "
+        "programming (LSB); widths are kept >= 0 (monotonic) and end-point corrected. With inl_lsb, needs bits <= 16."
+    )
 
 
 class MappingConfig(Node):

@@ -85,8 +85,8 @@ def array_reading(cfg: ChipConfig, signed: bool, column_steps: np.ndarray | None
     """
     schedule = input_schedule(signed, cfg)
     adc = Adc.for_config(cfg)
-    steps = np.array([adc.step(max_full_scale(cfg))]) if column_steps is None else column_steps
-    conv = conversions(cfg, adc, schedule.weight, steps)
+    steps = np.array([adc.step(max_full_scale(cfg, schedule.top_code))]) if column_steps is None else column_steps
+    conv = conversions(cfg, adc, schedule, steps)
     return Reading(schedule, adc, conv, read_timing(cfg, conv.plan, conv.decisions.max(axis=1)))
 
 

@@ -14,6 +14,7 @@
 - :mod:`~cimsim.physics.encoding`: a chunk of inputs as the DAC codes of every cycle;
 - :mod:`~cimsim.physics.input_model`: the statistics of a layer's inputs when no data flows;
 - :mod:`~cimsim.physics.kernels`: numba kernels, pure functions, each with a numpy twin;
+- :mod:`~cimsim.physics.random_stream`: the keyed streams of Gaussians the kernels draw;
 - :mod:`~cimsim.physics.seeding`: seeds and generators.
 
 Physics imports neither the costs nor the engine.

@@ -3,10 +3,13 @@
 * **Signed or not**: the ADC is signed when a column current can be negative — the pair of a
   differential weight subtracted in analog, or a bipolar DAC — with codes
   −(2^(b−1) − 1) .. 2^(b−1) − 1; otherwise unipolar with codes 0 .. 2^b − 1.
-* **Full scale** ``max``: the largest possible column current of an array,
-  ``rows·(2^c − 1)·(2^d − 1)`` level units, or ``floor(rows·(2^c − 1) / 2)·(2^d − 1)`` with
-  ISAAC's flipped columns (no column then stores more than half its levels).
-  ``calibrated``: a percentile of measured currents (the crossbar supplies it).
+* **Full scale** ``max``: the largest column current of an array that the inputs can drive,
+  ``rows·(2^c − 1)·D`` level units, or ``floor(rows·(2^c − 1) / 2)·D`` with ISAAC's flipped
+  columns (no column then stores more than half its levels). ``D`` is the largest DAC code a
+  cycle carries (``InputSchedule.top_code``): 2^d − 1, or less when a magnitude has fewer bits
+  than the DAC, e.g. 2^(b_x−1) − 1 for signed inputs (b_x − 1 magnitude bits) with
+  ``dac.bits`` ≥ ``input_bits``: sizing to 2^d − 1 there would leave half the codes (one ADC
+  bit) unreachable. ``calibrated``: a percentile of measured currents (the crossbar supplies it).
 * **Step**: ``full scale / top code``, but never finer than one level: an ADC with more codes
   than the column has levels resolves every level and leaves codes unused, which is the
   regime of the exactness law. Input-referred noise (``adc.noise_lsb``) is in units of the
@@ -17,6 +20,18 @@
   converts every segment over its full range; an 'integrating' ADC keeps one step in units of
   the final result, so a segment of lower significance converts with a coarser step of its own
   charge and needs fewer bit decisions (as NeuRRAM's neuron does).
+* **Static errors** (:class:`AdcErrors`, :func:`draw_adc_errors`; all 0 by default): each ADC
+  of a matrix (one per ``adc.columns_per_adc`` physical columns of an array, shared by the
+  columns it serves) has an offset, N(0, ``adc.offset_lsb``²) LSB, and a gain error,
+  N(0, ``adc.gain_error``²), drawn once at programming: it converts ``(1 + gain)·I + offset``.
+  Its decision thresholds (IEEE Std 1241-2010's transition levels) carry a differential
+  non-linearity — each inner code's width is ``max(0, 1 + N(0, adc.dnl_lsb²))`` LSB, drawn
+  once per ADC, rescaled so the first and last transitions stay where they belong (end-point
+  fit: DNL adds no gain or offset; widths >= 0 keep the transfer monotonic, a width of 0 is
+  a missing code) — and an integral non-linearity, the smooth bow ``adc.inl_lsb·4x(1 − x)``
+  added to the transition at fraction x of the code range (0 at both ends, ``inl_lsb`` at
+  mid-scale), the shape a second-order (compressive) input stage gives; the same for every
+  ADC. Codes are then those whose interval holds the reading (``kernels.convert_accumulate``).
 * **Kinds** (``adc.kind``): one :class:`AdcKind` object per kind, chosen by name through
   :data:`ADC_KINDS` (:func:`adc_kind`): :class:`SarAdc` and :class:`IntegratingAdc`. Each
   carries its step per segment, the stage times of a read (used by
@@ -35,7 +50,7 @@ import numpy as np
 
 from cimsim.config import ChipConfig
 from cimsim.errors import ConfigError
-from cimsim.physics.mapping import array_geometry, ceil_div
+from cimsim.physics.mapping import InputSchedule, array_geometry, ceil_div
 
 
 @dataclass(frozen=True)
@@ -204,22 +219,23 @@ class Adc:
         return np.minimum(self.bits, magnitude_bits + (1 if self.signed else 0))
 
 
-def cycle_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column current of one array in one input cycle, level units."""
+def cycle_full_scale(cfg: ChipConfig, dac_top_code: int) -> float:
+    """The largest column current of one array in one input cycle whose codes reach ``dac_top_code``, level units."""
     geometry = array_geometry(cfg)
     column_levels = geometry.rows * geometry.max_level
     column_levels = column_levels // 2 if geometry.flip_columns else column_levels
-    return float(column_levels * (2**cfg.dac.bits - 1))
+    return float(column_levels * dac_top_code)
 
 
-def max_full_scale(cfg: ChipConfig) -> float:
-    """The largest possible column charge of one conversion, level units (module docstring).
+def max_full_scale(cfg: ChipConfig, dac_top_code: int) -> float:
+    """The largest column charge of one conversion, level units (module docstring).
 
-    With ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
+    ``dac_top_code``: the largest DAC code a cycle carries (``InputSchedule.top_code``). With
+    ``adc.cycles_per_conversion`` = k, a conversion integrates up to k cycles weighted
     1, 2^d, …, 2^(d·(k−1)): the range of one cycle times their sum.
     """
     d = cfg.dac.bits
-    return cycle_full_scale(cfg) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
+    return cycle_full_scale(cfg, dac_top_code) * ((2 ** (d * cfg.adc.cycles_per_conversion) - 1) // (2**d - 1))
 
 
 def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
@@ -246,9 +262,60 @@ class Conversions:
     decisions: np.ndarray
 
 
-def conversions(cfg: ChipConfig, adc: Adc, cycle_weight: np.ndarray, column_steps: np.ndarray) -> Conversions:
-    """Conversions of a vector whose cycles have ``cycle_weight``; ``column_steps`` from :meth:`Adc.step`."""
-    plan = conversion_plan(cycle_weight, cfg.adc.cycles_per_conversion)
+def conversions(cfg: ChipConfig, adc: Adc, schedule: InputSchedule, column_steps: np.ndarray) -> Conversions:
+    """Conversions of a vector streamed as ``schedule``; ``column_steps`` from :meth:`Adc.step`."""
+    plan = conversion_plan(schedule.weight, cfg.adc.cycles_per_conversion)
     adc_steps = adc.kind.step_ratio(plan)[:, None] * column_steps[None, :]
     steps = np.maximum(1.0, adc_steps)
-    return Conversions(plan, adc_steps, steps, adc.decisions(cycle_full_scale(cfg) * plan.samples[:, None], steps))
+    reach = cycle_full_scale(cfg, schedule.top_code) * plan.samples[:, None]
+    return Conversions(plan, adc_steps, steps, adc.decisions(reach, steps))
+
+
+TRANSFER_TABLE_MAX_BITS = 16
+"""The widest ADC whose transition levels (2^bits − 1 per ADC) are tabulated for INL and DNL."""
+
+
+@dataclass(frozen=True)
+class AdcErrors:
+    """The static errors of every ADC of a matrix, drawn once at programming (module docstring).
+
+    ADCs are numbered row block by row block, then column array by column array, then from
+    the array's first column: the ADC of physical column p (of ``columns_per_array``) in array
+    a of row block b is ``(b·arrays + a)·adcs_per_array + (p mod columns_per_array) //
+    adc.columns_per_adc``. ``offset_lsb``: each ADC's offset (its LSB); ``gain``: its gain error
+    (a fraction); ``thresholds``: ADCs × (codes − 1) transition levels in LSB, ascending, code
+    ``bottom_code + i`` below the i-th; a 0 × 0 array for an ideal transfer (round to nearest).
+    """
+
+    offset_lsb: np.ndarray
+    gain: np.ndarray
+    thresholds: np.ndarray
+
+
+def draw_adc_errors(cfg: ChipConfig, adc: Adc, adcs: int, rng: np.random.Generator) -> AdcErrors:
+    """Draw the errors of ``adcs`` ADCs from ``rng``; an error whose σ is 0 draws nothing."""
+    a = cfg.adc
+    offset = a.offset_lsb * rng.standard_normal(adcs) if a.offset_lsb else np.zeros(adcs)
+    gain = a.gain_error * rng.standard_normal(adcs) if a.gain_error else np.zeros(adcs)
+    thresholds = np.empty((0, 0))
+    if a.inl_lsb or a.dnl_lsb:
+        thresholds = transition_levels(adc, a.inl_lsb, a.dnl_lsb, adcs, rng)
+    return AdcErrors(offset, gain, thresholds)
+
+
+def transition_levels(adc: Adc, inl_lsb: float, dnl_lsb: float, adcs: int, rng: np.random.Generator) -> np.ndarray:
+    """ADCs × (codes − 1) transition levels (LSB) with DNL drawn from ``rng`` and the INL bow (module docstring)."""
+    if adc.bits > TRANSFER_TABLE_MAX_BITS:
+        raise ConfigError(
+            f"adc.bits = {adc.bits}: adc.inl_lsb = {inl_lsb} and adc.dnl_lsb = {dnl_lsb} tabulate every code; "
+            f"allowed with adc.bits <= {TRANSFER_TABLE_MAX_BITS} (or set both to 0)"
+        )
+    inner = adc.top_code - adc.bottom_code - 1  # codes with a transition on both sides
+    widths = np.ones((adcs, inner))
+    if dnl_lsb and inner:
+        widths = np.maximum(0.0, 1.0 + dnl_lsb * rng.standard_normal((adcs, inner)))
+        widths *= inner / widths.sum(axis=1, keepdims=True)  # end-point fit
+    levels = adc.bottom_code + 0.5 + np.concatenate([np.zeros((adcs, 1)), np.cumsum(widths, axis=1)], axis=1)
+    x = np.linspace(0.0, 1.0, inner + 1)
+    levels += inl_lsb * 4.0 * x * (1.0 - x)
+    return np.maximum.accumulate(levels, axis=1)

@@ -1,14 +1,13 @@
-"""Every numba kernel of cimsim, as pure functions over arrays, each with a numpy reference.
+"""The numba kernels of cimsim, as pure functions over arrays, each with a numpy reference.
 
 The hot loop of the crossbar model is :func:`convert_accumulate`: for one block of rows it
 takes the noise-free column currents of every (vector, input cycle) — one BLAS product done by
 the caller — and for each conversion adds the read and ADC noise, converts (round, clip to
 the ADC codes), undoes ISAAC's column flip, and shift-adds the result into the output.
 
-Random numbers come from a counter-based stream: each (row block, vector, input cycle) has its
-own key, hashed from the caller's key with splitmix64, and its Gaussians are drawn in column
-order with Marsaglia and Tsang's ziggurat (128 layers). A row is always processed by one
-thread from its own key, so results are identical for any ``NUMBA_NUM_THREADS``.
+Random numbers come from :mod:`cimsim.physics.random_stream`: each (row block, vector, input
+cycle) has its own key and draws its Gaussians in column order. A row is always processed by
+one thread from its own key, so results are identical for any ``NUMBA_NUM_THREADS``.
 """
 
 from __future__ import annotations
@@ -18,102 +17,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_ZIGGURAT_R = 3.442619855899
-
-
-def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Marsaglia & Tsang (2000) tables for the standard normal, 128 layers, 32-bit draws."""
-    kn, wn, fn = np.zeros(128, np.int64), np.zeros(128), np.zeros(128)
-    dn = tn = _ZIGGURAT_R
-    vn, m1 = 9.91256303526217e-3, 2147483648.0
-    q = vn / math.exp(-0.5 * dn * dn)
-    kn[0], kn[1] = int((dn / q) * m1), 0
-    wn[0], wn[127] = q / m1, dn / m1
-    fn[0], fn[127] = 1.0, math.exp(-0.5 * dn * dn)
-    for i in range(126, 0, -1):
-        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
-        kn[i + 1] = int((dn / tn) * m1)
-        tn = dn
-        fn[i] = math.exp(-0.5 * dn * dn)
-        wn[i] = dn / m1
-    return kn, wn, fn
-
-
-_KN, _WN, _FN = _ziggurat_tables()
-
-
-@njit(inline="always", cache=True)
-def _mix(z):
-    """splitmix64's finaliser: a bijective 64-bit hash."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(inline="always", cache=True)
-def row_key(key, block, vector, cycle):
-    """Key of the random stream of one (row block, vector, input cycle)."""
-    h = _mix(key ^ _mix(np.uint64(block) + _GAMMA))
-    h = _mix(h ^ _mix(np.uint64(vector) + _GAMMA))
-    return _mix(h ^ _mix(np.uint64(cycle) + _GAMMA))
-
-
-@njit(inline="always", cache=True)
-def _uniform(state):
-    state += _GAMMA
-    return state, ((_mix(state) >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740993.0)
-
-
-@njit(inline="always", cache=True)
-def _layer_draw(state):
-    """Advance the stream: a ziggurat layer (low 7 bits) and a signed 32-bit abscissa (high bits)."""
-    state += _GAMMA
-    bits = _mix(state)
-    return state, np.int64(bits & np.uint64(127)), np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
-
-
-@njit(cache=True)
-def _normal_slow(state, hz, iz):
-    """The ziggurat's rare path: wedges and the tail beyond r."""
-    while True:
-        x = hz * _WN[iz]
-        if iz == 0:
-            while True:
-                state, u1 = _uniform(state)
-                state, u2 = _uniform(state)
-                x = -math.log(u1) / _ZIGGURAT_R
-                y = -math.log(u2)
-                if y + y >= x * x:
-                    break
-            return state, (_ZIGGURAT_R + x) if hz > 0 else (-_ZIGGURAT_R - x)
-        state, u = _uniform(state)
-        if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
-            return state, x
-        state, iz, hz = _layer_draw(state)
-        if abs(hz) < _KN[iz]:
-            return state, hz * _WN[iz]
-
-
-@njit(inline="always", cache=True)
-def _normal(state):
-    """One standard normal draw; returns the advanced state and the value."""
-    state, iz, hz = _layer_draw(state)
-    if abs(hz) < _KN[iz]:
-        return state, hz * _WN[iz]
-    return _normal_slow(state, hz, iz)
-
-
-@njit(cache=True)
-def normal_matrix(key, block, first_vector, vectors, cycles, columns):
-    """The Gaussians :func:`convert_accumulate` draws, as a (vectors·cycles) × columns matrix."""
-    z = np.empty((vectors * cycles, columns))
-    for m in range(vectors):
-        for t in range(cycles):
-            state = row_key(key, block, first_vector + m, t)
-            for j in range(columns):
-                state, z[m * cycles + t, j] = _normal(state)
-    return z
+from cimsim.physics.random_stream import row_key, standard_normal
 
 
 PARALLEL_MIN_ELEMENTS = 1 << 16
@@ -121,13 +25,15 @@ PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
 def convert_accumulate(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out,
 ):
     """ADC conversion and shift-add of one row block, added into ``out``.
 
     currents: (M·T) × C noise-free column currents in level units (row m·T + t is vector m in
-        cycle t); row_var: (M·T) read-noise variance shared by every column of a row;
+        cycle t); row_var: (M·T) × A read-noise variance shared by every column of a column
+        array (its driven rows only); col_array: C column-array indices (0 .. A − 1) of the columns;
         cell_var: (M·T) × C extra per-read variance, or a 0 × 0 array when there is none;
         adc_var: segments × C input-referred ADC noise variances; all variances in level units².
     cycle_weight: T signed shifts ±2^(d·t). Cycles are integrated in analog in segments:
@@ -135,7 +41,11 @@ def convert_accumulate(
         relative_weight[t] = cycle_weight[t] / cycle_weight[first cycle of its segment]; one
         conversion per segment, shift-added with the weight of its first cycle.
     col_out: C output indices; col_weight: C signed shifts ±2^(c·s); inv_lsb, lsb: segments × C
-        ADC steps in level units; code_lo, code_hi: the codes.
+        ADC steps in level units (a gain error of the ADC divides the step: inv_lsb is scaled by
+        1 + gain); code_lo, code_hi: the codes; code_offset: segments × C offsets added to the
+        reading in steps, before conversion; col_adc: C indices of the ADC converting each column;
+        thresholds: per ADC, the reading (in steps) at which each code gives way to the next
+        (ADCs × (code_hi − code_lo), ascending), or a 0 × 0 array to round to the nearest code.
     flipped: C flags of ISAAC-flipped columns, whose value is flip_level·row_sum − reading.
     noisy: draw noise at all; key, block, first_vector: identify the random streams (one per
         vector and segment, keyed by the segment's first cycle).
@@ -148,90 +58,120 @@ def convert_accumulate(
     same_std = (adc_var == adc_var[:, :1]).all(axis=1) & (cell_var.shape[0] == 0)
     driver = _convert_parallel if currents.size >= PARALLEL_MIN_ELEMENTS else _convert_serial
     driver(
-        currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-        inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+        currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+        col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+        noisy, key, block, first_vector, out, same_std,
     )
 
 
 @njit(parallel=True, cache=True)
 def _convert_parallel(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
     for m in prange(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
-            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out, same_std,
+            m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out, same_std,
         )
 
 
 @njit(cache=True)
 def _convert_serial(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
     for m in range(currents.shape[0] // cycle_weight.shape[0]):
         _convert_vector(
-            m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
-            col_weight, inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block,
-            first_vector, out, same_std,
+            m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+            col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level,
+            row_sum, noisy, key, block, first_vector, out, same_std,
         )
 
 
 @njit(inline="always", cache=True)
 def _convert_vector(
-    m, currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, noisy, key, block, first_vector, out, same_std,
+    m, currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    noisy, key, block, first_vector, out, same_std,
 ):
-    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ for every column of segment s."""
+    """Vector m of :func:`convert_accumulate`; same_std[s]: one noise σ per column array in segment s."""
     columns = currents.shape[1]
     cycles = cycle_weight.shape[0]
+    arrays = row_var.shape[1]
     has_cell_var = cell_var.shape[0] > 0
+    has_thresholds = thresholds.shape[0] > 0
+    segment_var = np.empty(arrays)
+    array_std = np.empty(arrays)
     for s in range(segment_start.shape[0] - 1):
         first, stop = segment_start[s], segment_start[s + 1]
         state = row_key(key, block, first_vector + m, first)
-        segment_var, segment_sum = 0.0, 0.0
+        segment_sum = 0.0
+        segment_var[:] = 0.0
         for t in range(first, stop):
             w = relative_weight[t]
-            segment_var += w * w * row_var[m * cycles + t]
+            for a in range(arrays):
+                segment_var[a] += w * w * row_var[m * cycles + t, a]
             segment_sum += w * row_sum[m * cycles + t]
-        row_std = math.sqrt(segment_var + adc_var[s, 0])
+        for a in range(arrays):
+            array_std[a] = math.sqrt(segment_var[a] + adc_var[s, 0])
         shift = cycle_weight[first]
         for j in range(columns):
             current = 0.0
             for t in range(first, stop):
                 current += relative_weight[t] * np.float64(currents[m * cycles + t, j])
             if noisy:
-                std = row_std
+                std = array_std[col_array[j]]
                 if not same_std[s]:
-                    variance = segment_var + adc_var[s, j]
+                    variance = segment_var[col_array[j]] + adc_var[s, j]
                     if has_cell_var:
                         for t in range(first, stop):
                             w = relative_weight[t]
                             variance += w * w * cell_var[m * cycles + t, j]
                     std = math.sqrt(variance)
-                state, z = _normal(state)
+                state, z = standard_normal(state)
                 current += std * z
-            code = min(max(math.floor(current * inv_lsb[s, j] + 0.5), code_lo), code_hi)
+            reading = current * inv_lsb[s, j] + code_offset[s, j]
+            if has_thresholds:
+                code = code_lo + _thresholds_at_or_below(thresholds[col_adc[j]], reading)
+            else:
+                code = min(max(math.floor(reading + 0.5), code_lo), code_hi)
             value = code * lsb[s, j]
             if flipped[j]:
                 value = flip_level * segment_sum - value
             out[m, col_out[j]] += value * col_weight[j] * shift
 
 
-def convert_accumulate_reference(
-    currents, row_var, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out, col_weight,
-    inv_lsb, lsb, code_lo, code_hi, flipped, flip_level, row_sum, normals, out,
-):
-    """numpy twin of :func:`convert_accumulate`; ``normals`` is None or :func:`normal_matrix`'s draws.
+@njit(inline="always", cache=True)
+def _thresholds_at_or_below(thresholds, reading):
+    """How many of the ascending ``thresholds`` are <= ``reading`` (binary search)."""
+    low, high = 0, thresholds.shape[0]
+    while low < high:
+        middle = (low + high) // 2
+        if thresholds[middle] <= reading:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
-    ``normals`` has a row per (vector, cycle); a segment uses the row of its first cycle.
+
+def convert_accumulate_reference(
+    currents, row_var, col_array, cell_var, adc_var, cycle_weight, relative_weight, segment_start, col_out,
+    col_weight, inv_lsb, lsb, code_lo, code_hi, code_offset, col_adc, thresholds, flipped, flip_level, row_sum,
+    normals, out,
+):
+    """numpy twin of :func:`convert_accumulate`.
+
+    ``normals``: None, or the draws of :func:`~cimsim.physics.random_stream.normal_matrix`, a row
+    per (vector, cycle); a segment uses the row of its first cycle.
     """
     cycles = cycle_weight.shape[0]
     vectors = currents.shape[0] // cycles
     cur = currents.astype(np.float64).reshape(vectors, cycles, -1) * relative_weight[None, :, None]
-    var = row_var.reshape(vectors, cycles, 1) * relative_weight[None, :, None] ** 2
+    var = row_var.reshape(vectors, cycles, -1)[:, :, col_array] * relative_weight[None, :, None] ** 2
     if cell_var.shape[0] > 0:
         var = var + cell_var.reshape(vectors, cycles, -1) * relative_weight[None, :, None] ** 2
     sums = row_sum.reshape(vectors, cycles) * relative_weight[None, :]
@@ -241,7 +181,12 @@ def convert_accumulate_reference(
         if normals is not None:
             variance = var[:, first:stop].sum(axis=1) + adc_var[s][None, :]
             current = current + np.sqrt(variance) * normals.reshape(vectors, cycles, -1)[:, first]
-        code = np.clip(np.floor(current * inv_lsb[s] + 0.5), code_lo, code_hi)
+        reading = current * inv_lsb[s] + code_offset[s]
+        if thresholds.shape[0] > 0:
+            above = thresholds[col_adc][None, :, :] <= reading[:, :, None]
+            code = code_lo + above.sum(axis=2)
+        else:
+            code = np.clip(np.floor(reading + 0.5), code_lo, code_hi)
         value = code * lsb[s]
         value = np.where(flipped[None, :], flip_level * sums[:, first:stop].sum(axis=1)[:, None] - value, value)
         np.add.at(out, (slice(None), col_out), value * col_weight[None, :] * cycle_weight[first])
@@ -260,7 +205,7 @@ def _cycle_source(mode, t, magnitude_cycles):
 
 def encode_inputs(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Quantise inputs and split them into the DAC codes of every cycle, with their statistics.
 
@@ -271,8 +216,10 @@ def encode_inputs(
     ``dac_bits`` bits, least significant first.
 
     Written (row m·T + t is vector m in cycle t; T = codes.shape[0] // M):
-    codes: (M·T) × K DAC codes; code_sq_sum, code_sum: (M·T) × row-blocks Σcode², Σcode over
-    each block of ``block_rows`` rows; drives, reads: (M·T) Σ over non-zero codes of
+    codes: (M·T) × K DAC codes; code_sq_sum: (M·T) × row blocks × column arrays, Σcode² over
+    the rows of each block of ``block_rows`` rows that are live in the array (row_live: K ×
+    column arrays, ``mapping.live_rows``), the rows a read drives there; code_sum: (M·T) ×
+    row blocks, Σcode over each block; drives, reads: (M·T) Σ over non-zero codes of
     row_arrays[k] (arrays the row drives) and row_cells[k] (cells it reads); v2g: (M·T)
     Σ_k code²·row_conductance[k]; xq_sum: M sums of x_q.
 
@@ -280,40 +227,40 @@ def encode_inputs(
     """
     driver = _encode_parallel if codes.size >= PARALLEL_MIN_ELEMENTS else _encode_serial
     driver(x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-           row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
+           row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum)
 
 
 @njit(parallel=True, cache=True)
 def _encode_parallel(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in prange(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
-                       xq_sum)
+                       row_conductance, row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives,
+                       reads, v2g, xq_sum)
 
 
 @njit(cache=True)
 def _encode_serial(
     x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     for m in range(x.shape[0]):
         _encode_vector(m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows,
-                       row_conductance, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g,
-                       xq_sum)
+                       row_conductance, row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives,
+                       reads, v2g, xq_sum)
 
 
 @njit(inline="always", cache=True)
 def _encode_vector(
     m, x, scale, q_min, q_max, mode, offset, dac_bits, magnitude_cycles, block_rows, row_conductance,
-    row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
+    row_live, row_arrays, row_cells, codes, code_sq_sum, code_sum, drives, reads, v2g, xq_sum,
 ):
     """Vector m of :func:`encode_inputs`."""
     inputs = x.shape[1]
     cycles = codes.shape[0] // x.shape[0]
-    blocks = code_sq_sum.shape[1]
+    blocks, arrays = code_sq_sum.shape[1], code_sq_sum.shape[2]
     mask = (1 << dac_bits) - 1
     low, high = np.float64(q_min), np.float64(q_max)
     quantized = np.empty(inputs, dtype=np.int64)
@@ -337,21 +284,23 @@ def _encode_vector(
         row = m * cycles + t
         bit_cycle, phase = _cycle_source(mode, t, magnitude_cycles)
         shift = dac_bits * bit_cycle
-        arrays, cells, energy = 0.0, 0.0, 0.0
+        driven, cells, energy = 0.0, 0.0, 0.0
         for b in range(blocks):
-            squares, sums = 0, 0
+            code_sq_sum[row, b, :] = 0.0
+            sums = 0
             for k in range(b * block_rows, min((b + 1) * block_rows, inputs)):
                 code = sign[k] * ((magnitude[phase, k] >> shift) & mask)
                 codes[row, k] = code
-                squares += code * code
                 sums += code
                 if code != 0:
-                    arrays += row_arrays[k]
+                    for a in range(arrays):
+                        if row_live[k, a]:
+                            code_sq_sum[row, b, a] += code * code
+                    driven += row_arrays[k]
                     cells += row_cells[k]
                 energy += code * code * row_conductance[k]
-            code_sq_sum[row, b] = squares
             code_sum[row, b] = sums
-        drives[row] = arrays
+        drives[row] = driven
         reads[row] = cells
         v2g[row] = energy
 
