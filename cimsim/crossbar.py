@@ -291,8 +291,7 @@ class AnalogMatrix:
         self.drift_gain = 1.0
         if self.drift_compensation is not None:
             if self._drift_reference is None:
-                self._drift_reference = self.drift_compensation.readout(
-                    self.drift_compensation.probe_outputs(self._operand))
+                self._drift_reference = self.drift_compensation.readout_of(self._operand)
             self.drift_gain = self.drift_compensation.gain(self._drift_reference, self._operand)
 
     def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:

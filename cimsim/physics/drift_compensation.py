@@ -36,9 +36,13 @@ class GlobalDriftCompensation:
         """The summary of one probe read: max(mean |outputs|, :data:`READOUT_FLOOR`)."""
         return max(float(np.abs(probe_outputs).mean()), READOUT_FLOOR)
 
+    def readout_of(self, operand: np.ndarray) -> float:
+        """The readout of the probe read on ``operand``."""
+        return self.readout(self.probe_outputs(operand))
+
     def gain(self, reference: float, operand: np.ndarray) -> float:
         """α = ``reference`` (the readout at programming time) / the readout of the probe on ``operand`` now."""
-        return reference / self.readout(self.probe_outputs(operand))
+        return reference / self.readout_of(operand)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
