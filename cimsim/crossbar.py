@@ -14,19 +14,18 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 * The product of one row block is one BLAS call: every (vector, input cycle) against every
   column, ``(M·T) × rows`` times ``rows × columns``, in float32 (float64 when the
   operand is integer-valued and an exact sum could exceed float32's 2^24).
-* **Read noise** is a per-device Gaussian drawn anew at every read. Its exact column-level
+* **Read noise** is a per-device Gaussian, drawn once per evaluation time into the conductances
+  at :meth:`drift_to` (``device.read_noise_draw = "per_evaluation"``, aihwkit's convention) or
+  anew at every read (``"per_read"``). Per read, its exact column-level
   equivalent is used: a column current ``I = Σ_k V_k (G_k + ε_k)`` with independent
   ``ε_k ~ N(0, σ_k²)`` is ``N(Σ V_k G_k, Σ V_k² σ_k²)``, so each conversion draws one Gaussian.
   Only rows driven in the column's array count (see *Sparse weights*: a row not live there, or
   with a code of 0, carries no current). When σ is a constant fraction of g_max the variance
   is ``σ² · ΣV²`` over those rows (per vector, cycle and column array); when it depends on the
   conductance it takes a second product, V² times σ².
-* **IR drop** (``array.ir_drop``, when ``array.wire_resistance_ohm`` > 0): ``solved`` replaces
-  each array's conductances by the effective conductances of its exactly solved wire network
-  (:mod:`cimsim.physics.circuit`; the column currents stay ``V @ G_eff``, one BLAS product), once
-  per device state; ``first_order`` keeps the per-cell approximation ``G / (1 + G·R_wire·n)``
-  (n = j + 1 row segments from the driver plus rows − r column segments to the sense amplifier),
-  as if each cell alone conducted.
+* **IR drop** (``array.ir_drop``, when ``array.wire_resistance_ohm`` > 0): the conductances reads
+  see, solved per array or first order (:func:`~cimsim.physics.circuit.matrix_ir_drop`), once per
+  device state; the column currents stay ``V @ G_eff``, one BLAS product.
 * **ADC** (cimsim/physics/converters.py): codes, full scale and step, and the kind's step per
   segment. With ``adc.range = "calibrated"`` the
   full scale of each weight slice is a percentile of the noise-free currents seen by
@@ -57,10 +56,10 @@ from cimsim.config import ChipConfig
 from cimsim.costs.array_reads import ReadActivity, Reading, ReadShape, array_read_actions, array_reading
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
-from cimsim.errors import ConfigError, ShapeError
+from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels, random_stream
-from cimsim.physics.circuit import effective_conductance_us
+from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
@@ -81,22 +80,6 @@ from cimsim.physics.seeding import generator
 FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22
-
-
-def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
-    """``value`` as a finite float64 array, or a ShapeError that says what was expected."""
-    array = np.asarray(value)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ShapeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ShapeError(f"{name}: expected real numbers, got complex dtype {array.dtype}")
-    if array.ndim not in ndim:
-        allowed = " or ".join(f"{n}-D" for n in ndim)
-        raise ShapeError(f"{name}: expected a {allowed} array, got shape {array.shape}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ShapeError(f"{name}: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
-    return array
 
 
 class AnalogMatrix:
@@ -228,37 +211,8 @@ class AnalogMatrix:
         return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.geometry.max_level
 
     def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
-        """The conductances reads see (µS), after IR drop (docs/physics.md, section 10).
-
-        ``solved``: each array (row block × column array) is solved as a circuit of its own, its
-        rows padded with empty cells to ``array.rows`` (the columns' ground sits after the last
-        row of the physical array); ``first_order``: ``G / (1 + G·R_wire·n_segments)``.
-        """
-        a = self.cfg.array
-        if a.wire_resistance_ohm == 0:
-            return g_us
-        if a.ir_drop == "solved":
-            return self._solved_ir_drop(g_us)
-        rows = a.rows
-        row_in_array = np.arange(g_us.shape[0]) % rows
-        col_in_array = np.arange(g_us.shape[1]) % self.geometry.columns_per_array
-        segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
-        return g_us / (1.0 + g_us * 1e-6 * a.wire_resistance_ohm * segments)
-
-    def _solved_ir_drop(self, g_us: np.ndarray) -> np.ndarray:
-        a, width = self.cfg.array, self.geometry.columns_per_array
-        g_eff = np.empty_like(g_us)
-        for r0 in range(0, g_us.shape[0], a.rows):
-            for c0 in range(0, g_us.shape[1], width):
-                block = g_us[r0 : r0 + a.rows, c0 : c0 + width]
-                padded = np.zeros((a.rows, block.shape[1]))
-                padded[: block.shape[0]] = block
-                solved = effective_conductance_us(
-                    padded, a.wire_resistance_ohm, driver_ohm=a.driver_resistance_ohm,
-                    sense_ohm=a.sense_resistance_ohm, access_ohm=a.access_resistance_ohm,
-                )
-                g_eff[r0 : r0 + a.rows, c0 : c0 + width] = solved[: block.shape[0]]
-        return g_eff
+        """The conductances reads see (µS), after IR drop (:func:`~cimsim.physics.circuit.matrix_ir_drop`)."""
+        return matrix_ir_drop(g_us, self.cfg.array, self.geometry.columns_per_array)
 
     def _live_column_mask(self) -> np.ndarray:
         """K × physical columns: 1 where the cell's row is driven in the cell's array."""

@@ -15,7 +15,7 @@ For each seed, :func:`evaluate` offloads the model (``tvm_bridge.offload(mod, cf
 programming noise, faults and drift exponents drawn once, from the seed), compiles it with TVM
 (``llvm``), then
 
-1. **calibrates** at programming time (``device.drift_t0_s`` after programming) on
+1. **calibrates** at programming time (``drift_to(0)``: the programmed conductances) on
    ``calibration``, run as one call of ``batch`` images: every crossbar fixes its input scale
    (the largest |input| it sees maps to the top input code) and, with ``adc.range =
    "calibrated"``, its ADC ranges, on the inputs it receives in that call (the analog outputs of
@@ -204,12 +204,12 @@ def crossbar_vm(executable, crossbars: Crossbars) -> relax.VirtualMachine:
 def drift_gain(matrix: cimsim.AnalogMatrix) -> float:
     """Global drift compensation factor of one matrix at its present time ``matrix.t_s``.
 
-    α = Σ(G(t0) − g_min) / Σ(G(t) − g_min) over all its cells: what a reference read with every
+    α = Σ(G_prog − g_min) / Σ(G(t) − g_min) over all its cells: what a reference read with every
     row driven would measure (noise-free) at programming time, over what it measures now. One
     scalar per matrix; it restores the mean conductance, not the spread of ν between cells.
     """
     d = matrix.cfg.device
-    at_t0 = device.conductance_at(matrix.cells, d, d.drift_t0_s) - d.g_min_us
+    at_t0 = device.conductance_at(matrix.cells, d, 0.0) - d.g_min_us  # programming time, under either drift clock
     now = device.conductance_at(matrix.cells, d, matrix.t_s) - d.g_min_us
     total_now = float(now.sum())
     return float(at_t0.sum()) / total_now if total_now > 0 else 1.0
@@ -336,7 +336,7 @@ def crossbar_logits(mod, cfg, seeds, x: np.ndarray, calibration: np.ndarray, con
             vm["main"](tvm.runtime.tensor(calibration))
             outputs.append([])
             for drift_s, compensate in conditions:
-                drift_to(offloaded, cfg.device.drift_t0_s if drift_s is None else drift_s, compensate=compensate)
+                drift_to(offloaded, 0.0 if drift_s is None else drift_s, compensate=compensate)
                 reset(offloaded)
                 outputs[-1].append(run_batches(vm, x, input_shape(mod)[0]))
         finally:

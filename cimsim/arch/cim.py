@@ -51,10 +51,10 @@ import numpy as np
 from cimsim.costs.area import array_count, area_breakdown_um2
 from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.config import ChipConfig
-from cimsim.crossbar import AnalogMatrix, as_real_matrix
+from cimsim.crossbar import AnalogMatrix
 from cimsim.costs.energy import EnergyModel
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
-from cimsim.errors import ConfigError, ShapeError
+from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
 from cimsim.costs.latency import ReadTiming
 from cimsim.costs.array_counts import Footprint, footprint, measured_statistics, modelled_statistics, read_counts

@@ -44,8 +44,13 @@ Conductances are in µS, resistances in Ω.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+
+if TYPE_CHECKING:
+    from cimsim.config import ArrayConfig
 
 SIEMENS_PER_MICROSIEMENS = 1e-6
 
@@ -122,3 +127,34 @@ def effective_conductance_us(
     ground_ohm = wire_ohm + sense_ohm
     currents = np.linalg.solve(identity + ground_ohm * norton[:, :cols], norton[:, cols:])
     return currents.T / SIEMENS_PER_MICROSIEMENS
+
+
+def matrix_ir_drop(g_us: np.ndarray, array: ArrayConfig, columns_per_array: int) -> np.ndarray:
+    """The conductances reads see (µS) for a matrix's cells ``g_us`` (stored rows × physical columns).
+
+    ``array.ir_drop = "solved"``: each array (row block × column array) is solved as a circuit of
+    its own (:func:`effective_conductance_us`), its rows padded with empty cells to ``array.rows``
+    (the columns' ground sits after the last row of the physical array); ``"first_order"``: each
+    cell alone on its wires, ``G / (1 + G·R_wire·n)`` with n = j + 1 row segments from the driver
+    plus rows − r column segments to the sense amplifier. No wire resistance: ``g_us`` itself.
+    """
+    if array.wire_resistance_ohm == 0:
+        return g_us
+    rows = array.rows
+    if array.ir_drop == "first_order":
+        row_in_array = np.arange(g_us.shape[0]) % rows
+        col_in_array = np.arange(g_us.shape[1]) % columns_per_array
+        segments = (col_in_array[None, :] + 1) + (rows - row_in_array[:, None])
+        return g_us / (1.0 + g_us * 1e-6 * array.wire_resistance_ohm * segments)
+    g_eff = np.empty_like(g_us)
+    for r0 in range(0, g_us.shape[0], rows):
+        for c0 in range(0, g_us.shape[1], columns_per_array):
+            block = g_us[r0 : r0 + rows, c0 : c0 + columns_per_array]
+            padded = np.zeros((rows, block.shape[1]))
+            padded[: block.shape[0]] = block
+            solved = effective_conductance_us(
+                padded, array.wire_resistance_ohm, driver_ohm=array.driver_resistance_ohm,
+                sense_ohm=array.sense_resistance_ohm, access_ohm=array.access_resistance_ohm,
+            )
+            g_eff[r0 : r0 + rows, c0 : c0 + columns_per_array] = solved[: block.shape[0]]
+    return g_eff
