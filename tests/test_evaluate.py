@@ -54,11 +54,12 @@ def test_ideal_matches_the_float_model_within_quantisation(model):
     assert ev.images == TEST_IMAGES and ev.batch == 120
 
 
-def test_pcm_is_less_accurate_than_ideal_and_spreads_over_seeds():
-    # the MLP: 97.7 +- 0.4 % on pcm against 98.05 % on ideal (the CNN's pcm loss, 98.7 +- 0.4 %
-    # against 98.6 %, is within its spread over 5 seeds, so it is not asserted on accuracy)
+def test_pcm_departs_from_ideal_and_spreads_over_seeds():
+    # At programming time pcm's top-1 accuracy is within its spread over seeds of ideal's (the MLP:
+    # 98.1 % against 98.05 %, the CNN likewise), so it is not asserted on accuracy; its logits are
+    # what the device noise moves, by more than 5x ideal's quantisation error.
     ideal, pcm = evaluation("digits-mlp", "ideal", (0, 1, 2, 3, 4)), evaluation("digits-mlp", "pcm", (0, 1, 2, 3, 4))
-    assert pcm.accuracy_mean < ideal.accuracy_mean
+    assert abs(pcm.accuracy_mean - ideal.accuracy_mean) < 3 * max(pcm.accuracy_std, 1 / pcm.images)
     assert pcm.accuracy_std > 0 and pcm.accuracy_min < pcm.accuracy_max
     assert ideal.accuracy_std == 0  # no randomness on ideal: every seed gives the same
     assert pcm.relative_error_mean > 5 * ideal.relative_error_mean
