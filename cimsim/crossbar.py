@@ -142,10 +142,7 @@ class AnalogMatrix:
         self._schedules: dict[bool, InputSchedule] = {}
         self._readings: dict[bool, Reading] = {}
         self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
-        if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
-            raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
-                              "cimsim.physics.drift_compensation.GlobalDriftCompensation")
-        self.drift_compensation = drift_compensation
+        self.drift_compensation = _checked_compensation(drift_compensation)
         self._drift_reference: float | None = None  # the probe's readout at programming time
         self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
 
@@ -247,6 +244,20 @@ class AnalogMatrix:
             if self._drift_reference is None:
                 self._drift_reference = self.drift_compensation.readout_of(self._operand)
             self.drift_gain = self.drift_compensation.gain(self._drift_reference, self._operand)
+
+    def set_drift_compensation(self, compensation: GlobalDriftCompensation | None) -> None:
+        """Turn the global drift compensation on (``compensation``) or off (None) at the present time.
+
+        Its reference is the probe's readout at programming time (t = 0, with the read noise that
+        time draws under ``device.read_noise_draw = "per_evaluation"``), whenever it is turned on;
+        :attr:`drift_gain` is then the ratio at :attr:`t_s`, and 1 when turned off.
+        """
+        self.drift_compensation = _checked_compensation(compensation)
+        self._drift_reference = None
+        t_s = self.t_s
+        if compensation is not None and t_s != 0.0:
+            self.drift_to(0.0)  # takes the reference at programming time
+        self.drift_to(t_s)
 
     def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:
         """Noise-free current of each cell per unit of DAC code, level units, per conversion column."""
@@ -459,3 +470,11 @@ class AnalogMatrix:
         )
         for component, action, count in array_read_actions(self.read_shape, activity, reading, self.cfg):
             self.energy.charge(self.ledger, component, action, count)
+
+
+def _checked_compensation(compensation):
+    """``compensation`` if it is None or a GlobalDriftCompensation; else a ConfigError."""
+    if compensation is not None and not isinstance(compensation, GlobalDriftCompensation):
+        raise ConfigError(f"drift_compensation: got {compensation!r}; allowed: None or a "
+                          "cimsim.physics.drift_compensation.GlobalDriftCompensation")
+    return compensation

@@ -287,3 +287,23 @@ def test_global_drift_compensation_restores_the_programmed_mean():
 def test_drift_compensation_argument_is_checked():
     with pytest.raises(cimsim.ConfigError, match="drift_compensation"):
         cimsim.AnalogMatrix(np.ones((4, 4)), quiet_pcm(), drift_compensation="global")
+
+
+def test_drift_compensation_turned_on_later_takes_its_reference_at_programming():
+    """Turned on after drift_to(t), the compensation reads its probe at programming time, as one given
+    at construction does: the same gain and the same outputs (same seed); turned off, gain 1."""
+    k, n, t = 64, 16, 3600.0
+    cfg = quiet_pcm()
+    w = np.random.default_rng(3).normal(size=(k, n))
+    x = np.random.default_rng(4).uniform(0.0, 1.0, (8, k))
+    from_start = cimsim.AnalogMatrix(w, cfg, seed=5, drift_compensation=GlobalDriftCompensation())
+    later = cimsim.AnalogMatrix(w, cfg, seed=5)
+    from_start.drift_to(t)
+    later.drift_to(t)
+    later.set_drift_compensation(GlobalDriftCompensation())
+    assert later.t_s == t and later.drift_gain == from_start.drift_gain > 1.0
+    np.testing.assert_array_equal(later.matmul(x), from_start.matmul(x))
+    later.set_drift_compensation(None)
+    assert later.drift_gain == 1.0
+    with pytest.raises(cimsim.ConfigError, match="drift_compensation"):
+        later.set_drift_compensation("global")

@@ -45,7 +45,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-import weakref
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -53,7 +52,7 @@ import tvm
 from tvm import relax
 
 import cimsim
-from cimsim.physics import device
+from cimsim.physics import GlobalDriftCompensation
 from cimsim.errors import ConfigError, ShapeError
 from tvm_bridge._relax import static_shape
 from tvm_bridge.extract import extract
@@ -61,7 +60,6 @@ from tvm_bridge.offload import OffloadedModel, im2col, model_of, offload, read_p
 
 DEFAULT_BATCH = 120
 TARGET = "llvm"
-_NOMINAL_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # matrix -> layout before compensation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,33 +199,19 @@ def crossbar_vm(executable, crossbars: Crossbars) -> relax.VirtualMachine:
         register()
 
 
-def drift_gain(matrix: cimsim.AnalogMatrix) -> float:
-    """Global drift compensation factor of one matrix at its present time ``matrix.t_s``.
-
-    α = Σ(G_prog − g_min) / Σ(G(t) − g_min) over all its cells: what a reference read with every
-    row driven would measure (noise-free) at programming time, over what it measures now. One
-    scalar per matrix; it restores the mean conductance, not the spread of ν between cells.
-    """
-    d = matrix.cfg.device
-    at_t0 = device.conductance_at(matrix.cells, d, 0.0) - d.g_min_us  # programming time, under either drift clock
-    now = device.conductance_at(matrix.cells, d, matrix.t_s) - d.g_min_us
-    total_now = float(now.sum())
-    return float(at_t0.sum()) / total_now if total_now > 0 else 1.0
-
-
 def drift_to(mod: tvm.IRModule, t_s: float, *, compensate: bool = False) -> None:
     """Let every crossbar of offloaded ``mod`` drift to ``t_s`` seconds after programming.
 
-    With ``compensate``, each matrix's digital output scale (s_w, applied after the ADC) is
-    multiplied by :func:`drift_gain`; without, it is the nominal one. Calling it again (another
-    time, or without compensation) starts from the nominal scale.
+    With ``compensate``, each matrix applies aihwkit's global drift compensation
+    (``AnalogMatrix.set_drift_compensation`` with a
+    :class:`~cimsim.physics.drift_compensation.GlobalDriftCompensation`: its outputs are scaled by
+    the probe's readout at programming time over the readout now); without, it reads the drifted
+    conductances as they are. Each call sets the compensation anew.
     """
     for product in model_of(mod).products:
         for matrix in product.matrices:
             matrix.drift_to(t_s)
-            nominal = _NOMINAL_LAYOUTS.setdefault(matrix, matrix.layout)
-            gain = drift_gain(matrix) if compensate else 1.0
-            matrix.layout = dataclasses.replace(nominal, scale=nominal.scale * gain)
+            matrix.set_drift_compensation(GlobalDriftCompensation() if compensate else None)
 
 
 # ------------------------------------------------------------------------------------------

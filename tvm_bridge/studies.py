@@ -15,7 +15,7 @@ analytical) and returns a list of dict rows, one per point, ready for ``cimsim.p
 * ``study``, ``model``, ``chip`` and ``seeds`` (how many).
 
 Base chips: ``rram-22nm`` (noise-free, so one seed is enough: every seed gives the same numbers)
-for the converter and cell studies, with ``energy.adc_model = "walden"`` in the ADC studies so
+for the converter, cell and wire studies, with ``energy.adc_model = "walden"`` in the ADC studies so
 that an ADC's energy follows 2^bits from the preset's own figure of merit (42 fJ at its 5 bits;
 the preset's ``table`` model would price every width alike); ``pcm`` for drift. Noise and fault
 studies add their noise to ``rram-22nm`` and use three seeds. Every point releases its
@@ -123,6 +123,13 @@ def stuck_cells(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram
     return rows
 
 
+def wire_resistance(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "rram-22nm",
+                    ohms=(0.0, 0.5, 1.0, 2.5), seeds: Sequence[int] = NOISE_FREE_SEEDS) -> list[dict]:
+    """Against ``array.wire_resistance_ohm`` (Ω per wire segment) with the wires solved exactly
+    (``array.ir_drop = "solved"``): every array's effective conductances, then calibration on them."""
+    return sweep("wire_resistance", model, chip(base, {"array.ir_drop": "solved"}), "array.wire_resistance_ohm", ohms, seeds)
+
+
 def drift(model: str = "digits-cnn", base: str | cimsim.ChipConfig = "pcm", times_s=DRIFT_TIMES_S,
           seeds: Sequence[int] = NOISY_SEEDS) -> list[dict]:
     """Against the time after programming (s), without and with global drift compensation
@@ -185,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
             ("bits per cell, rram-22nm", cell_bits(model), ("array.bits_per_cell",)),
             ("programming noise (fraction of g_max), rram-22nm", program_noise(model), ("device.program_noise",)),
             ("stuck cells, rram-22nm", stuck_cells(model), ("device.stuck_off", "device.stuck_on")),
+            ("wire resistance per segment (ohm), solved IR drop, rram-22nm", wire_resistance(model),
+             ("array.wire_resistance_ohm",)),
             ("drift on pcm, without and with global compensation", drift(model), ("drift_s", "compensated")),
         ):
             print(f"\n{model}: {title}")
