@@ -2,7 +2,7 @@
 
 ``cimsim run WORKLOAD --chip PRESET|FILE``, ``cimsim compare WORKLOAD --chip ... --baseline ...``,
 ``cimsim sweep SWEEP.toml``, ``cimsim plot RESULTS``, ``cimsim presets``, ``cimsim workloads``,
-``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim demo``; ``--help`` on each. A WORKLOAD is
+``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim study article-claims``, ``cimsim demo``; ``--help`` on each. A WORKLOAD is
 a zoo name, an ONNX file or a saved Workload (``.json``, ``.npz``).
 """
 
@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from cimsim.cli import commands as cli_commands
+from cimsim.cli.study import add_study_parser
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.modes import FIDELITIES, MODES
 
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     peak = commands.add_parser("peak", help="peak TOPS, TOPS/W, TOPS/mm2 and energy shares of a chip")
     _chip_arguments(peak)
     peak.set_defaults(run=_peak)
+    add_study_parser(commands)
     demo = commands.add_parser("demo", help="the demonstration of make demo: CIM against von Neumann, and a sweep")
     demo.add_argument("--out", default="out/demo", help="output directory (default: out/demo)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
