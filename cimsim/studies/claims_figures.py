@@ -53,7 +53,8 @@ def tops_per_watt_figure(rows: Sequence[dict[str, Any]]) -> Figure:
         axes.set_axisbelow(True)
     for axes in axes_grid[len(panels):]:
         axes.set_visible(False)
-    axes_grid[0].legend(fontsize=7, ncol=2, loc="upper left")
+    handles, labels = axes_grid[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=len(designs), fontsize=8)
     figure.suptitle(f"TOPS/W per design and workload; grey bands: the claims ×/÷ {ABOUT_FACTOR:g}; "
                     f"× at {REFUSED_MARK_TOPS_PER_WATT:g}: the design refused the run (the model does not fit)")
     return figure
