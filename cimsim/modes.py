@@ -12,6 +12,14 @@ Fidelities (:func:`cimsim.simulate`):
 * ``"functional"``: products run on data through the simulated arrays, so the counts are the
   data's own and each layer's relative error is measured.
 
+Timings (:func:`cimsim.simulate`):
+
+* ``"events"``: the SimPy event engine (:mod:`cimsim.engine.scheduler`): contention on shared
+  resources, timelines;
+* ``"closed-form"``: the same latency from a closed-form pipeline model
+  (:mod:`cimsim.engine.closed_form`), without events: exact where no shared resource is
+  contended, a lower bound elsewhere; for sweeps.
+
 The first of each is the default.
 """
 
@@ -20,3 +28,6 @@ MODES = ("pipelined", "layer")
 
 FIDELITIES = ("analytical", "functional")
 """Fidelities of an architecture's counts, the default first."""
+
+TIMINGS = ("events", "closed-form")
+"""How the engine times a run, the default first."""

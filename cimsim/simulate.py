@@ -33,9 +33,10 @@ from cimsim.arch.base import PlannedRun, PlanRequest, honoured_fidelity
 from cimsim.arch.registry import architecture_for
 from cimsim.config.loading import config_kind
 from cimsim.engine import scheduler
+from cimsim.engine.closed_form import run_closed_form
 from cimsim.engine.report import Report
 from cimsim.errors import ConfigError
-from cimsim.modes import FIDELITIES
+from cimsim.modes import FIDELITIES, TIMINGS
 from cimsim.workload import Workload
 
 
@@ -60,21 +61,35 @@ def simulate(
     inputs: dict[str, np.ndarray] | None = None,
     record_timeline: bool = False,
     progress: bool | None = None,
+    timing: str = TIMINGS[0],
 ) -> Report:
     """Simulate ``batch`` inferences of ``workload`` on ``cfg`` (module docstring).
 
     ``record_timeline`` keeps every chunk's use of every resource for a Gantt plot;
-    ``progress`` shows a bar while layers are placed (default: when stderr is a terminal).
+    ``progress`` shows a bar while layers are placed (default: when stderr is a terminal);
+    ``timing``: ``"events"`` (the event engine) or ``"closed-form"`` (:mod:`cimsim.modes`: the
+    same energy, the latency without events; no timeline).
     """
+    _check_timing(timing, record_timeline)
     start = time.perf_counter()
     plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs, progress=progress)
-    result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
+    if timing == "closed-form":
+        result = run_closed_form(plan, int(batch), run_mode)
+    else:
+        result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
     accuracy = {"layer_relative_error_rms": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
     return Report.build(
         workload.name, plan, result, batch=int(batch), mode=run_mode,
         fidelity=honoured_fidelity(architecture_for(cfg), fidelity), seed=int(seed),
-        wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors,
+        wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors, timing=timing,
     )
+
+
+def _check_timing(timing, record_timeline) -> None:
+    if timing not in TIMINGS:
+        raise ConfigError(f"timing = {timing!r}; allowed: {', '.join(map(repr, TIMINGS))}")
+    if timing == "closed-form" and record_timeline:
+        raise ConfigError("record_timeline = True needs timing = 'events': the closed form computes no timeline")
 
 
 def machine_plan(workload: Workload, cfg, batch: int = 1, mode: str = "pipelined", fidelity: str = "analytical",

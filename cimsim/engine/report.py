@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     accuracy: dict[str, float] | None = None  # e.g. relative_error, top1_agreement (functional)
     precision: str = ""  # weight and activation bits of the machine, e.g. "w8a8"
+    timing: str = "events"  # how the latency was computed: "events" or "closed-form" (cimsim.modes)
 
     @classmethod
     def build(
@@ -109,6 +110,7 @@ class Report:
         wall_s: float,
         accuracy: dict[str, float] | None = None,
         layer_errors: dict[str, float] | None = None,
+        timing: str = "events",
     ) -> Report:
         """Everything from the plan's ledgers (per inference x ``batch`` + per batch) and the engine's timing."""
         _check_run(plan, batch, mode, fidelity, layer_errors or {})
@@ -136,6 +138,7 @@ class Report:
             notes=list(plan.notes),
             accuracy=None if accuracy is None else {name: float(value) for name, value in accuracy.items()},
             precision=plan.precision,
+            timing=timing,
         )
 
     @property
@@ -199,7 +202,7 @@ class Report:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """The inverse of :meth:`to_dict` (``"derived"`` is recomputed, not read)."""
-        values = {f.name: data[f.name] for f in fields(cls)}
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data or not _has_default(f)}
         values["layers"] = [LayerRow.from_dict(row) for row in data["layers"]]
         values["timeline"] = [Interval(**interval) for interval in data["timeline"]]
         return cls(**values)
@@ -278,6 +281,11 @@ class Report:
         ranked = sorted(self.utilisation.items(), key=lambda item: -item[1])
         table = text_table([[name, f"{u:.1%}"] for name, u in ranked], ["resource", "utilisation"])
         return f"{table}\nbottleneck: {self.bottleneck}"
+
+
+def _has_default(f) -> bool:
+    """A field a file written before it existed may lack (it has a default)."""
+    return f.default is not MISSING or f.default_factory is not MISSING
 
 
 def _check_run(plan: MachinePlan, batch: int, mode: str, fidelity: str, layer_errors: dict[str, float]) -> None:

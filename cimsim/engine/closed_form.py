@@ -1,0 +1,96 @@
+"""Closed-form timing: the event engine's latency without events, a few numpy operations per stage.
+
+The event engine (:mod:`cimsim.engine.scheduler`) runs every chunk as a SimPy process. When no
+resource is shared between stages, what it computes has a closed form, which this module
+evaluates stage by stage in execution order:
+
+* **Readiness.** A stage's chunks are released in order (inference, then chunk). Chunk i of
+  inference b is released once, for every producer p, the first ``b·chunks_p + needs_p[i]``
+  chunks of p are done (``"pipelined"``), or once the previous stage has finished its whole
+  batch (``"layer"``); and never before the chunk released before it (the engine waits for
+  each threshold in turn): r = running maximum of the thresholds' finish times.
+* **Service.** Each step holds one of the k servers of its resource for t ns, first come first
+  served. With identical service times and arrivals in order, chunk j starts at
+  s_j = max(a_j, s_{j−k} + t) (the server it takes is the one chunk j − k frees), so within each
+  residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one ``maximum.accumulate``.
+  The step's ends are the next step's arrivals.
+* **Batch steps** (cells reprogrammed) run before the stage's first chunk is released: from
+  time 0 when pipelined, after the previous stage in ``"layer"`` mode.
+
+**Where it is exact, and the bound elsewhere.** The recursion treats every stage as if it had its
+resources to itself. Resources shared between stages (a tile's buffer, its links and digital
+units used by the several layers placed on that tile; the von Neumann machine's PE array and
+memories, used by every stage) contend when pipelined stages overlap: the events then queue
+behind other stages' chunks, which the recursion does not see. The closed form therefore
+returns max(recursion, the most loaded resource's busy time / its servers), a lower bound on
+the events' latency that is exact in ``"layer"`` mode (stages never overlap) and whenever no
+shared resource is busy in two stages at once. docs/scheduler.md gives the measured agreement
+over the zoo, presets and modes; ``tests/test_closed_form.py`` checks it. Energy does not
+depend on timing, except static energy, which is charged over the latency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan
+from cimsim.engine.scheduler import check_batch_and_mode, check_plan
+
+
+def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") -> EngineResult:
+    """The latency, resource busy times and stage spans of ``batch`` inferences of ``plan`` in
+    closed form (module docstring); ``events`` is 0 and there is no timeline."""
+    check_batch_and_mode(batch, mode)
+    check_plan(plan)
+    batch = int(batch)
+    finish: dict[str, np.ndarray] = {}
+    chunks = {stage.name: stage.chunks for stage in plan.stages}
+    busy_ns = {name: 0.0 for name in plan.resources}
+    spans: dict[str, tuple[float, float]] = {}
+    released_ns = 0.0  # "layer": when the previous stage finished its batch
+    for stage in plan.stages:
+        start_ns = released_ns if mode == "layer" else 0.0
+        uses = [start_ns] if stage.batch_steps else []  # first use of a resource, for the stage's span
+        for step in stage.batch_steps:
+            busy_ns[step.resource] += step.ns
+            start_ns += step.ns
+        ready = np.full(batch * stage.chunks, start_ns)
+        if mode == "pipelined":
+            ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
+        ready = np.maximum.accumulate(ready)
+        for step in stage.steps:
+            begins = served_starts(ready, step.ns, plan.resources[step.resource])
+            uses.append(float(begins[0]))
+            busy_ns[step.resource] += step.ns * ready.size
+            ready = begins + step.ns
+        finish[stage.name] = ready
+        released_ns = float(ready[-1])
+        if uses:  # the engine records a span only for a stage that used a resource
+            spans[stage.name] = (min(uses), released_ns)
+    latency_ns = max((end for _, end in spans.values()), default=0.0)
+    load_ns = max((busy_ns[name] / servers for name, servers in plan.resources.items()), default=0.0)
+    return EngineResult(latency_ns=float(max(latency_ns, load_ns)), events=0, busy_ns=busy_ns,
+                        stage_spans_ns=spans)
+
+
+def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], finish: dict[str, np.ndarray]) -> np.ndarray:
+    """Per chunk of the batch (inference-major), when the producers' chunks it waits for are done (ns)."""
+    ready = np.zeros(batch * stage.chunks)
+    for producer, needs in stage.needs.items():
+        thresholds = (np.arange(batch)[:, None] * chunks[producer] + needs[None, :].astype(np.int64)).ravel()
+        waits = thresholds > 0
+        ready[waits] = np.maximum(ready[waits], finish[producer][thresholds[waits] - 1])
+    return ready
+
+
+def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
+    """Start times of jobs arriving in order at ``arrivals_ns`` (non-decreasing) on ``servers``
+    identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
+    n, k = arrivals_ns.size, int(servers)
+    rounds = -(-n // k)
+    padded = np.full(rounds * k, np.inf)
+    padded[:n] = arrivals_ns
+    by_server = padded.reshape(rounds, k)  # row i: the i-th job of each server
+    offsets = np.arange(rounds)[:, None] * service_ns
+    starts = np.maximum.accumulate(by_server - offsets, axis=0) + offsets
+    return starts.ravel()[:n]

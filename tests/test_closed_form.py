@@ -1,0 +1,109 @@
+"""Closed-form timing (cimsim/engine/closed_form.py) against the event engine and against hand counts.
+
+Where no resource is shared between stages, or stages never overlap ("layer" mode), the closed
+form must give the event engine's latency, busy times and stage spans to rounding (1e-9
+relative: sums of the same floating-point times in another order). Where shared resources are
+contended (pipelined stages on the von Neumann machine's one PE array and memories), it is a
+lower bound. Energy is the plan's, whatever the timing, except static energy, charged over the
+latency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cimsim
+from cimsim.costs.ledger import Ledger
+from cimsim.engine import scheduler
+from cimsim.engine.closed_form import run_closed_form, served_starts
+from cimsim.engine.plan import MachinePlan, StagePlan, Step
+from cimsim.simulate import machine_plan
+from cimsim.workload_loader import load_workload
+
+ROUNDING = 1e-9
+
+
+def plan_of(stages: list[StagePlan], resources: dict[str, int]) -> MachinePlan:
+    return MachinePlan("hand", "cim", resources, stages, 0.0, {})
+
+
+def test_served_starts_follow_the_queue_by_hand():
+    # 5 jobs arriving at 0, 0, 1, 10, 10 on 2 servers of 4 ns: job 2 waits for job 0 (free at 4),
+    # job 3 arrives after every server is free, job 4 takes the server job 2 frees at 8.
+    starts = served_starts(np.array([0.0, 0.0, 1.0, 10.0, 10.0]), 4.0, 2)
+    np.testing.assert_array_equal(starts, [0.0, 0.0, 4.0, 10.0, 10.0])
+    np.testing.assert_array_equal(served_starts(np.array([0.0, 0.0, 0.0]), 3.0, 1), [0.0, 3.0, 6.0])
+
+
+def test_a_two_stage_pipeline_by_hand():
+    # stage a: 3 chunks of 2 ns on "ra"; stage b: 3 chunks of 5 ns on "rb", chunk j waits for j + 1 chunks of a.
+    # a ends at 2, 4, 6; b starts at 2, 7, 12 and ends at 17. Batch 2: a's next chunks end at 8, 10, 12,
+    # before b is free, so b's next three run back to back from 17: the batch ends at 32.
+    a = StagePlan("a", "gemm", 3, "row", (Step("ra", 2.0),), Ledger())
+    b = StagePlan("b", "gemm", 3, "row", (Step("rb", 5.0),), Ledger(), needs={"a": np.array([1, 2, 3])})
+    one = run_closed_form(plan_of([a, b], {"ra": 1, "rb": 1}), batch=1)
+    assert one.latency_ns == 17.0 and one.stage_spans_ns == {"a": (0.0, 6.0), "b": (2.0, 17.0)}
+    two = run_closed_form(plan_of([a, b], {"ra": 1, "rb": 1}), batch=2)
+    assert two.latency_ns == 17.0 + 3 * 5.0 and two.busy_ns == {"ra": 12.0, "rb": 30.0}
+    layer = run_closed_form(plan_of([a, b], {"ra": 1, "rb": 1}), batch=2, mode="layer")
+    assert layer.latency_ns == 6 * 2.0 + 6 * 5.0  # a's whole batch, then b's
+
+
+def test_a_shared_resource_makes_it_a_lower_bound_no_lower_than_the_load():
+    # two independent stages on one server of 3 ns each, 4 chunks each: the events serialise them
+    # (24 ns); the recursion alone would say 12; the load bound gives the 24.
+    a = StagePlan("a", "gemm", 4, "row", (Step("pe", 3.0),), Ledger())
+    b = StagePlan("b", "gemm", 4, "row", (Step("pe", 3.0),), Ledger())
+    plan = plan_of([a, b], {"pe": 1})
+    assert run_closed_form(plan).latency_ns == scheduler.run(plan).latency_ns == 24.0
+
+
+CASES = [(w, p) for w in ("lenet5", "mlp", "digits-cnn") for p in ("isaac", "rram-22nm", "pcm", "neurram")]
+
+
+@pytest.mark.parametrize(("workload", "preset"), CASES)
+@pytest.mark.parametrize("mode", ["pipelined", "layer"])
+def test_cim_chips_time_alike_to_rounding(workload, preset, mode):
+    planned = machine_plan(load_workload(workload), cimsim.load_preset(preset), 4, mode)
+    events = scheduler.run(planned.plan, 4, planned.mode)
+    closed = run_closed_form(planned.plan, 4, planned.mode)
+    assert closed.latency_ns == pytest.approx(events.latency_ns, rel=ROUNDING)
+    assert closed.busy_ns == pytest.approx(events.busy_ns, rel=ROUNDING)
+    for stage, span in events.stage_spans_ns.items():
+        assert closed.stage_spans_ns[stage] == pytest.approx(span, rel=ROUNDING, abs=ROUNDING)
+
+
+@pytest.mark.parametrize("preset", ["vn-45nm", "gpu-a100", "edge-npu"])
+@pytest.mark.parametrize("workload", ["lenet5", "digits-cnn"])
+def test_von_neumann_is_exact_by_layer_and_a_lower_bound_pipelined(preset, workload):
+    wl, cfg = load_workload(workload), cimsim.load_preset(preset)
+    layer = machine_plan(wl, cfg, 4, "layer").plan
+    assert run_closed_form(layer, 4, "layer").latency_ns == pytest.approx(scheduler.run(layer, 4, "layer").latency_ns,
+                                                                           rel=ROUNDING)
+    piped = machine_plan(wl, cfg, 4, "pipelined").plan
+    assert run_closed_form(piped, 4).latency_ns <= scheduler.run(piped, 4).latency_ns * (1 + ROUNDING)
+
+
+def test_simulate_closed_form_charges_the_same_actions():
+    wl, cfg = load_workload("lenet5"), cimsim.load_preset("isaac")
+    events = cimsim.simulate(wl, cfg, batch=4)
+    closed = cimsim.simulate(wl, cfg, batch=4, timing="closed-form")
+    assert (closed.timing, events.timing, closed.events) == ("closed-form", "events", 0)
+    dynamic = {k: v for k, v in events.breakdown.items() if k != "static"}
+    assert {k: v for k, v in closed.breakdown.items() if k != "static"} == dynamic
+    assert closed.latency_ns == pytest.approx(events.latency_ns, rel=ROUNDING)
+
+
+@pytest.mark.parametrize(("kwargs", "word"), [({"timing": "fast"}, "timing"),
+                                              ({"timing": "closed-form", "record_timeline": True}, "record_timeline")])
+def test_bad_timing_is_a_config_error(kwargs, word):
+    with pytest.raises(cimsim.ConfigError, match=word):
+        cimsim.simulate(load_workload("mlp"), cimsim.load_preset("isaac"), **kwargs)
+
+
+def test_a_report_written_before_timing_existed_still_loads(tmp_path):
+    report = cimsim.simulate(load_workload("mlp"), cimsim.load_preset("isaac"))
+    data = report.to_dict()
+    del data["timing"]
+    assert cimsim.Report.from_dict(data).timing == "events"
