@@ -5,6 +5,7 @@ import pytest
 
 from cimsim import ConfigError
 from cimsim.engine import scheduler
+from cimsim.engine.closed_form import run_closed_form
 from cimsim.arch.chunking import proportional_needs
 from cimsim.costs.ledger import Ledger
 from cimsim.engine.plan import MachinePlan, StagePlan, Step
@@ -34,7 +35,7 @@ def test_layer_mode_equals_the_flow_shop_formula_without_contention():
     expected = batch * (4 * 10.0 + 5 * 30.0 + 6 * 20.0)
     result = scheduler.run(plan, batch=batch, mode="layer")
     assert result.latency_ns == pytest.approx(expected, rel=1e-12)
-    assert scheduler.analytical_latency_ns(plan, batch) == pytest.approx(expected, rel=1e-12)
+    assert run_closed_form(plan, batch, "layer").latency_ns == pytest.approx(expected, rel=1e-12)
 
 
 def test_pipelined_throughput_is_that_of_the_slowest_stage():
@@ -120,8 +121,3 @@ def test_a_plan_the_engine_cannot_finish_is_refused(change, field):
         scheduler.run(plan)
 
 
-def test_the_flow_shop_formula_is_refused_for_several_servers():
-    plan = chain([1.0], [4])
-    plan.resources["arrays:0"] = 2
-    with pytest.raises(ConfigError, match="several servers"):
-        scheduler.analytical_latency_ns(plan)

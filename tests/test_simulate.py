@@ -169,17 +169,22 @@ def test_only_workloads_and_configs_are_accepted():
 
 
 @pytest.mark.parametrize("preset", ["isaac", "vn-45nm"])
-def test_a_whole_network_in_layer_mode_takes_the_analytical_latency(preset):
-    """ResNet-18 one layer at a time, no copies: the engine equals the flow-shop sum (scheduler.py)."""
+def test_a_whole_network_in_layer_mode_takes_the_flow_shop_latency(preset):
+    """LeNet-5 one layer at a time, no copies: each stage is a flow shop of n identical chunks through
+    single servers, after its batch steps: Σ t_s + (n − 1)·max t_s (no two stages overlap)."""
     from cimsim.engine import scheduler
     from cimsim.simulate import machine_plan
 
     cfg = cimsim.load_preset(preset)
     cfg = cfg.override({"chip.replication": "none"}) if preset == "isaac" else cfg
-    wl = lenet_workload()
-    plan, mode, _ = machine_plan(wl, cfg, batch=2, mode="layer")
-    engine = scheduler.run(plan, batch=2, mode=mode)
-    assert engine.latency_ns == pytest.approx(scheduler.analytical_latency_ns(plan, batch=2), rel=1e-12)
+    plan, mode, _ = machine_plan(lenet_workload(), cfg, batch=2, mode="layer")
+    assert all(plan.resources[step.resource] == 1 for stage in plan.stages for step in stage.steps)
+    expected = sum(
+        sum(step.ns for step in stage.batch_steps)
+        + sum(step.ns for step in stage.steps) + (2 * stage.chunks - 1) * max(step.ns for step in stage.steps)
+        for stage in plan.stages if stage.steps
+    )
+    assert scheduler.run(plan, batch=2, mode=mode).latency_ns == pytest.approx(expected, rel=1e-12)
 
 
 def test_one_layers_energy_is_the_hand_count_of_its_actions():

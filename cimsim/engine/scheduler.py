@@ -17,9 +17,8 @@ starts: from time 0 when pipelined (while the stages before it work), after the 
 stage in ``"layer"`` mode. Chunks of a stage start in order (inference, then chunk); a stage's
 progress is the number of its chunks done in that order.
 
-:func:`analytical_latency_ns` is the closed form the engine must reproduce when no resource is
-shared between stages: in ``"layer"`` mode each stage is a flow shop of n identical chunks
-through single servers, whose makespan is Σ t_s + (n − 1)·max t_s after its batch steps.
+:mod:`cimsim.engine.closed_form` computes the same timing without events where no shared resource
+is contended (``simulate(..., timing="closed-form")``).
 """
 
 from __future__ import annotations
@@ -178,26 +177,3 @@ def run(plan: MachinePlan, batch: int = 1, mode: str = "pipelined", record: bool
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     return _Run(plan, int(batch), mode, record).run()
-
-
-def flow_shop_ns(step_ns: list[float], jobs: int) -> float:
-    """Makespan of ``jobs`` identical jobs through single servers in sequence: Σ t + (jobs − 1)·max t."""
-    if jobs == 0 or not step_ns:
-        return 0.0
-    return sum(step_ns) + (jobs - 1) * max(step_ns)
-
-
-def analytical_latency_ns(plan: MachinePlan, batch: int = 1) -> float:
-    """Latency in ``"layer"`` mode when no stage shares a resource and every resource has one server.
-
-    A ConfigError for a plan with a resource of several servers (a replicated layer), where
-    the flow-shop formula does not hold."""
-    several = sorted(name for name, servers in plan.resources.items() if servers > 1)
-    if several:
-        raise ConfigError(f"analytical_latency_ns: resources {several} have several servers; the flow-shop "
-                          "formula holds for single servers (chip.replication = 'none')")
-    total = 0.0
-    for stage in plan.stages:
-        total += sum(step.ns for step in stage.batch_steps)
-        total += flow_shop_ns([step.ns for step in stage.steps], batch * stage.chunks)
-    return total
