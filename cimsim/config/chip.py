@@ -22,9 +22,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cimsim.config.prices import AreaConfig, EnergyConfig
-from cimsim.errors import ConfigError
 from cimsim.config.sections import ADCConfig, ArrayConfig, DACConfig, DeviceConfig, MappingConfig, MetaConfig
 from cimsim.config.tree import CHIP_AREA_MM2, ConfigRoot, Node, cross_field_error, physical_field, unphysical
+from cimsim.errors import ConfigError
 
 
 

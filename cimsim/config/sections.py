@@ -121,8 +121,8 @@ class DeviceConfig(Node):
 
 
 MAX_ARRAY_SIDE = 4096
-ARRAY_SIDE_REASON = ("the largest resistive crossbars made are 1024 x 1024; beyond 4096 cells per line the wire's "
-                     "IR drop and the summed column current leave no usable signal")
+ARRAY_SIDE_REASON = ("crossbar arrays are built with 64 to 1024 cells a side; beyond 4096 cells on one line the "
+                     "wire's IR drop and the summed column current leave little usable signal")
 
 SERIES_RESISTANCE_FIELDS = ("driver_resistance_ohm", "sense_resistance_ohm", "access_resistance_ohm")
 """The fields of :class:`ArrayConfig` for resistances in series with the solved circuit's wires and cells (Ω)."""
@@ -195,8 +195,8 @@ class ADCConfig(Node):
 
     bits: int = physical_field(
         8, ge=1, le=24, limit=16, description="ADC resolution (bits).",
-        reason="the best converters resolve about 12-14 effective bits; above 16 a column current's noise and "
-        "the ADC's own exceed one LSB, and energy and area grow as 2^bits",
+        reason="converters fast enough for a column (MS/s to GS/s) reach about 12-14 effective bits in the Murmann "
+        "survey (ADC-05..13); bits beyond 16 are below their noise, while energy and area grow as 2^bits",
     )
     range: Literal["max", "calibrated"] = Field(
         "max",
