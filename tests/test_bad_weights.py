@@ -253,6 +253,8 @@ def test_registered_matmul_refuses_an_unknown_product_and_a_non_tensor():
     model_id, zeros = _offloaded()
     with pytest.raises(cimsim.ConfigError, match=r"product index = 9; allowed: 0 to 1"):
         tvm.get_global_func("cimsim.matmul")(zeros(2, 3456), model_id, 9, zeros(2, 10))
+    with pytest.raises(cimsim.ConfigError, match=r"argument 'model_id' = 'zero'; allowed: an integer"):
+        tvm.get_global_func("cimsim.matmul")(zeros(2, 3456), "zero", 1, zeros(2, 10))
     with pytest.raises(ShapeError, match=r"cimsim.matmul: argument 'x' is a str, expected a tensor"):
         tvm.get_global_func("cimsim.matmul")("x", model_id, 1, zeros(2, 10))
 

@@ -25,6 +25,7 @@ unless its ``AnalogMatrix.calibrate`` was given data first
 from __future__ import annotations
 
 import itertools
+import numbers
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -168,6 +169,10 @@ def _call(x, model_id: int, index: int, out) -> None:
 
 def _product(model_id, index) -> tuple[OffloadedModel, Product]:
     """The model and product a registered call names; ConfigError when either is unknown."""
+    for name, value in (("model_id", model_id), ("index", index)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"cimsim: argument {name!r} = {value!r}; allowed: an integer (as tvm_bridge.offload "
+                              "writes it into the rewritten call)")
     model = _MODELS.get(int(model_id))
     if model is None:
         raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
