@@ -10,6 +10,9 @@ TVM bridge (``tvm_bridge.extract``) can produce one from any model TVM imports.
   True when a weight product is loaded from JSON without its weights. A product that came from a convolution keeps its geometry
   (:class:`ConvGeometry`) so that a scheduler can pipeline by output rows. ``sparsity`` is the
   N:M structure detected in the weights along K (N non-zeros in every M consecutive rows).
+  Weights must be finite real numbers: a NaN or an infinity is a ShapeError naming the layer,
+  here, where every analytical route (zoo, importers, saved workloads, ``simulate``, sweeps)
+  builds its products.
 * :class:`NonGemm`: an operation on the digital units (``kind`` as priced by
   :data:`DIGITAL_OPS_PER_ELEMENT`) over ``elements`` elements; ``function`` names
   the operator (``"relu"``, ``"gelu"``, ``"max_pool2d"``), which decides what its outputs look
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cimsim.errors import ConfigError, ShapeError
+from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.fileio import atomic_write
 
 DIGITAL_OPS_PER_ELEMENT = {"activation": 1, "pooling": 1, "residual_add": 1, "softmax": 4, "normalisation": 5}
@@ -116,6 +119,9 @@ class Gemm:
             expected = (self.k, self.n) if self.count == 1 else (self.count, self.k, self.n)
             if w.shape != expected:
                 raise ShapeError(f"Gemm {self.name!r}: weights of shape {w.shape}, expected {expected} (count, k, n)")
+            as_real_matrix(w, f"layer {self.name!r}: weights", ndim=(w.ndim,))  # NaN and infinities refused here
+            w = w.view()
+            w.flags.writeable = False  # checked once: not to be changed through the Gemm afterwards
             object.__setattr__(self, "weights", w)
             if self.sparsity is None:
                 object.__setattr__(self, "sparsity", detect_nm_sparsity(w))

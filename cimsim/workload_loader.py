@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, ShapeError
 from cimsim.extras import missing_extra
 from cimsim.workload import Workload
 
@@ -53,6 +53,8 @@ def load_saved(path: str | Path) -> Workload:
     path = Path(path)
     try:
         return Workload.load_npz(path) if path.suffix == ".npz" else Workload.from_json(path)
+    except ShapeError as exc:  # weights that no crossbar holds (NaN, infinity): the message names the layer
+        raise ShapeError(f"workload file '{path}': {exc}") from None
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"workload file '{path}' cannot be loaded: {exc}") from None
 

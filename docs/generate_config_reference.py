@@ -83,6 +83,12 @@ RULES: tuple[Rule, ...] = (
          "model but `\"table\"` is CiMLoop's regression, so `\"walden\"` and `\"survey\"` also need `adc.bits` ≤ 12 "
          "where area is computed (`peak`, `simulate`) (`cimsim/costs/adc_energy.py`).", "cim",
          {"energy.adc_model": "cimloop", "adc.bits": 16}, "adc.bits", "pricing (`AnalogMatrix`, `peak`, `simulate`)"),
+    Rule("Values beyond physical sense are refused unless `meta.allow_unphysical = true`: `array.rows` and "
+         "`array.cols` ≤ 4,096, `adc.bits` ≤ 16, `chip.clock_ghz` ≤ 10 (each field's description says why).",
+         "cim", {"meta.allow_unphysical": False, "adc.bits": 8, "array.rows": 8192}, "array.rows", "construction"),
+    Rule("The chip's area (`cimsim peak`'s, from `chip.tiles` and `[area]`) ≤ 2,000 mm² unless "
+         "`meta.allow_unphysical = true` (`chip.tiles` says why).", "cim",
+         {"meta.allow_unphysical": False, "adc.bits": 8, "chip.tiles": 10000}, "chip area", "construction"),
     Rule("Signed inputs need `mapping.input_bits` ≥ 2 (sign and magnitude).", "cim",
          {"mapping.input_bits": 1}, "mapping.input_bits", "reading signed inputs (`AnalogMatrix.matmul`)"),
 )
@@ -180,7 +186,7 @@ def render() -> str:
         "(`cimsim/config/chip.py`, `cimsim/config/von_neumann.py`, shared machinery in `cimsim/config/tree.py`). "
         "Every field has a dotted path (`adc.bits`) used by `cfg.override({...})`, `cfg.get(path)`, "
         "the command line's `--set adc.bits=6` and a sweep's `[grid]`. A TOML file lists the same "
-        "sections as tables (`[adc]` then `bits = 6`); missing entries take the defaults below. "
+        "sections as tables (`[adc]` then `bits = 6`). "
         "Validation is strict: `\"6\"` is not an integer, `true` is not a number, `6.0` is not an "
         "integer (an integer is accepted where a number is expected). A bad value raises "
         "`cimsim.ConfigError` naming the field, the value and what is allowed, in the words of the "
@@ -191,6 +197,31 @@ def render() -> str:
         "any other as a `cimsim.ChipConfig`. Units: the *unit* column is the first unit the "
         "description states; conductance in µS, voltage in V, time in ns (or s), energy in pJ, "
         "power in mW or µW, area in µm² (mm² for the baseline's die).",
+        "",
+        "A TOML file (`cimsim.load_config`, `--chip FILE.toml`, a sweep's `chip`) either gives every field "
+        "of every section (`[meta]` aside: its fields describe the configuration and take the defaults "
+        "below), as `cfg.save(path)` and the presets do, or starts from a preset with a top-level "
+        "`base = \"rram-22nm\"` and gives only what it changes:",
+        "",
+        "```toml",
+        "base = \"rram-22nm\"   # every field of the preset, then the tables below laid over it",
+        "",
+        "[adc]",
+        "bits = 6",
+        "```",
+        "",
+        "The file's tables replace the preset's values field by field; `meta.name` becomes the file's name "
+        "(without `.toml`) unless the file sets it, and the rest of `[meta]` (`allow_unphysical` too) is "
+        "the preset's. A file without `base` that leaves fields out is refused with the list of the "
+        "missing dotted fields, so that no field silently takes a default. "
+        "`ChipConfig.from_toml(text)` and `ChipConfig.from_dict(tables)`, for text and tables built in a "
+        "program, still take the defaults for what they leave out.",
+        "",
+        "Values beyond physical sense are refused, with the bound and its reason, unless "
+        "`meta.allow_unphysical = true`: array sides above 4,096, ADCs above 16 bits, clocks above "
+        "10 GHz and chips above 2,000 mm² (the area `cimsim peak` reports, from `chip.tiles` and the "
+        "`[area]` section). Each bound's reason is in its field's description; the `ideal` preset allows "
+        "them for its 24-bit ADC.",
         "",
         "Contents: " + ", ".join(f"[`{public}`](#{public.lower().replace('.', '')})" for _, _, public in TREES)
         + ", [rules between fields](#rules-between-fields), [presets](#presets).",

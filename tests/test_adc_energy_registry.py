@@ -30,6 +30,11 @@ class QuadraticAdc:
 
 
 MY_ADC_TOML = """
+base = "ideal"  # cimsim.ChipConfig()'s defaults but for the two fields set below
+
+[device]
+g_min_us = 1.0
+
 [energy]
 adc_model = "my_adc"
 

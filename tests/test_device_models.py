@@ -52,9 +52,10 @@ def registry():
 
 
 def load(tmp_path, device_table: str, rest: str = ""):
-    """``cimsim.load_config`` of a TOML file: g from 0 to 100 µS, every effect off unless ``device_table`` sets it."""
+    """``cimsim.load_config`` of a TOML file on the ideal preset: g from 0 to 100 µS, every effect off unless
+    ``device_table`` sets it."""
     path = tmp_path / "chip.toml"
-    path.write_text(f"[device]\ng_min_us = 0.0\ng_max_us = {G_MAX_US}\n{device_table}\n{rest}", encoding="utf-8")
+    path.write_text(f"base = \"ideal\"\n[device]\ng_min_us = 0.0\ng_max_us = {G_MAX_US}\n{device_table}\n{rest}", encoding="utf-8")
     return cimsim.load_config(path)
 
 

@@ -132,7 +132,7 @@ def test_first_order_overestimates_column_currents(size, wire):
 QUIET_DIGITAL = {  # no noise or drift, one slice, one input cycle, g_min = 0: outputs in level units
     "device.g_min_us": 0.0, "device.g_max_us": 100.0, "device.program_noise": 0.0, "device.read_noise": 0.0,
     "device.drift_nu": 0.0, "device.drift_nu_std": 0.0, "device.stuck_off": 0.0, "device.stuck_on": 0.0,
-    "adc.bits": 24, "adc.range": "max", "adc.noise_lsb": 0.0, "mapping.weight_bits": 8,
+    "adc.bits": 24, "meta.allow_unphysical": True, "adc.range": "max", "adc.noise_lsb": 0.0, "mapping.weight_bits": 8,
     "mapping.weight_scale": "tensor", "mapping.flip_columns": False, "mapping.input_encoding": "two_phase",
     "mapping.weight_encoding": "differential", "mapping.differential_sensing": "digital",
     "array.bits_per_cell": 7, "mapping.input_bits": 8, "dac.bits": 8,

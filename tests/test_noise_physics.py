@@ -47,6 +47,7 @@ QUIET = {
     "device.stuck_on": 0.0,
     "array.wire_resistance_ohm": 0.0,
     "adc.bits": 24,
+    "meta.allow_unphysical": True,  # a 24-bit ADC: beyond physical sense on purpose, for exact readings
     "adc.range": "max",
     "adc.noise_lsb": 0.0,
     "mapping.weight_bits": 8,
@@ -434,7 +435,7 @@ def test_column_read_noise_equals_per_device_noise_pcm_model():
     t = 3600.0
     # a 24-bit ADC is beyond the preset's 'cimloop' energy model: price it from the table instead
     # read noise drawn per read (the pcm preset draws it once per evaluation, as aihwkit)
-    wide = {"adc.range": "max", "adc.bits": 24, "array.rows": 128, "energy.adc_model": "table",
+    wide = {"adc.range": "max", "adc.bits": 24, "meta.allow_unphysical": True, "array.rows": 128, "energy.adc_model": "table",
             "device.read_noise_draw": "per_read"}
     cfg = cimsim.load_preset("pcm").override(wide)
     dev = cfg.device

@@ -222,7 +222,7 @@ def test_programmed_conductance_clipping(clip):
 def quiet_pcm(extra=None):
     """The pcm preset with a 24-bit ADC over the largest current and no programming noise."""
     return cimsim.load_preset("pcm").override({
-        "adc.range": "max", "adc.bits": 24, "array.rows": 128, "energy.adc_model": "table",
+        "adc.range": "max", "adc.bits": 24, "meta.allow_unphysical": True, "array.rows": 128, "energy.adc_model": "table",
         "device.program_noise": 0.0, **(extra or {})})
 
 

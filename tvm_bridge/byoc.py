@@ -26,7 +26,7 @@ from tvm.relax.dpl import is_const, is_op, wildcard
 from tvm.relax.transform import FusionPattern
 
 import cimsim
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, ShapeError
 from tvm_bridge._relax import binding_map, constant_value, op_name
 
 routes = importlib.import_module("tvm_bridge.offload")  # the module: the package exports a function by that name
@@ -114,13 +114,25 @@ class _Interpreter:
             if isinstance(value, relax.Function):
                 self._program(value)
             elif op_name(value) == "relax.matmul":
-                self.products[value] = routes.matmul_product(self.model, constant_value(value.args[1], bindings))
+                weights = constant_value(value.args[1], bindings)
+                self.products[value] = routes.matmul_product(self.model, weights, binding.var.name)
             elif op_name(value) == "relax.nn.conv2d":
-                self.products[value] = routes.conv2d_product(self.model, value, constant_value(value.args[1], bindings))
+                weights = constant_value(value.args[1], bindings)
+                self.products[value] = routes.conv2d_product(self.model, value, weights, binding.var.name)
 
     def __call__(self, *args) -> None:
-        *inputs, out = args
-        routes.write(np.from_dlpack(out), self._run(self.function, [np.from_dlpack(a) for a in inputs]))
+        """``(*inputs, out)`` as TVM's VM passes them; a direct call with wrong shapes is a ShapeError."""
+        symbol = str(self.function.attrs["global_symbol"])
+        params = list(self.function.params)
+        if len(args) != len(params) + 1:
+            raise ShapeError(f"{symbol}: {len(args)} arguments given, expected {len(params) + 1} "
+                             f"({', '.join(p.name for p in params)}, out)")
+        *inputs, out = [routes.tensor_argument(symbol, name, value)
+                        for name, value in zip([*(p.name for p in params), "out"], args)]
+        for param, value in zip(params, inputs):
+            routes.require_shape(symbol, param.name, value.shape, routes.static_shape(param))
+        routes.require_shape(symbol, "out", out.shape, routes.static_shape(self.function.body))
+        routes.write(out, self._run(self.function, inputs))
 
     def _run(self, function: relax.Function, args: list[np.ndarray]) -> np.ndarray:
         env = dict(zip(function.params, args))

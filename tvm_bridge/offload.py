@@ -25,6 +25,7 @@ unless its ``AnalogMatrix.calibrate`` was given data first
 from __future__ import annotations
 
 import itertools
+import numbers
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,9 +37,9 @@ from tvm import relax
 from tvm.relax.expr_functor import PyExprMutator, mutator
 
 import cimsim
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.seeding import generator
-from tvm_bridge._relax import constant_value, op_name, static_shape
+from tvm_bridge._relax import binding_map, constant_value, op_name, static_shape
 
 MODEL_ATTR = "cimsim_model"
 _MODELS: dict[int, OffloadedModel] = {}
@@ -86,21 +87,29 @@ class OffloadedModel:
                     total.add(component, action, count, energy, layer=product.name)
         return total
 
-    def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None) -> Product:
+    def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None, variable: str = "") -> Product:
         """Program the matrices of one product and keep them.
+
+        ``variable`` is the Relax variable the product is bound to, for messages: NaN or infinite
+        weights are a ShapeError naming the product, its variable and the layer's shape, raised
+        before any cell is programmed.
 
         Each matrix draws its cells from a generator seeded by (base seed, CRC-32 of its weights,
         how many matrices with those weights this model programmed before), so a product programs
         the same cells whichever route (offload or BYOC) meets it first, and two products with
         equal weights still get independent noise.
         """
+        product_name = f"{name}_{len(self.products)}"
+        where = f"layer {product_name!r}" + (f" (Relax variable {variable!r})" if variable else "")
+        for w in weights:
+            as_real_matrix(w, f"{where}: weights of shape {w.shape}")
         matrices = []
         for w in weights:
             checksum = zlib.crc32(np.ascontiguousarray(w).tobytes())
             rng = np.random.default_rng([self.base_seed, checksum, self.checksums[checksum]])
             self.checksums[checksum] += 1
             matrices.append(cimsim.AnalogMatrix(w, self.cfg, seed=rng))
-        product = Product(f"{name}_{len(self.products)}", matrices, conv)
+        product = Product(product_name, matrices, conv)
         self.products.append(product)
         return product
 
@@ -117,11 +126,12 @@ def new_model(cfg: cimsim.ChipConfig, seed: int | np.random.Generator) -> tuple[
     return model, model_id
 
 
-def matmul_product(model: OffloadedModel, weights: np.ndarray) -> Product:
-    return model.program("matmul", [weights])
+def matmul_product(model: OffloadedModel, weights: np.ndarray, variable: str = "") -> Product:
+    """A (K, N) constant on one crossbar matrix; ``variable``: the Relax variable bound to the product."""
+    return model.program("matmul", [weights], variable=variable)
 
 
-def conv2d_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray) -> Product:
+def conv2d_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray, variable: str = "") -> Product:
     """(O, C/g, kh, kw) → per group a (C/g·kh·kw) × (O/g) matrix, rows ordered channel, row, column."""
     a = call.attrs
     groups = int(a.groups)
@@ -129,7 +139,7 @@ def conv2d_product(model: OffloadedModel, call: relax.Call, weights: np.ndarray)
     matrices = [g.reshape(o // groups, per_group * kh * kw).T for g in np.split(weights, groups)]
     conv = Conv2D((kh, kw), tuple(int(v) for v in a.strides), tuple(int(v) for v in a.padding),
                   tuple(int(v) for v in a.dilation), groups)
-    return model.program("conv2d", matrices, conv)
+    return model.program("conv2d", matrices, conv, variable)
 
 
 def register() -> None:
@@ -146,10 +156,73 @@ def register() -> None:
 
 
 def _call(x, model_id: int, index: int, out) -> None:
+    model, product = _product(model_id, index)
+    function = "cimsim.matmul" if product.conv is None else "cimsim.conv2d"
+    if not product.matrices:
+        raise ConfigError(f"{function}: product {int(index)} multiplies two activations; call cimsim.matmul_dynamic")
+    x = tensor_argument(function, "x", x)
+    expected_out = _expected_output(function, product, x)
+    out = tensor_argument(function, "out", out)
+    require_shape(function, "out", out.shape, expected_out)
+    write(out, read_product(model, product, x))
+
+
+def _product(model_id, index) -> tuple[OffloadedModel, Product]:
+    """The model and product a registered call names; ConfigError when either is unknown."""
+    for name, value in (("model_id", model_id), ("index", index)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"cimsim: argument {name!r} = {value!r}; allowed: an integer (as tvm_bridge.offload "
+                              "writes it into the rewritten call)")
     model = _MODELS.get(int(model_id))
     if model is None:
         raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
-    write(np.from_dlpack(out), read_product(model, model.products[int(index)], np.from_dlpack(x)))
+    if not 0 <= int(index) < len(model.products):
+        raise ConfigError(f"cimsim: product index = {int(index)}; allowed: 0 to {len(model.products) - 1}, "
+                          f"the products of offloaded model {int(model_id)}")
+    return model, model.products[int(index)]
+
+
+def tensor_argument(function: str, argument: str, value) -> np.ndarray:
+    """``value`` (a TVM tensor or any DLPack array) as numpy, or a ShapeError naming the function and argument."""
+    try:
+        return np.from_dlpack(value)
+    except (TypeError, AttributeError, BufferError, RuntimeError) as error:
+        raise ShapeError(f"{function}: argument {argument!r} is a {type(value).__name__}, expected a tensor "
+                         f"({error})") from None
+
+
+def require_shape(function: str, argument: str, shape: tuple[int, ...], expected: tuple) -> None:
+    """ShapeError naming ``function``, ``argument``, the shape given and ``expected``.
+
+    ``expected`` holds sizes, None for any size, and may start with ``...`` for any leading dimensions.
+    """
+    leading = expected[:1] == (...,)
+    fixed = expected[1:] if leading else expected
+    rank_ok = len(shape) >= len(fixed) if leading else len(shape) == len(fixed)
+    tail = tuple(shape)[len(shape) - len(fixed):] if rank_ok else ()
+    if not (rank_ok and all(e is None or size == e for size, e in zip(tail, fixed))):
+        text = ", ".join("…" if e is ... else "any" if e is None else str(e) for e in expected)
+        raise ShapeError(f"{function}: argument {argument!r} has shape {tuple(shape)}, expected ({text})")
+
+
+def _expected_output(function: str, product: Product, x: np.ndarray) -> tuple[int, ...]:
+    """The output shape of ``product`` on input ``x``, after checking ``x`` against the programmed matrices."""
+    if product.conv is None:
+        rows, cols = product.matrices[0].shape
+        require_shape(function, "x", x.shape, (..., rows))
+        return x.shape[:-1] + (cols,)
+    conv = product.conv
+    kh, kw = conv.kernel
+    channels = conv.groups * (product.matrices[0].shape[0] // (kh * kw))  # rows per group: C/g·kh·kw
+    require_shape(function, "x", x.shape, (None, channels, None, None))
+    top, left, bottom, right = conv.padding
+    spans = ((conv.dilation[0] * (kh - 1) + 1), (conv.dilation[1] * (kw - 1) + 1))
+    padded = (x.shape[2] + top + bottom, x.shape[3] + left + right)
+    if padded[0] < spans[0] or padded[1] < spans[1]:
+        raise ShapeError(f"{function}: argument 'x' has shape {x.shape}, expected rows and columns of at least "
+                         f"{(spans[0] - top - bottom, spans[1] - left - right)} for a {kh}×{kw} kernel")
+    sizes = tuple((p - span) // stride + 1 for p, span, stride in zip(padded, spans, conv.strides))
+    return (x.shape[0], sum(m.shape[1] for m in product.matrices)) + sizes
 
 
 def write(destination: np.ndarray, result: np.ndarray) -> None:
@@ -159,12 +232,11 @@ def write(destination: np.ndarray, result: np.ndarray) -> None:
 
 def _dynamic(a, b, model_id: int, index: int, out) -> None:
     """An activation × activation matmul on crossbars: each call programs its right operand anew."""
-    model = _MODELS.get(int(model_id))
-    if model is None:
-        raise ConfigError(f"cimsim: model {model_id} is not offloaded in this process; call tvm_bridge.offload")
-    product = model.products[int(index)]
-    left, right = np.from_dlpack(a), np.from_dlpack(b)
-    batch = np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    model, product = _product(model_id, index)
+    left, right = (tensor_argument("cimsim.matmul_dynamic", name, v) for name, v in (("a", a), ("b", b)))
+    batch = _dynamic_batch(left, right)
+    out = tensor_argument("cimsim.matmul_dynamic", "out", out)
+    require_shape("cimsim.matmul_dynamic", "out", out.shape, batch + (left.shape[-2], right.shape[-1]))
     left = np.broadcast_to(left, batch + left.shape[-2:]).reshape((-1,) + left.shape[-2:])
     right = np.broadcast_to(right, batch + right.shape[-2:]).reshape((-1,) + right.shape[-2:])
     rng = np.random.default_rng([model.base_seed, int(index), product.calls])  # new cells every call
@@ -174,7 +246,18 @@ def _dynamic(a, b, model_id: int, index: int, out) -> None:
         matrix = cimsim.AnalogMatrix(w, model.cfg, seed=rng)
         results.append(_read(model, matrix, x))
         product.spent = product.spent + matrix.ledger
-    write(np.from_dlpack(out), np.stack(results).reshape(batch + results[0].shape))
+    write(out, np.stack(results).reshape(batch + results[0].shape))
+
+
+def _dynamic_batch(left: np.ndarray, right: np.ndarray) -> tuple[int, ...]:
+    """The broadcast batch shape of (…, M, K) @ (…, K, N); ShapeError naming the argument that does not fit."""
+    require_shape("cimsim.matmul_dynamic", "a", left.shape, (..., None, None))
+    require_shape("cimsim.matmul_dynamic", "b", right.shape, (..., left.shape[-1], None))
+    try:
+        return np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"cimsim.matmul_dynamic: argument 'b' has shape {right.shape}, expected batch dimensions "
+                         f"that broadcast with a's {left.shape[:-2]}") from None
 
 
 def _read(model: OffloadedModel, matrix: cimsim.AnalogMatrix, vectors: np.ndarray) -> np.ndarray:
@@ -212,8 +295,10 @@ class _Offload(PyExprMutator):
         super().__init__(mod)
         self.mod_, self.model_id, self.model = mod, model_id, model
         self.activations_on_crossbar = activations_on_crossbar
+        self.variables: dict = {}  # each bound call -> the name of its Relax variable, for messages
 
     def visit_call_(self, call):
+        variable = self.variables.get(call, "")
         call = self.visit_expr_post_order(call)
         name = op_name(call)
         if name not in ("relax.matmul", "relax.nn.conv2d"):
@@ -226,11 +311,11 @@ class _Offload(PyExprMutator):
         if name == "relax.matmul":
             if weights.ndim != 2:
                 return call  # batched weights stay in TVM
-            return self._rewrite("cimsim.matmul", call, matmul_product(self.model, weights))
+            return self._rewrite("cimsim.matmul", call, matmul_product(self.model, weights, variable))
         a = call.attrs
         if (a.data_layout, a.kernel_layout, a.out_layout) != ("NCHW", "OIHW", "NCHW"):
             return call  # other layouts stay in TVM
-        return self._rewrite("cimsim.conv2d", call, conv2d_product(self.model, call, weights))
+        return self._rewrite("cimsim.conv2d", call, conv2d_product(self.model, call, weights, variable))
 
     def _activations(self, call, name: str):
         """An activation × activation matmul: digital (in TVM) unless asked for, then reprogrammed per call."""
@@ -249,6 +334,7 @@ class _Offload(PyExprMutator):
     def run(self) -> tvm.IRModule:
         for gv, func in self.mod_.functions_items():
             if isinstance(func, relax.Function):
+                self.variables = {value: var.name for var, value in binding_map(func).items()}
                 self.builder_.update_func(gv, self.visit_expr(func))
         return self.builder_.get()
 

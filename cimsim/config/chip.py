@@ -23,8 +23,14 @@ from pydantic import Field, model_validator
 
 from cimsim.config.prices import AreaConfig, EnergyConfig
 from cimsim.config.sections import ADCConfig, ArrayConfig, DACConfig, DeviceConfig, MappingConfig, MetaConfig
-from cimsim.config.tree import ConfigRoot, Node, cross_field_error
+from cimsim.config.tree import CHIP_AREA_MM2, ConfigRoot, Node, cross_field_error, physical_field, unphysical
+from cimsim.errors import ConfigError
 
+
+
+MAX_CHIP_AREA_MM2 = 2000.0
+CHIP_AREA_REASON = ("more than twice the lithographic reticle limit of about 858 mm² (26 x 33 mm): a larger "
+                    "machine is a wafer-scale or multi-die system, whose yield and links cimsim does not model")
 
 
 class TileConfig(Node):
@@ -48,8 +54,14 @@ class TileConfig(Node):
 class ChipLevelConfig(Node):
     """The whole chip."""
 
-    tiles: int = Field(168, ge=1, description="Tiles per chip.")
-    clock_ghz: float = Field(1.2, gt=0, description="Digital clock (GHz).")
+    tiles: int = Field(
+        168, ge=1, description=f"Tiles per chip. The chip's area (cimsim.peak, area_mm2) is refused above "
+        f"{MAX_CHIP_AREA_MM2:,.0f} mm² ({CHIP_AREA_REASON}) unless meta.allow_unphysical = true.",
+    )
+    clock_ghz: float = physical_field(
+        1.2, gt=0, limit=10.0, description="Digital clock (GHz).",
+        reason="CMOS logic is not clocked above about 6 GHz",
+    )
     node_nm: float = Field(32.0, gt=0, description="CMOS technology node (nm).")
     noc_topology: Literal["bus", "mesh"] = Field(
         "mesh", description="Interconnect between tiles: one shared 'bus' (one hop), or a 2-D 'mesh' of links "
@@ -91,6 +103,20 @@ class ChipConfig(ConfigRoot):
                 "1 with mapping.input_encoding = 'two_phase': positive and negative phases are separate passes, "
                 "so their cycles cannot be integrated together; use 'bipolar' or 'offset' inputs",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_chip_area(self) -> "ChipConfig":
+        if self.meta.allow_unphysical:
+            return self
+        try:
+            area_mm2 = CHIP_AREA_MM2(self)
+        except ConfigError:  # a registered ADC model that gives no area: refused where the area is priced
+            return self
+        if area_mm2 is not None and area_mm2 > MAX_CHIP_AREA_MM2:
+            line = unphysical("chip area (mm², from chip.tiles and the area section)", round(area_mm2, 1),
+                              MAX_CHIP_AREA_MM2, CHIP_AREA_REASON)
+            raise ConfigError(line)
         return self
 
 

@@ -7,6 +7,14 @@ its configuration class: ``"cim"`` (also when absent) to :class:`~cimsim.config.
 :func:`cimsim.register_architecture` (which calls :func:`register_config_kind`) to its own class.
 This is the configuration half of the architecture registry; the half that plans a workload on a
 machine is :mod:`cimsim.arch.registry`.
+
+A file gives every field of every section ([meta] aside, whose fields are descriptive and have
+defaults), or starts from a preset with a top-level ``base = "rram-22nm"`` and gives only what it
+changes: its tables are laid over the preset's, field by field, and ``meta.name`` becomes the
+file's name unless it sets one. A file without ``base`` that leaves fields out is a ConfigError
+listing them as dotted paths, so that no field silently takes a default. Presets are complete
+files. :meth:`ConfigRoot.from_toml` and :meth:`ConfigRoot.from_dict` (text and tables in a
+program, not files) still take defaults for what they leave out.
 """
 
 import os
@@ -20,6 +28,9 @@ from cimsim.config.chip import ChipConfig
 from cimsim.config.tree import ConfigRoot, join_lines, parse_toml, validate
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.errors import ConfigError
+
+BASE_KEY = "base"
+"""The top-level key of a configuration file that names the preset it starts from."""
 
 BUILTIN_KINDS = ("cim", "von-neumann")
 """The kinds cimsim ships; they cannot be unregistered."""
@@ -40,7 +51,10 @@ def load_config(path: str | os.PathLike[str]) -> ConfigRoot:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source} cannot be read: {exc}") from None
-    return _from_tables(parse_toml(text, source), source)
+    tables = parse_toml(text, source)
+    if BASE_KEY in tables:
+        return _from_tables(_on_base(tables, source, Path(path).stem), source)
+    return _from_tables(tables, source, complete=True)
 
 
 def list_presets(architecture: str | None = None) -> list[str]:
@@ -58,7 +72,7 @@ def load_preset(name: str) -> ConfigRoot:
     available = list_presets()
     if name not in available:
         raise ConfigError(f"unknown preset {name!r}; available presets: {', '.join(available)}")
-    return _from_tables(_preset_tables(name), f"preset '{name}'")
+    return _from_tables(_preset_tables(name), f"preset '{name}'", complete=True)
 
 
 # --------------------------------------------------------------------------- kinds
@@ -137,5 +151,50 @@ def _architecture(data: dict[str, Any], source: str) -> str:
     return kind
 
 
-def _from_tables(data: dict[str, Any], source: str) -> ConfigRoot:
-    return validate(ARCHITECTURES[_architecture(data, source)], data, source)
+def _from_tables(data: dict[str, Any], source: str, complete: bool = False) -> ConfigRoot:
+    """The configuration of parsed tables; with ``complete``, every field but meta's must be given."""
+    config_class = ARCHITECTURES[_architecture(data, source)]
+    missing = _missing_fields(config_class, data) if complete else []
+    if not missing:
+        return validate(config_class, data, source)
+    lines = [f"missing fields: {', '.join(missing)}; a file gives every field, or starts with "
+             f"base = \"<preset>\" (one of {', '.join(list_presets())}) and gives only what it changes"]
+    try:
+        validate(config_class, data, source=None)
+    except ConfigError as error:
+        lines += str(error).splitlines()
+    raise ConfigError(join_lines(source, lines))
+
+
+def _missing_fields(config_class: type[ConfigRoot], data: dict[str, Any]) -> list[str]:
+    """The dotted fields of ``config_class`` that ``data`` does not give (a whole section as ``[name]``).
+
+    The meta section is left out: its fields describe the configuration and have defaults.
+    """
+    missing = []
+    for section, info in config_class.model_fields.items():
+        fields = getattr(info.annotation, "model_fields", {})
+        if section == "meta" or not fields:
+            continue
+        given = data.get(section)
+        if not isinstance(given, Mapping):
+            missing.append(f"[{section}] (its {len(fields)} field{'s' if len(fields) > 1 else ''})")
+            continue
+        missing += [f"{section}.{name}" for name in fields if name not in given]
+    return missing
+
+
+def _on_base(tables: dict[str, Any], source: str, name: str) -> dict[str, Any]:
+    """A file's tables laid over those of the preset its ``base`` names, field by field."""
+    tables = dict(tables)
+    base = tables.pop(BASE_KEY)
+    presets = list_presets()
+    if base not in presets:
+        raise ConfigError(join_lines(source, [f"base: got {base!r}, allowed: a preset name, one of {', '.join(presets)}"]))
+    merged = _preset_tables(base)
+    for section, table in tables.items():
+        both = isinstance(table, Mapping) and isinstance(merged.get(section), Mapping)
+        merged[section] = {**merged[section], **table} if both else table
+    if isinstance(merged.get("meta"), Mapping) and "name" not in tables.get("meta", {}):
+        merged["meta"] = {**merged["meta"], "name": name}
+    return merged

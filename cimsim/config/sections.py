@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Union
 from annotated_types import Ge
 from pydantic import Field, model_validator
 
-from cimsim.config.tree import DEVICE_MODEL_NAMES, BaseMeta, Node, cross_field_error
+from cimsim.config.tree import DEVICE_MODEL_NAMES, BaseMeta, Node, cross_field_error, physical_field
 
 DeviceModelName = str
 """The name of a registered device model, which a noise or drift field may give instead of a number.
@@ -120,6 +120,10 @@ class DeviceConfig(Node):
         return self
 
 
+MAX_ARRAY_SIDE = 4096
+ARRAY_SIDE_REASON = ("crossbar arrays are built with 64 to 1024 cells a side; beyond 4096 cells on one line the "
+                     "wire's IR drop and the summed column current leave little usable signal")
+
 SERIES_RESISTANCE_FIELDS = ("driver_resistance_ohm", "sense_resistance_ohm", "access_resistance_ohm")
 """The fields of :class:`ArrayConfig` for resistances in series with the solved circuit's wires and cells (Ω)."""
 
@@ -127,8 +131,10 @@ SERIES_RESISTANCE_FIELDS = ("driver_resistance_ohm", "sense_resistance_ohm", "ac
 class ArrayConfig(Node):
     """One crossbar array: geometry, levels per cell, read pulse, wire and series resistances (IR drop)."""
 
-    rows: int = Field(128, ge=1, description="Rows (inputs, word lines) per array.")
-    cols: int = Field(128, ge=1, description="Physical columns (bit lines) per array.")
+    rows: int = physical_field(128, ge=1, limit=MAX_ARRAY_SIDE, reason=ARRAY_SIDE_REASON,
+                               description="Rows (inputs, word lines) per array.")
+    cols: int = physical_field(128, ge=1, limit=MAX_ARRAY_SIDE, reason=ARRAY_SIDE_REASON,
+                               description="Physical columns (bit lines) per array.")
     bits_per_cell: int = Field(2, ge=1, le=8, description="Bits stored per cell (2^bits levels).")
     t_read_ns: float = Field(100.0, gt=0, description="Duration of one array read, i.e. one input cycle (ns).")
     wire_resistance_ohm: float = Field(
@@ -177,7 +183,8 @@ class DACConfig(Node):
         1,
         ge=1,
         le=16,
-        description="Magnitude bits applied per cycle (1 = bit-serial); the top code 2^bits - 1 drives v_read. "
+        description="Magnitude bits applied per cycle (1 = bit-serial), at most 16: a row driver's 2^16 voltage "
+        "levels are already below its noise; the top code 2^bits - 1 drives v_read. "
         "Signed inputs carry input_bits - 1 magnitude bits (the sign is a phase or the drive's polarity), so with "
         "dac.bits = input_bits their top code drives about v_read / 2.",
     )
@@ -186,7 +193,11 @@ class DACConfig(Node):
 class ADCConfig(Node):
     """Column converters."""
 
-    bits: int = Field(8, ge=1, le=24, description="ADC resolution (bits).")
+    bits: int = physical_field(
+        8, ge=1, le=24, limit=16, description="ADC resolution (bits).",
+        reason="converters fast enough for a column (MS/s to GS/s) reach about 12-14 effective bits in the Murmann "
+        "survey (ADC-05..13); bits beyond 16 are below their noise, while energy and area grow as 2^bits",
+    )
     range: Literal["max", "calibrated"] = Field(
         "max",
         description="Full-scale range: 'max' = the largest possible column current; "

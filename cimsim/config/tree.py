@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 import numpy as np
 import tomli_w
 from annotated_types import Ge, Gt, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from cimsim.errors import ConfigError
@@ -62,10 +62,55 @@ class BaseMeta(Node):
         "docs/reference/reference_figures.csv (e.g. 'ISAAC-02..09, DEV-16') or a citation.",
     )
     description: str = Field("", description="What the configuration models and what it leaves out.")
+    allow_unphysical: bool = Field(
+        False, description="Accept values beyond physical sense (fields marked 'Refused above ...', the chip "
+        "area): for idealised studies only; the bounds and their reasons are in those fields' descriptions.",
+    )
+
+
+def physical_field(default: Any, *, limit: float, reason: str, description: str, **bounds: Any) -> Any:
+    """A field that :class:`ConfigRoot` refuses above ``limit`` (its ``reason`` said in its description).
+
+    ``bounds`` are pydantic's hard bounds (``ge``, ``le``); the physical limit is soft: a configuration
+    with ``meta.allow_unphysical = true`` may exceed it.
+    """
+    text = f"{description} Refused above {limit:,g} ({reason}) unless meta.allow_unphysical = true."
+    return Field(default, description=text, json_schema_extra={PHYSICAL_LIMIT: limit, PHYSICAL_REASON: reason},
+                 **bounds)
+
+
+PHYSICAL_LIMIT, PHYSICAL_REASON = "physical_limit", "physical_reason"
+"""Keys of a :func:`physical_field`'s ``json_schema_extra``: its limit and the reason for it."""
+
+
+def unphysical(path: str, value: Any, limit: float, reason: str) -> str:
+    """One line for a value beyond physical sense: the dotted field, the value, the bound, its reason."""
+    return (f"{path}: got {value!r}, allowed: at most {limit:,g} ({reason}); "
+            "set meta.allow_unphysical = true to simulate it anyway")
 
 
 class ConfigRoot(Node):
-    """A whole configuration: sections of fields (frozen; use :meth:`override` for a changed copy)."""
+    """A whole configuration: sections of fields (frozen; use :meth:`override` for a changed copy).
+
+    Fields made with :func:`physical_field` are refused above their limit unless
+    ``meta.allow_unphysical`` is true (one line per field beyond its limit).
+    """
+
+    @model_validator(mode="after")
+    def _check_physical_limits(self) -> Self:
+        if getattr(getattr(self, "meta", None), "allow_unphysical", False):
+            return self
+        lines = []
+        for section_name in type(self).model_fields:
+            section = getattr(self, section_name)
+            for name, info in (type(section).model_fields.items() if isinstance(section, Node) else ()):
+                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+                value = getattr(section, name)
+                if PHYSICAL_LIMIT in extra and value > extra[PHYSICAL_LIMIT]:
+                    lines.append(unphysical(f"{section_name}.{name}", value, extra[PHYSICAL_LIMIT], extra[PHYSICAL_REASON]))
+        if lines:
+            raise ConfigError("\n".join(lines))
+        return self
 
     def override(self, updates: Mapping[str, Any]) -> Self:
         """A new, validated config with ``updates`` (``{"adc.bits": 6, ...}``) applied all at once.
@@ -284,3 +329,26 @@ DEVICE_MODEL_NAMES = RegisteredNames("device model")
 
 ADC_ENERGY_MODEL_NAMES = RegisteredNames("ADC energy model")
 """The names ``energy.adc_model`` accepts."""
+
+
+class ProvidedLater:
+    """A function of a configuration that lives above the configuration, handed over when its module is imported.
+
+    The chip's area is computed by :mod:`cimsim.costs.area` (which imports the configuration, never
+    the reverse); importing it (which ``import cimsim`` does) calls :meth:`provided_by`, and the
+    configuration's validator calls this object. Until then it gives None and the check is skipped.
+    """
+
+    def __init__(self, what: str):
+        self.what = what  # e.g. "chip area (mm²)", for messages
+        self._function: Callable[[Any], float] | None = None
+
+    def provided_by(self, function: Callable[[Any], float]) -> None:
+        self._function = function
+
+    def __call__(self, cfg: Any) -> float | None:
+        return None if self._function is None else self._function(cfg)
+
+
+CHIP_AREA_MM2 = ProvidedLater("chip area (mm²)")
+"""The area of a :class:`~cimsim.config.chip.ChipConfig` in mm², from :mod:`cimsim.costs.area`."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from cimsim.costs.adc_energy import adc_area_um2
 from cimsim.config import ChipConfig
+from cimsim.config.tree import CHIP_AREA_MM2
 from cimsim.physics.mapping import array_geometry
 
 
@@ -55,3 +56,11 @@ def area_breakdown_um2(cfg: ChipConfig) -> dict[str, float]:
         "digital": tiles * a.digital_um2_per_tile,
         "chip_overhead": a.chip_overhead_um2,
     }
+
+
+def chip_area_mm2(cfg: ChipConfig) -> float:
+    """The chip's area (mm²): the sum of :func:`area_breakdown_um2`."""
+    return sum(area_breakdown_um2(cfg).values()) * 1e-6
+
+
+CHIP_AREA_MM2.provided_by(chip_area_mm2)  # the configuration refuses chips beyond physical sense by this area
