@@ -15,7 +15,8 @@ from pathlib import Path
 from cimsim.config import list_presets, load_config, load_preset
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
-from cimsim.engine.report import Report, compare
+from cimsim.engine.comparison import compare
+from cimsim.engine.report import Report
 from cimsim.simulate import simulate
 from cimsim.text_table import text_table
 from cimsim.workload_loader import load_workload, zoo_names
