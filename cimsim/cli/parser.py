@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 
-from cimsim import __version__
 from cimsim.cli import commands as cli_commands
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.modes import FIDELITIES, MODES
@@ -90,6 +89,8 @@ def _chip_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cimsim import __version__  # the facade, loaded already (it is cimsim.cli's parent package)
+
     parser = argparse.ArgumentParser(prog="cimsim", description="Compute-in-memory crossbar simulator.",
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
