@@ -55,3 +55,13 @@ def test_comparison_json_is_standard(tmp_path):
 
     data = json.loads(path.read_text(), parse_constant=refuse)
     assert data["values"]["tops_per_mm2"][0] is None and data["ratios"]["tops_per_mm2"][1] is None
+
+
+def test_undefined_figures_print_as_a_dash_with_a_note():
+    base = dataclasses.replace(make_report(), area_breakdown_um2={})  # no area: TOPS/mm² undefined
+    other = make_report(name="other")
+    lines = str(compare([base, other])).splitlines()
+    tops_per_mm2_line = next(line for line in lines if line.startswith("TOPS/mm²"))
+    assert tops_per_mm2_line.split() == ["TOPS/mm²", "-", f"{other.tops_per_mm2:.4g}", "-"]
+    assert lines[-1] == "-: undefined (e.g. no area modelled)" and "nan" not in "\n".join(lines)
+    assert "undefined" not in str(compare([other, other]))

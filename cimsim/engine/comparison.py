@@ -8,6 +8,7 @@ baseline machine at that precision) in one comparison: ``baseline`` then gives o
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -77,10 +78,11 @@ class Comparison:
         for metric, title in COMPARED:
             row = [title]
             for i, value in enumerate(self.values[metric]):
-                row += [f"{value:.4g}"] + ([] if i in baselines else [f"×{ratios[metric][i]:.3g}"])
+                row += [_shown(value, "")] + ([] if i in baselines else [_shown(ratios[metric][i], "×")])
             rows.append(row)
         title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
-        return title + "\n" + text_table(rows, header)
+        undefined = any(math.isnan(v) for vs in self.values.values() for v in vs)
+        return title + "\n" + text_table(rows, header) + ("\n-: undefined (e.g. no area modelled)" if undefined else "")
 
 
 def compare(
@@ -148,6 +150,13 @@ def _check_comparable(reports: Sequence[Report], against: list[int]) -> None:
                 f"({report.config} against the baseline {base.config}); compare runs of one workload at one batch "
                 "size and precision, run the baseline at the chip's precision, or pass strict=False"
             )
+
+
+def _shown(value: float, prefix: str) -> str:
+    """A figure in the table: 4 significant digits (3 for a ratio, ``prefix`` "×"), "-" when undefined (NaN)."""
+    if math.isnan(value):
+        return "-"
+    return f"{prefix}{value:.3g}" if prefix else f"{value:.4g}"
 
 
 def _ratio(value: float, baseline_value: float) -> float:
