@@ -29,7 +29,7 @@ import workloads  # noqa: E402
 from cimsim.costs.area import array_count  # noqa: E402
 from cimsim.costs.array_counts import weight_arrays  # noqa: E402
 from cimsim.engine import scheduler  # noqa: E402
-from cimsim.engine.report import compare  # noqa: E402
+from cimsim.engine.comparison import compare  # noqa: E402
 from cimsim.simulate import machine_plan  # noqa: E402
 
 MODELS = ("resnet18", "vgg8", "bert-base-layer", "gpt2-decode")

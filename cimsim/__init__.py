@@ -27,7 +27,8 @@ from cimsim.errors import ConfigError, ShapeError
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import PeakFigures, peak
 from cimsim.physics.device_models import list_device_models, register_device_model, unregister_device_model
-from cimsim.engine.report import Comparison, LayerRow, Report, compare
+from cimsim.engine.comparison import Comparison, compare
+from cimsim.engine.report import LayerRow, Report
 from cimsim.simulate import simulate
 from cimsim.workload import ConvGeometry, Gemm, NonGemm, Workload
 

@@ -11,11 +11,19 @@ from cimsim.cli import main
 from cimsim.cli.demo import ADC_BITS, DRIFT_TIMES_S, run_layer_demo
 
 
-def test_presets_command_lists_every_preset_with_its_source(capsys):
+def test_presets_command_lists_every_preset_with_a_line_of_its_description(capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == cimsim.list_presets()
-    assert all(len(line.split()) > 1 for line in lines)  # every preset names a source
+    for line in lines:
+        name, architecture, description = line.split(maxsplit=2)
+        meta = cimsim.load_preset(name).meta
+        assert architecture == meta.architecture
+        flat = " ".join(meta.description.split())
+        # the first sentence whole, or clipped at a word to at most 100 characters with an ellipsis
+        assert flat.startswith(description.removesuffix("…")) and len(description) <= 100
+        assert description.endswith("…") or flat[len(description)] == "."
+    assert "1T1R RRAM at 22 nm with NeuroSim V1.4's defaults" in lines[cimsim.list_presets().index("rram-22nm")]
 
 
 def test_show_prints_toml_that_loads_back_to_the_preset(capsys, tmp_path):

@@ -34,8 +34,8 @@ def test_compare_puts_chip_and_baseline_side_by_side(cimsim_command, tmp_path):
     assert comparison["ratios"]["energy_pj"][1] == pytest.approx(chip.energy_pj / base.energy_pj)
 
 
-def test_compare_refuses_different_precisions_in_one_line(cimsim_command):
-    done = cimsim_command("compare", "mlp", "--chip", "isaac", "--baseline", "vn-45nm")
+def test_compare_strict_refuses_different_precisions_in_one_line(cimsim_command):
+    done = cimsim_command("compare", "mlp", "--chip", "isaac", "--baseline", "vn-45nm", "--strict")
     assert done.returncode == 2
     assert done.stderr.startswith("cimsim: error: compare:") and "precision" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -9,7 +9,8 @@ import pytest
 
 from cimsim.errors import ConfigError
 from cimsim.costs.ledger import Ledger
-from cimsim.engine.report import Report, compare
+from cimsim.engine.comparison import compare
+from cimsim.engine.report import Report
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
 
 BATCH = 3

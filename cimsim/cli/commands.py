@@ -8,14 +8,15 @@ a word that is not TOML is taken as a string).
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import tomllib
 from pathlib import Path
 
 from cimsim.config import list_presets, load_config, load_preset
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
-from cimsim.engine.report import Report, compare
+from cimsim.engine.comparison import compare
+from cimsim.engine.report import Report
 from cimsim.simulate import simulate
 from cimsim.text_table import text_table
 from cimsim.workload_loader import load_workload, zoo_names
@@ -44,8 +45,9 @@ def parse_settings(settings: list[str]) -> dict[str, object]:
     return updates
 
 
-def _simulate(args: argparse.Namespace, cfg) -> Report:
-    workload = load_workload(args.workload, args.sparsity, args.seed)
+def _simulate(args: argparse.Namespace, cfg, workload=None) -> Report:
+    if workload is None:
+        workload = load_workload(args.workload, args.sparsity, args.seed)
     work_items = args.batch * len(workload.ops) * 256  # an upper bound: at most 256 chunks per operation
     return simulate(workload, cfg, batch=args.batch, mode=args.mode, fidelity=args.fidelity, seed=args.seed,
                     record_timeline=work_items <= TIMELINE_WORK_ITEMS or args.timeline)
@@ -73,18 +75,98 @@ def run(args: argparse.Namespace) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> None:
-    """``cimsim compare``: the workload on the chip and on the baseline, side by side with ratios."""
-    chip = _simulate(args, load_chip(args.chip, args.set))
-    baseline = _simulate(args, load_chip(args.baseline, args.baseline_set))
-    comparison = compare([baseline, chip])
+    """``cimsim compare``: the workload on each chip and on the baseline, side by side with ratios.
+
+    The baseline runs at each chip's precision (once per distinct precision, said in one line);
+    with ``--strict`` it runs as given and a chip of another precision is refused.
+    """
+    chips = [load_chip(spec, args.set) for spec in args.chip]
+    baseline = load_chip(args.baseline)
+    if args.strict:
+        _check_same_precision(chips, baseline)
+    groups = _chips_by_precision(chips, baseline, args.strict)
+    print(_baseline_line(baseline, groups, [cfg.meta.name for cfg in chips], args.strict))
+    workload = load_workload(args.workload, args.sparsity, args.seed)
+    reports, labels, against, stems = [], [], [], []
+    for bits, members in groups.items():
+        base_cfg = _at_precision(baseline, bits, args.strict).override(parse_settings(args.baseline_set or []))
+        base_index = len(reports)
+        reports.append(_simulate(args, base_cfg, workload))
+        labels.append(f"{baseline.meta.name} {_precision_text(bits)}")
+        stems.append("baseline" if len(groups) == 1 else f"baseline_{_precision_text(bits)}")
+        for index in members:
+            reports.append(_simulate(args, chips[index], workload))
+            labels.append(reports[-1].config)
+            stems.append("chip" if len(chips) == 1 else f"chip{index + 1}_{_file_name(chips[index].meta.name)}")
+        against += [base_index] * (1 + len(members))
+    comparison = compare(reports, against, strict=args.strict, labels=labels)
     print(comparison)
+    _wrote(_comparison_files(comparison, reports, stems, Path(args.out)))
+
+
+def _comparison_files(comparison, reports: list[Report], stems: list[str], out: Path) -> list[Path]:
     from cimsim import plot
 
-    out = Path(args.out)
-    paths = _report_files(chip, out, "chip") + _report_files(baseline, out, "baseline")
-    paths.append(atomic_write_text(out / "comparison.json", json.dumps(comparison.to_dict(), indent=1) + "\n"))
-    paths += plot.energy_breakdown_chart([baseline, chip], out / "energy_breakdown")
-    _wrote(paths)
+    paths = [path for report, stem in zip(reports, stems) for path in _report_files(report, out, stem)]
+    paths.append(comparison.to_json(out / "comparison.json"))
+    return paths + plot.comparison_chart(comparison, reports, out / "comparison")
+
+
+# The configuration fields that set the precision (weight bits, activation bits) of each built-in architecture.
+PRECISION_FIELDS = {"cim": ("mapping.weight_bits", "mapping.input_bits"),
+                    "von-neumann": ("pe.weight_bits", "pe.activation_bits")}
+
+
+def _precision(cfg) -> tuple[int, int]:
+    """(weight bits, activation bits) of a configuration (the command knows only the built-in architectures)."""
+    return tuple(cfg.get(path) for path in PRECISION_FIELDS[cfg.meta.architecture])
+
+
+def _precision_text(bits: tuple[int, int]) -> str:
+    return f"w{bits[0]}a{bits[1]}"
+
+
+def _chips_by_precision(chips: list, baseline, strict: bool) -> dict[tuple[int, int], list[int]]:
+    """Chip indices grouped by the precision the baseline runs at for them (one group when ``strict``)."""
+    if strict:
+        return {_precision(baseline): list(range(len(chips)))}
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, cfg in enumerate(chips):
+        groups.setdefault(_precision(cfg), []).append(index)
+    return groups
+
+
+def _at_precision(baseline, bits: tuple[int, int], strict: bool):
+    """The baseline at ``bits`` (unchanged when ``strict`` or when they are its own)."""
+    if strict or _precision(baseline) == bits:
+        return baseline
+    return baseline.override(dict(zip(PRECISION_FIELDS[baseline.meta.architecture], bits)))
+
+
+def _check_same_precision(chips: list, baseline) -> None:
+    own = _precision(baseline)
+    other = [f"{cfg.meta.name} computes {_precision_text(_precision(cfg))}" for cfg in chips if _precision(cfg) != own]
+    if other:
+        raise ConfigError(f"compare: --strict: {'; '.join(other)}, the baseline {baseline.meta.name} "
+                          f"{_precision_text(own)}; a ratio between precisions measures them, not the machines; "
+                          "without --strict the baseline runs at each chip's precision")
+
+
+def _baseline_line(baseline, groups: dict[tuple[int, int], list[int]], chip_names: list[str], strict: bool) -> str:
+    """One line: at which precision(s) the baseline runs, and why."""
+    name, own = baseline.meta.name, _precision_text(_precision(baseline))
+    if strict:
+        return f"baseline {name} runs at its own precision, {own}, as every chip (--strict)"
+    runs = "; ".join(f"at {_precision_text(bits)} for {', '.join(chip_names[i] for i in members)}"
+                     for bits, members in groups.items())
+    how = "at the chips' precision" if len(groups) == 1 else "once per precision of the chips"
+    return (f"baseline {name} (its own precision: {own}) runs {how}: {runs}; "
+            "--strict runs it at its own and refuses chips of another")
+
+
+def _file_name(name: str) -> str:
+    """``name`` with anything but letters, digits, ``-``, ``_`` and ``.`` replaced by ``-``."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
 
 
 def sweep(args: argparse.Namespace) -> None:
@@ -104,6 +186,8 @@ def plot_command(args: argparse.Namespace) -> None:
     from cimsim.sweep.table import read_table
 
     results, out = Path(args.results), Path(args.out) if args.out else Path(args.results).parent
+    if not results.is_file():
+        raise ConfigError(f"results '{results}': no such file" + (" (a directory)" if results.is_dir() else ""))
     if results.suffix == ".json":
         report = Report.from_json(results)
         paths = plot.layer_bars(report, out / f"{results.stem}_layers")
@@ -131,10 +215,23 @@ def _swept_column(rows: list[dict]) -> str:
 
 
 def presets(args: argparse.Namespace) -> None:
-    """``cimsim presets``: each preset with its architecture and its sources."""
+    """``cimsim presets``: each preset with its architecture and the first sentence of its description."""
     metas = {name: load_preset(name).meta for name in list_presets()}
-    rows = [[name, meta.architecture, meta.source] for name, meta in metas.items()]
+    rows = [[name, meta.architecture, _first_sentence(meta.description)] for name, meta in metas.items()]
     print(text_table(rows, min_widths=(11, 12), gap=" "))
+
+
+DESCRIPTION_CHARS = 100  # the longest description `cimsim presets` prints on a line
+
+
+def _first_sentence(text: str, width: int = DESCRIPTION_CHARS) -> str:
+    """The first sentence of ``text`` on one line, clipped at a word to ``width`` characters with "…"."""
+    line = " ".join(text.split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)\.(\s|$)", line)
+    sentence = line[: end.start()] if end else line
+    if len(sentence) <= width:
+        return sentence
+    return sentence[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def workloads_command(args: argparse.Namespace) -> None:

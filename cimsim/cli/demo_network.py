@@ -24,7 +24,7 @@ from pathlib import Path
 from cimsim import plot
 from cimsim.config import load_preset
 from cimsim.fileio import atomic_write_text
-from cimsim.engine.report import compare
+from cimsim.engine.comparison import compare
 from cimsim.simulate import simulate
 from cimsim.sweep import run_sweep
 from cimsim.sweep.spec import SweepSpec

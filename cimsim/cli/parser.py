@@ -1,5 +1,10 @@
 """The ``cimsim`` command. Errors print as one line (exit code 2) unless ``--debug`` is given.
 
+A closed output pipe (``cimsim peak isaac | head -3``) ends the command quietly with exit code 141
+(128 + SIGPIPE, as a Unix tool killed by the signal); Ctrl-C ends it with 130 and one line (a
+sweep's says how many rows its table kept and to rerun with ``--resume``); ``--version`` prints
+the version.
+
 ``cimsim run WORKLOAD --chip PRESET|FILE``, ``cimsim compare WORKLOAD --chip ... --baseline ...``,
 ``cimsim sweep SWEEP.toml``, ``cimsim plot RESULTS``, ``cimsim presets``, ``cimsim workloads``,
 ``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim study article-claims``, ``cimsim demo``; ``--help`` on each. A WORKLOAD is
@@ -9,6 +14,8 @@ a zoo name, an ONNX file or a saved Workload (``.json``, ``.npz``).
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 from cimsim.cli import commands as cli_commands
@@ -19,10 +26,27 @@ from cimsim.modes import FIDELITIES, MODES
 EXAMPLES = """examples:
   cimsim run resnet18 --chip isaac --batch 16
   cimsim run lenet5 --chip rram-22nm --set adc.bits=6 --fidelity functional
-  cimsim compare resnet18 --chip isaac --set mapping.weight_bits=8 --set mapping.input_bits=8 --baseline vn-45nm
+  cimsim compare lenet5 --chip isaac --chip rram-22nm --baseline vn-45nm
   cimsim sweep adc.toml --workers 2 --resume
   cimsim plot out/adc.csv --y tops_per_watt --series workload
 """
+EXIT_BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)  # what a shell reports for a tool killed by SIGPIPE
+
+
+class _Once(argparse.Action):
+    """Store an option's value; the option given twice is refused in one line (exit code 2), not overwritten."""
+
+    def __init__(self, *args, hint: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hint = hint
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        given = f"_given_{self.dest}"
+        if getattr(namespace, given, False):
+            parser.exit(2, f"cimsim: error: {option_string} given twice ({getattr(namespace, self.dest)!r}, then "
+                           f"{values!r}); {parser.prog} takes one{self.hint}\n")
+        setattr(namespace, given, True)
+        setattr(namespace, self.dest, values)
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -41,10 +65,16 @@ def _show(args: argparse.Namespace) -> None:
     print(cli_commands.load_chip(args.preset, args.set).to_toml(), end="")
 
 
-def _simulation_options(parser: argparse.ArgumentParser, out: str) -> None:
+def _simulation_options(parser: argparse.ArgumentParser, out: str, several_chips: bool = False) -> None:
     parser.add_argument("workload", help="zoo model (cimsim workloads), ONNX file, or saved workload (.json/.npz)")
-    parser.add_argument("--chip", required=True, help="preset name (cimsim presets) or config file (.toml)")
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field of the chip, e.g. adc.bits=6")
+    if several_chips:
+        parser.add_argument("--chip", required=True, action="append",
+                            help="preset name (cimsim presets) or config file (.toml); repeat it to compare several")
+    else:
+        parser.add_argument("--chip", required=True, action=_Once, hint=" (cimsim compare takes several)",
+                            help="preset name (cimsim presets) or config file (.toml)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="override a field of the chip(s), e.g. adc.bits=6")
     parser.add_argument("--batch", type=int, default=1, help="inferences run together (default 1)")
     parser.add_argument("--sparsity", help='prune the weights: "2:4", "2:4:rows", "block:4x4:0.5" (zoo and ONNX)')
     parser.add_argument("--fidelity", default=FIDELITIES[0], choices=FIDELITIES)
@@ -60,19 +90,27 @@ def _chip_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cimsim import __version__  # the facade, loaded already (it is cimsim.cli's parent package)
+
     parser = argparse.ArgumentParser(prog="cimsim", description="Compute-in-memory crossbar simulator.",
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--version", action="version", version=f"cimsim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="simulate a workload on a chip: summary, report.json, layers.csv, plots")
     _simulation_options(run, "out/run")
     run.set_defaults(run=cli_commands.run)
 
-    compare = commands.add_parser("compare", help="a workload on a chip and on a baseline, side by side with ratios")
-    _simulation_options(compare, "out/compare")
-    compare.add_argument("--baseline", default="vn-45nm", help="baseline preset or file (default: vn-45nm)")
-    compare.add_argument("--baseline-set", action="append", metavar="KEY=VALUE", help="override a field of the baseline")
+    compare = commands.add_parser("compare", help="a workload on chips and on a baseline, side by side with ratios")
+    _simulation_options(compare, "out/compare", several_chips=True)
+    compare.add_argument("--baseline", default="vn-45nm", action=_Once,
+                         help="baseline preset or file (default: vn-45nm)")
+    compare.add_argument("--baseline-set", action="append", metavar="KEY=VALUE",
+                         help="override a field of the baseline (after its precision is set to the chip's)")
+    compare.add_argument("--strict", action="store_true",
+                         help="run the baseline at its own precision and refuse a chip of another (default: the "
+                              "baseline runs at each chip's precision, once per distinct precision)")
     compare.set_defaults(run=cli_commands.compare_command)
 
     sweep = commands.add_parser("sweep", help="run a sweep file's points into a table (resumable; local or Dask)")
@@ -91,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", help="output directory (default: next to RESULTS)")
     plot.set_defaults(run=cli_commands.plot_command)
 
-    presets = commands.add_parser("presets", help="list the presets, their architecture and their sources")
+    presets = commands.add_parser("presets", help="list the presets: architecture and a line of description (cimsim show: the sources)")
     presets.set_defaults(run=cli_commands.presets)
     zoo = commands.add_parser("workloads", help="list the model zoo with each model's products and MACs")
     zoo.set_defaults(run=cli_commands.workloads_command)
@@ -113,15 +151,27 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
     except (ConfigError, ShapeError) as error:
         if args.debug:
             raise
         print(f"cimsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("cimsim: interrupted", file=sys.stderr)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt as interrupt:
+        print(f"cimsim: interrupted{f': {interrupt}' if str(interrupt) else ''}", file=sys.stderr)
         return 130
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (output captured in-process): nothing left to flush
+        pass
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ a pruned weight are not work done). TOPS/W is operations per pJ (1 op/pJ = 1 TOP
 energy is the plan's static power times the engine's latency (mW · ns = pJ) and appears in the
 breakdown as the component ``"static"``.
 
-:func:`compare` puts reports of the same workload and batch side by side, with ratios against a
-baseline report.
+Reports are put side by side by :func:`cimsim.engine.comparison.compare`.
 """
 
 from __future__ import annotations
@@ -30,6 +29,9 @@ from cimsim.fileio import atomic_write_text
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan
 from cimsim.modes import FIDELITIES, MODES
 from cimsim.text_table import text_table
+
+REPORT_SCHEMA_VERSION = 1
+"""Version of :meth:`Report.to_json`'s layout; files without ``schema_version`` (version 0) are read too."""
 
 # Components whose energy is moving data rather than computing on it. Registers count, as in
 # ISAAC's accounting (eDRAM + bus + router + registers ≈ 17% of ISAAC's energy; see
@@ -208,16 +210,26 @@ class Report:
         return cls(**values)
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_dict` as JSON, atomically; floats round-trip exactly.
+        """Write :meth:`to_dict` as standard JSON with a ``schema_version``, atomically; floats round-trip exactly.
 
-        A derived figure with a zero denominator (no latency, no energy) is written as Python's
-        ``NaN`` or ``Infinity``.
+        An undefined figure (NaN or infinite: a zero denominator, an area not modelled) is written as
+        ``null`` (:func:`standard_json`), never as ``NaN`` or ``Infinity``, which are not JSON.
         """
-        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+        return atomic_write_text(path, standard_json({"schema_version": REPORT_SCHEMA_VERSION} | self.to_dict()))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a file of :meth:`to_json`: this version's, or an older one without ``schema_version``.
+
+        A ``null`` where a number is expected (an undefined figure) reads back as NaN; a layer's
+        ``relative_error`` and the ``seed`` stay None.
+        """
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        version = data.pop("schema_version", 0)
+        if version not in (0, REPORT_SCHEMA_VERSION):
+            raise ConfigError(f"report '{path}': schema_version = {version!r}; this cimsim reads versions "
+                              f"0 (no schema_version) and {REPORT_SCHEMA_VERSION}")
+        return cls.from_dict(_undefined_as_nan(data))
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """One row per layer (energies in pJ, times in ns), one ``<component>_pj`` column per component; atomic."""
@@ -338,83 +350,39 @@ def _per(numerator: float, denominator: float) -> float:
     return math.nan if numerator == 0 else math.inf
 
 
+def standard_json(data: Any) -> str:
+    """``data`` as standard JSON text (indented, newline-terminated): NaN and ±inf become ``null``.
+
+    Python's ``json`` writes them as ``NaN``/``Infinity``, which strict parsers (browsers, jq,
+    pandas' default) refuse; an undefined figure is ``null`` instead.
+    """
+    return json.dumps(_finite_or_none(data), indent=1, allow_nan=False) + "\n"
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
+# Fields that may be null in a report file because they are optional, not undefined numbers.
+_OPTIONAL_FIELDS = frozenset({"seed", "relative_error", "accuracy", "bottleneck"})
+
+
+def _undefined_as_nan(value: Any, key: str = "") -> Any:
+    """The inverse of :func:`_finite_or_none` for a report: ``null`` numbers back to NaN, optional fields kept."""
+    if value is None:
+        return None if key in _OPTIONAL_FIELDS else math.nan
+    if isinstance(value, dict):
+        return {name: _undefined_as_nan(item, name if key != "accuracy" else "") for name, item in value.items()}
+    if isinstance(value, list):
+        return [_undefined_as_nan(item) for item in value]
+    return value
+
+
 def _maybe(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
-
-
-# (Report attribute, label in the comparison table)
-COMPARED = (
-    ("energy_pj", "energy pJ"),
-    ("latency_ns", "latency ns"),
-    ("throughput_inferences_per_s", "inferences/s"),
-    ("tops", "TOPS"),
-    ("tops_per_watt", "TOPS/W"),
-    ("tops_per_mm2", "TOPS/mm²"),
-    ("data_movement_share", "data movement share"),
-)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Reports side by side: ``values[metric][i]`` of report ``i``; ratios against report ``baseline``."""
-
-    workload: str  # the workload's name (names joined by " | " when not strict)
-    batch: str  # the batch size (likewise)
-    labels: list[str]
-    baseline: int
-    values: dict[str, list[float]]
-
-    def ratios(self) -> dict[str, list[float]]:
-        """``values[metric][i] / values[metric][baseline]`` (the baseline's own ratio is 1)."""
-        return {m: [_per(v, vs[self.baseline]) for v in vs] for m, vs in self.values.items()}
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"ratios": self.ratios()}
-
-    def __str__(self) -> str:
-        ratios = self.ratios()
-        header = ["metric"]
-        for i, label in enumerate(self.labels):
-            header += [f"{label} (baseline)"] if i == self.baseline else [label, "× baseline"]
-        rows = []
-        for metric, title in COMPARED:
-            row = [title]
-            for i, value in enumerate(self.values[metric]):
-                row += [f"{value:.4g}"] + ([] if i == self.baseline else [f"×{ratios[metric][i]:.3g}"])
-            rows.append(row)
-        title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
-        return title + "\n" + text_table(rows, header)
-
-
-def compare(
-    reports: Sequence[Report], baseline: int = 0, *, strict: bool = True, labels: Sequence[str] | None = None
-) -> Comparison:
-    """Side-by-side figures of ``reports`` with ratios against ``reports[baseline]``.
-
-    With ``strict`` (the default) the reports must share their workload, batch size and precision
-    (weight and activation bits), the variables that must match when two designs are compared (as
-    in CiMLoop): a ratio between different ones measures them, not the machines.
-    """
-    if not reports:
-        raise ConfigError("compare: reports is empty, expected at least one Report")
-    if not -len(reports) <= baseline < len(reports):
-        raise ConfigError(f"compare: baseline = {baseline}, expected an index into the {len(reports)} reports")
-    if strict:
-        _check_comparable(reports)
-    names = list(labels) if labels is not None else [f"{r.config} ({r.architecture})" for r in reports]
-    if len(names) != len(reports):
-        raise ConfigError(f"compare: {len(names)} labels for {len(reports)} reports")
-    values = {m: [float(getattr(r, m)) for r in reports] for m, _ in COMPARED}
-    workload = " | ".join(dict.fromkeys(r.workload for r in reports))
-    batch = " | ".join(dict.fromkeys(str(r.batch) for r in reports))
-    return Comparison(workload, batch, names, baseline % len(reports), values)
-
-
-def _check_comparable(reports: Sequence[Report]) -> None:
-    for attribute in ("workload", "batch", "precision"):
-        seen = sorted({str(getattr(r, attribute)) for r in reports})
-        if len(seen) > 1:
-            raise ConfigError(
-                f"compare: reports have different {attribute} values {seen}; compare runs of one workload "
-                "at one batch size and precision, or pass strict=False"
-            )

@@ -8,6 +8,7 @@ returns the :class:`~matplotlib.figure.Figure` unsaved, to show in a notebook or
   breakdown, per-layer bars) and plain lines;
 - :mod:`~cimsim.plot.sweep`: figures of sweep tables (a metric or the accuracy against a swept
   parameter, the Pareto front);
+- :mod:`~cimsim.plot.comparison`: a comparison's chips and baselines, energy by component and TOPS/W;
 - :mod:`~cimsim.plot.baseline_roofline`: the von Neumann baseline's roofline;
 - :mod:`~cimsim.plot.base`: saving, colours and units shared by all of them.
 """
@@ -22,6 +23,7 @@ from cimsim.plot.charts import (
     timeline_chart,
     timeline_figure,
 )
+from cimsim.plot.comparison import comparison_chart, comparison_figure
 from cimsim.plot.baseline_roofline import Roofline, RooflinePoint, roofline, roofline_chart, roofline_figure
 from cimsim.plot.sweep import (
     accuracy_vs_parameter,
@@ -38,6 +40,8 @@ __all__ = [
     "RooflinePoint",
     "accuracy_vs_parameter",
     "accuracy_vs_parameter_figure",
+    "comparison_chart",
+    "comparison_figure",
     "energy_breakdown_chart",
     "energy_breakdown_figure",
     "layer_bars",

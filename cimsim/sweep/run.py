@@ -2,7 +2,8 @@
 
 A sweep runs on a laptop by default (a local process pool), scales out on Dask distributed, and
 never loses a finished point: the table is rewritten atomically in batches, and ``resume``
-picks up where a killed run stopped.
+picks up where a killed run stopped. Ctrl-C raises :class:`SweepInterrupted`, a KeyboardInterrupt
+whose message says how many rows the table kept, where, and to rerun with ``--resume``.
 
 The sweep file (TOML)::
 
@@ -89,12 +90,19 @@ from cimsim.sweep.point import columns, run_point
 from cimsim.sweep.spec import AXES, Point, SweepSpec, load_chip, load_sweep
 from cimsim.sweep.table import TableWriter, check_writable, read_rows, read_table, remove_stale_temporaries
 
-__all__ = ["SweepResult", "SweepSpec", "load_sweep", "read_table", "run_sweep"]
+__all__ = ["SweepInterrupted", "SweepResult", "SweepSpec", "load_sweep", "read_table", "run_sweep"]
 
 IN_FLIGHT_PER_WORKER = 4
 """Points submitted ahead per worker thread: enough to keep workers busy, few enough to stop quickly."""
 MAX_WORKER_DEATHS = 3
 """Deaths of the local worker running a point after which the point gets an error row instead of another run."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or another KeyboardInterrupt) during :func:`run_sweep`, after the table kept the finished rows.
+
+    Its message says how many rows the table holds, where, and to rerun with ``--resume``.
+    """
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,11 @@ def _fill(table: TableWriter, spec: SweepSpec, workers: int | None, client: Any,
             table.add(row)
             computed, errors = computed + 1, errors + bool(row.get("error"))
             bar.update()
+    except KeyboardInterrupt:
+        kept = len(spec.points) - len(todo) + computed  # written by the flush below, before this propagates
+        raise SweepInterrupted(f"sweep {spec.name!r} stopped: {kept} of {len(spec.points)} rows kept in "
+                               f"{table.path}; rerun with --resume (resume=True) to run the "
+                               f"{len(spec.points) - kept} others") from None
     finally:
         table.flush()
         rows.close()
@@ -404,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ShapeError) as exc:
         print(f"cimsim sweep: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"cimsim sweep: interrupted{f': {interrupt}' if str(interrupt) else ''}", file=sys.stderr)
+        return 130
     print(f"{result.path}: {result.computed} points run ({result.errors} refused), {result.skipped} already there, "
           f"{result.wall_s:.1f} s, {result.points_per_s:.1f} points/s")
     return 0
