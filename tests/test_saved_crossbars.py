@@ -166,7 +166,7 @@ def test_a_file_cut_short_is_refused_naming_the_file(tmp_path):
     data = path.read_bytes()
     for length in (0, 100, len(data) // 2, len(data) - 1):
         path.write_bytes(data[:length])
-        with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ".*not a complete matrix file"):
+        with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ".*not a complete cimsim file"):
             cimsim.AnalogMatrix.load(path)
 
 
@@ -203,3 +203,101 @@ def test_a_write_that_fails_leaves_the_old_file_whole_and_no_partial_file(tmp_pa
         _programmed("rram-22nm calibrated").save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+# --------------------------------------------------------------------------- tvm_bridge.save / tvm_bridge.load
+
+LENET = {"name": "lenet5", "batch": 2, "seed": 0}
+NOISY = {"device.read_noise": 0.02, "device.program_noise": 0.02}  # read noise drawn anew at every read
+
+
+def _tvm():
+    tvm = pytest.importorskip("tvm")
+    return tvm, pytest.importorskip("tvm_bridge"), pytest.importorskip("workloads")
+
+
+def _runner(tvm, mod):
+    from tvm import relax
+
+    vm = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())
+    return lambda x: vm["main"](tvm.runtime.tensor(x)).numpy()
+
+
+def _images():
+    return np.random.default_rng(3).random((2, 1, 28, 28)).astype("float32")
+
+
+def test_an_offloaded_module_saved_and_loaded_runs_bit_identically(tmp_path):
+    tvm, tvm_bridge, workloads = _tvm()
+    offloaded = tvm_bridge.offload(workloads.get(**LENET), cimsim.load_preset("ideal").override(NOISY), seed=5)
+    run = _runner(tvm, offloaded)
+    run(_images())  # one call before saving: the loaded crossbars continue the read streams
+    tvm_bridge.save(offloaded, tmp_path / "lenet.npz", source=LENET)
+    from_source = tvm_bridge.load(tmp_path / "lenet.npz")  # the module rebuilt from the saved source
+    from_module = tvm_bridge.load(tmp_path / "lenet.npz", workloads.get(**LENET))
+    following = run(_images())
+    assert np.array_equal(_runner(tvm, from_source)(_images()), following)
+    assert np.array_equal(_runner(tvm, from_module)(_images()), following)
+    assert not np.array_equal(run(_images()), following)  # reads are noisy: the equality is the saved state's
+    names = [p.name for p in tvm_bridge.model_of(from_source).products]
+    assert names == ["conv2d_0", "conv2d_1", "matmul_2", "matmul_3", "matmul_4"]
+    assert tvm_bridge.ledger(from_module).count("cell", "writes") == 0  # loading programs nothing
+
+
+def test_activation_products_keep_their_call_count(tmp_path):
+    tvm, tvm_bridge, _ = _tvm()
+    from tvm import relax
+
+    bb = relax.BlockBuilder()
+    q = relax.Var("q", relax.TensorType((2, 4, 8), "float32"))
+    k = relax.Var("k", relax.TensorType((2, 8, 5), "float32"))
+    with bb.function("main", [q, k]):
+        bb.emit_func_output(bb.emit(relax.op.matmul(q, k)))
+    rng = np.random.default_rng(8)
+    args = [tvm.runtime.tensor(a) for a in (rng.standard_normal((2, 4, 8)).astype("float32"),
+                                             rng.standard_normal((2, 8, 5)).astype("float32"))]
+    cfg = cimsim.load_preset("ideal").override(NOISY)
+    offloaded = tvm_bridge.offload(bb.get(), cfg, seed=2, activations_on_crossbar=True)
+    vm = relax.VirtualMachine(tvm.compile(offloaded, "llvm"), tvm.cpu())
+    vm["main"](*args)
+    tvm_bridge.save(offloaded, tmp_path / "attention.npz")
+    loaded = tvm_bridge.load(tmp_path / "attention.npz", bb.get())
+    assert tvm_bridge.model_of(loaded).products[0].calls == 1
+    again = relax.VirtualMachine(tvm.compile(loaded, "llvm"), tvm.cpu())
+    assert np.array_equal(again["main"](*args).numpy(), vm["main"](*args).numpy())  # cells of call 2, both sides
+
+
+def test_loading_onto_another_module_is_refused_naming_the_file_and_the_product(tmp_path):
+    tvm, tvm_bridge, workloads = _tvm()
+    offloaded = tvm_bridge.offload(workloads.get(**LENET), cimsim.load_preset("ideal"), seed=5)
+    path = tmp_path / "lenet.npz"
+    tvm_bridge.save(offloaded, path)
+    other_weights = workloads.get("lenet5", batch=2, seed=1)
+    with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ".*product conv2d_0 .*do not quantise"):
+        tvm_bridge.load(path, other_weights)
+    with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ".*product 0 of the module is a matmul"):
+        tvm_bridge.load(path, workloads.get("mlp", batch=2))
+    with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ": saved without a source"):
+        tvm_bridge.load(path)
+
+
+def test_bad_files_byoc_modules_and_bad_sources_are_refused(tmp_path):
+    tvm, tvm_bridge, workloads = _tvm()
+    mod = workloads.get(**LENET)
+    offloaded = tvm_bridge.offload(mod, cimsim.load_preset("ideal"), seed=5)
+    path = tmp_path / "lenet.npz"
+    tvm_bridge.save(offloaded, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(cimsim.ConfigError, match=re.escape(str(path)) + ".*not a complete cimsim file"):
+        tvm_bridge.load(path, mod)
+    _programmed("ideal").save(path)  # a matrix file is not a module file
+    with pytest.raises(cimsim.ConfigError, match="key 'format' = 'cimsim.AnalogMatrix'"):
+        tvm_bridge.load(path, mod)
+    with pytest.raises(cimsim.ConfigError, match="tvm_bridge.byoc cannot be saved"):
+        tvm_bridge.save(tvm_bridge.byoc(mod, cimsim.load_preset("ideal"), seed=5), tmp_path / "byoc.npz")
+    with pytest.raises(cimsim.ConfigError, match="name = 'mlp', but the module was built as 'lenet5'"):
+        tvm_bridge.save(offloaded, tmp_path / "x.npz", source={"name": "mlp"})
+    tvm_bridge.release(offloaded)
+    with pytest.raises(cimsim.ConfigError, match="not in this process"):
+        tvm_bridge.save(offloaded, tmp_path / "released.npz")

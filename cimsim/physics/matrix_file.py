@@ -97,39 +97,39 @@ def write_matrix(target: str | os.PathLike[str] | IO[bytes], saved: SavedMatrix)
 def read_matrix(source: str | os.PathLike[str] | IO[bytes], name: str | None = None) -> SavedMatrix:
     """The state in ``source`` (a path or an open binary file); ``name`` is the file in messages."""
     name = name or (str(source) if isinstance(source, (str, os.PathLike)) else "the matrix file")
-    members = _members(source, name)
-    _check_format(members, name)
-    cfg = _config(members, name)
-    k, n = (int(v) for v in _array(members, "shape", name, "i", (2,)))
-    rows_kept = _array(members, "rows_kept", name, "i")
+    members = read_members(source, name)
+    check_format(members, name)
+    cfg = chip_config(members, name)
+    k, n = (int(v) for v in checked_array(members, "shape", name, "i", (2,)))
+    rows_kept = checked_array(members, "rows_kept", name, "i")
     stored_rows = rows_kept.size or k
     geometry = array_geometry(cfg)
     cell_shape = (stored_rows, geometry.physical_columns(n))
     layout = WeightLayout(
-        levels=_array(members, "layout.levels", name, "u", cell_shape).astype(np.uint8),
-        w_q=_array(members, "layout.w_q", name, "i", (stored_rows, n)).astype(np.int64),
-        scale=_array(members, "layout.scale", name, "f", (n,)), geometry=geometry,
+        levels=checked_array(members, "layout.levels", name, "u", cell_shape).astype(np.uint8),
+        w_q=checked_array(members, "layout.w_q", name, "i", (stored_rows, n)).astype(np.int64),
+        scale=checked_array(members, "layout.scale", name, "f", (n,)), geometry=geometry,
     )
-    cells = {key: _array(members, f"cells.{key}", name, "uif", cell_shape) for key in CELL_KEYS}
+    cells = {key: checked_array(members, f"cells.{key}", name, "uif", cell_shape) for key in CELL_KEYS}
     row_blocks, column_arrays = geometry.grid(stored_rows, n)
     adcs = row_blocks * column_arrays * geometry.adcs_per_array
-    thresholds = _array(members, "adc.thresholds", name, "f")
+    thresholds = checked_array(members, "adc.thresholds", name, "f")
     if thresholds.size and thresholds.shape[0] != adcs:
         raise ShapeError(f"{name}: key 'adc.thresholds' has shape {thresholds.shape}, expected {adcs} rows (one per ADC)")
-    input_scale = _array(members, "input_scale", name, "f")
+    input_scale = checked_array(members, "input_scale", name, "f")
     if input_scale.shape not in ((0,), (2,)):
         raise ShapeError(f"{name}: key 'input_scale' has shape {input_scale.shape}, expected (2,) or (0,) (not calibrated)")
-    adc_lsb = _array(members, "adc_lsb", name, "f")
+    adc_lsb = checked_array(members, "adc_lsb", name, "f")
     if adc_lsb.size and adc_lsb.shape != (geometry.conversion_columns(n),):
         raise ShapeError(f"{name}: key 'adc_lsb' has shape {adc_lsb.shape}, expected ({geometry.conversion_columns(n)},)")
     return SavedMatrix(
         cfg=cfg, shape=(k, n), rows_kept=rows_kept.astype(np.int64) if rows_kept.size else None, layout=layout,
         cells=ProgrammedCells(cells["g_target_us"], cells["g_prog_us"], cells["nu"], cells["stuck"].astype(np.int8)),
-        adc_errors=AdcErrors(_array(members, "adc.offset_lsb", name, "f", (adcs,)),
-                             _array(members, "adc.gain", name, "f", (adcs,)), thresholds),
-        read_key=np.uint64(_array(members, "read_key", name, "u", ())),
-        reads_done=int(_array(members, "reads_done", name, "i", ())),
-        t_s=float(_array(members, "t_s", name, "f", ())),
+        adc_errors=AdcErrors(checked_array(members, "adc.offset_lsb", name, "f", (adcs,)),
+                             checked_array(members, "adc.gain", name, "f", (adcs,)), thresholds),
+        read_key=np.uint64(checked_array(members, "read_key", name, "u", ())),
+        reads_done=int(checked_array(members, "reads_done", name, "i", ())),
+        t_s=float(checked_array(members, "t_s", name, "f", ())),
         input_scale=InputScale(float(input_scale[0]), bool(input_scale[1])) if input_scale.size else None,
         adc_lsb=adc_lsb if adc_lsb.size else None,
         drift_compensation=_compensation(members, name),
@@ -159,12 +159,12 @@ def _arrays(saved: SavedMatrix) -> dict[str, np.ndarray]:
     }
 
 
-def _members(source, name: str) -> dict[str, np.ndarray]:
+def read_members(source, name: str) -> dict[str, np.ndarray]:
     """Every array of the archive, read now (a file cut short fails here, not at first use)."""
     try:
         with np.load(source, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ConfigError(f"{name}: a single .npy array, not a matrix file (an .npz archive)")
+                raise ConfigError(f"{name}: a single .npy array, not a cimsim file (an .npz archive)")
             members = {}
             for key in archive.files:
                 try:
@@ -175,19 +175,20 @@ def _members(source, name: str) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise ConfigError(f"{name}: no such file") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ConfigError(f"{name}: not a complete matrix file (cut short, or not an .npz archive): {exc}") from None
+        raise ConfigError(f"{name}: not a complete cimsim file (cut short, or not an .npz archive): {exc}") from None
 
 
-def _member(members: dict[str, np.ndarray], key: str, name: str) -> np.ndarray:
+def member(members: dict[str, np.ndarray], key: str, name: str) -> np.ndarray:
+    """The member ``key``, or a ConfigError naming the file and the key."""
     if key not in members:
-        raise ConfigError(f"{name}: key '{key}' is missing: not a file AnalogMatrix.save wrote, or one from "
-                          f"another version of cimsim (this one writes {FORMAT} version {FORMAT_VERSION})")
+        raise ConfigError(f"{name}: key '{key}' is missing: not a file cimsim wrote, or one from another "
+                          "version of cimsim")
     return members[key]
 
 
-def _array(members, key: str, name: str, kinds: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def checked_array(members, key: str, name: str, kinds: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """The member ``key``, checked to be numeric of one of ``kinds`` (numpy's kind letters) and of ``shape``."""
-    value = _member(members, key, name)
+    value = member(members, key, name)
     if value.dtype.kind not in kinds and not (value.size == 0 and value.dtype.kind in "uif"):
         raise ConfigError(f"{name}: key '{key}' has dtype {value.dtype}; expected numpy kind '{kinds}'")
     if shape is not None and value.shape != shape:
@@ -195,30 +196,32 @@ def _array(members, key: str, name: str, kinds: str, shape: tuple[int, ...] | No
     return value
 
 
-def _check_format(members, name: str) -> None:
-    found = str(_member(members, "format", name))
-    if found != FORMAT:
-        raise ConfigError(f"{name}: key 'format' = {found!r}; this reader reads {FORMAT!r}")
-    version = _array(members, "format_version", name, "i", ())
-    if int(version) != FORMAT_VERSION:
-        raise ConfigError(f"{name}: key 'format_version' = {int(version)}; this cimsim reads version {FORMAT_VERSION}")
+def check_format(members, name: str, expected: str = FORMAT, version: int = FORMAT_VERSION) -> None:
+    """The keys ``format`` and ``format_version`` say ``expected`` and ``version``: else a ConfigError."""
+    found = str(member(members, "format", name))
+    if found != expected:
+        raise ConfigError(f"{name}: key 'format' = {found!r}; this reader reads {expected!r}")
+    found_version = int(checked_array(members, "format_version", name, "i", ()))
+    if found_version != version:
+        raise ConfigError(f"{name}: key 'format_version' = {found_version}; this cimsim reads version {version}")
 
 
-def _config(members, name: str) -> ChipConfig:
+def chip_config(members, name: str) -> ChipConfig:
+    """The chip of key ``config_toml``; a ConfigError naming the file and the key."""
     try:
-        return ChipConfig.from_toml(str(_member(members, "config_toml", name)))
+        return ChipConfig.from_toml(str(member(members, "config_toml", name)))
     except ConfigError as exc:
         raise ConfigError(f"{name}: key 'config_toml': {exc}") from None
 
 
 def _compensation(members, name: str) -> GlobalDriftCompensation | None:
-    kind = str(_member(members, "drift_compensation", name))
+    kind = str(member(members, "drift_compensation", name))
     if kind not in ("none", "global"):
         raise ConfigError(f"{name}: key 'drift_compensation' = {kind!r}; allowed: 'none', 'global'")
     return GlobalDriftCompensation() if kind == "global" else None
 
 
 def _reference(members, name: str) -> float | None:
-    value = float(_array(members, "drift_reference", name, "f", ()))
+    value = float(checked_array(members, "drift_reference", name, "f", ()))
     return None if math.isnan(value) else value
 
