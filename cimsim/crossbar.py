@@ -63,7 +63,7 @@ from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels, random_stream
 from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
-from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
+from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
@@ -145,7 +145,8 @@ class AnalogMatrix:
             )
         return adcs
 
-    def _settle(self, cells, noise_key: np.uint64, adc_errors, drift_compensation) -> None:
+    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
+                drift_compensation: GlobalDriftCompensation | None) -> None:
         """Keep the programmed state and start reading: no read yet, no calibration, an empty ledger."""
         if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
             raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
