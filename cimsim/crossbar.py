@@ -126,11 +126,31 @@ class AnalogMatrix:
         adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
         self._settle(cells, noise_key, adc_errors, drift_compensation)
         self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
+
+    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
+                drift_compensation: GlobalDriftCompensation | None) -> None:
+        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger."""
+        cfg = self.cfg
+        self.cells, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
+        self._calls = 0
+        self.energy = EnergyModel(cfg)
+        self.ledger = Ledger()
+        self.latency_ns = 0.0
+        self.input_scale: InputScale | None = None
+        self._schedules: dict[bool, InputSchedule] = {}
+        self._readings: dict[bool, Reading] = {}
+        self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
+        if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
+            raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
+                              "cimsim.physics.drift_compensation.GlobalDriftCompensation")
+        self.drift_compensation = drift_compensation
+        self._drift_reference: float | None = None  # the probe's readout at programming time
         self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
 
     def _arrange(self) -> int:
         """Everything the layout fixes (columns, flips, driven rows, ADCs); returns the number of ADCs."""
-        self.adc = Adc.for_config(self.cfg)
+        cfg = self.cfg
+        self.adc = Adc.for_config(cfg)
         self._columns = conversion_columns(self.layout)
         self._column_array = self._columns.plus // self.geometry.columns_per_array
         self._flipped = flip_mask(self.layout.levels, self.geometry)
@@ -138,39 +158,19 @@ class AnalogMatrix:
         self.read_shape = self._read_shape()
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
-        if self.cfg.adc.inl_lsb or self.cfg.adc.dnl_lsb:
+        if cfg.adc.inl_lsb or cfg.adc.dnl_lsb:
             check_allocation(
-                adcs * 2**self.cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {self.cfg.adc.bits} bits",
+                adcs * 2**cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {cfg.adc.bits} bits",
                 "lower adc.bits or program the matrix in column slices",
             )
         return adcs
 
-    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
-                drift_compensation: GlobalDriftCompensation | None) -> None:
-        """Keep the programmed state and start reading: no read yet, no calibration, an empty ledger."""
-        if drift_compensation is not None and not isinstance(drift_compensation, GlobalDriftCompensation):
-            raise ConfigError(f"drift_compensation: got {drift_compensation!r}; allowed: None or a "
-                              "cimsim.physics.drift_compensation.GlobalDriftCompensation")
-        self.cells, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
-        self._calls = 0
-        self.energy = EnergyModel(self.cfg)
-        self.ledger = Ledger()
-        self.latency_ns = 0.0
-        self.input_scale: InputScale | None = None
-        self._schedules: dict[bool, InputSchedule] = {}
-        self._readings: dict[bool, Reading] = {}
-        self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
-        self.drift_compensation = drift_compensation
-        self._drift_reference: float | None = None  # the probe's readout at programming time
-
-    # ---- saving -----------------------------------------------------------------------------
-
     def save(self, target: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the programmed state to a path (atomically, the name as given) or a binary file:
         a ``.npz`` without pickle (:mod:`cimsim.physics.matrix_file` lists what it keeps)."""
-        write_matrix(target, SavedMatrix(
-            self.cfg, self.shape, self.rows_kept, self.layout, self.cells, self.adc_errors, self._noise_key,
-            self._calls, self.t_s, self.input_scale, self._adc_lsb, self.drift_compensation, self._drift_reference))
+        write_matrix(target, SavedMatrix(self.cfg, self.shape, self.rows_kept, self.layout, self.cells, self.adc_errors,
+                                         self._noise_key, self._calls, self.t_s, self.input_scale, self._adc_lsb,
+                                         self.drift_compensation))
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | IO[bytes]) -> AnalogMatrix:
@@ -182,9 +182,8 @@ class AnalogMatrix:
         matrix.cfg, matrix.geometry, matrix.layout = saved.cfg, saved.layout.geometry, saved.layout
         matrix._k, matrix.rows_kept = saved.shape[0], saved.rows_kept
         matrix._arrange()
-        matrix._settle(saved.cells, saved.read_key, saved.adc_errors, saved.drift_compensation)
+        matrix._settle(saved.cells, saved.read_key, saved.adc_errors, saved.drift_compensation)  # at programming time
         matrix._calls, matrix.input_scale, matrix._adc_lsb = saved.reads_done, saved.input_scale, saved.adc_lsb
-        matrix._drift_reference = saved.drift_reference
         matrix.drift_to(saved.t_s)
         return matrix
 

@@ -29,8 +29,8 @@ the name given, which gets no ``.npz`` appended. Keys (:data:`FORMAT_VERSION` 1)
 ``t_s``                     time since programming of the last ``drift_to`` (s)
 ``input_scale``             (s_x, signed) fixed by ``calibrate``; empty when not calibrated
 ``adc_lsb``                 calibrated ADC steps per conversion column (level units); empty if none
-``drift_compensation``      ``"none"`` or ``"global"``; ``drift_reference``: the probe's readout
-                            at programming (NaN without compensation)
+``drift_compensation``      ``"none"`` or ``"global"`` (its reference, the probe's readout at
+                            programming, is read again from the programmed cells at loading)
 ==========================  ===============================================================
 
 Not kept: the ledger and latency (a loaded matrix starts them at zero: loading writes no cell),
@@ -42,7 +42,6 @@ loading). A file of another format or version, cut short, or missing a key is a
 
 from __future__ import annotations
 
-import math
 import os
 import zipfile
 import zlib
@@ -82,7 +81,6 @@ class SavedMatrix:
     input_scale: InputScale | None
     adc_lsb: np.ndarray | None
     drift_compensation: GlobalDriftCompensation | None
-    drift_reference: float | None
 
 
 def write_matrix(target: str | os.PathLike[str] | IO[bytes], saved: SavedMatrix) -> None:
@@ -133,7 +131,6 @@ def read_matrix(source: str | os.PathLike[str] | IO[bytes], name: str | None = N
         input_scale=InputScale(float(input_scale[0]), bool(input_scale[1])) if input_scale.size else None,
         adc_lsb=adc_lsb if adc_lsb.size else None,
         drift_compensation=_compensation(members, name),
-        drift_reference=_reference(members, name),
     )
 
 
@@ -155,7 +152,6 @@ def _arrays(saved: SavedMatrix) -> dict[str, np.ndarray]:
         "input_scale": np.array([] if scale is None else [scale.scale, float(scale.signed)]),
         "adc_lsb": np.array([] if saved.adc_lsb is None else saved.adc_lsb, dtype=np.float64),
         "drift_compensation": np.array("none" if compensation is None else "global"),
-        "drift_reference": np.array(math.nan if saved.drift_reference is None else saved.drift_reference),
     }
 
 
@@ -219,9 +215,4 @@ def _compensation(members, name: str) -> GlobalDriftCompensation | None:
     if kind not in ("none", "global"):
         raise ConfigError(f"{name}: key 'drift_compensation' = {kind!r}; allowed: 'none', 'global'")
     return GlobalDriftCompensation() if kind == "global" else None
-
-
-def _reference(members, name: str) -> float | None:
-    value = float(checked_array(members, "drift_reference", name, "f", ()))
-    return None if math.isnan(value) else value
 
