@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from typing import IO
 
 import numpy as np
 
@@ -61,7 +63,7 @@ from cimsim.host_memory import BYTES_PER_CELL, check_allocation
 from cimsim.physics import device, kernels, random_stream
 from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
-from cimsim.physics.converters import Adc, conversion_plan, draw_adc_errors, max_full_scale
+from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
 from cimsim.physics.mapping import (
@@ -75,6 +77,7 @@ from cimsim.physics.mapping import (
     live_rows,
     occupied_arrays,
 )
+from cimsim.physics.matrix_file import SavedMatrix, read_matrix, write_matrix
 from cimsim.physics.seeding import generator
 
 FLOAT32_EXACT = 2**24
@@ -116,27 +119,22 @@ class AnalogMatrix:
         self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
         self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
-        self.adc = Adc.for_config(cfg)
         rng = generator(seed)
-        self._columns = conversion_columns(self.layout)
-        self._column_array = self._columns.plus // self.geometry.columns_per_array
-        self._flipped = flip_mask(self.layout.levels, self.geometry)
-        self.cells = device.program(self._target_conductance(), cfg.device, rng)
-        self._live = live_rows(self._stored_levels(), self.geometry)
-        self.read_shape = self._read_shape()
-        self._noise_key = np.uint64(rng.integers(0, 2**63))
-        self._column_adc = self._conversion_adcs()
-        adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
-        if cfg.adc.inl_lsb or cfg.adc.dnl_lsb:
-            check_allocation(
-                adcs * 2**cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {cfg.adc.bits} bits",
-                "lower adc.bits or program the matrix in column slices",
-            )
-        self.adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
+        adcs = self._arrange()
+        cells = device.program(self._target_conductance(), cfg.device, rng)
+        noise_key = np.uint64(rng.integers(0, 2**63))
+        adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
+        self._settle(cells, noise_key, adc_errors, drift_compensation)
+        self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
+
+    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
+                drift_compensation: GlobalDriftCompensation | None) -> None:
+        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger."""
+        cfg = self.cfg
+        self.cells, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
         self._calls = 0
         self.energy = EnergyModel(cfg)
         self.ledger = Ledger()
-        self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
         self.latency_ns = 0.0
         self.input_scale: InputScale | None = None
         self._schedules: dict[bool, InputSchedule] = {}
@@ -145,6 +143,46 @@ class AnalogMatrix:
         self.drift_compensation = _checked_compensation(drift_compensation)
         self._drift_reference: float | None = None  # the probe's readout at programming time
         self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
+
+    def _arrange(self) -> int:
+        """Everything the layout fixes (columns, flips, driven rows, ADCs); returns the number of ADCs."""
+        cfg = self.cfg
+        self.adc = Adc.for_config(cfg)
+        self._columns = conversion_columns(self.layout)
+        self._column_array = self._columns.plus // self.geometry.columns_per_array
+        self._flipped = flip_mask(self.layout.levels, self.geometry)
+        self._live = live_rows(self._stored_levels(), self.geometry)
+        self.read_shape = self._read_shape()
+        self._column_adc = self._conversion_adcs()
+        adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
+        if cfg.adc.inl_lsb or cfg.adc.dnl_lsb:
+            check_allocation(
+                adcs * 2**cfg.adc.bits * 8, f"the transition levels of {adcs:,} ADCs of {cfg.adc.bits} bits",
+                "lower adc.bits or program the matrix in column slices",
+            )
+        return adcs
+
+    def save(self, target: str | os.PathLike[str] | IO[bytes]) -> None:
+        """Write the programmed state to a path (atomically, the name as given) or a binary file:
+        a ``.npz`` without pickle (:mod:`cimsim.physics.matrix_file` lists what it keeps)."""
+        write_matrix(target, SavedMatrix(self.cfg, self.shape, self.rows_kept, self.layout, self.cells, self.adc_errors,
+                                         self._noise_key, self._calls, self.t_s, self.input_scale, self._adc_lsb,
+                                         self.drift_compensation))
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | IO[bytes]) -> AnalogMatrix:
+        """The matrix :meth:`save` wrote: it reads bit-identically to the saved one (same noise streams
+        from the same read on), at the same time since programming, calibrated as it was. Its ledger
+        and latency start at zero."""
+        saved = read_matrix(source)
+        matrix = cls.__new__(cls)
+        matrix.cfg, matrix.geometry, matrix.layout = saved.cfg, saved.layout.geometry, saved.layout
+        matrix._k, matrix.rows_kept = saved.shape[0], saved.rows_kept
+        matrix._arrange()
+        matrix._settle(saved.cells, saved.read_key, saved.adc_errors, saved.drift_compensation)  # at programming time
+        matrix._calls, matrix.input_scale, matrix._adc_lsb = saved.reads_done, saved.input_scale, saved.adc_lsb
+        matrix.drift_to(saved.t_s)
+        return matrix
 
     def _check_memory(self, rows: int, n: int) -> None:
         cells = rows * n * self.geometry.cells_per_weight

@@ -7,7 +7,8 @@ once; ``byoc(mod, cfg, seed)`` does the same through TVM's partitioning flow (th
 BYOC backend); ``ledger(mod)`` / ``reset(mod)`` read and clear what the crossbars did, and
 ``release(mod)`` frees them; ``evaluate(model, (x, y), cfg, seeds, calibration=...)`` measures a
 classifier's accuracy over programming seeds (optionally after drift) next to its energy per
-inference.
+inference; ``save(mod, path)`` / ``load(path, mod)`` keep an offloaded module's crossbars in a
+file; ``register_mem_compute(chip, seed)`` registers the article's ``mem_compute.matmul(w, x)``.
 
 Needs TVM: without it, importing this package raises ``cimsim.extras.MissingExtraError`` (an
 ``ImportError``) saying ``pip install 'cimsim[tvm]'``.
@@ -23,6 +24,9 @@ except ImportError as _missing:
 from tvm_bridge.byoc import byoc
 from tvm_bridge.evaluate import Evaluation, evaluate, evaluate_over_time
 from tvm_bridge.extract import extract
+from tvm_bridge.mem_compute import register_mem_compute
 from tvm_bridge.offload import ledger, model_of, offload, register, release, reset
+from tvm_bridge.saving import load, save
 
-__all__ = ["Evaluation", "byoc", "evaluate", "evaluate_over_time", "extract", "ledger", "model_of", "offload", "register", "release", "reset"]
+__all__ = ["Evaluation", "byoc", "evaluate", "evaluate_over_time", "extract", "ledger", "load", "model_of", "offload",
+           "register", "register_mem_compute", "release", "reset", "save"]

@@ -114,13 +114,14 @@ class OffloadedModel:
         return product
 
 
-def new_model(cfg: cimsim.ChipConfig, seed: int | np.random.Generator) -> tuple[OffloadedModel, int]:
-    """A registered, empty model for ``cfg``, and its id."""
+def new_model(cfg: cimsim.ChipConfig, seed: int | np.random.Generator,
+              kind: type[OffloadedModel] = OffloadedModel) -> tuple[OffloadedModel, int]:
+    """A registered, empty model of ``kind`` for ``cfg``, and its id."""
     if not isinstance(cfg, cimsim.ChipConfig):
         raise ConfigError(f"cfg must be a cimsim.ChipConfig, got {type(cfg).__name__}")
     rng = generator(seed)  # validates the seed
     base_seed = int(rng.integers(0, 2**63)) if isinstance(seed, np.random.Generator) else int(seed)
-    model = OffloadedModel(cfg, base_seed)
+    model = kind(cfg, base_seed)
     model_id = next(_model_ids)
     _MODELS[model_id] = model
     return model, model_id
@@ -354,6 +355,11 @@ def offload(
     if not isinstance(mod, tvm.IRModule):
         raise ConfigError(f"offload: expected a tvm.IRModule, got {type(mod).__name__}")
     model, model_id = new_model(cfg, seed)
+    return rewrite(mod, model, model_id, activations_on_crossbar)
+
+
+def rewrite(mod: tvm.IRModule, model: OffloadedModel, model_id: int, activations_on_crossbar: bool) -> tvm.IRModule:
+    """The offload pass on ``mod`` for the registered ``model``: each product's crossbars come from ``model.program``."""
     register()
     rewritten = relax.transform.DeadCodeElimination()(_Offload(mod, model_id, model, activations_on_crossbar).run())
     return rewritten.with_attr(MODEL_ATTR, model_id)
