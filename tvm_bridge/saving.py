@@ -110,7 +110,9 @@ class RestoredModel(OffloadedModel):
     saved_names: list[str] = field(default_factory=list)
     saved: list[list[cimsim.AnalogMatrix]] = field(default_factory=list)
 
-    def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None) -> Product:
+    def program(self, name: str, weights: list[np.ndarray], conv: Conv2D | None = None, variable: str = "") -> Product:
+        """The saved crossbars of the next product, after checking that ``weights`` are the ones they hold
+        (``variable``, the Relax variable, is not needed: the file's product names say which)."""
         index = len(self.products)
         expected = self.saved_names[index] if index < len(self.saved_names) else "nothing"
         if expected != f"{name}_{index}" or len(self.saved[index]) != len(weights):
