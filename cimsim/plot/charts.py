@@ -20,6 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -57,33 +60,80 @@ def line_chart(
     return save_figure(figure, path_stem)
 
 
+MAX_TIMELINE_LANES = 36
+"""Lanes a timeline draws one per resource; beyond, whole kinds of resources share a lane."""
+MERGE_GAP_FRACTION = 1 / 2000
+"""Spans of one stage on one lane closer than this fraction of the run are drawn as one bar (below a pixel)."""
+
+
 def timeline_figure(report: Report) -> Figure:
-    """Gantt chart of ``report.timeline``: one lane per resource, bars coloured by stage."""
+    """Gantt chart of ``report.timeline``: one lane per resource, bars coloured by the layer's place in the network.
+
+    A resource is named ``kind:instance`` (``arrays:conv2d_3``, ``link:4``); when there are more
+    than :data:`MAX_TIMELINE_LANES` of them, the kinds with the least busy time are drawn one lane
+    per kind ("link (18)": 18 resources overlaid) until the lanes fit. Colour runs along the
+    layers in execution order (a colour bar, not a legend), so a pipeline's overlap shows as
+    colours side by side.
+    """
     if not report.timeline:
         raise ConfigError(
             f"report of {report.workload} on {report.config} has an empty timeline: nothing to plot "
             "(simulate with record_timeline=True)"
         )
     ordered = sorted(report.timeline, key=lambda interval: interval.start_ns)
-    lanes = list(dict.fromkeys(interval.resource for interval in ordered))
+    lane_of = _timeline_lanes([interval.resource for interval in ordered],
+                              [interval.end_ns - interval.start_ns for interval in ordered])
+    lanes = list(dict.fromkeys(lane_of[interval.resource] for interval in ordered))
     stages = list(dict.fromkeys([row.name for row in report.layers] + [interval.stage for interval in ordered]))
-    unit, unit_ns = unit_for([interval.end_ns for interval in ordered], TIME_UNITS)
-    bars: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for interval in ordered:
-        span = (interval.start_ns / unit_ns, (interval.end_ns - interval.start_ns) / unit_ns)
-        bars.setdefault((interval.stage, interval.resource), []).append(span)
-    figure = Figure(figsize=(8.0, 1.4 + 0.4 * len(lanes)), layout="constrained")
+    end_ns = max(interval.end_ns for interval in ordered)
+    unit, unit_ns = unit_for([end_ns], TIME_UNITS)
+    bars = _merged_spans(ordered, lane_of, gap_ns=end_ns * MERGE_GAP_FRACTION)
+    figure = Figure(figsize=(9.0, 1.8 + 0.24 * len(lanes)), layout="constrained")
     axes = figure.add_subplot()
-    for (stage, resource), spans in bars.items():
-        lane = (lanes.index(resource) - 0.4, 0.8)
-        axes.broken_barh(spans, lane, facecolors=colour(stages.index(stage)), edgecolors="none")
-    legend = [Patch(color=colour(index), label=stage) for index, stage in enumerate(stages)]
-    axes.legend(handles=legend, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes.set_yticks(range(len(lanes)), lanes)
+    palette = colormaps["viridis"]
+    for (stage, lane), spans in bars.items():
+        position = stages.index(stage) / max(len(stages) - 1, 1)
+        axes.broken_barh([(start / unit_ns, length / unit_ns) for start, length in spans],
+                         (lanes.index(lane) - 0.4, 0.8), facecolors=palette(position), edgecolors="none")
+    colour_bar = figure.colorbar(ScalarMappable(Normalize(0, len(stages) - 1), palette), ax=axes, pad=0.01)
+    marks = sorted({0, len(stages) // 2, len(stages) - 1})
+    colour_bar.set_ticks(marks, labels=[stages[index] for index in marks])
+    colour_bar.set_label("layer, in execution order")
+    axes.set_yticks(range(len(lanes)), lanes, fontsize="small")
     axes.invert_yaxis()
     title = f"Timeline: {report.workload} on {report.config}, batch {report.batch}, {report.mode}"
     axes.set(xlabel=f"time ({unit})", ylabel="resource", title=title)
     return figure
+
+
+def _timeline_lanes(resources: Sequence[str], durations_ns: Sequence[float]) -> dict[str, str]:
+    """Resource -> its lane: itself, or ``"<kind> (<n>)"`` for the kinds merged to fit :data:`MAX_TIMELINE_LANES`."""
+    members: dict[str, list[str]] = {}
+    busy_ns: dict[str, float] = {}
+    for resource, duration in zip(resources, durations_ns):
+        kind = resource.partition(":")[0]
+        if resource not in members.setdefault(kind, []):
+            members[kind].append(resource)
+        busy_ns[kind] = busy_ns.get(kind, 0.0) + duration
+    merged: set[str] = set()
+    for kind in sorted(members, key=lambda k: busy_ns[k]):
+        if sum(1 if k in merged else len(members[k]) for k in members) <= MAX_TIMELINE_LANES:
+            break
+        merged.add(kind)
+    return {resource: (f"{kind} ({len(group)})" if kind in merged else resource)
+            for kind, group in members.items() for resource in group}
+
+
+def _merged_spans(ordered, lane_of: Mapping[str, str], gap_ns: float) -> dict[tuple[str, str], list[list[float]]]:
+    """(stage, lane) -> [start_ns, length_ns] spans, each span absorbing the next when it starts within ``gap_ns`` of its end."""
+    bars: dict[tuple[str, str], list[list[float]]] = {}
+    for interval in ordered:
+        spans = bars.setdefault((interval.stage, lane_of[interval.resource]), [])
+        if spans and interval.start_ns <= spans[-1][0] + spans[-1][1] + gap_ns:
+            spans[-1][1] = max(spans[-1][1], interval.end_ns - spans[-1][0])
+        else:
+            spans.append([interval.start_ns, interval.end_ns - interval.start_ns])
+    return bars
 
 
 def timeline_chart(report: Report, path: str | Path) -> list[Path]:
