@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 from cimsim.config import list_presets, load_config, load_preset
+from cimsim.config.naming import config_label
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.report import Report, compare
@@ -44,7 +45,14 @@ def parse_settings(settings: list[str]) -> dict[str, object]:
     return updates
 
 
+def named(cfg):
+    """``cfg`` with its ``meta.name`` saying its preset and every override (:func:`~cimsim.config.naming.config_label`),
+    so that the report, its summary and its figures carry them."""
+    return cfg.override({"meta.name": config_label(cfg)})
+
+
 def _simulate(args: argparse.Namespace, cfg) -> Report:
+    cfg = named(cfg)
     workload = load_workload(args.workload, args.sparsity, args.seed)
     work_items = args.batch * len(workload.ops) * 256  # an upper bound: at most 256 chunks per operation
     return simulate(workload, cfg, batch=args.batch, mode=args.mode, fidelity=args.fidelity, seed=args.seed,
