@@ -4,7 +4,7 @@
    every weight matrix zero, the same rows for all columns: the N:M a crossbar can skip), at
    batch 16, pipelined, on ISAAC's design and on ``vn-45nm``. The precision must match for the
    comparison to mean anything (``cimsim.compare`` checks): ``vn-45nm`` computes 8-bit weights
-   and activations, so the chip is ISAAC with 8-bit weights and inputs (``isaac-w8a8``).
+   and activations, so the chip is ISAAC with 8-bit weights and inputs (``isaac (w8a8)``).
 2. A sweep of the ADC's resolution (4 to 10 bits) on LeNet-5, functional fidelity: energy
    efficiency and the layers' error against the ADC bits. The chip is one tile of the same
    design, without ISAAC's off-chip links (their 10.4 W of static power would swamp a network
@@ -12,8 +12,9 @@
    (``energy.adc_model = "walden"``; ISAAC's own table value is one number, at 8 bits).
 
 Everything is written under the output directory: each report (JSON, one CSV row per layer),
-the comparison tables, the energy breakdown, the chip's per-layer bars and the Gantt timeline
-of one inference, the sweep's table and its two figures.
+the comparison tables, the energy breakdown and the TOPS/W of every run against the baseline,
+the chip's per-layer bars and the Gantt timeline of the dense batch, the sweep's table and its
+two figures. The chip is named by its preset and its overrides (``isaac (w8a8)``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from cimsim import plot
 from cimsim.config import load_preset
+from cimsim.config.naming import config_label
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.report import compare
 from cimsim.simulate import simulate
@@ -35,14 +37,16 @@ WORKLOAD = "resnet18"
 BATCH = 16
 VARIANTS = ("dense", "2:4:rows")
 BASELINE = "vn-45nm"
-CHIP_OVERRIDES = {"mapping.weight_bits": 8, "mapping.input_bits": 8, "meta.name": "isaac-w8a8"}
+CHIP_PRESET = "isaac"
+CHIP_OVERRIDES = {"mapping.weight_bits": 8, "mapping.input_bits": 8}
 ADC_BITS = list(range(4, 11))
 SWEEP_CHIP = {"energy.adc_model": ["walden"], "chip.tiles": [1], "energy.static_power_mw": [0.0]}
 
 
 def chip():
-    """ISAAC's design at the baseline's precision (8-bit weights and inputs)."""
-    return load_preset("isaac").override(CHIP_OVERRIDES)
+    """ISAAC's design at the baseline's precision (8-bit weights and inputs), named ``isaac (w8a8)``."""
+    cfg = load_preset(CHIP_PRESET).override(CHIP_OVERRIDES)
+    return cfg.override({"meta.name": config_label(cfg, CHIP_PRESET)})
 
 
 def compare_variants(out: Path, seed: int) -> tuple[dict, list[Path]]:
@@ -51,7 +55,7 @@ def compare_variants(out: Path, seed: int) -> tuple[dict, list[Path]]:
     tables, reports, paths = {}, [], []
     for variant in VARIANTS:
         wl = load_workload(WORKLOAD, variant, seed)
-        cim = simulate(wl, cfg, batch=BATCH, seed=seed)
+        cim = simulate(wl, cfg, batch=BATCH, seed=seed, record_timeline=variant == VARIANTS[0])
         base = simulate(wl, base_cfg, batch=BATCH, seed=seed)
         comparison = compare([base, cim], labels=[f"{BASELINE} {variant}", f"{cfg.meta.name} {variant}"])
         tables[variant] = comparison.to_dict() | {"table": str(comparison)}
@@ -60,10 +64,10 @@ def compare_variants(out: Path, seed: int) -> tuple[dict, list[Path]]:
                       report.to_csv(out / f"{WORKLOAD}_{_tag(variant)}_{side}_layers.csv")]
         reports += [base, cim]
     paths += plot.energy_breakdown_chart(reports, out / "energy_breakdown")
+    paths += plot.tops_per_watt_chart(reports, out / "tops_per_watt")
     dense_cim = reports[1]
     paths += plot.layer_bars(dense_cim, out / f"{WORKLOAD}_chip_layers")
-    one = simulate(load_workload(WORKLOAD, None, seed), cfg, batch=1, seed=seed, record_timeline=True)
-    paths += plot.timeline_chart(one, out / f"{WORKLOAD}_chip_timeline")
+    paths += plot.timeline_chart(dense_cim, out / f"{WORKLOAD}_chip_timeline")
     return tables, paths
 
 

@@ -368,14 +368,27 @@ class Comparison:
         header = ["metric"]
         for i, label in enumerate(self.labels):
             header += [f"{label} (baseline)"] if i == self.baseline else [label, "× baseline"]
-        rows = []
+        rows, undefined = [], []
         for metric, title in COMPARED:
             row = [title]
             for i, value in enumerate(self.values[metric]):
-                row += [f"{value:.4g}"] + ([] if i == self.baseline else [f"×{ratios[metric][i]:.3g}"])
+                ratio = [] if i == self.baseline else [_figure(ratios[metric][i], "×{:.3g}")]
+                row += [_figure(value, "{:.4g}")] + ratio
+                if not math.isfinite(value):
+                    undefined.append(f"{title} of {self.labels[i]}: {UNDEFINED_BECAUSE.get(metric, 'undefined')}")
             rows.append(row)
         title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
-        return title + "\n" + text_table(rows, header)
+        notes = "".join(f"\nn/a: {note}" for note in undefined)
+        return title + "\n" + text_table(rows, header) + notes
+
+
+UNDEFINED_BECAUSE = {"tops_per_mm2": "the configuration models no chip area"}
+"""Why a compared figure can be undefined (nan), said under the table."""
+
+
+def _figure(value: float, form: str) -> str:
+    """``value`` in ``form``, or "n/a" when it is undefined (nan or infinite)."""
+    return form.format(value) if math.isfinite(value) else "n/a"
 
 
 def compare(
