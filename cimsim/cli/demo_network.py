@@ -40,7 +40,8 @@ BASELINE = "vn-45nm"
 CHIP_PRESET = "isaac"
 CHIP_OVERRIDES = {"mapping.weight_bits": 8, "mapping.input_bits": 8}
 ADC_BITS = list(range(4, 11))
-SWEEP_CHIP = {"energy.adc_model": ["walden"], "chip.tiles": [1], "energy.static_power_mw": [0.0]}
+SWEEP_CHIP = CHIP_OVERRIDES | {"energy.adc_model": "walden", "chip.tiles": 1, "energy.static_power_mw": 0.0}
+"""The sweep's chip: ISAAC at 8 bits, one tile, no off-chip links' static power, Walden's ADC energy."""
 
 
 def chip():
@@ -81,15 +82,18 @@ def adc_sweep(out: Path, seed: int) -> tuple[list[dict], list[Path]]:
         {
             "sweep": {"name": "adc-bits", "chip": "isaac", "workloads": ["lenet5"], "fidelity": "functional",
                       "seeds": [seed]},
-            "grid": {"adc.bits": ADC_BITS, "mapping.weight_bits": [8], "mapping.input_bits": [8]} | SWEEP_CHIP,
+            "grid": {"adc.bits": ADC_BITS} | {path: [value] for path, value in SWEEP_CHIP.items()},
         },
         base_dir=out,
     )
     result = run_sweep(spec, out / "adc_sweep.csv", workers=1, resume=True, progress=False)
     rows = [row for row in read_table(result.path) if row["seed"] == seed]
     paths = [result.path]
-    paths += plot.metric_vs_parameter(rows, "adc.bits", "tops_per_watt", "workload", out / "tops_per_watt_vs_adc_bits")
-    paths += plot.accuracy_vs_parameter(rows, "adc.bits", out / "error_vs_adc_bits_lenet5", series="workload")
+    on = f"lenet5 on {config_label(load_preset(CHIP_PRESET).override(SWEEP_CHIP))}, functional"
+    paths += plot.metric_vs_parameter(rows, "adc.bits", "tops_per_watt", "workload", out / "tops_per_watt_vs_adc_bits",
+                                      title=f"Energy efficiency against ADC resolution\n{on}")
+    paths += plot.accuracy_vs_parameter(rows, "adc.bits", out / "error_vs_adc_bits_lenet5", series="workload",
+                                        title=f"Relative error of the layers (RMS) against ADC resolution\n{on}")
     return rows, paths
 
 
