@@ -20,6 +20,7 @@ two figures. The chip is named by its preset and its overrides (``isaac (w8a8)``
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 from cimsim import plot
@@ -89,7 +90,7 @@ def adc_sweep(out: Path, seed: int) -> tuple[list[dict], list[Path]]:
     result = run_sweep(spec, out / "adc_sweep.csv", workers=1, resume=True, progress=False)
     rows = [row for row in read_table(result.path) if row["seed"] == seed]
     paths = [result.path]
-    on = f"lenet5 on {config_label(load_preset(CHIP_PRESET).override(SWEEP_CHIP))}, functional"
+    on = textwrap.fill(f"lenet5, functional, on {config_label(load_preset(CHIP_PRESET).override(SWEEP_CHIP))}", 60)
     paths += plot.metric_vs_parameter(rows, "adc.bits", "tops_per_watt", "workload", out / "tops_per_watt_vs_adc_bits",
                                       title=f"Energy efficiency against ADC resolution\n{on}")
     paths += plot.accuracy_vs_parameter(rows, "adc.bits", out / "error_vs_adc_bits_lenet5", series="workload",
