@@ -3,7 +3,7 @@
 A column whose cells (below the header) are all numbers is right-aligned, header included; any
 other is left-aligned. A number is what ``float`` reads once a trailing ``%``, a leading ``×`` and
 thousands separators are taken off (``"12.5%"``, ``"×3.2"``, ``"1,234"``, ``"nan"``), or ``"-"``
-(a missing value). Trailing spaces are dropped from every line.
+(a missing value) or ``"n/a"`` (an undefined one). Trailing spaces are dropped from every line.
 """
 
 from __future__ import annotations
@@ -37,5 +37,5 @@ def is_number(cell: str) -> bool:
     try:
         float(cell.strip("%×").replace(",", ""))
     except ValueError:
-        return cell == "-"
+        return cell in ("-", "n/a")
     return True

@@ -10,7 +10,9 @@
 Zoo models and ONNX files need TVM (the ``tvm`` extra): this module imports ``workloads`` and
 ``tvm_bridge`` only when asked for one, so that ``cimsim`` itself imports without TVM; without
 it, asking for one is a :class:`~cimsim.extras.MissingExtraError` (a ``ConfigError``) that says
-``pip install 'cimsim[tvm]'``.
+``pip install 'cimsim[tvm]'``. A zoo model's extracted workload is kept in the user cache
+(:mod:`cimsim.workload_cache`), so TVM is imported only the first time a model, sparsity and
+seed are asked for; the zoo's listing (:func:`zoo_catalogue`) never imports it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.extras import missing_extra
 from cimsim.workload import Workload
+from cimsim.workload_cache import cached_workload, entry_path
 
 SAVED_SUFFIXES = (".json", ".npz")
 ONNX_SUFFIX = ".onnx"
@@ -44,8 +47,15 @@ def _tvm_packages(what: str):
 
 
 def zoo_names() -> list[str]:
-    """The model zoo's names."""
+    """The model zoo's names (building the zoo: needs TVM)."""
     return _tvm_packages("the model zoo")[0].list()
+
+
+def zoo_catalogue() -> dict[str, str]:
+    """The zoo's names, sorted, and a line saying what each model is; imports neither TVM nor a model."""
+    from workloads.catalogue import DESCRIPTIONS
+
+    return dict(sorted(DESCRIPTIONS.items()))
 
 
 def load_saved(path: str | Path) -> Workload:
@@ -66,16 +76,22 @@ def load_workload(spec: str, sparsity: str | None = None, seed: int = 0, base_di
         if sparsity is not None:
             raise ConfigError(f"sparsity = {sparsity!r}: a saved workload ({spec}) is taken as it is; allowed: dense")
         return load_saved(Path(base_dir) / spec)
-    workloads, tvm_bridge = _tvm_packages(f"workload {spec!r} (a zoo model or an ONNX file)")
     if spec.endswith(ONNX_SUFFIX):
+        workloads, tvm_bridge = _tvm_packages(f"workload {spec!r} (a zoo model or an ONNX file)")
         path = Path(base_dir) / spec
         if not path.is_file():
             raise ConfigError(f"workload '{path}': no such ONNX file")
         return tvm_bridge.extract(workloads.from_onnx(str(path), sparsity=sparsity), name=_named(path.stem, sparsity))
-    if spec not in workloads.list():
-        raise ConfigError(f"workload {spec!r}: allowed: a zoo model ({', '.join(workloads.list())}), "
+    if spec not in zoo_catalogue():
+        raise ConfigError(f"workload {spec!r}: allowed: a zoo model ({', '.join(zoo_catalogue())}), "
                           f"an ONNX file (.onnx) or a saved workload ({', '.join(SAVED_SUFFIXES)})")
-    return tvm_bridge.extract(workloads.get(spec, batch=1, sparsity=sparsity, seed=seed), name=_named(spec, sparsity))
+    return cached_workload(entry_path(spec, 1, sparsity, seed), lambda: _extract_zoo_model(spec, sparsity, seed))
+
+
+def _extract_zoo_model(name: str, sparsity: str | None, seed: int) -> Workload:
+    """Build the zoo model ``name`` with TVM and extract its workload (one inference)."""
+    workloads, tvm_bridge = _tvm_packages(f"workload {name!r} (a zoo model or an ONNX file)")
+    return tvm_bridge.extract(workloads.get(name, batch=1, sparsity=sparsity, seed=seed), name=_named(name, sparsity))
 
 
 def _named(name: str, sparsity: str | None) -> str:

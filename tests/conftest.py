@@ -4,7 +4,9 @@
   test asks for it, so that the tests that need no TVM collect and run without it);
 * ``cimsim_command``: the ``cimsim`` command in a subprocess, this repository first on the path;
 * ``write_file``: a text file (dedented) written into the test's ``tmp_path`` or a given folder;
-* ``random_f32``: standard-normal float32 inputs drawn from ``numpy.random.default_rng(seed)``.
+* ``random_f32``: standard-normal float32 inputs drawn from ``numpy.random.default_rng(seed)``;
+* every test session keeps the zoo's workload cache (``CIMSIM_CACHE_DIR``) in a temporary folder,
+  never in the user's cache.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_workload_cache(tmp_path_factory):
+    """The zoo's workload cache in a temporary folder for the whole session (subprocesses inherit it)."""
+    before = os.environ.get("CIMSIM_CACHE_DIR")
+    os.environ["CIMSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("workload-cache"))
+    yield
+    if before is None:
+        del os.environ["CIMSIM_CACHE_DIR"]
+    else:
+        os.environ["CIMSIM_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

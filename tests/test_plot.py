@@ -142,8 +142,8 @@ def test_energy_breakdown_stacks_each_reports_energy_per_inference(reports):
     for index, report in enumerate(reports):
         stacked = sum(container[index].get_height() for container in axes.containers)
         assert stacked * unit_pj == pytest.approx(report.energy_pj / report.batch, rel=1e-9)
-    assert [c.get_label() for c in axes.containers][0] == max(reports[0].breakdown, key=lambda c: sum(
-        r.breakdown.get(c, 0.0) / r.batch for r in reports))
+    assert [c.get_label() for c in axes.containers][0] == max(reports[0].breakdown, key=lambda c: max(
+        r.breakdown.get(c, 0.0) / r.energy_pj for r in reports))  # the largest share of any bar first
     assert all(part in axes.get_title() for part in ("tiny", "isaac", "vn-45nm"))
     with pytest.raises(ConfigError, match="empty"):
         plot.energy_breakdown_figure([])
@@ -158,11 +158,13 @@ def test_layer_bars_show_each_layers_energy_and_latency(reports):
     _, unit_pj = unit_of(energy_axes.get_xlabel())
     _, unit_ns = unit_of(time_axes.get_xlabel())
     assert energy_axes.get_xlabel().startswith("energy per inference (")
-    assert time_axes.get_xlabel().startswith("latency")
+    assert time_axes.get_xlabel().startswith("time since the batch starts (")
     energies = [bar.get_width() * unit_pj for bar in energy_axes.patches]
     latencies = [bar.get_width() * unit_ns for bar in time_axes.patches]
+    starts = [bar.get_x() * unit_ns for bar in time_axes.patches]
     assert energies == pytest.approx([row.energy_pj / BATCH for row in report.layers], rel=1e-9)
     assert latencies == pytest.approx([row.latency_ns for row in report.layers], rel=1e-9)
+    assert starts == pytest.approx([row.start_ns for row in report.layers], rel=1e-9)
     assert all(part in figure.get_suptitle() for part in ("tiny", "vn-45nm"))
 
 
@@ -308,3 +310,69 @@ def test_roofline_layers_without_dram_traffic_and_wrong_configs():
         plot.roofline(tiny_workload(), cimsim.load_preset("isaac"))
     with pytest.raises(ConfigError, match="batch"):
         plot.roofline(tiny_workload(), cimsim.load_preset("vn-45nm"), batch=0)
+
+
+# --------------------------------------------------------------------------- comparison figures (issue 15)
+
+
+def synthetic_report(config: str, architecture: str, breakdown: dict[str, float], macs: int = 10**6) -> cimsim.Report:
+    """A report with a hand-written energy breakdown (pJ over a batch of 2) and no layers."""
+    return cimsim.Report(workload="tiny", config=config, architecture=architecture, batch=2, mode="pipelined",
+                         fidelity="analytical", seed=0, energy_pj=sum(breakdown.values()), latency_ns=1e3,
+                         breakdown=breakdown, layers=[], macs=macs, area_breakdown_um2={}, utilisation={},
+                         events=0, wall_s=0.0)
+
+
+def test_energy_breakdown_colours_seven_components_sums_the_rest_and_labels_totals_and_ratios():
+    # 10 components of 1..10 pJ on the CIM chip (55 pJ), 2 components on the baseline (101 pJ)
+    cim = synthetic_report("chip", "cim", {f"c{i}": float(i) for i in range(1, 11)})
+    base = synthetic_report("base", "von-neumann", {"dram": 100.0, "pe": 1.0})
+    axes = plot.energy_breakdown_figure([base, cim]).axes[0]
+    labels = [c.get_label() for c in axes.containers]
+    assert len(labels) == 8 and labels[-1] == "other (5 components)"
+    # shares of their own bar: dram 100/101, c10 10/55, c9 9/55, ..., c1 1/55, pe 1/101 last
+    assert labels[:7] == ["dram", "c10", "c9", "c8", "c7", "c6", "c5"]
+    other = axes.containers[-1]
+    assert other[1].get_height() == pytest.approx((1 + 2 + 3 + 4) / 2)  # c1..c4 per inference, pJ
+    assert other[0].get_height() == pytest.approx(1.0 / 2)  # pe
+    texts = [t.get_text() for t in axes.texts]
+    assert texts == ["50.5 pJ\nbaseline", f"27.5 pJ\n×{27.5 / 50.5:.3g}"]
+
+
+def test_tops_per_watt_bars_each_chip_against_the_baseline():
+    base = synthetic_report("vn-45nm", "von-neumann", {"dram": 2e6})            # 2e6 ops / 2e6 pJ = 1 TOPS/W
+    chips = [synthetic_report("isaac (w8a8)", "cim", {"adc": 5e5}),                # 4 TOPS/W
+             synthetic_report("rram-22nm (w8a8)", "cim", {"adc": 2.5e5})]          # 8 TOPS/W
+    axes = plot.tops_per_watt_figure([*chips, base]).axes[0]
+    heights = [bar.get_height() for container in axes.containers for bar in container]
+    assert sorted(heights) == pytest.approx([1.0, 4.0, 8.0])
+    assert [t.get_text() for t in axes.texts] == ["4\n×4", "8\n×8", "1\nbaseline"]
+    assert axes.get_ylabel().startswith("TOPS/W")
+    assert "against vn-45nm" in axes.get_title()
+    assert [t.get_text() for t in axes.get_xticklabels()][0].startswith("isaac (w8a8)\n(cim)")
+
+
+def test_a_timeline_of_many_resources_merges_the_least_busy_kinds_into_one_lane_each():
+    from cimsim.engine.plan import Interval
+
+    # 30 'link' resources busy 1 ns each, 30 'arrays' busy 10 ns each: 60 lanes > 36, links merge first
+    timeline = [Interval("fc", 0, i, f"link:{i}", float(i), i + 1.0) for i in range(30)]
+    timeline += [Interval("fc", 0, i, f"arrays:{i}", float(i), i + 10.0) for i in range(30)]
+    report = synthetic_report("chip", "cim", {"adc": 1.0})
+    report.timeline = timeline
+    axes = plot.timeline_figure(report).axes[0]
+    lanes = [t.get_text() for t in axes.get_yticklabels()]
+    assert len(lanes) == 31 and "link (30)" in lanes and "arrays:29" in lanes
+
+
+def test_each_bar_is_measured_against_the_baseline_run_of_its_own_workload():
+    dense_base = synthetic_report("vn-45nm", "von-neumann", {"dram": 4e6})
+    sparse_base = synthetic_report("vn-45nm", "von-neumann", {"dram": 4e6}, macs=5 * 10**5)
+    sparse_base.workload = "tiny 2:4"
+    dense_chip = synthetic_report("isaac", "cim", {"adc": 1e6})
+    sparse_chip = synthetic_report("isaac", "cim", {"adc": 5e5}, macs=5 * 10**5)
+    sparse_chip.workload = "tiny 2:4"
+    axes = plot.energy_breakdown_figure([dense_base, dense_chip, sparse_base, sparse_chip]).axes[0]
+    # per inference: 2e6, 5e5, 2e6, 2.5e5 pJ (2, 0.5, 2, 0.25 µJ); each chip against the baseline of its own workload
+    assert [t.get_text() for t in axes.texts] == ["2 µJ\nbaseline", "0.5 µJ\n×0.25",
+                                                   "2 µJ\nbaseline", "0.25 µJ\n×0.125"]

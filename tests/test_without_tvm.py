@@ -6,8 +6,8 @@ imported, as if the extra were not installed, then this repository:
 
 * the core works without TVM: ``import cimsim`` (TVM never imported), ``AnalogMatrix``,
   ``simulate`` on a hand-built ``Workload``, ``peak``, and ``cimsim presets``, ``show`` and ``peak``;
-* a route that needs an extra says, in one line, which one to install: a zoo model through the
-  command or ``load_workload``, ``import tvm_bridge``, the digits without scikit-learn, and a
+* a route that needs an extra says, in one line, which one to install: a zoo model not yet in
+  the workload cache through the command or ``load_workload``, ``import tvm_bridge``, the digits without scikit-learn, and a
   sweep on Dask without ``distributed``.
 """
 
@@ -110,13 +110,19 @@ def test_the_commands_that_need_no_model_work_without_tvm(hidden, cimsim_command
 TVM_EXTRA = "pip install 'cimsim[tvm]'"
 
 
-def test_a_zoo_model_through_the_command_names_the_tvm_extra(hidden, cimsim_command):
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """An empty workload cache: a zoo model is not there yet, so loading it needs TVM (a cached one does not)."""
+    monkeypatch.setenv("CIMSIM_CACHE_DIR", str(tmp_path / "empty-cache"))
+
+
+def test_a_zoo_model_through_the_command_names_the_tvm_extra(hidden, cimsim_command, empty_cache):
     line = one_line_error(cimsim_command("run", "resnet18", "--chip", "isaac", first_on_path=[hidden]))
     assert line.startswith("cimsim: error: workload 'resnet18'")
     assert "No module named 'tvm'" in line and line.endswith(TVM_EXTRA)
 
 
-def test_load_workload_and_import_tvm_bridge_name_the_tvm_extra(hidden):
+def test_load_workload_and_import_tvm_bridge_name_the_tvm_extra(hidden, empty_cache):
     code = r"""
 import cimsim
 from cimsim.workload_loader import load_workload

@@ -16,6 +16,7 @@ import numpy as np
 from tvm import relax
 
 from workloads._graph import F32, Graph
+from workloads.catalogue import DESCRIPTIONS
 
 
 @dataclass(frozen=True)
@@ -186,33 +187,29 @@ def _register(model: Model) -> None:
 
 _register(Model(
     "mlp", lambda g, x, batch: _mlp(g, x, batch), lambda batch: (batch, 784),
-    "MLP 784-512-512-10 with ReLU between layers; input (batch, 784).",
+    DESCRIPTIONS["mlp"],
 ))
 _register(Model(
     "lenet5", _lenet5, lambda batch, pool: (batch, 1, 28, 28),
-    "LeNet-5 on 1x28x28: conv 6@5x5 pad 2, pool 2, conv 16@5x5, pool 2, fc 120, 84, 10, ReLU.",
+    DESCRIPTIONS["lenet5"],
     {"pool": Option("avg", lambda v: v in ("avg", "max"), "'avg' or 'max'")},
 ))
 _register(Model(
     "vgg8", lambda g, x, batch: _vgg8(g, x, batch), lambda batch: (batch, 3, 32, 32),
-    "NeuroSim's CIFAR-10 VGG-8: 3x3 convs 128,128,M,256,256,M,512,512,M, fc 1024, 10; "
-    "no biases (as NeuroSim's QConv2d/QLinear).",
+    DESCRIPTIONS["vgg8"],
 ))
 _register(Model(
     "resnet18", lambda g, x, batch: _resnet18(g, x, batch), lambda batch: (batch, 3, 224, 224),
-    "ImageNet ResNet-18 (He et al. 2016), batch norm folded into the convs' weights and biases "
-    "(no BN ops); 1x1 projection shortcuts; 1.814 G MACs.",
+    DESCRIPTIONS["resnet18"],
 ))
 _register(Model(
     "bert-base-layer", _bert_layer, lambda batch, seq_len: (batch, seq_len, _HIDDEN),
-    "One BERT-base encoder layer (post-LN): hidden 768, 12 heads, FFN 3072, GELU; attention as "
-    "explicit matmuls; input (batch, seq_len, 768).",
+    DESCRIPTIONS["bert-base-layer"],
     {"seq_len": Option(128, _positive_int, _POSITIVE)},
 ))
 _register(Model(
     "gpt2-decode", _gpt2_decode, lambda batch, kv_len, vocab, layers: (batch, _HIDDEN),
-    "GPT-2 small, one decoding step: pre-LN layers with a constant random KV cache of kv_len "
-    "tokens, final layernorm and LM head; input the embedded token (batch, 768).",
+    DESCRIPTIONS["gpt2-decode"],
     {
         "kv_len": Option(128, _positive_int, _POSITIVE),
         "vocab": Option(50257, _positive_int, _POSITIVE),
@@ -226,10 +223,9 @@ from workloads import digits as _digits  # noqa: E402 - the trained models build
 
 _register(Model(
     "digits-mlp", _digits.build_mlp, lambda batch: (batch, 64),
-    "Digits MLP 64-64-10, ReLU, trained on 8x8 handwritten digits (workloads.digits); input (batch, 64) in [0, 1].",
+    DESCRIPTIONS["digits-mlp"],
 ))
 _register(Model(
     "digits-cnn", _digits.build_cnn, lambda batch: (batch, 1, 8, 8),
-    "Digits CNN, trained on 8x8 handwritten digits (workloads.digits): conv 16@3x3 pad 1, ReLU, max pool 2, "
-    "conv 32@3x3 pad 1, ReLU, max pool 2, fc 10; input (batch, 1, 8, 8) in [0, 1].",
+    DESCRIPTIONS["digits-cnn"],
 ))

@@ -133,9 +133,7 @@ def run_demo(out_dir: str | Path, seed: int = 0, network: bool = True) -> dict:
         found = run_network_demo(out_dir, seed)
         for variant, table in found["comparisons"].items():
             print(f"\n{variant}:\n{table['table']}")
-        print("\nADC bits -> TOPS/W, layers' relative error (LeNet-5, functional):")
-        for row in found["adc_sweep"]:
-            print(f"  {row['adc.bits']:>2}  {row['tops_per_watt']:.4g}  {row['layer_relative_error_rms']:.3g}")
+        print("\nADC sweep, LeNet-5, functional:\n" + adc_sweep_table(found["adc_sweep"]))
     report = run_layer_demo(out_dir, seed)
     print("\none layer on every CIM preset:\n" + summary_table(report))
     files = (found["files"] if network else []) + [str(Path(out_dir) / "report.json")] + report["figures"]
@@ -178,6 +176,14 @@ def run_layer_demo(out_dir: str | Path, seed: int = 0) -> dict:
     }
     atomic_write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
     return report
+
+
+def adc_sweep_table(rows: list[dict]) -> str:
+    """The ADC sweep's rows as a text table with its column headers."""
+    header = ["ADC bits", "TOPS/W", "layers' relative error (RMS)"]
+    cells = [[str(row["adc.bits"]), f"{row['tops_per_watt']:.4g}", f"{row['layer_relative_error_rms']:.3g}"]
+             for row in rows]
+    return text_table(cells, header)
 
 
 def summary_table(report: dict) -> str:

@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="simulate a workload on a chip: summary, report.json, layers.csv, plots")
     _simulation_options(run, "out/run")
+    run.add_argument("--no-figures", action="store_true", help="write report.json and the layers' CSV, no figures")
     run.set_defaults(run=cli_commands.run)
 
     compare = commands.add_parser("compare", help="a workload on chips and on a baseline, side by side with ratios")
@@ -131,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = commands.add_parser("presets", help="list the presets: architecture and a line of description (cimsim show: the sources)")
     presets.set_defaults(run=cli_commands.presets)
-    zoo = commands.add_parser("workloads", help="list the model zoo with each model's products and MACs")
+    zoo = commands.add_parser("workloads", help="list the model zoo, a line per model")
     zoo.set_defaults(run=cli_commands.workloads_command)
     show = commands.add_parser("show", help="print a preset or config file as resolved TOML")
     _chip_arguments(show)

@@ -5,7 +5,7 @@ Every chart function writes its figure as PNG and SVG (``path`` with or without 
 returns the :class:`~matplotlib.figure.Figure` unsaved, to show in a notebook or to test.
 
 - :mod:`~cimsim.plot.charts`: figures of :class:`~cimsim.Report` objects (timeline, energy
-  breakdown, per-layer bars) and plain lines;
+  breakdown, TOPS/W against the baseline, per-layer bars) and plain lines;
 - :mod:`~cimsim.plot.sweep`: figures of sweep tables (a metric or the accuracy against a swept
   parameter, the Pareto front);
 - :mod:`~cimsim.plot.comparison`: a comparison's chips and baselines, energy by component and TOPS/W;
@@ -22,6 +22,8 @@ from cimsim.plot.charts import (
     line_chart,
     timeline_chart,
     timeline_figure,
+    tops_per_watt_chart,
+    tops_per_watt_figure,
 )
 from cimsim.plot.comparison import comparison_chart, comparison_figure
 from cimsim.plot.baseline_roofline import Roofline, RooflinePoint, roofline, roofline_chart, roofline_figure
@@ -58,4 +60,6 @@ __all__ = [
     "save_figure",
     "timeline_chart",
     "timeline_figure",
+    "tops_per_watt_chart",
+    "tops_per_watt_figure",
 ]
