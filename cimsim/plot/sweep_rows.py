@@ -88,7 +88,7 @@ def check_honest(rows: Rows, x: str, y: str, drawn: Sequence[str]) -> None:
         raise ConfigError(f"column {repeated[0]!r} is given twice among x, the series and the facets; use it once")
     for name in used:
         column(rows, name)  # a ConfigError naming a column the rows lack
-    taken = {SEED, *used}
+    taken = {SEED, y, *used}
     left = {name: ordered(column(rows, name)) for name in rows[0] if is_parameter(name) and name not in taken}
     left = {name: values for name, values in left.items() if len(values) > 1}
     if left:
