@@ -31,7 +31,7 @@ def missing_extra(what: str, extra: str, cause: ImportError) -> MissingExtraErro
 
 
 def optional_import(module: str, what: str, extra: str) -> ModuleType:
-    """The module ``module``, imported now; a :class:`MissingExtraError` for ``what`` naming ``extra`` when it is absent."""
+    """The module ``module``, imported now; when it is absent, a :class:`MissingExtraError` for ``what`` naming ``extra``."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:

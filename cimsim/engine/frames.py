@@ -9,7 +9,7 @@ Two tables, chosen by name:
   layer CSV without its per-component columns;
 - ``"components"``: long (tidy) form, one row per (layer, component) with the columns
   ``layer``, ``component`` and ``energy_pj`` (over the batch), plus one row of component
-  ``"static"`` whose ``layer`` is None, because static power × latency belongs to no layer. So
+  ``"static"`` whose ``layer`` is missing (NaN), because static power × latency belongs to no layer. So
   ``energy_pj`` sums to the report's energy, ``groupby("component")`` gives its breakdown
   (``groupby("layer")`` leaves the static row out), and ``pivot_table(index="layer",
   columns="component", values="energy_pj")`` the wide table.
@@ -44,4 +44,5 @@ def report_dataframe(report: Report, table: str) -> pandas.DataFrame:
         frame = pandas.DataFrame(records, columns=["layer", *LAYER_COLUMNS]).set_index("layer")
         return frame.astype({"relative_error": float})  # None (analytical) as NaN
     rows = [(row.name, component, pj) for row in report.layers for component, pj in row.energy_by_component.items()]
-    return pandas.DataFrame(rows + [(None, "static", report.static_energy_pj)], columns=["layer", "component", "energy_pj"])
+    rows.append((None, "static", report.static_energy_pj))
+    return pandas.DataFrame(rows, columns=["layer", "component", "energy_pj"])

@@ -235,7 +235,7 @@ class Report:
 
     def to_dataframe(self, table: str = "layers") -> pandas.DataFrame:
         """The layers (``"layers"``: one row per layer, indexed by name) or the energy by layer and component
-        (``"components"``: long form, one row per pair, static energy on a row without a layer) as a pandas
+        (``"components"``: long form, one row per pair, static energy on a row whose layer is missing) as a pandas
         DataFrame; needs the ``data`` extra. Columns and their sums: :mod:`cimsim.engine.frames`."""
         return report_dataframe(self, table)
 

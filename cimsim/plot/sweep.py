@@ -186,7 +186,7 @@ def metric_vs_parameter_figure(
     return figure
 
 
-def _layout(rows: Rows, facet_keys: Sequence[str], panels: list[tuple[Any, ...]]) -> tuple[int, int, list[tuple[int, int]]]:
+def _layout(rows: Rows, facet_keys: Sequence[str], panels: list[tuple]) -> tuple[int, int, list[tuple[int, int]]]:
     """Rows and columns of the grid of panels, and each panel's (row, column): with two facet keys of which the
     second has few values, a matrix (first key down, second across); otherwise :data:`PANEL_COLUMNS` to a row."""
     if len(facet_keys) == 2:
@@ -198,7 +198,7 @@ def _layout(rows: Rows, facet_keys: Sequence[str], panels: list[tuple[Any, ...]]
 
 
 def _panel_grid(rows: int, columns: int, places: list[tuple[int, int]], legend: bool) -> tuple[Figure, list[Axes]]:
-    """A figure of ``rows`` x ``columns`` axes sharing x and y; the axes at ``places``, in order (the others removed)."""
+    """A figure of ``rows`` x ``columns`` axes sharing x and y; the axes at ``places`` in order, the others removed."""
     size = (6.4, 4.4) if len(places) == 1 else (4.0 * columns + 1.8 * legend, 3.2 * rows + 0.9)
     figure = Figure(figsize=size, layout="constrained")
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
