@@ -405,3 +405,10 @@ def test_bad_series_facets_and_filters_are_named():
         plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip,batch", facet="chip")
     with pytest.raises(ConfigError, match="distinct, non-empty column names"):
         plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip,,batch")
+
+
+def test_the_legend_of_facets_names_series_missing_from_the_first_panel():
+    rows = [row for row in grid_rows() if not (row["chip"] == "isaac" and row["batch"] == 16)]
+    figure = plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", series="batch", facet="chip")
+    assert [len(axes.containers) for axes in figure.axes] == [1, 2]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["1", "16"]

@@ -171,19 +171,26 @@ def metric_vs_parameter_figure(
         samples += _draw_curves(axes, curves(members, x, y, series_keys), styles)
         axes.set_title(describe(facet_keys, panel) if facet_keys else "", fontsize="medium")
         _format_axes(axes, rows, x, y, log_x, log_y)
-    for axes in grid:
         axes.xaxis.set_tick_params(labelbottom=True)  # shared axes: every panel keeps its x tick labels
-    text = title or _title(f"{quantity(y)} against {quantity(x)}", context(rows), describe(list(where or {}),
-                           list((where or {}).values())), _averaging(rows, samples))
-    if facet_keys:
-        figure.suptitle(text)
-    else:
-        grid[0].set_title(text)
+    where = dict(where or {})
+    text = title or _title(f"{quantity(y)} against {quantity(x)}", context(rows),
+                           describe(list(where), list(where.values())), _averaging(rows, samples))
+    (figure.suptitle if facet_keys else grid[0].set_title)(text)
     if series_keys:
-        legend = figure.legend if facet_keys else grid[0].legend
-        legend(*grid[0].get_legend_handles_labels(), title=", ".join(series_keys), fontsize="small",
-               **({"loc": "outside right upper"} if facet_keys else {}))
+        _legend(figure, grid, list(styles), ", ".join(series_keys))
     return figure
+
+
+def _legend(figure: Figure, grid: list[Axes], names: list[str], title: str) -> None:
+    """One legend of the series ``names`` (in order) over all panels: in the axes of a single panel, else beside them."""
+    handles: dict[str, Any] = {}
+    for axes in grid:
+        for handle, name in zip(*axes.get_legend_handles_labels()):
+            handles.setdefault(name, handle)
+    shown = [name for name in names if name in handles]
+    where = grid[0] if len(grid) == 1 else figure
+    where.legend([handles[name] for name in shown], shown, title=title, fontsize="small",
+                 **({} if len(grid) == 1 else {"loc": "outside right upper"}))
 
 
 def _layout(rows: Rows, facet_keys: Sequence[str], panels: list[tuple]) -> tuple[int, int, list[tuple[int, int]]]:
