@@ -18,7 +18,7 @@ Two tables, chosen by name:
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cimsim.errors import ConfigError
 from cimsim.extras import optional_import
@@ -26,16 +26,15 @@ from cimsim.extras import optional_import
 if TYPE_CHECKING:
     import pandas
 
-    from cimsim.engine.report import Report
-
 TABLES = ("layers", "components")
 LAYER_COLUMNS = ("kind", "macs", "energy_pj", "latency_ns", "start_ns", "end_ns", "arrays", "chunks", "chunk_label",
                  "relative_error")
 """The columns of the ``"layers"`` table, after its index ``layer``."""
 
 
-def report_dataframe(report: Report, table: str) -> pandas.DataFrame:
-    """The table ``table`` (module docstring) of ``report``; ConfigError for another name."""
+def report_dataframe(report: Any, table: str) -> pandas.DataFrame:
+    """The table ``table`` (module docstring) of ``report``, a Report (not imported here: report.py imports this
+    module); ConfigError for another name."""
     if table not in TABLES:
         raise ConfigError(f"Report.to_dataframe: table = {table!r}; allowed: {', '.join(map(repr, TABLES))}")
     pandas = optional_import("pandas", "Report.to_dataframe", "data")
