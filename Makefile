@@ -1,6 +1,6 @@
 # The two commands of the README (make demo, make test) and the benchmarks (make bench).
 # Each creates .venv with Python 3.11 (or $(PYTHON)) and installs cimsim into it first with every
-# extra (pyproject.toml: TVM, Dask, the digits, the ONNX and torch.export importers); the tests also
+# extra (pyproject.toml: TVM, Dask, the digits, the ONNX and torch.export importers, pandas and pyarrow); the tests also
 # need the test tools (dev).
 PYTHON ?= python3.11
 VENV := .venv

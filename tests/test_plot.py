@@ -97,7 +97,7 @@ def test_every_chart_writes_png_and_svg(reports, tmp_path):
 
 
 def test_save_figure_names_the_files_and_refuses_other_formats(tmp_path):
-    fig = plot.metric_vs_parameter_figure(sweep_rows(), "adc.bits", "energy_pj")
+    fig = plot.metric_vs_parameter_figure(sweep_rows(), "adc.bits", "energy_pj", "chip")
     assert plot.save_figure(fig, tmp_path / "a.svg") == [tmp_path / "a.png", tmp_path / "a.svg"]
     assert plot.save_figure(fig, tmp_path / "sub" / "adc-0.5") == [tmp_path / "sub" / f"adc-0.5.{k}" for k in ("png", "svg")]
     with pytest.raises(ConfigError, match=r"\.pdf"):
@@ -175,7 +175,7 @@ def test_metric_vs_parameter_one_line_per_series_with_mean_and_spread():
     axes = plot.metric_vs_parameter_figure(sweep_rows(), "adc.bits", "tops_per_watt", "chip").axes[0]
     assert axes.get_xlabel() == "ADC resolution (bits)"
     assert axes.get_ylabel() == "energy efficiency (TOPS/W)"
-    assert "tiny on isaac, pcm" in axes.get_title() and "mean ± 1 s.d. over seeds" in axes.get_title()
+    assert "tiny on isaac, pcm" in axes.get_title() and axes.get_title().endswith("; mean ± 1 s.d. over 3 seeds")
     assert [text.get_text() for text in axes.get_legend().get_texts()] == ["isaac", "pcm"]
     (x_isaac, y_isaac, spread_isaac), (x_pcm, y_pcm, spread_pcm) = errorbar_data(axes)
     assert x_isaac == x_pcm == [4, 6, 8]  # sorted, though the rows start at 6
@@ -185,12 +185,12 @@ def test_metric_vs_parameter_one_line_per_series_with_mean_and_spread():
 
 
 def test_one_row_per_x_draws_no_error_bars_and_unknown_columns_keep_their_name():
-    rows = [{"device.read_noise": noise, "energy_pj": 10.0 * noise} for noise in (0.1, 0.2)]
-    axes = plot.metric_vs_parameter_figure(rows, "device.read_noise", "energy_pj").axes[0]
-    assert axes.get_xlabel() == "device.read_noise"
+    rows = [{"knob": noise, "energy_pj": 10.0 * noise} for noise in (0.1, 0.2)]
+    axes = plot.metric_vs_parameter_figure(rows, "knob", "energy_pj").axes[0]
+    assert axes.get_xlabel() == "knob"
     assert axes.get_ylabel() == "energy (pJ)"
     assert errorbar_data(axes) == [([0.1, 0.2], [1.0, 2.0], [])]
-    assert axes.get_title() == "energy against device.read_noise"
+    assert axes.get_title() == "energy against knob"
 
 
 def test_accuracy_vs_parameter_is_the_error_on_a_log_axis_over_seeds():
@@ -224,7 +224,7 @@ def test_empty_rows_and_non_numbers_are_refused():
     rows = sweep_rows()
     rows[4]["energy_pj"] = "lots"
     with pytest.raises(ConfigError, match="column 'energy_pj' of row 4 is 'lots'"):
-        plot.metric_vs_parameter_figure(rows, "adc.bits", "energy_pj")
+        plot.metric_vs_parameter_figure(rows, "adc.bits", "energy_pj", "chip")
     with pytest.raises(ConfigError, match="no columns"):
         plot.pareto_points(rows, minimize=())
 
@@ -376,3 +376,107 @@ def test_each_bar_is_measured_against_the_baseline_run_of_its_own_workload():
     # per inference: 2e6, 5e5, 2e6, 2.5e5 pJ (2, 0.5, 2, 0.25 µJ); each chip against the baseline of its own workload
     assert [t.get_text() for t in axes.texts] == ["2 µJ\nbaseline", "0.5 µJ\n×0.25",
                                                    "2 µJ\nbaseline", "0.25 µJ\n×0.125"]
+
+
+# --------------------------------------------------------------------------- honest sweep figures
+
+
+def grid_rows():
+    """Hand-made: chip x array.rows x batch x 2 seeds; TOPS/W = base(chip) x rows / 64 x batch + seed / 10."""
+    rows = []
+    for chip, base in (("isaac", 1.0), ("rram-22nm", 10.0)):
+        for array_rows in (64, 128, 256):
+            for batch in (1, 16):
+                for seed in (0, 1):
+                    rows.append({"point_id": f"{chip}{array_rows}{batch}{seed}", "chip": chip, "workload": "mlp",
+                                 "batch": batch, "seed": seed, "array.rows": array_rows, "bottleneck": f"tile{seed}",
+                                 "tops_per_watt": base * array_rows / 64 * batch + seed / 10})
+    return rows
+
+
+def test_a_figure_that_would_average_other_parameters_than_seeds_is_refused_naming_them():
+    rows = grid_rows()
+    with pytest.raises(ConfigError) as refused:
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "the rows differ in batch (1, 16), and a figure averages only over seeds" in message  # not chip: a series
+    assert "--series" in message and "--facet" in message and "--where" in message
+    with pytest.raises(ConfigError, match=r"differ in chip \(isaac, rram-22nm\); batch \(1, 16\)"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt")
+    with pytest.raises(ConfigError, match=r"differ in chip \(isaac, rram-22nm\),"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "batch")
+    # measured columns that vary (point_id, bottleneck) are not parameters: these draw
+    plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip", where={"batch": 16})
+    plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", ["chip", "batch"])
+
+
+def test_several_series_keys_give_one_line_per_combination_averaged_over_seeds_only():
+    axes = plot.metric_vs_parameter_figure(grid_rows(), "array.rows", "tops_per_watt", "chip,batch").axes[0]
+    assert axes.get_legend().get_title().get_text() == "chip, batch"
+    names = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert names == ["isaac, 1", "isaac, 16", "rram-22nm, 1", "rram-22nm, 16"]
+    lines = errorbar_data(axes)
+    for (chip_base, batch), (xs, ys, spreads) in zip([(1.0, 1), (1.0, 16), (10.0, 1), (10.0, 16)], lines):
+        assert xs == [64, 128, 256]
+        assert ys == pytest.approx([chip_base * r / 64 * batch + 0.05 for r in xs])  # mean of seeds 0 and 1: + 0.05
+        assert spreads == pytest.approx([0.1 / math.sqrt(2)] * 3)  # sample s.d. of {0, 0.1}
+    assert axes.get_title().endswith("mlp on isaac, rram-22nm; mean ± 1 s.d. over 2 seeds")
+    assert [container.get_label() for container in axes.containers] == names
+    colours = [container.lines[0].get_color() for container in axes.containers]
+    markers = [container.lines[0].get_marker() for container in axes.containers]
+    assert colours[0] == colours[1] != colours[2] == colours[3]  # colour by chip
+    assert markers[0] == markers[2] != markers[1] == markers[3]  # marker by batch
+
+
+def test_facets_draw_one_panel_per_value_sharing_axes_and_a_where_filter_is_named_in_the_title():
+    figure = plot.metric_vs_parameter_figure(grid_rows(), "array.rows", "tops_per_watt", series="batch",
+                                             facet="chip", where={"batch": 16})
+    left, right = figure.axes
+    assert [left.get_title(), right.get_title()] == ["chip = isaac", "chip = rram-22nm"]
+    assert left.get_shared_y_axes().joined(left, right)
+    assert figure.get_suptitle().endswith("mlp on isaac, rram-22nm; batch = 16; mean ± 1 s.d. over 2 seeds")
+    [(xs, ys, _)] = errorbar_data(right)
+    assert ys == pytest.approx([10.0 * r / 64 * 16 + 0.05 for r in xs])
+    assert left.get_ylabel() == "energy efficiency (TOPS/W)" and right.get_ylabel() == ""
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["16"]
+
+
+def test_two_facet_keys_make_a_matrix_of_panels():
+    figure = plot.metric_vs_parameter_figure(grid_rows(), "array.rows", "tops_per_watt", facet=["chip", "batch"])
+    places = [(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start) for ax in figure.axes]
+    assert places == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [ax.get_title() for ax in figure.axes] == [
+        "chip = isaac, batch = 1", "chip = isaac, batch = 16", "chip = rram-22nm, batch = 1", "chip = rram-22nm, batch = 16"]
+    three = plot.metric_vs_parameter_figure(grid_rows(), "batch", "tops_per_watt", facet="chip,array.rows")
+    assert len(three.axes) == 6  # chip down, array.rows across
+
+
+def test_integer_columns_get_a_tick_at_each_value_and_axes_carry_units():
+    axes = plot.metric_vs_parameter_figure(grid_rows(), "array.rows", "tops_per_watt", "chip",
+                                           where={"batch": 1}, log_x=True).axes[0]
+    assert list(axes.get_xticks()) == [64, 128, 256]
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["64", "128", "256"]
+    assert axes.get_xlabel() == "array height (rows)"
+    rows = [{"device.g_max_us": g, "area.adc_um2": 2 * g, "chip": "pcm"} for g in (10.0, 20.0)]
+    axes = plot.metric_vs_parameter_figure(rows, "device.g_max_us", "area.adc_um2").axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("device.g_max_us (µS)", "area.adc_um2 (µm²)")
+
+
+def test_bad_series_facets_and_filters_are_named():
+    rows = grid_rows()
+    with pytest.raises(ConfigError, match="where batch = 4: no row has that value; batch holds 1, 16"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip", where={"batch": 4})
+    with pytest.raises(ConfigError, match="column 'chips' is not in row 0"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chips")
+    with pytest.raises(ConfigError, match="column 'chip' is given twice"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip,batch", facet="chip")
+    with pytest.raises(ConfigError, match="distinct, non-empty column names"):
+        plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", "chip,,batch")
+
+
+def test_the_legend_of_facets_names_series_missing_from_the_first_panel():
+    rows = [row for row in grid_rows() if not (row["chip"] == "isaac" and row["batch"] == 16)]
+    figure = plot.metric_vs_parameter_figure(rows, "array.rows", "tops_per_watt", series="batch", facet="chip")
+    assert [len(axes.containers) for axes in figure.axes] == [1, 2]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["1", "16"]

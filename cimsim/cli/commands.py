@@ -31,13 +31,13 @@ def load_chip(spec: str, settings: list[str] | None = None):
     return cfg.override(parse_settings(settings or [])) if settings else cfg
 
 
-def parse_settings(settings: list[str]) -> dict[str, object]:
+def parse_settings(settings: list[str], option: str = "--set") -> dict[str, object]:
     """``["adc.bits=6", ...]`` as ``{"adc.bits": 6}``; values are TOML, or strings when they are not."""
     updates = {}
     for setting in settings:
         path, sep, text = setting.partition("=")
         if not sep or not path.strip():
-            raise ConfigError(f"--set {setting!r}: expected key=value, e.g. --set adc.bits=6")
+            raise ConfigError(f"{option} {setting!r}: expected key=value, e.g. {option} adc.bits=6")
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -192,37 +192,54 @@ def sweep(args: argparse.Namespace) -> None:
 
 
 def plot_command(args: argparse.Namespace) -> None:
-    """``cimsim plot``: the figures of a report (``.json``) or of a sweep's table (``.csv``)."""
-    from cimsim import plot
-    from cimsim.sweep.table import read_table
-
+    """``cimsim plot``: the figures of a report (``.json``) or of a sweep's table (``.csv``, ``.parquet``)."""
     results, out = Path(args.results), Path(args.out) if args.out else Path(args.results).parent
     if not results.is_file():
         raise ConfigError(f"results '{results}': no such file" + (" (a directory)" if results.is_dir() else ""))
     if results.suffix == ".json":
-        report = Report.from_json(results)
-        paths = plot.layer_bars(report, out / f"{results.stem}_layers")
-        paths += plot.energy_breakdown_chart([report], out / f"{results.stem}_energy_breakdown")
-        if report.timeline:
-            paths += plot.timeline_chart(report, out / f"{results.stem}_timeline")
-        _wrote(paths)
-        return
-    if results.suffix != ".csv":
-        raise ConfigError(f"results '{results}': allowed: a report (.json) or a sweep's table (.csv)")
+        _wrote(_report_figures(results, out))
+    elif results.suffix in (".csv", ".parquet"):
+        _wrote(_table_figure(results, out, args))
+    else:
+        raise ConfigError(f"results '{results}': allowed: a report (.json) or a sweep's table (.csv, .parquet)")
+
+
+def _report_figures(results: Path, out: Path) -> list[Path]:
+    from cimsim import plot
+
+    report = Report.from_json(results)
+    paths = plot.layer_bars(report, out / f"{results.stem}_layers")
+    paths += plot.energy_breakdown_chart([report], out / f"{results.stem}_energy_breakdown")
+    if report.timeline:
+        paths += plot.timeline_chart(report, out / f"{results.stem}_timeline")
+    return paths
+
+
+def _table_figure(results: Path, out: Path, args: argparse.Namespace) -> list[Path]:
+    """``--y`` against ``--x`` with ``--series``, ``--facet`` and ``--where`` (:mod:`cimsim.plot.sweep`)."""
+    from cimsim import plot
+    from cimsim.plot.sweep_rows import keys
+    from cimsim.sweep.table import read_table
+
     rows = [row for row in read_table(results) if not row.get("error")]
     if not rows:
         raise ConfigError(f"results '{results}': no rows without an error to plot")
-    x = args.x or _swept_column(rows)
-    stem = out / f"{results.stem}_{args.y}_vs_{x}"
-    _wrote(plot.metric_vs_parameter(rows, x, args.y, args.series, stem))
+    where = parse_settings(args.where or [], option="--where")
+    if len(where) < len(args.where or []):
+        raise ConfigError(f"--where {args.where}: a column is given twice; give each column once")
+    series, facets = keys(args.series, "--series"), keys(args.facet, "--facet")
+    x = args.x or _swept_column(rows, {*series, *facets, *where})
+    stem = "_".join([f"{results.stem}_{args.y}_vs_{x}", *(f"by_{facet}" for facet in facets)])
+    return plot.metric_vs_parameter(rows, x, args.y, series, out / stem, facet=facets, where=where,
+                                    log_x=args.log_x, log_y=args.log_y)
 
 
-def _swept_column(rows: list[dict]) -> str:
-    """The first configuration path (``section.field``) whose value varies across the rows."""
+def _swept_column(rows: list[dict], taken: set[str]) -> str:
+    """The first configuration path (``section.field``) whose value varies across the rows and is not ``taken``."""
     for name in rows[0]:
-        if "." in name and len({row[name] for row in rows}) > 1:
+        if "." in name and name not in taken and len({row[name] for row in rows}) > 1:
             return name
-    raise ConfigError("cimsim plot: no swept configuration path varies in the table; give --x")
+    raise ConfigError("cimsim plot: no other swept configuration path varies in the table; give --x")
 
 
 def presets(args: argparse.Namespace) -> None:

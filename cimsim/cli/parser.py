@@ -28,7 +28,7 @@ EXAMPLES = """examples:
   cimsim run lenet5 --chip rram-22nm --set adc.bits=6 --fidelity functional
   cimsim compare lenet5 --chip isaac --chip rram-22nm --baseline vn-45nm
   cimsim sweep adc.toml --workers 2 --resume
-  cimsim plot out/adc.csv --y tops_per_watt --series workload
+  cimsim plot out/adc.csv --y tops_per_watt --series chip --series array.rows --facet workload --where batch=16
 """
 EXIT_BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)  # what a shell reports for a tool killed by SIGPIPE
 
@@ -122,11 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true", help="keep the rows already in the table, run the others")
     sweep.set_defaults(run=cli_commands.sweep)
 
-    plot = commands.add_parser("plot", help="figures of a report (.json) or of a sweep's table (.csv)")
-    plot.add_argument("results", help="report.json or a sweep's table (.csv)")
-    plot.add_argument("--x", help="swept column (default: the first configuration path that varies)")
+    plot = commands.add_parser(
+        "plot", help="figures of a report (.json) or of a sweep's table (.csv, .parquet)",
+        description="A figure of a sweep's table averages only over seeds: every other column that varies must be "
+        "a series, a facet or a filter (--where), else the command names the columns left to choose.")
+    plot.add_argument("results", help="report.json or a sweep's table (.csv or .parquet)")
+    plot.add_argument("--x", help="swept column across (default: the first configuration path that varies and is "
+                      "not a series, a facet or a filter)")
     plot.add_argument("--y", default="tops_per_watt", help="figure to plot (default: tops_per_watt)")
-    plot.add_argument("--series", default="workload", help="one line per value of this column (default: workload)")
+    plot.add_argument("--series", action="append", metavar="COLUMN", help="one line per value of this column; "
+                      "repeat or comma-separate for one line per combination (--series chip --series array.rows)")
+    plot.add_argument("--facet", action="append", metavar="COLUMN",
+                      help="one panel per value of this column (repeat for combinations): a grid of panels")
+    plot.add_argument("--where", action="append", metavar="KEY=VALUE",
+                      help="draw only the rows whose column KEY equals VALUE (repeatable), e.g. --where batch=16")
+    plot.add_argument("--log-x", action="store_true", help="logarithmic x axis")
+    plot.add_argument("--log-y", action="store_true", help="logarithmic y axis")
     plot.add_argument("--out", help="output directory (default: next to RESULTS)")
     plot.set_defaults(run=cli_commands.plot_command)
 

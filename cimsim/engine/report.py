@@ -22,16 +22,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
+from cimsim.engine.frames import report_dataframe
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan
 from cimsim.modes import FIDELITIES, MODES
 from cimsim.text_table import text_table
 
 REPORT_SCHEMA_VERSION = 1
 """Version of :meth:`Report.to_json`'s layout; files without ``schema_version`` (version 0) are read too."""
+
+if TYPE_CHECKING:
+    import pandas
 
 # Components whose energy is moving data rather than computing on it. Registers count, as in
 # ISAAC's accounting (eDRAM + bus + router + registers ≈ 17% of ISAAC's energy; see
@@ -243,6 +247,12 @@ class Report:
                 [getattr(row, name) for name in header] + [row.energy_by_component.get(c, 0.0) for c in components]
             )
         return atomic_write_text(path, text.getvalue())
+
+    def to_dataframe(self, table: str = "layers") -> pandas.DataFrame:
+        """The layers (``"layers"``: one row per layer, indexed by name) or the energy by layer and component
+        (``"components"``: long form, one row per pair, static energy on a row whose layer is missing) as a pandas
+        DataFrame; needs the ``data`` extra. Columns and their sums: :mod:`cimsim.engine.frames`."""
+        return report_dataframe(self, table)
 
     def summary(self, top_components: int = 8) -> str:
         """A printable text report: totals, layers, top components, utilisation and bottleneck."""

@@ -1,14 +1,18 @@
-"""The sweep's table: one CSV row per point, rewritten atomically as rows arrive.
+"""The sweep's table: one row per point, rewritten atomically as rows arrive; read back as rows or a DataFrame.
 
-The whole table is rewritten through :func:`cimsim.fileio.atomic_write_text` (a temporary file
-in the same directory, fsync, rename), so a reader, or a run killed at any instant, sees either
+The whole table is rewritten through :func:`cimsim.fileio.atomic_write` (a temporary file in
+the same directory, fsync, rename), so a reader, or a run killed at any instant, sees either
 the previous complete table or the next one, never a truncated one. Rows are kept in the
 sweep's point order (rows already in the file that the sweep does not list come first), so
 runs that finish in different orders write the same table.
 
-Cells: integers and floats as Python prints them (floats round-trip exactly), ``true`` /
-``false``, text as is, and an empty cell for "none" (no relative error in analytical fidelity,
-no figures on a point whose simulation raised, a swept path the chip's configuration lacks).
+Formats, by the output's suffix: CSV (any suffix but ``.parquet``), or Parquet (``.parquet``;
+needs pyarrow, the ``data`` extra), typed per column: text, 64-bit integers, doubles or
+booleans, with nulls for "none". CSV cells: integers and floats as Python prints them (floats
+round-trip exactly), ``true`` / ``false``, text as is, and an empty cell for "none" (no relative
+error in analytical fidelity, no figures on a point whose simulation raised, a swept path the
+chip's configuration lacks). Either reads back with :func:`read_table` (a list of dicts) or
+:func:`load` (a pandas DataFrame; the ``data`` extra).
 """
 
 from __future__ import annotations
@@ -19,17 +23,23 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cimsim.errors import ConfigError
-from cimsim.fileio import atomic_write_text
+from cimsim.extras import optional_import
+from cimsim.fileio import atomic_write, atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas
 
 TEXT_COLUMNS = frozenset(
     {"point_id", "chip", "workload", "sparsity", "fidelity", "mode", "bottleneck", "precision", "error"}
 )
 INTEGER_COLUMNS = frozenset({"batch", "seed", "macs"})
+PARQUET_SUFFIX = ".parquet"
 
 
 def format_cell(value: Any) -> str:
@@ -60,10 +70,14 @@ def parse_cell(column: str, text: str) -> Any:
 
 
 def read_rows(path: str | os.PathLike[str]) -> tuple[list[str], list[list[str]]]:
-    """The header and the rows of a table as text; ``([], [])`` for a missing or empty file."""
+    """The header and the rows of a table (CSV, or Parquet by its suffix) as text; ``([], [])`` for a missing or
+    empty file."""
     path = Path(path)
+    parquet = _parquet_module(path) if path.suffix == PARQUET_SUFFIX else None  # refused without pyarrow, file or not
     if not path.exists() or path.stat().st_size == 0:
         return [], []
+    if parquet is not None:
+        return _read_parquet(path, parquet)
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     return (rows[0], rows[1:]) if rows else ([], [])
@@ -72,7 +86,66 @@ def read_rows(path: str | os.PathLike[str]) -> tuple[list[str], list[list[str]]]
 def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The rows of a sweep's table as dicts of values (:func:`parse_cell`)."""
     header, rows = read_rows(path)
-    return [{column: parse_cell(column, text) for column, text in zip(header, row)} for row in rows]
+    return [dict(zip(header, values)) for values in _typed(header, rows)]
+
+
+def load(path: str | os.PathLike[str]) -> pandas.DataFrame:
+    """A sweep's table (CSV or Parquet) as a pandas DataFrame: one row per point, the table's columns in order.
+
+    Values are typed as :func:`read_table` types them: text, integers, floats and booleans, with
+    empty cells as missing values (so an integer column with a missing value is float, NaN where
+    missing, and a column of missing values only, such as ``layer_relative_error_rms`` of an
+    analytical sweep, is float unless it is a text column such as ``error``). Needs pandas (the
+    ``data`` extra); a missing file is a ConfigError.
+    """
+    pandas = optional_import("pandas", "cimsim.sweep.load (a sweep table as a DataFrame)", "data")
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"table '{path}': no such file")
+    header, rows = read_rows(path)
+    frame = pandas.DataFrame(_typed(header, rows), columns=header)
+    return frame.astype({name: float for name in header if name not in TEXT_COLUMNS and frame[name].isna().all()})
+
+
+def _typed(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[list[Any]]:
+    return [[parse_cell(column, text) for column, text in zip(header, row)] for row in rows]
+
+
+def _parquet_module(path: Path):
+    return optional_import("pyarrow.parquet", f"table '{path}' (a sweep table in Parquet)", "data")
+
+
+def _read_parquet(path: Path, parquet) -> tuple[list[str], list[list[str]]]:
+    try:
+        table = parquet.read_table(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ConfigError(f"table '{path}' cannot be read as Parquet ({exc}); choose another path") from None
+    data = table.to_pydict()
+    return table.column_names, [[format_cell(data[name][i]) for name in table.column_names]
+                                for i in range(table.num_rows)]
+
+
+def _write_parquet(path: Path, columns: list[str], rows: list[list[str]]) -> None:
+    """``rows`` (cells as text) as a Parquet table of typed columns (module docstring), atomically."""
+    arrow, parquet = optional_import("pyarrow", "a sweep table in Parquet", "data"), _parquet_module(path)
+    values = dict(zip(columns, zip(*_typed(columns, rows)))) if rows else {name: () for name in columns}
+    table = arrow.table({name: _arrow_column(arrow, name, values[name]) for name in columns})
+    atomic_write(path, lambda handle: parquet.write_table(table, handle))
+
+
+def _arrow_column(arrow, column: str, values: Sequence[Any]):
+    """Text for the known text columns and any column holding text; else booleans, 64-bit integers or doubles
+    (a column of missing values only: doubles)."""
+    present = [value for value in values if value is not None]
+    if column in TEXT_COLUMNS or any(isinstance(value, str) for value in present):
+        return arrow.array([None if value is None else format_cell(value) for value in values], arrow.string())
+    if present and all(isinstance(value, bool) for value in present):
+        kind = arrow.bool_()
+    elif column in INTEGER_COLUMNS or (present and all(isinstance(value, Integral) for value in present)):
+        kind = arrow.int64()
+    else:
+        kind = arrow.float64()
+    return arrow.array(list(values), kind)
 
 
 def check_writable(path: Path) -> None:
@@ -127,13 +200,17 @@ class TableWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the whole table now."""
+        """Write the whole table now (CSV, or Parquet by the path's suffix)."""
         start = time.monotonic()
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(sorted(self._rows.values(), key=lambda cells: self._order.get(cells[0], -1)))
-        atomic_write_text(self.path, text.getvalue())
+        rows = sorted(self._rows.values(), key=lambda cells: self._order.get(cells[0], -1))
+        if self.path.suffix == PARQUET_SUFFIX:
+            _write_parquet(self.path, self.columns, rows)
+        else:
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(self.columns)
+            writer.writerows(rows)
+            atomic_write_text(self.path, text.getvalue())
         self._last_write = time.monotonic()
         self._waiting, self._write_s = 0, self._last_write - start
 
