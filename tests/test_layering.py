@@ -30,6 +30,7 @@ LEAVES = frozenset({"errors", "extras", "fileio", "workload", "workload_loader",
 LAYERS = (
     {"cimsim"},
     {"cli"},
+    {"validation"},
     {"sweep", "plot"},
     {"simulate"},
     {"arch"},
