@@ -186,8 +186,8 @@ SINANGIL = Design(
         *(Point("sinangil-7nm", f"{v:.1f} V, output {out}", ("CIM-27" if v == 0.8 else "CIM-28", "cimloop_ref_sinangil_jssc_2021"),
                 "tops_per_watt", value, (v, out) in SINANGIL_FITTED, supply_v=v, activity=sinangil_activity(out))
           for v, by_output in SINANGIL_TOPS_PER_W.items() for out, value in by_output.items()),
-        Point("sinangil-7nm", "0.8 V", ("CIM-26", "CIM-27"), "tops", 0.3724, True, supply_v=0.8),
-        Point("sinangil-7nm", "1.0 V", ("CIM-27",), "tops", 0.4551, False, supply_v=1.0),
+        Point("sinangil-7nm", "0.8 V", ("CIM-26", "CIM-27", "cimloop_ref_sinangil_jssc_2021"), "tops", 0.3724, True, supply_v=0.8),
+        Point("sinangil-7nm", "1.0 V", ("CIM-27", "cimloop_ref_sinangil_jssc_2021"), "tops", 0.4551, False, supply_v=1.0),
     ),
 )
 
