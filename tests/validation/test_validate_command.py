@@ -116,3 +116,19 @@ def test_refit_returns_the_preset_s_own_constants(design):
 
     for path, value in refit(design).items():
         assert value == pytest.approx(preset_value(design, path), rel=1e-4), path
+
+
+def marked_block(name: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text(encoding="utf-8")
+    match = re.search(rf"<!-- {name} -->\n```\n(.*?)\n```\n<!-- /{name} -->", text, flags=re.S)
+    assert match, f"docs/validation.md has no block <!-- {name} -->"
+    return match.group(1)
+
+
+def test_the_tables_of_docs_validation_md_are_today_s():
+    """docs/validation.md shows what cimsim validate prints now (re-paste both after a refit)."""
+    from cimsim.validation import error_summary, table_text, validate
+
+    rows = validate()
+    assert marked_block("validate-table") == table_text(rows)
+    assert marked_block("validate-summary") == error_summary(rows)
