@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def validate_command(args: argparse.Namespace) -> None:
@@ -21,8 +22,8 @@ def validate_command(args: argparse.Namespace) -> None:
             print(f"wrote {path}")
 
 
-def add_validate_command(commands: argparse._SubParsersAction) -> None:
-    """The ``validate`` subcommand and its options."""
+def add_validate_command(commands: Any) -> None:
+    """Add the ``validate`` subcommand and its options to ``commands`` (what ``add_subparsers`` returned)."""
     parser = commands.add_parser("validate", help="cimsim against published silicon: table, --json, --plot (parity figure)")
     parser.add_argument("--json", metavar="PATH", help="write the table as a JSON list of objects")
     parser.add_argument("--plot", metavar="DIR", help="write the parity figure of TOPS/W (parity.png, parity.svg) here")

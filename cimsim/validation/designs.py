@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from cimsim.errors import ConfigError
 from cimsim.validation.points import Design, Point
 
 # ------------------------------------------------------------------ ISAAC (model, not silicon)
@@ -197,8 +198,6 @@ DESIGNS = (ISAAC, NEURRAM, HERMES, IBM_ANALOG_AI, XUE, WANG, JIA, SINANGIL)
 
 def design(name: str) -> Design:
     """The design named ``name`` (ConfigError listing the names otherwise)."""
-    from cimsim.errors import ConfigError
-
     for candidate in DESIGNS:
         if candidate.name == name:
             return candidate

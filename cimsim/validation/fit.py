@@ -43,5 +43,5 @@ def refit(design: Design) -> dict[str, float]:
     def residuals(log_values: np.ndarray) -> np.ndarray:
         return fitted_errors(design, dict(zip(names, np.exp(log_values).tolist())))
 
-    result = least_squares(residuals, start, x_scale=1.0, diff_step=1e-6)
+    result = least_squares(residuals, start, diff_step=1e-6)  # steps of 1e-6 in log: relative steps
     return dict(zip(names, np.exp(result.x).tolist()))
