@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from registry_checks import published_by_key, relative_error, share_difference_points
 
-from cimsim.validation import design
+import cimsim
+from cimsim.validation import configured, design
 
 WANG = design("wang-c2c-22nm")
 TOPS_PER_W = {"0.7 V": 31.998, "0.8 V": 22.59, "0.9 V": 18.439, "1.0 V": 16.376, "1.1 V": 15.467}  # CIM-34
@@ -46,6 +47,20 @@ def test_held_out_throughput_within_15_percent():
 def test_held_out_mac_share_within_10_points():
     """The MAC share is what the ADC and DAC leave: 44 % against 40 % (the 4 % 'misc' is not modelled)."""
     assert abs(share_difference_points(WANG, "1.0 V", "share:cell")) <= 10.0
+
+
+def test_a_lower_supply_scales_energies_by_v_squared_and_delays_by_one_over_v():
+    """The registry's first-order laws written out at 0.7 V from the 1.0 V preset (ratio r = 0.7)."""
+    r = 0.7
+    nominal = cimsim.load_preset("wang-c2c-22nm")
+    (point,) = [p for p in WANG.points if (p.point, p.metric) == ("0.7 V", "tops_per_watt")]
+    scaled = configured(WANG, point)
+    assert scaled.energy.adc_pj_per_conversion == pytest.approx(nominal.energy.adc_pj_per_conversion * r**2, rel=1e-12)
+    assert scaled.energy.dac_pj_per_conversion == pytest.approx(nominal.energy.dac_pj_per_conversion * r**2, rel=1e-12)
+    assert scaled.array.t_read_ns == pytest.approx(nominal.array.t_read_ns / r, rel=1e-12)
+    # the cell: V^2 * G * t = (r V)^2 * (r G) * (t / r) = r^2 of the nominal
+    cell = lambda c: c.device.v_read**2 * c.device.g_max_us * c.array.t_read_ns  # noqa: E731
+    assert cell(scaled) == pytest.approx(cell(nominal) * r**2, rel=1e-12)
 
 
 if __name__ == "__main__":
