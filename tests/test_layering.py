@@ -30,7 +30,7 @@ LEAVES = frozenset({"errors", "extras", "fileio", "workload", "workload_loader",
 LAYERS = (
     {"cimsim"},
     {"cli"},
-    {"studies"},
+    {"studies", "validation"},
     {"sweep", "plot"},
     {"simulate"},
     {"arch"},

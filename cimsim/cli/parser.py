@@ -7,7 +7,7 @@ the version.
 
 ``cimsim run WORKLOAD --chip PRESET|FILE``, ``cimsim compare WORKLOAD --chip ... --baseline ...``,
 ``cimsim sweep SWEEP.toml``, ``cimsim plot RESULTS``, ``cimsim presets``, ``cimsim workloads``,
-``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim study article-claims``, ``cimsim demo``; ``--help`` on each. A WORKLOAD is
+``cimsim show PRESET``, ``cimsim peak PRESET``, ``cimsim study article-claims``, ``cimsim demo``, ``cimsim validate``; ``--help`` on each. A WORKLOAD is
 a zoo name, an ONNX file or a saved Workload (``.json``, ``.npz``).
 """
 
@@ -20,6 +20,7 @@ import sys
 
 from cimsim.cli import commands as cli_commands
 from cimsim.cli.study import add_study_parser
+from cimsim.cli.validate import add_validate_command
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.modes import FIDELITIES, MODES
 
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/demo", help="output directory (default: out/demo)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
     demo.set_defaults(run=_demo)
+    add_validate_command(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ import pytest
 import cimsim
 from cimsim.costs.area import area_by_level
 from cimsim.costs.peak import peak
+from cimsim.validation import design
 
 ISAAC = cimsim.load_preset("isaac")
 FIGURES = peak(ISAAC)
@@ -73,6 +74,20 @@ def test_isaac_figure(row):
 def test_cycle_is_set_by_the_shared_adc():
     # 128 columns through one 1.28 GS/s ADC (ISAAC-07): the read pulse is far shorter
     assert FIGURES.bottleneck == "adc"
+
+
+def test_the_registry_holds_the_same_targets():
+    """cimsim validate's ISAAC points are rows of this file (TOPS/W there in TOPS/W, here in GOPS/W)."""
+    published = {(r[0], r[1]): r[2] for r in ROWS}
+    registry = {p.rows[0]: p.published for p in design("isaac").points}
+    assert registry == {
+        "ISAAC-45": published[("ISAAC-45", "chip power efficiency (GOPS/W)")] / 1e3,
+        "ISAAC-53": published[("ISAAC-53", "chip peak throughput (TOPS)")],
+        "ISAAC-56": published[("ISAAC-56", "tile energy share: ADC (%)")],
+        "ISAAC-57": published[("ISAAC-57", "tile energy share: DAC (%)")],
+        "ISAAC-58": published[("ISAAC-58", "tile energy share: crossbar (%)")],
+        "ISAAC-59": published[("ISAAC-59", "tile energy share: eDRAM (%)")],
+    }
 
 
 def table() -> str:

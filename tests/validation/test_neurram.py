@@ -21,13 +21,14 @@ Run this file as a script to print the tables.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 
 import cimsim
 from cimsim.costs.peak import array_vector_ledger, peak
+from cimsim.validation import design
+from cimsim.validation.designs import neurram_overrides
 
 NEURRAM = cimsim.load_preset("neurram")
 SILICON_MACROS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "silicon_macros.json"
@@ -65,18 +66,10 @@ COMPONENTS = ("dac", "adc", "cell")  # cimsim's components for the three parts
 
 
 def configured(out_bits: int, in_bits: int, one_phase: int) -> cimsim.ChipConfig:
-    """The preset at one operating point: a 1-bit input is +-1 (2 bits with a sign); inputs of
-    4 or more magnitude bits split into two segments unless one-phase (Fig. 3f)."""
-    magnitude_bits = max(1, in_bits - 1)
-    two_phase = not one_phase and magnitude_bits >= 4
-    return NEURRAM.override(
-        {
-            "mapping.input_bits": magnitude_bits + 1,
-            "adc.bits": out_bits,
-            "mapping.output_bits": out_bits,
-            "adc.cycles_per_conversion": math.ceil(magnitude_bits / 2) if two_phase else magnitude_bits,
-        }
-    )
+    """The preset at one operating point, with the validation registry's overrides
+    (cimsim.validation.designs.neurram_overrides: a 1-bit input is +-1, inputs of 4 or more
+    magnitude bits split into two segments unless one-phase, Fig. 3f)."""
+    return NEURRAM.override(neurram_overrides(out_bits, in_bits, one_phase))
 
 
 def energy_parts_fj_per_op(point) -> tuple[float, ...]:
@@ -122,6 +115,17 @@ def test_embedded_targets_are_the_reference_figures():
         assert tuple(outputs["tops_and_tops_per_w_by_outbits_inbits_onephase"][key(point)]) == values
     for point, values in ENERGY_PARTS_FJ_PER_OP.items():
         assert tuple(outputs["energy_fJ_per_MAC_WLswitch_neuron_inputpulses_by_outbits_inbits_onephase"][key(point)]) == values
+
+
+def test_the_registry_holds_these_points_fitted_on_one_phase_only():
+    """The registry (cimsim validate) carries the 14 points as TOPS and TOPS/W; 1-phase ones are the fitted ones."""
+    registry = design("neurram")
+    held = {(p.point, p.metric): (p.published, p.fitted) for p in registry.points}
+    assert len(held) == 2 * len(TOPS_AND_TOPS_PER_W)
+    for (out_bits, in_bits, one_phase), (tops, tops_per_w) in TOPS_AND_TOPS_PER_W.items():
+        label = f"{in_bits}b in, {out_bits}b out, {'1' if one_phase else '2'}-phase"
+        assert held[(label, "tops")] == (tops, bool(one_phase))
+        assert held[(label, "tops_per_watt")] == (tops_per_w, bool(one_phase))
 
 
 def tables() -> str:
