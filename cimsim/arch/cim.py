@@ -51,6 +51,7 @@ import numpy as np
 from cimsim.costs.area import array_count, area_breakdown_um2
 from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.config import ChipConfig
+from cimsim.config import config_label
 from cimsim.crossbar import AnalogMatrix
 from cimsim.costs.energy import EnergyModel
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
@@ -339,7 +340,7 @@ class CimArchitecture:
         resources = self._resources(stages, layers)
         errors = {n: layer.relative_error for n, layer in layers.items() if layer.relative_error is not None}
         return MachinePlan(
-            config_name=self.cfg.meta.name, architecture="cim", resources=resources, stages=stages,
+            config_name=config_label(self.cfg), architecture="cim", resources=resources, stages=stages,
             static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
             notes=self.notes, precision=f"w{self.cfg.mapping.weight_bits}a{self.cfg.mapping.input_bits}",
         ), errors

@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 
+from cimsim.config import config_label
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.costs.von_neumann_energy import BaselineEnergyModel
 from cimsim.arch.chunking import operation_needs, tiled_needs, workload_chunks
@@ -279,7 +280,7 @@ def baseline_plan(workload: Workload, cfg: VonNeumannConfig, batch: int) -> Mach
     chunks = workload_chunks(workload)
     tiles = weight_tiles(workload, traffic, chunks)
     return MachinePlan(
-        config_name=cfg.meta.name,
+        config_name=config_label(cfg),
         architecture="von-neumann",
         resources=dict(RESOURCES),
         stages=[_stage(op, traffic[op.name], chunks, tiles, int(batch), cfg, model) for op in workload.ops],

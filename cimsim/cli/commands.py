@@ -13,7 +13,6 @@ import tomllib
 from pathlib import Path
 
 from cimsim.config import list_presets, load_config, load_preset
-from cimsim.config.naming import config_label
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.comparison import compare
@@ -46,14 +45,7 @@ def parse_settings(settings: list[str], option: str = "--set") -> dict[str, obje
     return updates
 
 
-def named(cfg):
-    """``cfg`` with its ``meta.name`` saying its preset and every override (:func:`~cimsim.config.naming.config_label`),
-    so that the report, its summary and its figures carry them."""
-    return cfg.override({"meta.name": config_label(cfg)})
-
-
 def _simulate(args: argparse.Namespace, cfg, workload=None) -> Report:
-    cfg = named(cfg)
     if workload is None:
         workload = load_workload(args.workload, args.sparsity, args.seed)
     work_items = args.batch * len(workload.ops) * 256  # an upper bound: at most 256 chunks per operation

@@ -11,6 +11,7 @@
 
 from cimsim.config.chip import ChipConfig, ChipLevelConfig, TileConfig
 from cimsim.config.loading import ARCHITECTURES, AnyConfig, list_presets, load_config, load_preset
+from cimsim.config.naming import config_label
 from cimsim.config.prices import AreaConfig, EnergyConfig
 from cimsim.config.sections import ADCConfig, ArrayConfig, DACConfig, DeviceConfig, MappingConfig, MetaConfig
 from cimsim.config.tree import BaseMeta, ConfigRoot, Node
@@ -20,5 +21,5 @@ __all__ = [
     "ADCConfig", "ARCHITECTURES", "AnyConfig", "AreaConfig", "ArrayConfig", "BaseMeta", "ChipConfig", "ChipLevelConfig",
     "ConfigRoot", "Node",
     "DACConfig", "DeviceConfig", "EnergyConfig", "MappingConfig", "MetaConfig", "TileConfig", "VonNeumannConfig",
-    "list_presets", "load_config", "load_preset",
+    "config_label", "list_presets", "load_config", "load_preset",
 ]
