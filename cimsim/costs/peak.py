@@ -14,7 +14,8 @@ cimsim:
   input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
   segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
   per vector; 1 MAC = 2 operations, and only weight MACs count (no zeros of padding or offsets);
-* data movement, first order and without reuse (each array gets its own copy of its inputs):
+* data movement, first order (at peak each array reads a row block of its own, so no two arrays
+  share inputs):
   per vector an array takes ``rows × input_bits`` input bits, which arrive over the network,
   are written into and read from the tile buffer and cross the tile bus into the input
   registers; its outputs, ``output_bits`` each, are written to the output registers and the
