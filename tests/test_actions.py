@@ -104,9 +104,16 @@ def expected_common(cfg) -> dict:
         ("adc", "conversions"): v * r * c * segments,
         ("shift_add", "ops"): v * r * c * segments,
         ("partial_sum", "adds"): v * 5 * (r - 1),
-        ("input_register", "bits"): v * 37 * 5 * 2,  # K x b_x per column array
+        ("input_register", "bits"): v * 37 * 5 * 1,  # K x b_x once: both column arrays sit in one 8-array group
         ("output_register", "bits"): v * 5 * 12,
     }
+
+
+def test_column_arrays_in_separate_groups_fill_a_register_each():
+    # one array per group: the 2 column arrays of a row block take their inputs from 2 registers
+    cfg = small_config("sar").override({"tile.arrays_per_group": 1})
+    counts = {(c, a): n for c, a, n in array_reads.array_read_actions(SHAPE, ACTIVITY, array_reads.array_reading(cfg, signed=False), cfg)}
+    assert counts[("input_register", "bits")] == 4 * 37 * 5 * 2  # v x K x b_x x 2 groups
 
 
 def counted(cfg) -> dict:

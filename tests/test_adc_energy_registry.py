@@ -68,8 +68,9 @@ def my_adc_cfg(tmp_path):
 
 
 def unit_priced(cfg):
-    """``cfg`` with the table model at 1 pJ per conversion and 1 µm² per ADC: ADC energy = conversions."""
-    return cfg.override({"energy.adc_model": "table", "energy.adc_pj_per_conversion": 1.0, "area.adc_um2": 1.0})
+    """``cfg`` with the table model at 1 pJ per conversion at its own width and 1 µm² per ADC: ADC energy = conversions."""
+    return cfg.override({"energy.adc_model": "table", "energy.adc_pj_per_conversion": 1.0,
+                         "energy.adc_reference_bits": cfg.adc.bits, "area.adc_um2": 1.0})
 
 
 # --------------------------------------------------------------------------- a user model from TOML

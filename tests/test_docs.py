@@ -272,8 +272,7 @@ def baseline_table() -> str:
     from cimsim.workload import ConvGeometry, Gemm, Workload
 
     gpu, v = vn.GPU, vn.VN
-    ridge = Workload([Gemm("ridge", m=200, k=16384, n=16384, constant=True)])
-    pj_per_mac = sum(vn.energy_by_component(ridge, gpu, batch=1).values()) / (200 * 16384 * 16384)
+    pj_per_mac = vn.full_load_pj_per_mac(gpu)
     gemv = vn.energy_by_component(Workload([Gemm("v", m=1, k=4096, n=4096, constant=True)]), v, batch=1)
     conv = ConvGeometry(512, 512, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (7, 7), (7, 7))
     batch32 = vn.energy_by_component(Workload([Gemm("conv", m=49, k=4608, n=512, constant=True, conv=conv)]), v, 32)

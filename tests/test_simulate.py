@@ -191,7 +191,7 @@ def test_one_layers_energy_is_the_hand_count_of_its_actions():
     """fc 6 x 256 x 32 on ISAAC: 2 row blocks x 2 column arrays (32 outputs x 8 cells / 128)."""
     report = simulate(fc_workload(m=6), ISAAC, mode="layer")
     e = ISAAC.energy
-    in_bits = 6 * 256 * 16 * 2  # each column array takes its own copy of the inputs
+    in_bits = 6 * 256 * 16  # read once from the buffer, broadcast over the bus to both column arrays
     out_bits = 6 * 32 * 16
     assert report.breakdown["buffer"] == pytest.approx((2 * in_bits + out_bits) * e.buffer_pj_per_bit, rel=1e-12)
     assert report.breakdown["bus"] == pytest.approx((in_bits + out_bits) * e.bus_pj_per_bit_hop, rel=1e-12)

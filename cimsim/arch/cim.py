@@ -28,8 +28,8 @@ Counts per inference of a layer: the arrays' actions, integrating ADCs' bias inc
 (:func:`cimsim.costs.array_reads.array_read_actions`, from input statistics in ``analytical``
 fidelity, from data through :class:`~cimsim.crossbar.AnalogMatrix` in ``functional``
 fidelity), plus data movement as the ``peak`` figures count it
-(:func:`~cimsim.costs.array_reads.tile_movement`): each column array takes its own copy of the
-inputs (``input_bits`` each) through the tile buffer (written and read) and bus, outputs
+(:func:`~cimsim.costs.array_reads.tile_movement`): the inputs (``input_bits`` each) cross the tile
+buffer (written and read) and bus once, broadcast to the column arrays of their row block, outputs
 (``output_bits``) are written to the buffer and cross the bus, and inputs cross ``hops`` links
 of the interconnect.
 
@@ -248,10 +248,10 @@ class CimArchitecture:
         return "bus" if self.cfg.chip.noc_topology == "bus" else f"link:{tile}"
 
     def _movement(self, layer: _Layer, hops: int) -> list[tuple[str, str, float]]:
-        """Data movement of one inference: each column array's copy of the stored rows' inputs through
-        the tile buffer and bus, the outputs back, the whole input over ``hops`` links."""
+        """Data movement of one inference: the stored rows' inputs once through the tile buffer and bus,
+        broadcast to the column arrays, the outputs back, the whole input over ``hops`` links."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        in_bits = gemm.m * mapping.input_bits * sum(fp.stored_rows * fp.column_arrays for fp in layer.footprints)
+        in_bits = gemm.m * mapping.input_bits * sum(fp.stored_rows for fp in layer.footprints)  # broadcast
         out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
         return tile_movement(in_bits, out_bits) + [("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops)]
 

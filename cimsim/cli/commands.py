@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import tomllib
 from pathlib import Path
 
 from cimsim.config import list_presets, load_config, load_preset
+from cimsim.costs import unread_field_notes
 from cimsim.errors import ConfigError
 from cimsim.fileio import atomic_write_text
 from cimsim.engine.comparison import compare
@@ -27,7 +29,13 @@ TIMELINE_WORK_ITEMS = 20_000  # record the timeline (report.json, Gantt chart) u
 def load_chip(spec: str, settings: list[str] | None = None):
     """A preset by name or a config file (``.toml``), with ``--set`` overrides applied."""
     cfg = load_config(spec) if spec.endswith(".toml") else load_preset(spec)
-    return cfg.override(parse_settings(settings or [])) if settings else cfg
+    if not settings:
+        return cfg
+    updates = parse_settings(settings)
+    cfg = cfg.override(updates)
+    for note in unread_field_notes([(cfg, updates)]):  # a field set that no active model reads
+        print(f"note: {note}", file=sys.stderr)
+    return cfg
 
 
 def parse_settings(settings: list[str], option: str = "--set") -> dict[str, object]:

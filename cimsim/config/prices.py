@@ -5,6 +5,8 @@ to the actions the models count, :mod:`cimsim.costs.area` applies :class:`AreaCo
 blocks the geometry implies.
 """
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from cimsim.config.tree import ADC_ENERGY_MODEL_NAMES, Node, cross_field_error
@@ -13,7 +15,9 @@ class EnergyConfig(Node):
     """Prices of actions, applied by the energy model (counting is separate from pricing).
 
     Defaults are per-event values derived from ISAAC's Table I at its 100 ns cycle (32 nm), as
-    listed in docs/reference/NOTES.md, except DRAM (LPDDR4) and static power (none).
+    listed in docs/reference/NOTES.md, except DRAM (LPDDR4) and static power (none). Each price is
+    given at a reference point (its ``*_reference_*`` field) and carried to the configured
+    hardware by a documented law (cimsim.costs.scaling, cimsim.costs.adc_energy).
     """
 
     adc_model: str = Field(
@@ -28,8 +32,16 @@ class EnergyConfig(Node):
     adc_pj_per_conversion: float = Field(
         1.5625,
         ge=0,
-        description="ADC energy per conversion for the 'table' model (pJ). "
+        description="ADC energy per conversion for the 'table' model at adc_reference_bits (pJ); other widths "
+        "scale by Walden's law, × 2^(adc.bits - adc_reference_bits) (ADC-01). "
         "Default: ISAAC, 16 mW per IMA × 100 ns / 1024 conversions (ISAAC-10, ISAAC-51).",
+    )
+    adc_reference_bits: int = Field(
+        8,
+        ge=1,
+        le=24,
+        description="Resolution at which adc_pj_per_conversion is given, for the 'table' model (bits). "
+        "Default: ISAAC's 8-bit ADC (ISAAC-51).",
     )
     adc_walden_fom_fj_per_step: float = Field(
         6.103515625,
@@ -41,9 +53,19 @@ class EnergyConfig(Node):
     dac_pj_per_conversion: float = Field(
         0.390625,
         ge=0,
-        description="DAC energy per row drive per input cycle (pJ). "
-        "Default: ISAAC, 4 mW per IMA × 100 ns / (8 × 128) 1-bit drivers (ISAAC-12, ISAAC-57); "
-        "Accelergy's port uses 0.41667 (ISAAC-67).",
+        description="DAC energy per row drive per input cycle for a DAC of dac_reference_bits (pJ); other "
+        "widths scale by dac_model. Default: ISAAC, 4 mW per IMA × 100 ns / (8 × 128) 1-bit drivers (ISAAC-12, "
+        "ISAAC-57); Accelergy's port uses 0.41667 (ISAAC-67).",
+    )
+    dac_reference_bits: int = Field(
+        1, ge=1, le=16, description="Resolution at which dac_pj_per_conversion is given (bits). Default: ISAAC's 1-bit driver."
+    )
+    dac_model: Literal["capacitive", "linear"] = Field(
+        "capacitive",
+        description="How a DAC's energy per drive scales with dac.bits: 'capacitive' = × 2^(dac.bits - "
+        "dac_reference_bits), a binary-weighted capacitive DAC whose switched capacitance doubles per bit (Saberi et "
+        "al., TCAS-I 2011; ADC-16); 'linear' = × dac.bits / dac_reference_bits, a driver whose energy is set by its "
+        "per-bit switches (ADC-16's law for an ADC's logic).",
     )
     sample_hold_pj: float = Field(
         0.0009765625,
@@ -52,50 +74,81 @@ class EnergyConfig(Node):
         "Default: ISAAC, 10 µW per IMA × 100 ns / 1024 samples (ISAAC-14).",
     )
     shift_add_pj: float = Field(
-        0.021, ge=0, description="Shift-and-add energy per operation (pJ). Default: ISAAC-derived, 16 bit, 32 nm (ISAAC-68)."
+        0.021,
+        ge=0,
+        description="Shift-and-add energy per operation at shift_add_reference_bits and reference_node_nm (pJ); "
+        "scaled by mapping.output_bits / shift_add_reference_bits and (chip.node_nm / reference_node_nm)^2. "
+        "Default: ISAAC-derived, 16 bit, 32 nm (ISAAC-68).",
+    )
+    shift_add_reference_bits: int = Field(
+        16, ge=1, le=64, description="Width at which shift_add_pj is given (bits). Default: ISAAC's 16-bit shift-and-add."
+    )
+    reference_node_nm: float = Field(
+        32.0,
+        gt=0,
+        description="Technology node at which shift_add_pj and the per-bit register, buffer, bus and network "
+        "prices are given (nm); each scales to chip.node_nm as (chip.node_nm / reference_node_nm)^2, first-order "
+        "C·V² scaling (cimsim.costs.scaling; Stillmaker & Baas 2017 tabulate fitted factors). Default: ISAAC's 32 nm.",
     )
     input_register_pj_per_bit: float = Field(
         0.12109375,
         ge=0,
-        description="Input register energy per bit read into the row drivers (pJ/bit). "
+        description="Input register energy per bit read into the row drivers at reference_node_nm (pJ/bit), "
+        "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
         "Default: ISAAC input registers, 1.24 mW per IMA × 100 ns / 1024 input bits (ISAAC-20, ISAAC-60).",
     )
     output_register_pj_per_bit: float = Field(
         0.1796875,
         ge=0,
-        description="Output register energy per output bit written (pJ/bit). "
+        description="Output register energy per output bit written at reference_node_nm (pJ/bit), "
+        "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
         "Default: ISAAC output registers, 0.23 mW per IMA × 100 ns / 128 output bits (ISAAC-22; 8 arrays × 16 "
         "outputs of 16 bits per 16 cycles).",
     )
     buffer_pj_per_bit: float = Field(
         0.0798828125,
         ge=0,
-        description="Tile buffer energy per bit read or written (pJ/bit). "
+        description="Tile buffer energy per bit read or written at reference_node_nm (pJ/bit), "
+        "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
         "Default: ISAAC eDRAM, 20.45 pJ per 256-bit access (ISAAC-65).",
     )
     bus_pj_per_bit_hop: float = Field(
         0.05063657407407408,
         ge=0,
-        description="Tile bus energy per bit carried between the buffer and the array groups (pJ/bit). "
+        description="Tile bus energy per bit carried between the buffer and the array groups at reference_node_nm (pJ/bit), "
+        "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
         "Default: ISAAC, 7 mW per tile × 100 ns / 13,824 bits (ISAAC-28 at cimsim's peak traffic: 96 arrays × "
         "(128 input bits + 16 output bits) per cycle).",
     )
     noc_pj_per_bit_hop: float = Field(
         0.081015625,
         ge=0,
-        description="On-chip network energy per bit per router hop (pJ/bit/hop). "
+        description="On-chip network energy per bit per router hop at reference_node_nm (pJ/bit/hop), "
+        "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
         "Default: ISAAC router, 20.74 pJ per 256 bits (ISAAC-66).",
     )
     digital_pj_per_op: float = Field(
         0.1,
         ge=0,
         description="Digital unit energy per elementary operation of a non-GEMM op (activation, pooling, softmax, "
-        "normalisation, residual add) (pJ). Default: a 32-bit integer add at 45 nm (HOR-02).",
+        "normalisation, residual add) at digital_reference_bits and digital_reference_node_nm (pJ); scaled by "
+        "mapping.output_bits / digital_reference_bits and (chip.node_nm / digital_reference_node_nm)^2. "
+        "Default: a 32-bit integer add at 45 nm (HOR-02).",
+    )
+    digital_reference_bits: int = Field(
+        32, ge=1, le=64, description="Width at which digital_pj_per_op is given (bits). Default: HOR-02's 32-bit add."
+    )
+    digital_reference_node_nm: float = Field(
+        45.0,
+        gt=0,
+        description="Technology node at which digital_pj_per_op and global_buffer_pj_per_bit are given (nm); "
+        "each scales to chip.node_nm as (chip.node_nm / digital_reference_node_nm)^2. Default: Horowitz's 45 nm.",
     )
     global_buffer_pj_per_bit: float = Field(
         1.5625,
         ge=0,
-        description="Chip-level (global) buffer energy per bit read or written (pJ/bit); priced, but no CIM "
+        description="Chip-level (global) buffer energy per bit read or written at digital_reference_node_nm "
+        "(pJ/bit), scaled to chip.node_nm as digital_pj_per_op; priced, but no CIM "
         "path counts global-buffer traffic yet (activations stay in the tile buffers). "
         "Default: a 64-bit read of a 1 MB SRAM, 100 pJ at 45 nm (HOR-11).",
     )

@@ -13,6 +13,8 @@
   and input statistics;
 - :mod:`~cimsim.costs.latency`: the read timing of an array; :mod:`~cimsim.costs.area`: areas;
 - :mod:`~cimsim.costs.peak`: the chip's peak figures;
+- :mod:`~cimsim.costs.scaling`: how DAC and digital prices follow bits and node;
+- :mod:`~cimsim.costs.field_use`: which configuration fields the active models read, and why not;
 - :mod:`~cimsim.costs.von_neumann_energy`: the baseline machine's prices.
 
 Costs import physics and the configuration, never the engine. Public: the names below.
@@ -28,11 +30,12 @@ from cimsim.costs.adc_energy import (
 from cimsim.costs.adc_model import AdcEnergyModel, require_adc_input
 from cimsim.costs.array_counts import weight_arrays
 from cimsim.costs.energy import EnergyModel
+from cimsim.costs.field_use import unread_field_notes, unread_field_reason
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import PeakFigures  # the function is cimsim.peak: a name peak here would hide the module
 
 __all__ = [
     "Action", "AdcEnergyModel", "CimloopArea", "EnergyModel", "Ledger", "PeakFigures", "declared_actions",
     "list_adc_energy_models", "register_adc_energy_model", "require_adc_input",
-    "unregister_adc_energy_model", "weight_arrays",
+    "unread_field_notes", "unread_field_reason", "unregister_adc_energy_model", "weight_arrays",
 ]

@@ -7,7 +7,9 @@ conversion in pJ, area in µm², a one-line description and the fields it reads)
 name with :func:`register_adc_energy_model`; the configuration accepts every registered name.
 Four are built in:
 
-* ``table``: the configured ``energy.adc_pj_per_conversion`` (ISAAC's 1.5625 pJ by default, ISAAC-51).
+* ``table``: the configured ``energy.adc_pj_per_conversion`` at ``energy.adc_reference_bits``
+  (ISAAC's 1.5625 pJ at 8 bits by default, ISAAC-51), carried to ``adc.bits`` by Walden's law,
+  × 2^(bits − reference bits) (ADC-01): the energy doubles per bit.
 * ``walden``: the Walden figure of merit of an ideal converter, E = FoM_W · 2^bits (ADC-01).
 * ``survey``: the minimum-energy frontier of the Murmann ADC survey (ADC-05..13), interpolated in
   resolution and sample rate (:func:`~cimsim.costs.adc_survey.survey_energy_pj`).
@@ -183,13 +185,18 @@ def _checked(value: object, name: str, quantity: str, unit: str) -> float:
 
 
 class TableAdcModel:
-    """A specific converter whose energy and area the configuration gives (ISAAC's by default)."""
+    """A specific converter whose energy at one width and area the configuration gives (ISAAC's by default)."""
 
-    description = "energy.adc_pj_per_conversion and area.adc_um2 as configured (ISAAC: 1.5625 pJ, 1200 µm²)"
-    fields = ("energy.adc_pj_per_conversion", "area.adc_um2")
+    description = (
+        "energy.adc_pj_per_conversion at energy.adc_reference_bits, × 2^(adc.bits - reference) (Walden, ADC-01), "
+        "and area.adc_um2 (ISAAC: 1.5625 pJ at 8 bits, 1200 µm²)"
+    )
+    fields = ("energy.adc_pj_per_conversion", "energy.adc_reference_bits", "adc.bits", "area.adc_um2")
 
     def energy_pj(self, cfg: ChipConfig) -> float:
-        return cfg.energy.adc_pj_per_conversion
+        """The reference converter's energy, doubled per bit above its width (halved per bit below)."""
+        fom_fj_per_step = cfg.energy.adc_pj_per_conversion * 1e3 / 2.0**cfg.energy.adc_reference_bits
+        return walden_energy_pj(cfg.adc.bits, fom_fj_per_step)
 
     def area_um2(self, cfg: ChipConfig) -> float:
         return cfg.area.adc_um2

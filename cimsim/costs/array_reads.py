@@ -18,14 +18,16 @@ What is read is a :class:`ReadShape` (the arrays and what crosses them), what th
   code²·G × (``device.v_read`` / (2^d − 1))², the DAC's volts per code squared;
 * v·R·C conversion columns read: each sampled ``plan.samples`` times, converted and shift-added
   once per segment;
-* ``partial_sum.adds`` = v·N·(R − 1); ``input_register.bits`` = v·K·b_x per column array;
+* ``partial_sum.adds`` = v·N·(R − 1); ``input_register.bits`` = v·K·b_x per array group the
+  column arrays of a row block span (:func:`register_fills`: a group's arrays share its register);
   ``output_register.bits`` = v·N·``mapping.output_bits``;
 * what the ADC kind adds (:meth:`~cimsim.physics.converters.AdcKind.read_actions`): its bit
   decisions, v·R·Σ decisions of a row block, and its bias over the read, the occupied arrays'
   ADCs × v × the vector time (an integrating ADC's read is not pipelined: no fill).
 
 :func:`tile_movement` counts the tile buffer and bus traffic of array inputs and outputs, the
-same for the peak figures and the scheduler.
+same for the peak figures and the scheduler: an input is read from the buffer once and broadcast
+over the tile's bus to every column array of its row block (as ISAAC and NeuroSim count it).
 """
 
 from __future__ import annotations
@@ -114,12 +116,22 @@ def array_read_actions(
         ("adc", "conversions", columns * plan.segments),
         ("shift_add", "ops", columns * plan.segments),
         ("partial_sum", "adds", vectors * shape.outputs * (shape.row_blocks - 1)),
-        ("input_register", "bits", vectors * shape.stored_rows * cfg.mapping.input_bits * shape.column_arrays),
+        ("input_register", "bits", vectors * shape.stored_rows * cfg.mapping.input_bits * register_fills(shape, cfg)),
         ("output_register", "bits", vectors * shape.outputs * cfg.mapping.output_bits),
     ]
     bit_decisions = vectors * shape.row_blocks * row_block_decisions(reading.conversions, shape.conversion_columns)
     biased_adc_ns = shape.arrays * geometry.adcs_per_array * (vectors * reading.timing.vector_ns)
     return counts + reading.adc.kind.read_actions(bit_decisions, biased_adc_ns)
+
+
+def register_fills(shape: ReadShape, cfg: ChipConfig) -> int:
+    """Input registers one row block's inputs fill: one per array group its column arrays span.
+
+    The arrays of a group share its input register (ISAAC's IMA, NeuroSim's subarray inputs), so
+    the column arrays of a row block, placed side by side, take its inputs from
+    ceil(column arrays / ``tile.arrays_per_group``) registers, not one copy each.
+    """
+    return -(-shape.column_arrays // cfg.tile.arrays_per_group)
 
 
 def tile_movement(input_bits: float, output_bits: float) -> list[CountedAction]:

@@ -9,24 +9,31 @@ component           action           energy per unit
 cell                v2g_v2_us        ``t_read`` per V²·µS: a read draws V²·G for the read pulse
                                      (V² · µS · ns = fJ); counted reads carry no extra energy
 cell                writes           ``device.write_energy_pj`` per cell programmed
-dac                 conversions      ``energy.dac_pj_per_conversion`` (one row drive, one cycle)
+dac                 conversions      ``energy.dac_pj_per_conversion`` at ``energy.dac_reference_bits``,
+                                     scaled to ``dac.bits`` by ``energy.dac_model`` (one row
+                                     drive, one cycle; :func:`~cimsim.costs.scaling.dac_energy_pj`)
 sample_hold         samples          ``energy.sample_hold_pj``
 adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_energy);
                                      0 for an ``integrating`` ADC, priced by its steps and bias
 adc                 steps            ``energy.adc_pj_per_step`` (one bit decision, integrating)
 adc                 active_ns        ``energy.adc_bias_uw`` × time (µW · ns = fJ)
-shift_add           ops              ``energy.shift_add_pj``
-partial_sum         adds             ``energy.shift_add_pj`` (a digital add of the same width)
-input_register      bits             ``energy.input_register_pj_per_bit``
-output_register     bits             ``energy.output_register_pj_per_bit``
-buffer              bits             ``energy.buffer_pj_per_bit`` (read or written)
-bus                 bits             ``energy.bus_pj_per_bit_hop`` (buffer ↔ array groups)
-noc                 bit_hops         ``energy.noc_pj_per_bit_hop``
-global_buffer       bits             ``energy.global_buffer_pj_per_bit`` (read or written)
+shift_add           ops              ``energy.shift_add_pj`` × width × node factor (below)
+partial_sum         adds             the same (a digital add of the same width)
+input_register      bits             ``energy.input_register_pj_per_bit`` × node factor
+output_register     bits             ``energy.output_register_pj_per_bit`` × node factor
+buffer              bits             ``energy.buffer_pj_per_bit`` × node factor (read or written)
+bus                 bits             ``energy.bus_pj_per_bit_hop`` × node factor
+noc                 bit_hops         ``energy.noc_pj_per_bit_hop`` × node factor
+global_buffer       bits             ``energy.global_buffer_pj_per_bit`` × node factor (45 nm)
 dram                bits             ``energy.dram_pj_per_bit``
-digital             ops              ``energy.digital_pj_per_op`` (non-GEMM operations)
+digital             ops              ``energy.digital_pj_per_op`` × width × node factor (45 nm)
 static              ns               ``energy.static_power_mw`` × time (mW · ns = pJ)
 ==================  ===============  ===========================================================
+
+Node factor: (``chip.node_nm`` / reference node)², the reference node being
+``energy.reference_node_nm`` (ISAAC's 32 nm) or, marked 45 nm, ``energy.digital_reference_node_nm``
+(Horowitz's); width: ``mapping.output_bits`` over the price's reference width. The laws and
+their sources are in :mod:`cimsim.costs.scaling`.
 
 Every action is declared once, with its unit, in :mod:`cimsim.costs.actions`; this module
 prices the declared names (:data:`CIM_PRICES`: a rule per priced action). Reads are priced by
@@ -50,6 +57,7 @@ from cimsim.config import ChipConfig
 from cimsim.costs import actions
 from cimsim.costs.adc_energy import adc_energy_pj
 from cimsim.costs.ledger import Ledger
+from cimsim.costs.scaling import dac_energy_pj, digital_op_pj, horowitz_digital_pj, shift_add_pj, tile_digital_pj
 from cimsim.errors import ConfigError
 from cimsim.physics.converters import adc_kind
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
@@ -64,21 +72,21 @@ def _adc_conversion_pj(cfg: ChipConfig) -> float:
 CIM_PRICES: dict[tuple[str, str], PriceRule] = {
     ("cell", "v2g_v2_us"): lambda cfg: cfg.array.t_read_ns * 1e-3,
     ("cell", "writes"): lambda cfg: cfg.device.write_energy_pj,
-    ("dac", "conversions"): lambda cfg: cfg.energy.dac_pj_per_conversion,
+    ("dac", "conversions"): dac_energy_pj,
     ("sample_hold", "samples"): lambda cfg: cfg.energy.sample_hold_pj,
     ("adc", "conversions"): _adc_conversion_pj,
     ("adc", "steps"): lambda cfg: cfg.energy.adc_pj_per_step,
     ("adc", "active_ns"): lambda cfg: cfg.energy.adc_bias_uw * 1e-3,
-    ("shift_add", "ops"): lambda cfg: cfg.energy.shift_add_pj,
-    ("partial_sum", "adds"): lambda cfg: cfg.energy.shift_add_pj,
-    ("input_register", "bits"): lambda cfg: cfg.energy.input_register_pj_per_bit,
-    ("output_register", "bits"): lambda cfg: cfg.energy.output_register_pj_per_bit,
-    ("buffer", "bits"): lambda cfg: cfg.energy.buffer_pj_per_bit,
-    ("bus", "bits"): lambda cfg: cfg.energy.bus_pj_per_bit_hop,
-    ("noc", "bit_hops"): lambda cfg: cfg.energy.noc_pj_per_bit_hop,
-    ("global_buffer", "bits"): lambda cfg: cfg.energy.global_buffer_pj_per_bit,
+    ("shift_add", "ops"): shift_add_pj,
+    ("partial_sum", "adds"): shift_add_pj,
+    ("input_register", "bits"): lambda cfg: tile_digital_pj(cfg, cfg.energy.input_register_pj_per_bit),
+    ("output_register", "bits"): lambda cfg: tile_digital_pj(cfg, cfg.energy.output_register_pj_per_bit),
+    ("buffer", "bits"): lambda cfg: tile_digital_pj(cfg, cfg.energy.buffer_pj_per_bit),
+    ("bus", "bits"): lambda cfg: tile_digital_pj(cfg, cfg.energy.bus_pj_per_bit_hop),
+    ("noc", "bit_hops"): lambda cfg: tile_digital_pj(cfg, cfg.energy.noc_pj_per_bit_hop),
+    ("global_buffer", "bits"): lambda cfg: horowitz_digital_pj(cfg, cfg.energy.global_buffer_pj_per_bit),
     ("dram", "bits"): lambda cfg: cfg.energy.dram_pj_per_bit,
-    ("digital", "ops"): lambda cfg: cfg.energy.digital_pj_per_op,
+    ("digital", "ops"): digital_op_pj,
     ("static", "ns"): lambda cfg: cfg.energy.static_power_mw,
 }
 """The price of each priced CIM action (module docstring's table), pJ per unit counted."""

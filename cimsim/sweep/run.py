@@ -83,6 +83,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cimsim.costs import unread_field_notes
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.extras import missing_extra
 from cimsim.progress import progress_bar
@@ -151,6 +152,11 @@ def run_sweep(
     start_s = time.perf_counter()
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     _check_run(workers, scheduler, flush_rows, flush_s)
+    for note in unread_field_notes(  # a swept field that no active model reads, once per reason
+        (load_chip(chip, base_dir).override(dict(overrides)), dict(overrides))
+        for chip, base_dir, overrides in dict.fromkeys((p.chip, p.base_dir, p.overrides) for p in spec.points)
+    ):
+        print(f"note: {note}", file=sys.stderr)
     client = _connect(scheduler)
     try:
         table = _open_table(Path(out_path), spec, resume, flush_rows, flush_s)
