@@ -33,7 +33,7 @@ SEED = "seed"
 """The column of a point's seed: the one column a figure averages over."""
 
 PARAMETER_COLUMNS = frozenset(
-    {"chip", "preset", "config", "workload", "model", "study", "sparsity", "batch", "fidelity", "mode", SEED}
+    {"chip", "preset", "config", "workload", "model", "study", "sparsity", "batch", "fidelity", "mode", "timing", SEED}
 )
 """Columns without a dot that name what was run: a sweep's axes (:mod:`cimsim.sweep.spec`) and a study's names."""
 

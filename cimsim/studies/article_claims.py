@@ -17,6 +17,7 @@ The grid (:func:`run_claims`): the workloads of :data:`WORKLOADS` (zoo models), 
 ``mapping.weight_bits`` and ``mapping.input_bits``, a baseline's ``pe.weight_bits``,
 ``pe.activation_bits`` and ``pe.output_bits``), on every design of :func:`designs` (every preset
 but ``ideal``, which is a reference, not a design). Runs are analytical and pipelined, seed 0.
+Latency (and so static energy) comes from the closed-form timing (docs/scheduler.md), as in sweeps.
 A run a design refuses (a model larger than the chip, a precision it cannot store) is a row with
 its ``error``, never dropped.
 """
@@ -101,7 +102,7 @@ def run_claims(
     with progress_bar(len(grid), "article claims", "run", progress) as bar:
         for design, workload, batch, bits in grid:
             overrides = tuple(sorted(precision_overrides(design, bits).items()))
-            point = Point(design, workload, "dense", batch, 0, FIDELITIES[0], MODES[0], overrides)
+            point = Point(design, workload, "dense", batch, 0, FIDELITIES[0], MODES[0], "closed-form", overrides)
             rows.append({"design": design, "kind": kind_of(design), "bits": bits} | run_point(point, ()))
             bar.update()
     return rows

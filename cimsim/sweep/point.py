@@ -57,7 +57,7 @@ def run_point(point: Point, paths: tuple[str, ...]) -> dict[str, Any]:
     row |= {path: cfg.get(path) for path in paths}  # every path was checked on every chip
     try:
         report = simulate(_workload_of(point), cfg, batch=point.batch, mode=point.mode, fidelity=point.fidelity,
-                          seed=point.seed, progress=False)
+                          seed=point.seed, progress=False, timing=point.timing)
         row |= figures(report)
     except (ConfigError, ShapeError) as exc:
         row["error"] = "; ".join(str(exc).splitlines())

@@ -16,6 +16,7 @@ The sweep file (TOML)::
     sparsity = ["", "2:4"]             # "" or "dense", "N:M", "block:RxC:fraction" (zoo models); default dense
     fidelity = "analytical"            # or "functional", or both in a list
     mode = "pipelined"                 # or "layer"
+    timing = "closed-form"             # or "events": the SimPy engine, where shared resources contend
 
     [grid]                             # the cartesian product of dotted configuration paths
     "adc.bits" = [4, 5, 6, 7, 8]
@@ -26,7 +27,7 @@ The sweep file (TOML)::
     "array.rows" = 512
 
 Every key of ``[sweep]`` but ``name`` takes one value or a list. The points are the product of
-chip × workload × sparsity × batch × seed × fidelity × mode × override sets, where the override
+chip × workload × sparsity × batch × seed × fidelity × mode × timing × override sets, where the override
 sets are the grid's product followed by the ``[[points]]`` tables (one empty set when there are
 neither). Each override set is validated on every chip before anything runs
 (:mod:`cimsim.sweep.spec`). A point's id is a hash of its parameters, not of its position, so
@@ -38,7 +39,7 @@ worker or the number of workers. Points that differ only in their configuration 
 draws (common random numbers): differences between them are the parameters', not the noise's.
 
 The table (CSV; :mod:`cimsim.sweep.table`) has one row per point: ``point_id``, the axes
-(``chip``, ``workload``, ``sparsity``, ``batch``, ``seed``, ``fidelity``, ``mode``), the
+(``chip``, ``workload``, ``sparsity``, ``batch``, ``seed``, ``fidelity``, ``mode``, ``timing``), the
 configuration's value at every swept path, and :data:`cimsim.sweep.point.FIGURES` (energy in
 pJ, latency in ns, TOPS, TOPS/W, TOPS/mm², data-movement share, ..., ``wall_s`` of the point,
 ``error`` when its simulation refused, e.g. a workload too large for the chip).

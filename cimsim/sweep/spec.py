@@ -7,7 +7,7 @@ naming the sweep file, the line (when it can be found; for a TOML syntax error, 
 tomllib's message), the key, the value given and what is allowed.
 
 A point's id is a hash of its parameters as written (chip, workload, sparsity, batch, seed,
-fidelity, mode and the override values as the configuration stores them, so ``0`` and ``0.0``
+fidelity, mode, timing and the override values as the configuration stores them, so ``0`` and ``0.0``
 for a float field are one point), never of its position in the sweep; its seed is one of the
 sweep's ``seeds``, so it depends on the point and on nothing else.
 """
@@ -32,7 +32,10 @@ from cimsim.sparsity import parse_sparsity
 from cimsim.workload_loader import ONNX_SUFFIX, SAVED_SUFFIXES, load_saved, zoo_names
 
 DENSE = "dense"
-AXES = ("chip", "workload", "sparsity", "batch", "seed", "fidelity", "mode")
+SWEEP_TIMINGS = ("closed-form", "events")
+"""How a sweep times its points, the default first: the closed form (no events, for speed), or the
+event engine (``timing = "events"``) where contention on shared resources matters (docs/scheduler.md)."""
+AXES = ("chip", "workload", "sparsity", "batch", "seed", "fidelity", "mode", "timing")
 """The point's parameters besides its configuration overrides, in the order of the table's columns."""
 _SWEEP_KEYS = {
     "name": "a string",
@@ -44,6 +47,7 @@ _SWEEP_KEYS = {
     "(zoo models only), or a list of them",
     "fidelity": f"one of {', '.join(map(repr, FIDELITIES))}, or a list of them",
     "mode": f"one of {', '.join(map(repr, MODES))}, or a list of them",
+    "timing": f"one of {', '.join(map(repr, SWEEP_TIMINGS))} (the first is the default), or a list of them",
 }
 _TABLES = ("sweep", "grid", "points")
 
@@ -62,6 +66,7 @@ class Point:
     seed: int
     fidelity: str
     mode: str
+    timing: str  # "closed-form" or "events" (cimsim.modes.TIMINGS)
     overrides: tuple[tuple[str, Any], ...]  # (dotted path, value) pairs, sorted by path
     base_dir: str = field(default=".", compare=False)
 
@@ -142,6 +147,7 @@ def _axes(sweep: dict[str, Any], base_dir: Path, where: _Locator) -> dict[str, l
         "seed": _integers(sweep, "seeds", 0, 0, where),
         "fidelity": fidelities,
         "mode": _choices(sweep, "mode", MODES, where),
+        "timing": _choices(sweep, "timing", SWEEP_TIMINGS, where),
     }
 
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import pandas
 
 TEXT_COLUMNS = frozenset(
-    {"point_id", "chip", "workload", "sparsity", "fidelity", "mode", "bottleneck", "precision", "error"}
+    {"point_id", "chip", "workload", "sparsity", "fidelity", "mode", "timing", "bottleneck", "precision", "error"}
 )
 INTEGER_COLUMNS = frozenset({"batch", "seed", "macs"})
 PARQUET_SUFFIX = ".parquet"
