@@ -176,7 +176,7 @@ def effective_conductance_us(
     step = wire_ohm * load  # I + R_w·E, E the admittance looking up from row r's column nodes
     step[diagonal, diagonal] += 1.0
     for r in range(1, rows):
-        through = inverse_spd(step)  # (I + R_w·E)⁻¹: symmetric, so J ← through·J is Jᵀ·through
+        through = inverse_spd(step)  # (I + R_w·E)⁻¹, symmetric: (through·J)ᵀ = Jᵀ·through
         np.matmul(currents[:r], through, out=spare[:r])
         currents, spare = spare, currents
         load, currents[r] = row_chain(y_s[r], g_wire_s, g_drive_s)
