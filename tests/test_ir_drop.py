@@ -11,13 +11,15 @@ exact up to rounding, so they must agree to 1e-6 relative (rounding in float64 s
 Run with ``-s`` to see the first-order model's error against the solved one.
 """
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
 import cimsim
-from cimsim.physics.circuit import effective_conductance_us
+from cimsim.physics.circuit import INVERSE_BLOCK, effective_conductance_us, inverse_spd
 
 AGREEMENT = 1e-6  # two exact solvers; float64 rounding over ~1e5 unknowns stays near 1e-12
 
@@ -82,6 +84,41 @@ def test_solver_with_series_resistances_matches_direct_solve():
     assert np.max(np.abs(solved / direct - 1.0)) < AGREEMENT
     # The series resistances matter: without them every column carries more current.
     assert np.all(effective_conductance_us(g, 2.0).sum(axis=0) > solved.sum(axis=0))
+
+
+@pytest.mark.parametrize(("shape", "wire"), [((150, 40), 2.5), ((40, 97), 2.5), ((65, 65), 1.0)])
+def test_solver_on_tall_wide_and_odd_arrays_matches_direct_solve(shape, wire):
+    """Odd column counts split unevenly in inverse_spd (97 → 48 + 49 → ...); tall arrays carry more
+    driven rows (J's columns) than the array has columns."""
+    g = conductances("random", *shape, seed=11)
+    assert np.max(np.abs(effective_conductance_us(g, wire) / direct_solve_us(g, wire) - 1.0)) < AGREEMENT
+
+
+@pytest.mark.parametrize("size", [1, 7, INVERSE_BLOCK, INVERSE_BLOCK + 1, 97, 200])
+def test_inverse_spd_inverts(size):
+    """A·X = I for X = inverse_spd(A), A = I + B·Bᵀ (symmetric positive definite, eigenvalues ≥ 1,
+    as the solver's I + R_w·E). Backward-stable inversion leaves ‖A·X − I‖ within a small multiple
+    of n·ε·cond(A); cond(A) here is at most 1 + ‖B‖² ≈ 1 + 4·size/16."""
+    b = np.random.default_rng(size).normal(size=(size, size)) / 4.0
+    a = np.eye(size) + b @ b.T
+    residual = np.max(np.abs(a @ inverse_spd(a) - np.eye(size)))
+    condition = np.linalg.cond(a)
+    assert residual < 10 * size * np.finfo(float).eps * condition
+
+
+def test_solver_memory_is_a_few_arrays_of_cols_by_rows_plus_cols():
+    """Peak numpy memory of one 128 × 128 solve: a few cols × (rows + cols) float64 arrays
+    (measured 5 of them), far below one (rows·cols)² matrix (2.1 GB here)."""
+    rows = cols = 128
+    g = conductances("random", rows, cols)
+    effective_conductance_us(g[:8, :8], 1.0)  # numba compiles outside the traced window
+    tracemalloc.start()
+    try:
+        effective_conductance_us(g, 1.0)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * cols * (rows + cols) * 8
 
 
 @pytest.mark.parametrize("cell", [(0, 0), (3, 5), (7, 0), (0, 7), (7, 7)])

@@ -29,16 +29,21 @@ couple only to the column nodes of rows r ± 1 (through one column segment each)
    (numba, :func:`row_chain`), giving the admittance F_r (cols × cols, dense) that the cells and
    the row wire present to the column nodes of row r with the driver at 0 V, and the current
    h_r injected into those nodes per volt on row r.
-2. The column wires are then eliminated from the top row down (block forward elimination, one
-   LAPACK LU of a cols × cols matrix per row): looking up from row r's column nodes the array
-   above is a Norton equivalent, admittance E_r and currents J_r (one column per driven row).
-   Through one segment R_w it becomes ``(I + R_w·E_r)⁻¹ E_r`` and ``(I + R_w·E_r)⁻¹ J_r``, to which
-   row r + 1 adds F_{r+1} and h_{r+1}; the last row's currents reach ground through R_w + R_sense
-   the same way. Only E + R_w-scaled identities are factorised (eigenvalues ≥ 1), never E itself,
-   so rows of zero conductance are fine.
+2. The column wires are then eliminated from the top row down (block forward elimination): looking
+   up from row r's column nodes the array above is a Norton equivalent, admittance E_r and
+   currents J_r (one column per driven row). Through one segment R_w it becomes
+   ``(I + R_w·E_r)⁻¹ E_r`` and ``(I + R_w·E_r)⁻¹ J_r``, to which row r + 1 adds F_{r+1} and h_{r+1};
+   the last row's currents reach ground through R_w + R_sense the same way. The loop carries
+   A_r = I + R_w·E_r itself: with T = A_r⁻¹ (which commutes with E_r, so T·E_r = (I − T)/R_w),
+   ``A_{r+1} = 2·I − T + R_w·F_{r+1}``. A_r is symmetric positive definite with eigenvalues ≥ 1
+   (E itself is never inverted, so rows of zero conductance are fine); T comes from
+   :func:`inverse_spd`, block Schur complements that spend their ≈ (4/3)·cols³ flops in matrix
+   products, and J ← T·J is one more product of 2·cols²·r flops.
 
-Memory is cols × (cols + rows) numbers, never a matrix of (rows·cols)² entries; the work is
-O(rows · cols³), dense-BLAS bound (docs/physics.md, "IR drop", gives the measured times).
+Memory is a few arrays of cols × (rows + cols) numbers, never a matrix of (rows·cols)² entries.
+The work is ≈ rows·(4/3)·cols³ + cols²·rows² flops (≈ 2.3·n⁴ for n × n: 57 % the inverses, 43 % the
+updates of J), all dense BLAS products (docs/physics.md, "IR drop", gives
+the measured times; ``benchmarks/ir_drop.py`` prints them against a floor of matrix products).
 Conductances are in µS, resistances in Ω.
 """
 
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
     from cimsim.config import ArrayConfig
 
 SIEMENS_PER_MICROSIEMENS = 1e-6
+INVERSE_BLOCK = 32  # rows from which down inverse_spd inverts directly (fastest of 16, 32, 64 measured)
 
 
 @njit(cache=True)
@@ -96,6 +102,55 @@ def row_chain(y_s: np.ndarray, g_wire_s: float, g_drive_s: float) -> tuple[np.nd
     return admittance, injected
 
 
+@njit(cache=True)
+def gauss_jordan_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a small symmetric positive definite ``matrix``: Gauss-Jordan without pivoting.
+
+    Every pivot of a positive definite matrix is a Schur complement's diagonal entry, hence > 0,
+    so no row exchanges are needed. 2·n³ flops in contiguous row updates; below ~32 rows this
+    beats a LAPACK call, whose fixed cost dominates there.
+    """
+    n = matrix.shape[0]
+    inverse = matrix.copy()
+    for k in range(n):
+        pivot = inverse[k, k]
+        inverse[k, k] = 1.0
+        for j in range(n):
+            inverse[k, j] /= pivot
+        for i in range(n):
+            if i != k:
+                factor = inverse[i, k]
+                inverse[i, k] = 0.0
+                for j in range(n):
+                    inverse[i, j] -= factor * inverse[k, j]
+    return inverse
+
+
+def inverse_spd(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite ``matrix`` (n × n), by 2 × 2 block Schur complements.
+
+    With ``matrix = [[A, B], [Bᵀ, D]]``, X = A⁻¹ and Y = X·B, the Schur complement S = D − Bᵀ·Y is
+    again symmetric positive definite (no pivoting needed, as in a block Cholesky), and
+    ``matrix⁻¹ = [[X + Y·S⁻¹·Yᵀ, −Y·S⁻¹], [−S⁻¹·Yᵀ, S⁻¹]]``. The halves recurse down to
+    ``INVERSE_BLOCK`` rows, which :func:`gauss_jordan_inverse` inverts. About (4/3)·n³ flops,
+    nearly all in four matrix products per level, which run at the BLAS's matrix-product rate
+    (measured 2-3× the rate of a LAPACK inverse at n = 128-256 on one core).
+    """
+    n = matrix.shape[0]
+    if n <= INVERSE_BLOCK:
+        return gauss_jordan_inverse(matrix)
+    half = n // 2
+    top_inverse = inverse_spd(matrix[:half, :half])
+    carried = top_inverse @ matrix[:half, half:]
+    schur_inverse = inverse_spd(matrix[half:, half:] - matrix[half:, :half] @ carried)
+    inverse = np.empty_like(matrix)
+    inverse[:half, half:] = -(carried @ schur_inverse)
+    inverse[half:, :half] = inverse[:half, half:].T
+    inverse[half:, half:] = schur_inverse
+    inverse[:half, :half] = top_inverse - inverse[:half, half:] @ carried.T
+    return inverse
+
+
 def effective_conductance_us(
     g_us: np.ndarray,
     wire_ohm: float,
@@ -113,20 +168,24 @@ def effective_conductance_us(
     g_s = np.asarray(g_us, dtype=np.float64) * SIEMENS_PER_MICROSIEMENS
     y_s = g_s / (1.0 + g_s * access_ohm)
     g_wire_s, g_drive_s = 1.0 / wire_ohm, 1.0 / (wire_ohm + driver_ohm)
-    identity = np.eye(cols)
-    # Columns 0..cols-1: E, the admittance looking up; then J, one column per row driven so far.
-    norton = np.empty((cols, cols + rows))
-    norton[:, :cols], norton[:, cols] = row_chain(y_s[0], g_wire_s, g_drive_s)
+    diagonal = np.arange(cols)
+    # Row k of `currents`: J's column for driven row k (J transposed, so the update is one
+    # contiguous product); `spare` receives the next J.
+    currents, spare = np.empty((rows, cols)), np.empty((rows, cols))
+    load, currents[0] = row_chain(y_s[0], g_wire_s, g_drive_s)
+    step = wire_ohm * load  # I + R_w·E, E the admittance looking up from row r's column nodes
+    step[diagonal, diagonal] += 1.0
     for r in range(1, rows):
-        through = np.linalg.inv(identity + wire_ohm * norton[:, :cols])
-        norton[:, cols : cols + r] = through @ norton[:, cols : cols + r]
-        norton[:, :cols] = (identity - through) / wire_ohm  # = through @ E: they commute
-        load, injected = row_chain(y_s[r], g_wire_s, g_drive_s)
-        norton[:, :cols] += load
-        norton[:, cols + r] = injected
-    ground_ohm = wire_ohm + sense_ohm
-    currents = np.linalg.solve(identity + ground_ohm * norton[:, :cols], norton[:, cols:])
-    return currents.T / SIEMENS_PER_MICROSIEMENS
+        through = inverse_spd(step)  # (I + R_w·E)⁻¹, symmetric: (through·J)ᵀ = Jᵀ·through
+        np.matmul(currents[:r], through, out=spare[:r])
+        currents, spare = spare, currents
+        load, currents[r] = row_chain(y_s[r], g_wire_s, g_drive_s)
+        step = wire_ohm * load  # I + R_w·((I − through)/R_w + F) = 2·I − through + R_w·F
+        step -= through
+        step[diagonal, diagonal] += 2.0
+    ground = (wire_ohm + sense_ohm) / wire_ohm * (step - np.eye(cols))  # (R_w + R_sense)·E
+    ground[diagonal, diagonal] += 1.0
+    return np.linalg.solve(ground, currents.T).T / SIEMENS_PER_MICROSIEMENS
 
 
 def matrix_ir_drop(g_us: np.ndarray, array: ArrayConfig, columns_per_array: int) -> np.ndarray:
