@@ -57,11 +57,11 @@ def test_comparison_json_is_standard(tmp_path):
     assert data["values"]["tops_per_mm2"][0] is None and data["ratios"]["tops_per_mm2"][1] is None
 
 
-def test_undefined_figures_print_as_a_dash_with_a_note():
+def test_undefined_figures_print_as_n_a_with_a_note():
     base = dataclasses.replace(make_report(), area_breakdown_um2={})  # no area: TOPS/mm² undefined
     other = make_report(name="other")
     lines = str(compare([base, other])).splitlines()
     tops_per_mm2_line = next(line for line in lines if line.startswith("TOPS/mm²"))
-    assert tops_per_mm2_line.split() == ["TOPS/mm²", "-", f"{other.tops_per_mm2:.4g}", "-"]
-    assert lines[-1] == "-: undefined (e.g. no area modelled)" and "nan" not in "\n".join(lines)
-    assert "undefined" not in str(compare([other, other]))
+    assert tops_per_mm2_line.split() == ["TOPS/mm²", "n/a", f"{other.tops_per_mm2:.4g}", "n/a"]
+    assert lines[-1].startswith("n/a: TOPS/mm² of ") and lines[-1].endswith("the configuration models no chip area")
+    assert "nan" not in "\n".join(lines) and "n/a" not in str(compare([other, other]))

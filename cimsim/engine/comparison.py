@@ -74,15 +74,16 @@ class Comparison:
                 header += [f"{label} (baseline)"]
             else:
                 header += [label, "× baseline" if len(baselines) == 1 else f"× {self.labels[self.baseline_of(i)]}"]
-        rows = []
+        rows, undefined = [], []
         for metric, title in COMPARED:
             row = [title]
             for i, value in enumerate(self.values[metric]):
                 row += [_shown(value, "")] + ([] if i in baselines else [_shown(ratios[metric][i], "×")])
+                if math.isnan(value):
+                    undefined.append(f"n/a: {title} of {self.labels[i]}: {UNDEFINED_BECAUSE.get(metric, 'undefined')}")
             rows.append(row)
         title = f"workload {self.workload}, batch {self.batch}; TOPS: 1 MAC = 2 ops, MACs with a non-zero weight"
-        undefined = any(math.isnan(v) for vs in self.values.values() for v in vs)
-        return title + "\n" + text_table(rows, header) + ("\n-: undefined (e.g. no area modelled)" if undefined else "")
+        return "\n".join([title, text_table(rows, header), *undefined])
 
 
 def compare(
@@ -152,10 +153,14 @@ def _check_comparable(reports: Sequence[Report], against: list[int]) -> None:
             )
 
 
+UNDEFINED_BECAUSE = {"tops_per_mm2": "the configuration models no chip area"}
+"""Why a compared figure can be undefined (NaN), said under the table."""
+
+
 def _shown(value: float, prefix: str) -> str:
-    """A figure in the table: 4 significant digits (3 for a ratio, ``prefix`` "×"), "-" when undefined (NaN)."""
+    """A figure in the table: 4 significant digits (3 for a ratio, ``prefix`` "×"), "n/a" when undefined (NaN)."""
     if math.isnan(value):
-        return "-"
+        return "n/a"
     return f"{prefix}{value:.3g}" if prefix else f"{value:.4g}"
 
 
