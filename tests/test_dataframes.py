@@ -14,21 +14,10 @@ import pytest
 import cimsim
 from cimsim.extras import MissingExtraError
 from cimsim.sweep import load, read_table, run_sweep
+from test_plot import tiny_workload  # the same two-layer workload the figures use
 
 SWEEP = '[sweep]\nchip = ["isaac", "rram-22nm"]\nworkloads = ["fc.json"]\nseeds = [0, 1]\n[grid]\n"adc.bits" = [4, 8]\n'
 POINTS = 2 * 2 * 2  # chips x seeds x adc.bits
-
-
-def tiny_workload():
-    rng = np.random.default_rng(3)
-    return cimsim.Workload(
-        [
-            cimsim.Gemm("fc1", m=4, k=64, n=32, weights=rng.normal(size=(64, 32))),
-            cimsim.NonGemm("relu", "activation", 4 * 32, inputs=("fc1",)),
-            cimsim.Gemm("fc2", m=4, k=32, n=16, weights=rng.normal(size=(32, 16)), inputs=("relu",)),
-        ],
-        name="tiny",
-    )
 
 
 @pytest.fixture(scope="module")
