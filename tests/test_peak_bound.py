@@ -76,3 +76,21 @@ def test_the_arrays_never_beat_the_peak_where_movement_does(preset, network):
 def test_a_report_of_a_von_neumann_machine_has_no_input_activity():
     report = cimsim.simulate(workload("mlp"), cimsim.load_preset("vn-45nm"), timing="closed-form", progress=False)
     assert report.input_activity is None
+
+
+def bound_table(networks=("resnet18", "vgg8")) -> str:
+    """Markdown rows: preset, network, its input activity, its TOPS/W, the peak's at that activity and at 1."""
+    lines = ["| preset | network | input activity | network TOPS/W | peak TOPS/W at it | peak TOPS/W at 1 | ratio |",
+             "|---|---|---|---|---|---|---|"]
+    for preset in PRESETS:
+        for network in networks:
+            cfg, report = run(preset, network)
+            at_activity = cimsim.peak(cfg, input_activity=report.input_activity).tops_per_watt
+            lines.append(f"| `{preset}` | {network} | {report.input_activity:.4f} | {report.tops_per_watt:.4g} | "
+                         f"{at_activity:.4g} | {cimsim.peak(cfg).tops_per_watt:.4g} | "
+                         f"{report.tops_per_watt / at_activity:.3f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(bound_table())
