@@ -73,6 +73,14 @@ def test_the_arrays_never_beat_the_peak_where_movement_does(preset, network):
     assert network_pj >= peak_pj * (1 - TOLERANCE), (preset, network, network_pj, peak_pj)
 
 
+@pytest.mark.parametrize("preset", ["ideal", "neurram", "pcm"])
+def test_functional_counts_carry_an_activity_under_the_bound_too(preset):
+    cfg = cimsim.load_preset(preset)  # the crossbar's own drives and V²G, from the codes it drove
+    report = cimsim.simulate(workload("mlp"), cfg, fidelity="functional", timing="closed-form", progress=False)
+    assert 0 < report.input_activity <= 1
+    assert report.tops_per_watt <= cimsim.peak(cfg, input_activity=report.input_activity).tops_per_watt * (1 + TOLERANCE)
+
+
 def test_a_report_of_a_von_neumann_machine_has_no_input_activity():
     report = cimsim.simulate(workload("mlp"), cimsim.load_preset("vn-45nm"), timing="closed-form", progress=False)
     assert report.input_activity is None

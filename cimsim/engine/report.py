@@ -281,6 +281,9 @@ class Report:
             f"  data movement   {self.data_movement_share:.1%} of energy ({', '.join(sorted(DATA_MOVEMENT))})",
             f"  simulated in    {self.wall_s:.3g} s, {self.events} engine events",
         ]
+        if self.input_activity is not None:
+            lines.append(f"  input activity  {self.input_activity:.4g} of full scale (compare cimsim.peak(cfg, "
+                         f"input_activity={self.input_activity:.4g}))")
         if self.accuracy:
             lines.append("  accuracy        " + ", ".join(f"{k} {v:.4g}" for k, v in self.accuracy.items()))
         return "\n".join(lines)
