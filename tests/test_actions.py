@@ -98,6 +98,7 @@ def expected_common(cfg) -> dict:
     segments = 3  # one conversion per cycle, one sample each
     return {
         ("dac", "conversions"): 100.0,
+        ("wordline", "row_cycles"): v * 37 * 2 * 3,  # every stored row of both column arrays, 3 input cycles
         ("cell", "reads"): 700.0,
         ("cell", "v2g_v2_us"): 1234.5 * (0.3 / 3) ** 2,  # volts per code: v_read / (2^d - 1)
         ("sample_hold", "samples"): v * r * c * segments,

@@ -61,6 +61,7 @@ from cimsim.costs.latency import ReadTiming
 from cimsim.costs.array_counts import Footprint, footprint, measured_statistics, modelled_statistics, read_counts
 from cimsim.costs.array_reads import array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
+from cimsim.costs.peak import workload_input_activity
 from cimsim.physics.mapping import array_geometry
 from cimsim.engine.plan import MachinePlan, StagePlan, Step
 from cimsim.workload import Gemm, NonGemm, Workload
@@ -343,6 +344,7 @@ class CimArchitecture:
             config_name=config_label(self.cfg), architecture="cim", resources=resources, stages=stages,
             static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
             notes=self.notes, precision=f"w{self.cfg.mapping.weight_bits}a{self.cfg.mapping.input_bits}",
+            input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()]),
         ), errors
 
     @staticmethod
@@ -357,3 +359,12 @@ class CimArchitecture:
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
+
+
+def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:
+    """What :func:`~cimsim.costs.peak.workload_input_activity` needs of one inference of a layer."""
+    totals = {("dac", "conversions"): 0.0, ("cell", "v2g_v2_us"): 0.0}
+    for component, action, count in layer.counts:
+        if (component, action) in totals:
+            totals[(component, action)] += count
+    return layer.signed, float(layer.gemm.effective_macs), *totals.values()

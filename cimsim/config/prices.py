@@ -67,6 +67,16 @@ class EnergyConfig(Node):
         "al., TCAS-I 2011; ADC-16); 'linear' = × dac.bits / dac_reference_bits, a driver whose energy is set by its "
         "per-bit switches (ADC-16's law for an ADC's logic).",
     )
+    wordline_pj_per_row_cycle: float = Field(
+        0.0,
+        ge=0,
+        description="Energy of one stored row's wordline (and its driver) switched or precharged for one input "
+        "cycle, charged for every row of every array read in every input cycle whether or not its input code is "
+        "non-zero (pJ); the data-dependent part of a row drive is dac_pj_per_conversion, charged per non-zero code. "
+        "Default 0: ISAAC's drivers are priced per drive (dac_pj_per_conversion, its Table I power at full "
+        "activity). NeuRRAM: 2 wordlines × 585.6 fF × (1.8 V)², the wordline switching of its Fig. 12b (CIM-15), "
+        "pulsed for every input bit.",
+    )
     sample_hold_pj: float = Field(
         0.0009765625,
         ge=0,

@@ -43,6 +43,8 @@ CIM_ACTIONS: tuple[Action, ...] = (
     Action("cell", "v2g_v2_us", "V²·µS", "Σ V²·G over the cells read; read energy is that times the read pulse"),
     Action("cell", "writes", "cells", "a cell programmed, program-and-verify included"),
     Action("dac", "conversions", "row drives", "a row driven with a non-zero code in one array for one input cycle"),
+    Action("wordline", "row_cycles", "row·cycles",
+           "a stored row of an array read for one input cycle, driven or not (its wordline switched or precharged)"),
     Action("sample_hold", "samples", "samples", "a conversion column sampled once"),
     Action("adc", "conversions", "conversions", "a conversion column converted once per segment of input cycles"),
     Action("adc", "steps", "bit decisions", "one bit decision of an integrating ADC"),

@@ -14,7 +14,10 @@ What is read is a :class:`ReadShape` (the arrays and what crosses them), what th
 :class:`ReadActivity`, and how inputs of one signedness are streamed, converted and timed a
 :class:`Reading`. Per read of ``v`` vectors on R row blocks of C conversion columns:
 
-* ``dac.conversions`` = row drives, ``cell.reads`` = cells read, ``cell.v2g_v2_us`` = Σ
+* ``dac.conversions`` = row drives (data-dependent: a row whose code is 0 is not driven);
+  ``wordline.row_cycles`` = v·K·(column arrays)·(input cycles), every stored row of every array
+  in every input cycle, driven or not (data-independent: circuits that switch or precharge every
+  wordline each cycle, as NeuRRAM's, CIM-15); ``cell.reads`` = cells read, ``cell.v2g_v2_us`` = Σ
   code²·G × (``device.v_read`` / (2^d − 1))², the DAC's volts per code squared;
 * v·R·C conversion columns read: each sampled ``plan.samples`` times, converted and shift-added
   once per segment;
@@ -110,6 +113,7 @@ def array_read_actions(
     columns = vectors * shape.row_blocks * shape.conversion_columns  # conversion columns read, all row blocks
     counts = [
         ("dac", "conversions", activity.row_drives),
+        ("wordline", "row_cycles", vectors * shape.stored_rows * shape.column_arrays * reading.schedule.cycles),
         ("cell", "reads", activity.cell_reads),
         ("cell", "v2g_v2_us", activity.code_sq_g_us * volts_per_code**2),
         ("sample_hold", "samples", columns * plan.samples.sum()),

@@ -12,6 +12,8 @@ cell                writes           ``device.write_energy_pj`` per cell program
 dac                 conversions      ``energy.dac_pj_per_conversion`` at ``energy.dac_reference_bits``,
                                      scaled to ``dac.bits`` by ``energy.dac_model`` (one row
                                      drive, one cycle; :func:`~cimsim.costs.scaling.dac_energy_pj`)
+wordline            row_cycles       ``energy.wordline_pj_per_row_cycle`` (a row's wordline switched or
+                                     precharged for one input cycle, whatever its code; not scaled)
 sample_hold         samples          ``energy.sample_hold_pj``
 adc                 conversions      the ADC model named by ``energy.adc_model`` (adc_energy);
                                      0 for an ``integrating`` ADC, priced by its steps and bias
@@ -73,6 +75,7 @@ CIM_PRICES: dict[tuple[str, str], PriceRule] = {
     ("cell", "v2g_v2_us"): lambda cfg: cfg.array.t_read_ns * 1e-3,
     ("cell", "writes"): lambda cfg: cfg.device.write_energy_pj,
     ("dac", "conversions"): dac_energy_pj,
+    ("wordline", "row_cycles"): lambda cfg: cfg.energy.wordline_pj_per_row_cycle,
     ("sample_hold", "samples"): lambda cfg: cfg.energy.sample_hold_pj,
     ("adc", "conversions"): _adc_conversion_pj,
     ("adc", "steps"): lambda cfg: cfg.energy.adc_pj_per_step,

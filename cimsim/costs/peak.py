@@ -5,18 +5,28 @@ the one counting function of every read (:func:`~cimsim.costs.array_reads.array_
 and prices them with the same :class:`~cimsim.costs.energy.EnergyModel` as every other part of
 cimsim:
 
+* encoding: the cheaper per MAC of signed inputs (``mapping.input_encoding``) and unsigned ones
+  in one phase (what a network streams when all its inputs are >= 0, after a ReLU):
+  :func:`cheapest_signedness`. A ``two_phase`` chip converts half as often on unsigned inputs,
+  a ``bipolar`` one streams one magnitude bit fewer on signed inputs, an ``offset`` one streams
+  both alike; the peak is the best a network can do;
 * activity: every row driven in every cycle of its magnitude with the largest code a cycle
   carries (its voltage is v_read only when that code is the DAC's top code; with
   two-phase inputs a row is positive or negative, so it is driven in one phase;
-  ``input_density`` scales the fraction of rows driven), cells at the mean of their levels
-  (uniformly used levels); every column converted at every conversion. That is
-  ``input_activity`` = 1, the activity published peak tables assume (ISAAC's Table I powers are
-  its circuits at full activity: all 8 × 128 drivers of an IMA switching every 100 ns cycle,
-  ISAAC-12). ``input_activity`` = a, the mean fraction of the DAC's full scale driven per row
-  and cycle, prices the least a workload of that mean can spend on the data-dependent actions
-  (:func:`activity_drives_and_code_sq`): a fraction a of the row drives, and the least mean
-  code² over the DAC's levels (a · top² for a 1-bit DAC, whose codes are 0 or full scale);
-  conversions, registers and data movement do not depend on it;
+  ``input_density`` scales the fraction of rows driven, each still at the top code), cells at
+  the mean of their levels (uniformly used levels); every column converted at every
+  conversion; every wordline switched every input cycle (``wordline.row_cycles``, driven or
+  not). That is ``input_activity`` = 1, the activity published peak tables assume (ISAAC's
+  Table I powers are its circuits at full activity: all 8 × 128 drivers of an IMA switching
+  every 100 ns cycle, ISAAC-12). ``input_activity`` = a, the mean fraction of the DAC's full
+  scale driven per row and cycle, prices the least a workload of that mean can spend on the
+  data-dependent actions (:func:`activity_drives_and_code_sq`): a fraction a of the row drives,
+  and the least mean code² over the DAC's levels (a · top² for a 1-bit DAC, whose codes are 0 or
+  full scale); conversions, wordlines, registers and data movement do not depend on it. The
+  two are different notions for a DAC of more than one bit: ``input_density`` d drives d of the
+  rows at the top code (d · top² mean code², as CiMLoop's input density), ``input_activity`` a
+  spreads the same mean over the fewest code² (about a² · top²). A workload's own activity is
+  :func:`workload_input_activity` (``Report.input_activity``);
 * work: an array holds ``rows × cols / (slices × signs)`` weights and reads one vector in T
   input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
   segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
@@ -39,6 +49,7 @@ registers, tile buffer, tile bus, network, static power, and the area of every b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,12 +115,12 @@ def activity_drives_and_code_sq(input_activity: float, top_code: int) -> tuple[f
 
 
 def array_vector_ledger(
-    cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0
+    cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0, signed: bool = True
 ) -> tuple[Ledger, float, ReadTiming]:
-    """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
+    """Priced actions of one array reading one vector of this signedness at peak, the MACs it does, and its timing."""
     rows, cols = cfg.array.rows, cfg.array.cols
     geometry = array_geometry(cfg)
-    reading = array_reading(cfg, signed=True)
+    reading = array_reading(cfg, signed=signed)
     schedule = reading.schedule
     outputs = cols / geometry.cells_per_weight
     shape = ReadShape(
@@ -132,6 +143,60 @@ def array_vector_ledger(
     return ledger, rows * outputs, reading.timing
 
 
+def cheapest_signedness(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> bool:
+    """Whether signed inputs (True) or unsigned ones (False) cost the least energy per MAC at peak.
+
+    A network streams its inputs as they come: signed under ``mapping.input_encoding`` (two
+    phases, bipolar or offset), or unsigned in one phase when all are >= 0 (after a ReLU). The
+    peak is the best a network can do, so it takes the cheaper of the two (unsigned for
+    ``two_phase``: half the conversions; signed for ``bipolar``: one magnitude bit fewer to stream).
+    """
+    def chip_pj_per_mac(signed: bool) -> float:
+        ledger, macs, timing = array_vector_ledger(cfg, input_density, input_activity, signed)
+        static_pj = EnergyModel(cfg).unit_energy_pj("static", "ns") * timing.vector_ns / array_count(cfg)
+        return (ledger.energy_pj + static_pj) / macs
+
+    return chip_pj_per_mac(True) <= chip_pj_per_mac(False)
+
+
+def workload_input_activity(cfg: ChipConfig, reads: Sequence[tuple[bool, float, float, float]]) -> float:
+    """The input activity a workload drove: the largest a at which the peak spends no more on data.
+
+    ``reads``: per weight product, (signed inputs?, MACs, ``dac.conversions``, ``cell.v2g_v2_us``)
+    counted for it. Against the counts per MAC of one full array at activity 1 for the same
+    signedness (every row driven every magnitude cycle at the top code, cells at the mean
+    conductance), the workload drove a fraction d of those drives and a fraction r of that V²·G.
+    The activity is the smaller of d and the a whose least mean code² is r of the top code's
+    (:func:`activity_drives_and_code_sq`, with the smaller top code of the signedness used), at
+    most 1: at it the peak's drives and cell energy per MAC are at most the workload's. 0 when
+    nothing was driven.
+    """
+    full = {signed: _full_activity_per_mac(cfg, signed) for signed in {read[0] for read in reads}}
+    drives = v2g = full_drives = full_v2g = 0.0
+    for signed, macs, row_drives, v2g_v2_us in reads:
+        drives, v2g = drives + row_drives, v2g + v2g_v2_us
+        full_drives, full_v2g = full_drives + macs * full[signed][0], full_v2g + macs * full[signed][1]
+    if full_drives <= 0 or full_v2g <= 0:
+        return 0.0
+    top_code = min(input_schedule(signed, cfg).top_code for signed in full)
+    return min(1.0, drives / full_drives, activity_of_code_sq(min(1.0, v2g / full_v2g) * top_code**2, top_code))
+
+
+def activity_of_code_sq(code_sq: float, top_code: int) -> float:
+    """The inverse of :func:`activity_drives_and_code_sq`'s mean code²: the activity whose least mean code² it is.
+
+    E[c²] = j² + f·(2j + 1) at a·top = j + f; so j = floor(√E[c²]) (top − 1 at most) and
+    f = (E[c²] − j²) / (2j + 1).
+    """
+    j = min(float(np.floor(np.sqrt(code_sq))), top_code - 1.0)
+    return (j + (code_sq - j * j) / (2 * j + 1)) / top_code
+
+
+def _full_activity_per_mac(cfg: ChipConfig, signed: bool) -> tuple[float, float]:
+    ledger, macs, _ = array_vector_ledger(cfg, signed=signed)
+    return ledger.count("dac", "conversions") / macs, ledger.count("cell", "v2g_v2_us") / macs
+
+
 def peak(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> PeakFigures:
     """Peak figures of ``cfg`` at ``input_activity`` (0..1, default 1: full scale; module docstring)."""
     if not isinstance(cfg, ChipConfig):
@@ -145,9 +210,10 @@ def peak(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.
     if not 0 <= input_activity <= 1:
         raise ConfigError(f"input_activity = {input_activity!r}: the mean fraction of the DAC's full scale driven "
                           "per row and cycle must be in [0, 1]")
-    ledger, macs, timing = array_vector_ledger(cfg, input_density, input_activity)  # cell reads always cost energy: > 0
+    signed = cheapest_signedness(cfg, input_density, input_activity)
+    ledger, macs, timing = array_vector_ledger(cfg, input_density, input_activity, signed)  # cells always cost: > 0
     arrays = array_count(cfg)
-    cycles = input_schedule(signed=True, cfg=cfg).cycles
+    cycles = input_schedule(signed, cfg).cycles
     tile_pj_per_mac = ledger.energy_pj / macs
     static_pj_per_mac = EnergyModel(cfg).unit_energy_pj("static", "ns") * timing.vector_ns / (arrays * macs)
     chip_pj_per_mac = tile_pj_per_mac + static_pj_per_mac

@@ -73,6 +73,7 @@ class MachinePlan:
     area_breakdown_um2: dict[str, float]
     notes: list[str] = field(default_factory=list)  # placement decisions worth reporting
     precision: str = ""  # weight and activation bits, "w8a8": must match when two machines are compared
+    input_activity: float | None = None  # CIM: the input activity the workload drove (cimsim.costs.peak)
 
     @property
     def area_um2(self) -> float:

@@ -101,6 +101,7 @@ class Report:
     accuracy: dict[str, float] | None = None  # e.g. relative_error, top1_agreement (functional)
     precision: str = ""  # weight and activation bits of the machine, e.g. "w8a8"
     timing: str = "events"  # how the latency was computed: "events" or "closed-form" (cimsim.modes)
+    input_activity: float | None = None  # CIM: the activity its inputs drove, for peak(cfg, input_activity=)
 
     @classmethod
     def build(
@@ -145,6 +146,7 @@ class Report:
             accuracy=None if accuracy is None else {name: float(value) for name, value in accuracy.items()},
             precision=plan.precision,
             timing=timing,
+            input_activity=plan.input_activity,
         )
 
     @property
@@ -279,6 +281,9 @@ class Report:
             f"  data movement   {self.data_movement_share:.1%} of energy ({', '.join(sorted(DATA_MOVEMENT))})",
             f"  simulated in    {self.wall_s:.3g} s, {self.events} engine events",
         ]
+        if self.input_activity is not None:
+            lines.append(f"  input activity  {self.input_activity:.4g} of full scale (compare cimsim.peak(cfg, "
+                         f"input_activity={self.input_activity:.4g}))")
         if self.accuracy:
             lines.append("  accuracy        " + ", ".join(f"{k} {v:.4g}" for k, v in self.accuracy.items()))
         return "\n".join(lines)
@@ -380,7 +385,7 @@ def _finite_or_none(value: Any) -> Any:
 
 
 # Fields that may be null in a report file because they are optional, not undefined numbers.
-_OPTIONAL_FIELDS = frozenset({"seed", "relative_error", "accuracy", "bottleneck"})
+_OPTIONAL_FIELDS = frozenset({"seed", "relative_error", "accuracy", "bottleneck", "input_activity"})
 
 
 def _undefined_as_nan(value: Any, key: str = "") -> Any:

@@ -123,7 +123,7 @@ XUE = Design(
     name="xue-rram-22nm",
     preset="xue-rram-22nm",
     title="Xue et al. 22 nm 2 Mb ReRAM CIM macro (ISSCC 2020; Nature Electronics 2020)",
-    fitted_constants=("energy.adc_pj_per_conversion",),
+    fitted_constants=("energy.dac_pj_per_conversion",),
     points=(
         Point("xue-rram-22nm", "binary (Nat. Electron.)", ("CIM-02",), "tops_per_watt", 146.21, True),
         Point("xue-rram-22nm", "multibit (Nat. Electron.)", ("CIM-02",), "tops_per_watt", 36.61, False, XUE_MULTIBIT),

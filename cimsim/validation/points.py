@@ -54,7 +54,7 @@ class Point:
     fitted: bool  # True: constants of the preset were fitted to this figure
     overrides: Mapping[str, object] = field(default_factory=dict)
     supply_v: float | None = None  # None: the design's nominal supply
-    activity: float = 1.0  # fraction of rows driven per cycle (peak's input_density)
+    activity: float = 1.0  # fraction of rows driven per cycle, each at the top code (peak's input_density)
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS and not self.metric.startswith(SHARE_PREFIX):

@@ -62,7 +62,7 @@ ENERGY_PARTS_FJ_PER_OP = {
     (10, 8, 0): (50.52466791, 75.85721686, 27.50986693),
 }
 PARTS = ("wordline switching", "neuron", "input pulses")
-COMPONENTS = ("dac", "adc", "cell")  # cimsim's components for the three parts
+COMPONENTS = ("wordline", "adc", "cell")  # cimsim's components for the three parts
 
 
 def configured(out_bits: int, in_bits: int, one_phase: int) -> cimsim.ChipConfig:
