@@ -15,11 +15,20 @@ Dask runs twice: with ``MALLOC_TRIM_THRESHOLD_`` unset through
 temporaries are mapped and unmapped again on every use (a LeNet-5 or MLP point takes about 1.8x
 as long). The default runs last: Dask's nanny also writes that variable into the environment of
 the process that starts the cluster, and processes spawned later inherit it.
+
+First, points per second per core (:func:`per_core_rates`): LeNet-5 and ResNet-18 on ``isaac`` and
+``rram-22nm`` at batch 4 over ``adc.bits``, ``dac.bits`` and ``array.bits_per_cell``, timed in
+closed form (the sweeps' default) and by the event engine in the same process, one after the
+other, with the ratio of the two rates (points per wall second, and per CPU second of this process,
+which a machine shared with other jobs does not dilute). Targets of issue 16: 1,000 closed-form points/s per core
+on LeNet-5, 100 on ResNet-18. ``python benchmarks/sweep.py --per-core`` runs this part alone.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from cimsim.sweep.run import SweepResult, run_sweep
@@ -62,8 +71,55 @@ def on_dask(spec: Path, out: Path, trim_memory: bool) -> SweepResult:
             return run_sweep(spec, out, scheduler=cluster)
 
 
+PER_CORE = """
+[sweep]
+name = "per-core"
+chip = ["isaac", "rram-22nm"]
+workloads = ["{workload}"]
+batch = [4]
+fidelity = "analytical"
+timing = "{timing}"
+
+[grid]
+"adc.bits" = {adc_bits}
+"dac.bits" = [1, 2]
+"array.bits_per_cell" = [1, 2, 4]
+"""
+PER_CORE_RUNS = {  # workload: (ADC widths in closed form, in events); the events grid is smaller (slower points)
+    "lenet5": ([3, 4, 5, 6, 7, 8, 9, 10], [5, 6, 7]),
+    "resnet18": ([4, 5, 6, 7, 8], [6]),
+}
+
+
+def per_core_rate(folder: Path, workload: str, timing: str, adc_bits: list[int]) -> tuple[SweepResult, float]:
+    """The per-core sweep of ``workload`` in this process (one core), and the CPU seconds it took."""
+    stem = f"{workload}-{timing}-{len(adc_bits)}"
+    spec = folder / f"{stem}.toml"
+    spec.write_text(PER_CORE.format(workload=workload, timing=timing, adc_bits=adc_bits))
+    cpu_s = time.process_time()
+    result = run_sweep(spec, folder / f"{stem}.csv", workers=1)
+    return result, time.process_time() - cpu_s
+
+
+def per_core_rates(folder: Path) -> None:
+    """Closed-form and event points per second in this process, LeNet-5 and ResNet-18 (module docstring)."""
+    print(f"{'per core, batch 4':<18}{'timing':>12}{'points':>7}{'wall s':>8}{'points/s':>10}{'points/CPU s':>14}"
+          f"{'closed/events':>15}")
+    for workload, (closed_bits, event_bits) in PER_CORE_RUNS.items():
+        per_core_rate(folder, workload, "closed-form", [closed_bits[0]])  # loads the workload and compiles once
+        closed = per_core_rate(folder, workload, "closed-form", closed_bits)
+        events = per_core_rate(folder, workload, "events", event_bits)
+        for timing, (result, cpu_s) in (("closed-form", closed), ("events", events)):
+            ratio = f"{closed[0].points_per_s / events[0].points_per_s:15.1f}" if timing == "events" else ""
+            print(f"{workload:<18}{timing:>12}{result.computed:7d}{result.wall_s:8.2f}{result.points_per_s:10.1f}"
+                  f"{result.computed / cpu_s:14.1f}{ratio}")
+
+
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cimsim-sweep-"))
+    per_core_rates(folder)
+    if "--per-core" in sys.argv[1:]:
+        return
     spec = folder / "benchmark.toml"
     spec.write_text(SWEEP)
     in_process = run_sweep(spec, folder / "in-process.csv", workers=1)

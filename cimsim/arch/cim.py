@@ -43,6 +43,7 @@ Limits: activations are not fetched from DRAM (tile buffers are taken to hold th
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -57,9 +58,9 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
-from cimsim.costs.latency import ReadTiming
-from cimsim.costs.array_counts import Footprint, footprint, measured_statistics, modelled_statistics, read_counts
-from cimsim.costs.array_reads import array_reading, tile_movement
+from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
+from cimsim.arch.plan_cache import effective_macs, input_statistics, layer_footprints
+from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
 from cimsim.physics.mapping import array_geometry
@@ -119,7 +120,8 @@ class CimArchitecture:
             raise ConfigError(f"inputs: expected a dict of layer name -> (M x K) array, got {type(inputs).__name__}")
         self.inputs = inputs or {}
         self._multiplexed = False
-        self._timings: dict[bool, ReadTiming] = {}
+        self._readings: dict[bool, Reading] = {}
+        self._vectors_ns: dict[bool, float] = {}
         self.energy = EnergyModel(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
@@ -133,8 +135,7 @@ class CimArchitecture:
                 if gemm.weights is None and self.fidelity == "functional":
                     raise ConfigError(f"fidelity = 'functional': product {gemm.name!r} has no weights (a workload "
                                       "loaded without them); allowed: 'analytical', or a workload with weights (.npz)")
-                fps = [footprint(w, gemm.k, gemm.n, self.cfg) for w in _group_weights(gemm)]
-                layers[gemm.name] = _Layer(gemm, fps)
+                layers[gemm.name] = _Layer(gemm, layer_footprints(gemm, self.cfg))
                 self._count_arrays(layers[gemm.name], models[gemm.name])
             progress()
         return layers
@@ -178,15 +179,18 @@ class CimArchitecture:
             items, copies = chunk_ns[name][0], layers[name].copies
             return copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
 
-        candidates = [name for name, layer in layers.items() if layer.arrays > 0]
+        # the slowest first, the first in execution order among equals: a heap of (-busy, order)
+        candidates = [(-busy_ns(name, layer.copies), order, name)
+                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0]
+        heapq.heapify(candidates)
         while candidates:
-            name = max(candidates, key=lambda n: busy_ns(n, layers[n].copies))  # first of equals: execution order
+            _, order, name = heapq.heappop(candidates)
             copies = next_copies(name)
             cost = layers[name].arrays * (copies - layers[name].copies)
             if copies > chunk_ns[name][0] or cost > spare or busy_ns(name, copies) >= busy_ns(name, layers[name].copies):
-                candidates.remove(name)
-                continue
+                continue  # dropped: spare only shrinks, and its busy time did not change
             layers[name].copies, spare = copies, spare - cost
+            heapq.heappush(candidates, (-busy_ns(name, copies), order, name))
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
@@ -199,10 +203,10 @@ class CimArchitecture:
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
         if self.fidelity == "analytical":
-            stats = modelled_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
+            stats = input_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
             layer.signed = stats.signed
             for fp in layer.footprints:
-                layer.counts += read_counts(fp, stats, gemm.m, self.cfg)
+                layer.counts += counts_of_reading(fp, stats, gemm.m, self._reading(stats.signed), self.cfg)
             return
         rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
         x_cal = x if x is not None else model_inputs(max(gemm.m, CALIBRATION_VECTORS), gemm.k, model, rng)
@@ -231,11 +235,17 @@ class CimArchitecture:
         norm = np.linalg.norm(exact)
         return matrix.ledger, float(np.linalg.norm(y - exact) / norm) if norm > 0 else 0.0
 
-    def _timing(self, signed: bool) -> ReadTiming:
-        """How a vector of inputs of this signedness is read (cached: two at most)."""
-        if signed not in self._timings:
-            self._timings[signed] = array_reading(self.cfg, signed).timing
-        return self._timings[signed]
+    def _reading(self, signed: bool) -> Reading:
+        """How inputs of this signedness are streamed, converted and timed (cached: two at most)."""
+        if signed not in self._readings:
+            self._readings[signed] = array_reading(self.cfg, signed)
+        return self._readings[signed]
+
+    def _vector_ns(self, signed: bool) -> float:
+        """Time per vector of inputs of this signedness once the read pipeline is full (cached: two at most)."""
+        if signed not in self._vectors_ns:
+            self._vectors_ns[signed] = self._reading(signed).timing.vector_ns
+        return self._vectors_ns[signed]
 
     # ---- stages -------------------------------------------------------------------------------
 
@@ -271,7 +281,7 @@ class CimArchitecture:
         buffer_bits = vectors * (sum(fp.stored_rows for fp in layer.footprints) * cfg.mapping.input_bits
                                  + gemm.n * gemm.count * cfg.mapping.output_bits)  # one copy in, broadcast; outputs out
         buffer_ns = buffer_bits / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        return link_ns, buffer_ns, vectors * self._timing(layer.signed).vector_ns * layer.passes
+        return link_ns, buffer_ns, vectors * self._vector_ns(layer.signed) * layer.passes
 
     def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
@@ -293,7 +303,7 @@ class CimArchitecture:
             batch_counts = [("cell", "writes", cells)]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
-            ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
+            ledger=self._ledger(gemm.name, counts), macs=effective_macs(gemm), batch_steps=batch_steps,
             batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
         )
 

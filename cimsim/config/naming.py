@@ -12,6 +12,7 @@ output all use this one function.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cimsim.config.loading import AnyConfig, list_presets, load_preset
@@ -23,9 +24,10 @@ ADC_MODEL_FIELD = "energy.adc_model"
 def config_label(cfg: AnyConfig, preset: str | None = None) -> str:
     """``cfg`` named by ``preset`` (default: its ``meta.name`` when that is a preset) and its differences from it."""
     base_name = preset if preset is not None else cfg.meta.name
-    if base_name not in list_presets():
+    base = _preset_fields(base_name)
+    if base is None:
         return cfg.meta.name
-    changed = _differences(load_preset(base_name).to_dict(), cfg.to_dict())
+    changed = _differences(base, cfg.to_dict())
     words = []
     for path, value in changed.items():
         if path in PRECISION_FIELDS:
@@ -37,6 +39,14 @@ def config_label(cfg: AnyConfig, preset: str | None = None) -> str:
         if word not in words:
             words.append(word)
     return f"{base_name} ({', '.join(words)})" if words else base_name
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_fields(name: str) -> dict[str, dict[str, Any]] | None:
+    """The fields of the preset ``name`` (None when no preset has that name), read once per process.
+
+    The presets are files shipped with the package; a sweep names every point by them."""
+    return load_preset(name).to_dict() if name in list_presets() else None
 
 
 def _differences(base: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cimsim.config import ChipConfig
-from cimsim.costs.array_reads import CountedAction, ReadActivity, ReadShape, array_read_actions, array_reading
+from cimsim.costs.array_reads import CountedAction, ReadActivity, Reading, ReadShape, array_read_actions, array_reading
 from cimsim.physics import kernels
 from cimsim.physics.columns import flip_mask, stored_levels
 from cimsim.physics.input_model import InputModel, model_inputs
@@ -174,6 +174,14 @@ def modelled_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int = 
 
 def read_counts(fp: Footprint, stats: InputStatistics, vectors: float, cfg: ChipConfig) -> list[CountedAction]:
     """Actions of ``vectors`` vectors on the arrays of ``fp``: what ``AnalogMatrix.matmul`` charges."""
+    return counts_of_reading(fp, stats, vectors, array_reading(cfg, stats.signed), cfg)
+
+
+def counts_of_reading(
+    fp: Footprint, stats: InputStatistics, vectors: float, reading: Reading, cfg: ChipConfig
+) -> list[CountedAction]:
+    """:func:`read_counts` with the :class:`~cimsim.costs.array_reads.Reading` of ``stats.signed``
+    inputs given (``array_reading(cfg, stats.signed)``, which a plan computes once, not per layer)."""
     nonzero, code_sq = (stats.nonzero, stats.code_sq) if fp.rows_kept is None else (
         stats.nonzero[fp.rows_kept], stats.code_sq[fp.rows_kept])
     activity = ReadActivity(
@@ -182,7 +190,7 @@ def read_counts(fp: Footprint, stats: InputStatistics, vectors: float, cfg: Chip
         cell_reads=vectors * float(nonzero @ fp.row_cells),
         code_sq_g_us=vectors * float(code_sq @ fp.g_row_sum_us),
     )
-    return array_read_actions(fp, activity, array_reading(cfg, stats.signed), cfg)
+    return array_read_actions(fp, activity, reading, cfg)
 
 
 def weight_arrays(weights: np.ndarray, cfg: ChipConfig) -> int:

@@ -153,8 +153,9 @@ def run_sweep(
     start_s = time.perf_counter()
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     _check_run(workers, scheduler, flush_rows, flush_s)
+    chips = {key: load_chip(*key) for key in dict.fromkeys((p.chip, p.base_dir) for p in spec.points)}  # each read once
     for note in unread_field_notes(  # a swept field that no active model reads, once per reason
-        (load_chip(chip, base_dir).override(dict(overrides)), dict(overrides))
+        (chips[chip, base_dir].override(dict(overrides)), dict(overrides))
         for chip, base_dir, overrides in dict.fromkeys((p.chip, p.base_dir, p.overrides) for p in spec.points)
     ):
         print(f"note: {note}", file=sys.stderr)

@@ -1,0 +1,157 @@
+"""A bounded per-process cache of what placing a layer computes from its weights alone.
+
+A sweep plans the same workload at many design points; most points change fields (``adc.bits``,
+``dac.bits``, prices, ``batch``) that the weights' footprint on the arrays and the modelled
+input statistics do not read, yet recomputing them is most of an analytical point's time (the
+numba walks over every weight in :func:`cimsim.costs.array_counts.footprint`). This module keeps
+them, each under a key made of everything its computation reads:
+
+* a product's footprints (:func:`layer_footprints`): the weights' content (a BLAKE2b digest of
+  their bytes, dtype and shape, computed once per weight array object), the group, K and N,
+  and the values of :data:`FOOTPRINT_FIELDS`;
+* the statistics of modelled inputs (:func:`input_statistics`): K, the input model, the seed
+  and the values of :data:`STATISTICS_FIELDS`;
+* a product's MACs with a non-zero weight (:func:`effective_macs`): the product (every field of
+  the frozen :class:`~cimsim.workload.Gemm` but its weights) and its weights' digest.
+
+The field lists are the one written record of what those computations read of a
+configuration; ``tests/test_plan_cache.py`` changes every field of the configuration tree and
+fails if a cached result then differs from a fresh one. Cached arrays are read-only. A
+:class:`~cimsim.workload.Gemm`'s weights are a read-only view, taken as never changing: an array
+changed in place through another reference after its digest was taken is not seen.
+
+Each cache holds at most :data:`MAX_ENTRIES` results, the least recently used dropped first
+(a footprint holds three float64 arrays of K entries: 1,024 entries of K = 4,608 are ~110 MB).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+
+from cimsim.config import ChipConfig
+from cimsim.costs.array_counts import Footprint, InputStatistics, footprint, modelled_statistics
+from cimsim.physics.input_model import InputModel
+from cimsim.workload import Gemm
+
+FOOTPRINT_FIELDS = (
+    "array.rows", "array.cols", "array.bits_per_cell",
+    "mapping.weight_bits", "mapping.weight_encoding", "mapping.differential_sensing", "mapping.flip_columns",
+    "mapping.weight_scale", "mapping.compact_rows",
+    "device.g_min_us", "device.g_max_us",
+)
+"""The configuration fields :func:`~cimsim.costs.array_counts.footprint` reads (through ``array_geometry`` too)."""
+
+STATISTICS_FIELDS = ("mapping.input_bits", "mapping.input_encoding", "dac.bits")
+"""The configuration fields :func:`~cimsim.costs.array_counts.modelled_statistics` reads."""
+
+MAX_ENTRIES = 1024
+
+
+class BoundedCache:
+    """At most ``size`` results by key, the least recently used dropped first; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.hits, self.misses = size, 0, 0
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._entries:
+                self.hits += 1
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+_FOOTPRINTS = BoundedCache(MAX_ENTRIES)
+_STATISTICS = BoundedCache(MAX_ENTRIES)
+_MACS = BoundedCache(MAX_ENTRIES)
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(weights) -> (the array, its digest)
+
+
+def field_values(cfg: ChipConfig, paths: tuple[str, ...]) -> tuple:
+    """The values of the dotted fields ``paths`` of ``cfg``, in order."""
+    return tuple(getattr(getattr(cfg, section), name) for section, name in _split(paths))
+
+
+@functools.lru_cache(maxsize=None)
+def _split(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(path.split(".")) for path in paths)
+
+
+def weights_digest(weights: np.ndarray) -> str:
+    """A BLAKE2b digest of ``weights``' dtype, shape and bytes, computed once per array object."""
+    known = _DIGESTS.get(id(weights))
+    if known is not None and known[0]() is weights:
+        return known[1]
+    h = hashlib.blake2b(f"{weights.dtype.str}{weights.shape}".encode(), digest_size=20)
+    h.update(memoryview(np.ascontiguousarray(weights)).cast("B"))
+    key = id(weights)
+    _DIGESTS[key] = (weakref.ref(weights, lambda _ref: _DIGESTS.pop(key, None)), h.hexdigest())
+    return _DIGESTS[key][1]
+
+
+def layer_footprints(gemm: Gemm, cfg: ChipConfig) -> list[Footprint]:
+    """The footprint of each group of ``gemm``'s weights on ``cfg``'s arrays (cached; module docstring)."""
+    fields = field_values(cfg, FOOTPRINT_FIELDS)
+    if gemm.weights is None:
+        key = (None, gemm.k, gemm.n, fields)
+        return [_FOOTPRINTS.get(key, lambda: _frozen(footprint(None, gemm.k, gemm.n, cfg)))] * gemm.count
+    weights = gemm.weights
+    digest = weights_digest(weights)
+    groups = [weights] if gemm.count == 1 else list(weights)
+    return [_FOOTPRINTS.get((digest, i, gemm.k, gemm.n, fields), lambda w=w: _frozen(footprint(w, gemm.k, gemm.n, cfg)))
+            for i, w in enumerate(groups)]
+
+
+def input_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int) -> InputStatistics:
+    """:func:`~cimsim.costs.array_counts.modelled_statistics` of ``k`` rows (cached; module docstring)."""
+    key = (k, model, seed, field_values(cfg, STATISTICS_FIELDS))
+    return _STATISTICS.get(key, lambda: _frozen(modelled_statistics(k, cfg, model, seed)))
+
+
+def effective_macs(gemm: Gemm) -> int:
+    """``gemm.effective_macs`` (a count of the non-zero weights), cached under the product and its weights' digest."""
+    if gemm.weights is None:
+        return gemm.effective_macs
+    return _MACS.get((gemm, weights_digest(gemm.weights)), lambda: gemm.effective_macs)
+
+
+def cache_counts() -> dict[str, tuple[int, int]]:
+    """(hits, misses) of each cache since the process started or :func:`clear_plan_cache`."""
+    caches = {"footprints": _FOOTPRINTS, "statistics": _STATISTICS, "effective_macs": _MACS}
+    return {name: (cache.hits, cache.misses) for name, cache in caches.items()}
+
+
+def clear_plan_cache() -> None:
+    """Empty the caches (the digests stay: they follow the weight arrays' lifetimes)."""
+    for cache in (_FOOTPRINTS, _STATISTICS, _MACS):
+        cache.clear()
+
+
+def _frozen(value):
+    """``value`` with its numpy arrays made read-only (a cached result is shared by every later plan)."""
+    for item in vars(value).values():
+        if isinstance(item, np.ndarray):
+            item.flags.writeable = False
+    return value
