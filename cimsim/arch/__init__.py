@@ -8,7 +8,10 @@
   reprogramming);
 - :mod:`~cimsim.arch.von_neumann`: the von Neumann baseline (PE array, buffers, DRAM roofline);
 - :mod:`~cimsim.arch.chunking`: work items (output rows, tokens, batch slices) and what each
-  needs of its producers.
+  needs of its producers;
+- :mod:`~cimsim.arch.plan_cache`: per-process caches of what a CIM plan computes from the weights
+  and a few configuration fields (weight statistics, input statistics), so that sweep points
+  that change other fields do not recompute them.
 """
 
 from cimsim.arch.base import Architecture, PlannedRun, PlanRequest
