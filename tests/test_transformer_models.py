@@ -199,3 +199,21 @@ def test_gpt2_small_decode_matches_numpy(run_relax):
 def test_both_are_listed_with_descriptions():
     assert {"bert-base", "gpt2-small-decode"} <= set(workloads.list())
     assert "12" in DESCRIPTIONS["bert-base"] and "KV cache" in DESCRIPTIONS["gpt2-small-decode"]
+
+
+def test_extract_reads_a_product_by_a_weight_parameter_as_a_constant_product_without_values():
+    from tvm import relax
+
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((4, 16), "float32"))
+    w = relax.Var("w", relax.TensorType((16, 8), "float32"))
+    u = relax.Var("u", relax.TensorType((3, 4), "float32"))
+    with bb.function("main", [x, w, u], attrs={"num_input": 1}):
+        with bb.dataflow():
+            y = bb.emit(relax.op.matmul(x, w))  # x @ W: W stationary
+            z = bb.emit(relax.op.matmul(u, y))  # U @ y: mapped transposed, yᵀ @ Uᵀ, U stationary
+            out = bb.emit_output(z)
+        bb.emit_func_output(out)
+    first, second = tvm_bridge.extract(bb.get()).gemms
+    assert (first.m, first.k, first.n, first.constant, first.weights) == (4, 16, 8, True, None)
+    assert (second.m, second.k, second.n, second.constant, second.weights) == (8, 4, 3, True, None)
