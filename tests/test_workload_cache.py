@@ -100,8 +100,9 @@ def test_the_zoo_listing_imports_no_tvm_and_names_every_model(cache, tmp_path):
     assert done.returncode == 0, done.stderr
     *listing, imported = done.stdout.splitlines()
     assert json.loads(imported) is False
-    assert [line.split()[0] for line in listing] == ["bert-base-layer", "digits-cnn", "digits-mlp", "gpt2-decode",
-                                                     "lenet5", "mlp", "resnet18", "vgg8"]
+    assert [line.split()[0] for line in listing] == ["bert-base", "bert-base-layer", "digits-cnn", "digits-mlp",
+                                                     "gpt2-decode", "gpt2-small-decode", "lenet5", "mlp", "resnet18",
+                                                     "vgg8"]
 
 
 def test_the_catalogue_names_the_models_the_zoo_builds():

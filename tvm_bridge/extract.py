@@ -51,7 +51,8 @@ only the function's inputs have none.
 Weights must be bound as constants to be seen (``relax.transform.BindParams``; models from
 ``relax.frontend.nn`` keep them as parameters). Parameters after the function's
 ``num_input`` attribute (as ``relax.frontend.nn`` marks them) are treated as constants whose
-values are unknown: an ``add`` of one is a bias add, and a product by one has no ``weights``.
+values are unknown: an ``add`` of one is a bias add, and a product by one is a weight product
+(``constant`` True) without ``weights``.
 
 Errors are :class:`cimsim.ConfigError`: not an IRModule, no such Relax function, symbolic or
 unknown shapes of an op that emits something, an unsupported layout, GEMM-like operators this
@@ -267,11 +268,13 @@ class _Reader:
         out_shape = require_static_shape(call, where)
         weight_b = constant_value(b, self.bindings)
         weight_a = constant_value(a, self.bindings) if weight_b is None else None
-        if weight_a is not None:  # const @ x: map Cᵀ = xᵀ Aᵀ, so that the constant is the stationary matrix
+        # a constant of unknown value (a weight parameter) is stationary too, without weights
+        a_stationary = weight_a is not None or (weight_b is None and args[0].const and not args[1].const)
+        if a_stationary:  # const @ x: map Cᵀ = xᵀ Aᵀ, so that the constant is the stationary matrix
             ta, tb = _as_matrices(shape_a, shape_b, where)
             m, k, n, count, weights = _matmul_gemm(
                 tb[:-2] + (tb[-1], tb[-2]), ta[:-2] + (ta[-1], ta[-2]),
-                np.swapaxes(weight_a.reshape(ta), -1, -2), where)
+                None if weight_a is None else np.swapaxes(weight_a.reshape(ta), -1, -2), where)
         else:
             ta, tb = _as_matrices(shape_a, shape_b, where)
             m, k, n, count, weights = _matmul_gemm(
@@ -279,7 +282,8 @@ class _Reader:
         if m * n * count != math.prod(out_shape):
             raise ConfigError(f"extract: {where}: {count}×({m}×{k} @ {k}×{n}) does not produce the call's output "
                               f"shape {out_shape}")
-        gemm = Gemm(self._next_name("relax.matmul"), m, k, n, count=count, weights=weights,
+        constant = weights is not None or (args[0] if a_stationary else args[1]).const
+        gemm = Gemm(self._next_name("relax.matmul"), m, k, n, count=count, weights=weights, constant=constant,
                     inputs=self._inputs(args))
         self._add(gemm)
         return _Info((gemm.name,))

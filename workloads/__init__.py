@@ -28,6 +28,13 @@ Models (``get`` options in brackets):
 ``bert-base-layer``       one BERT-base encoder layer on (batch, seq_len, 768) [``seq_len=128``]
 ``gpt2-decode``           GPT-2 small, one decode step on the embedded token (batch, 768)
                           [``kv_len=128``, ``vocab=50257``, ``layers=12``]
+``bert-base``             BERT-base's encoder, ``layers`` encoder layers on (batch, seq_len, 768)
+                          [``seq_len=128``, ``layers=12``]
+``gpt2-small-decode``     GPT-2 small generating ``generated`` tokens after a ``prompt``: the
+                          prefill, then one decode step per token over a growing KV cache;
+                          input the embedded prompt (batch, prompt, 768); the decode steps
+                          take the matrices as parameters (:mod:`workloads.generation`)
+                          [``prompt=128``, ``generated=32``, ``vocab=50257``, ``layers=12``]
 ``digits-mlp``            64-64-10 MLP *trained* on 8x8 handwritten digits; input (batch, 64)
 ``digits-cnn``            small CNN *trained* on 8x8 digits; input (batch, 1, 8, 8)
 ========================  ================================================================
@@ -84,8 +91,9 @@ def get(name: str, batch: int = 1, sparsity: str | None = None, seed=0, **option
     ``batch`` (int >= 1) is the leading dimension of the input; ``sparsity`` is ``None``,
     ``"N:M"`` or ``"block:RxC:fraction"`` (see :mod:`workloads.sparsity`) and prunes every GEMM
     weight; ``seed`` (int >= 0 or a ``numpy.random.Generator``) fixes every weight; ``options``
-    are the model's own (``seq_len`` for ``bert-base-layer``; ``kv_len``, ``vocab``,
-    ``layers`` for ``gpt2-decode``; ``pool`` for ``lenet5``). Bad values raise
+    are the model's own (``seq_len`` for ``bert-base-layer``; ``seq_len``, ``layers`` for
+    ``bert-base``; ``kv_len``, ``vocab``, ``layers`` for ``gpt2-decode``; ``prompt``,
+    ``generated``, ``vocab``, ``layers`` for ``gpt2-small-decode``; ``pool`` for ``lenet5``). Bad values raise
     ``cimsim.ConfigError`` naming the argument, the value and what is allowed.
     """
     key = _canonical(name)
@@ -127,10 +135,13 @@ def _build(model, batch, spec, rng, values):
 
     bb = relax.BlockBuilder()
     x = relax.Var("x", relax.TensorType(tuple(model.input_shape(batch, **values)), F32))
-    with bb.function("main", [x]):
+    weights = [relax.Var(name, relax.TensorType(shape, F32)) for name, shape in
+               (model.parameters(**values) if model.parameters else [])]
+    extra = {"parameters": {v.name: v for v in weights}} if weights else {}
+    with bb.function("main", [x, *weights], attrs={"num_input": 1} if weights else None):
         with bb.dataflow():
             g = Graph(bb, rng, spec)
-            out = model.build(g, x, batch, **values)
+            out = model.build(g, x, batch, **values, **extra)
             gv = bb.emit_output(out)
         bb.emit_func_output(gv)
     return bb.get().with_attr(WORKLOAD_NAME_ATTR, model.name)

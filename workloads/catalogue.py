@@ -16,8 +16,13 @@ DESCRIPTIONS: dict[str, str] = {
                 "(no BN ops); 1x1 projection shortcuts; 1.814 G MACs.",
     "bert-base-layer": "One BERT-base encoder layer (post-LN): hidden 768, 12 heads, FFN 3072, GELU; attention as "
                        "explicit matmuls; input (batch, seq_len, 768).",
+    "bert-base": "BERT-base encoder: layers (12) post-LN encoder layers as bert-base-layer, hidden 768, 12 heads, "
+                 "FFN 3072, GELU; input (batch, seq_len = 128, 768).",
     "gpt2-decode": "GPT-2 small, one decoding step: pre-LN layers with a constant random KV cache of kv_len "
                    "tokens, final layernorm and LM head; input the embedded token (batch, 768).",
+    "gpt2-small-decode": "GPT-2 small generating text: prefill of the prompt (128 tokens) through 12 pre-LN layers, "
+                         "then one decode step per generated token (32), each reading a KV cache one token longer; "
+                         "input the embedded prompt (batch, prompt, 768).",
     "digits-mlp": "Digits MLP 64-64-10, ReLU, trained on 8x8 handwritten digits (workloads.digits); "
                   "input (batch, 64) in [0, 1].",
     "digits-cnn": "Digits CNN, trained on 8x8 handwritten digits (workloads.digits): conv 16@3x3 pad 1, ReLU, "

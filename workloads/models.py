@@ -17,6 +17,7 @@ from tvm import relax
 
 from workloads._graph import F32, Graph
 from workloads.catalogue import DESCRIPTIONS
+from workloads.generation import build_generation, weight_parameters
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Model:
     input_shape: Callable  # (batch, **options) -> tuple
     doc: str
     options: dict[str, Option] = field(default_factory=dict)
+    # (**options) -> [(name, shape)]: weight matrices the function takes as parameters after its
+    # input (num_input = 1); build then gets them as ``parameters={name: relax.Var}``
+    parameters: Callable | None = None
 
 
 def _positive_int(v) -> bool:
@@ -114,32 +118,40 @@ def _resnet18(g: Graph, x, batch):
 _HIDDEN, _HEADS, _HEAD_DIM, _FFN = 768, 12, 64, 3072
 
 
-def _bert_layer(g: Graph, x, batch, seq_len):
+def _bert_layer(g: Graph, x, batch, seq_len, prefix=""):
+    """One post-LN encoder layer on x (batch, seq_len, 768); binding names start with ``prefix``."""
     d, nh, hd = _HIDDEN, _HEADS, _HEAD_DIM
     rows = batch * seq_len
-    h = g.emit(relax.op.reshape(x, (rows, d)), "x_2d")
-    q = g.linear(h, d, d, "attn_q", gain=1.0)
-    k = g.linear(h, d, d, "attn_k", gain=1.0)
-    v = g.linear(h, d, d, "attn_v", gain=1.0)
+    h = g.emit(relax.op.reshape(x, (rows, d)), prefix + "x_2d")
+    q = g.linear(h, d, d, prefix + "attn_q", gain=1.0)
+    k = g.linear(h, d, d, prefix + "attn_k", gain=1.0)
+    v = g.linear(h, d, d, prefix + "attn_v", gain=1.0)
 
     def heads(t, name):  # (B*S, 768) -> (B, 12, S, 64)
-        t = g.emit(relax.op.reshape(t, (batch, seq_len, nh, hd)), name + "_split")
-        return g.emit(relax.op.permute_dims(t, [0, 2, 1, 3]), name + "_heads")
+        t = g.emit(relax.op.reshape(t, (batch, seq_len, nh, hd)), prefix + name + "_split")
+        return g.emit(relax.op.permute_dims(t, [0, 2, 1, 3]), prefix + name + "_heads")
 
     qh, kh, vh = heads(q, "q"), heads(k, "k"), heads(v, "v")
-    kt = g.emit(relax.op.permute_dims(kh, [0, 1, 3, 2]), "k_t")  # (B, 12, 64, S)
-    s = g.emit(relax.op.matmul(qh, kt), "attn_qk")  # (B, 12, S, S)
-    s = g.emit(relax.op.multiply(s, relax.const(1.0 / math.sqrt(hd), F32)), "attn_scale")
-    p = g.emit(relax.op.nn.softmax(s, axis=-1), "attn_softmax")
-    c = g.emit(relax.op.matmul(p, vh), "attn_av")  # (B, 12, S, 64)
-    c = g.emit(relax.op.permute_dims(c, [0, 2, 1, 3]), "ctx_merge")
-    c = g.emit(relax.op.reshape(c, (rows, d)), "ctx_2d")
-    o = g.linear(c, d, d, "attn_out", gain=1.0)
-    h1 = g.layer_norm(g.emit(relax.op.add(h, o), "attn_residual"), d, "attn_ln")
-    f = g.emit(relax.op.nn.gelu(g.linear(h1, d, _FFN, "ffn_up")), "ffn_gelu")
-    f = g.linear(f, _FFN, d, "ffn_down", gain=1.0)
-    out = g.layer_norm(g.emit(relax.op.add(h1, f), "ffn_residual"), d, "ffn_ln")
-    return g.emit(relax.op.reshape(out, (batch, seq_len, d)), "out")
+    kt = g.emit(relax.op.permute_dims(kh, [0, 1, 3, 2]), prefix + "k_t")  # (B, 12, 64, S)
+    s = g.emit(relax.op.matmul(qh, kt), prefix + "attn_qk")  # (B, 12, S, S)
+    s = g.emit(relax.op.multiply(s, relax.const(1.0 / math.sqrt(hd), F32)), prefix + "attn_scale")
+    p = g.emit(relax.op.nn.softmax(s, axis=-1), prefix + "attn_softmax")
+    c = g.emit(relax.op.matmul(p, vh), prefix + "attn_av")  # (B, 12, S, 64)
+    c = g.emit(relax.op.permute_dims(c, [0, 2, 1, 3]), prefix + "ctx_merge")
+    c = g.emit(relax.op.reshape(c, (rows, d)), prefix + "ctx_2d")
+    o = g.linear(c, d, d, prefix + "attn_out", gain=1.0)
+    h1 = g.layer_norm(g.emit(relax.op.add(h, o), prefix + "attn_residual"), d, prefix + "attn_ln")
+    f = g.emit(relax.op.nn.gelu(g.linear(h1, d, _FFN, prefix + "ffn_up")), prefix + "ffn_gelu")
+    f = g.linear(f, _FFN, d, prefix + "ffn_down", gain=1.0)
+    out = g.layer_norm(g.emit(relax.op.add(h1, f), prefix + "ffn_residual"), d, prefix + "ffn_ln")
+    return g.emit(relax.op.reshape(out, (batch, seq_len, d)), prefix + "out")
+
+
+def _bert_base(g: Graph, x, batch, seq_len, layers):
+    """BERT-base's encoder: ``layers`` encoder layers in sequence (embeddings and pooler left out)."""
+    for i in range(layers):
+        x = _bert_layer(g, x, batch, seq_len, prefix=f"l{i}_")
+    return x
 
 
 def _gpt2_decode(g: Graph, x, batch, kv_len, vocab, layers):
@@ -208,6 +220,11 @@ _register(Model(
     {"seq_len": Option(128, _positive_int, _POSITIVE)},
 ))
 _register(Model(
+    "bert-base", _bert_base, lambda batch, seq_len, layers: (batch, seq_len, _HIDDEN),
+    DESCRIPTIONS["bert-base"],
+    {"seq_len": Option(128, _positive_int, _POSITIVE), "layers": Option(12, _positive_int, _POSITIVE)},
+))
+_register(Model(
     "gpt2-decode", _gpt2_decode, lambda batch, kv_len, vocab, layers: (batch, _HIDDEN),
     DESCRIPTIONS["gpt2-decode"],
     {
@@ -216,7 +233,18 @@ _register(Model(
         "layers": Option(12, _positive_int, _POSITIVE),
     },
 ))
-
+_register(Model(
+    "gpt2-small-decode", build_generation,
+    lambda batch, prompt, generated, vocab, layers: (batch, prompt, _HIDDEN),
+    DESCRIPTIONS["gpt2-small-decode"],
+    {
+        "prompt": Option(128, _positive_int, _POSITIVE),
+        "generated": Option(32, _positive_int, _POSITIVE),
+        "vocab": Option(50257, _positive_int, _POSITIVE),
+        "layers": Option(12, _positive_int, _POSITIVE),
+    },
+    parameters=lambda prompt, generated, vocab, layers: weight_parameters(vocab, layers),
+))
 
 # trained on scikit-learn's bundled digits; their weights come from workloads/data/digits.npz, not the seed
 from workloads import digits as _digits  # noqa: E402 - the trained models build on Graph like the others
