@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,11 @@ from cimsim.errors import ConfigError
 from cimsim.sweep.run import connect
 from tvm_bridge.evaluate import crossbar_logits
 from tvm_bridge.evaluate_inputs import Run
+
+IN_PROCESS = threading.Lock()
+"""Held by a task while it runs: a worker with several threads (or the threads of a
+``LocalCluster(processes=False)``) runs its tasks one at a time, as TVM's Relax builder and the
+functions :func:`~tvm_bridge.evaluate.crossbar_vm` registers are global to the process."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +56,9 @@ class SeedWork:
 
     def logits(self, seed: int) -> list[np.ndarray]:
         """The outputs under each condition of crossbars programmed with ``seed`` (runs in a worker)."""
-        mod = self.model(self.batch)
-        return crossbar_logits(mod, self.cfg, (seed,), self.x, self.calibration, self.conditions)[0]
+        with IN_PROCESS:
+            mod = self.model(self.batch)
+            return crossbar_logits(mod, self.cfg, (seed,), self.x, self.calibration, self.conditions)[0]
 
 
 def seed_work(run: Run) -> SeedWork:
