@@ -49,13 +49,15 @@ def mlp_on_pcm(client=None) -> tvm_bridge.Evaluation:
     return tvm_bridge.evaluate(MLP, test, cimsim.load_preset("pcm"), SEEDS, calibration=calibration, client=client)
 
 
+def as_rows(rows: list[dict]) -> tuple:
+    """Rows as nested tuples of (key, value), in order: equal only if every key, value and row order is."""
+    return tuple(tuple(r.items()) for r in rows)
+
+
 @functools.cache
 def local_noise_rows() -> tuple:
-    return tuple(map(tuple, (r.items() for r in studies.program_noise("digits-mlp", sigmas=SIGMAS, seeds=(0, 1)))))
-
-
-def as_rows(rows: list[dict]) -> tuple:
-    return tuple(tuple(r.items()) for r in rows)
+    """The program-noise study of the MLP run in this process (4 settings x 2 seeds)."""
+    return as_rows(studies.program_noise("digits-mlp", sigmas=SIGMAS, seeds=(0, 1)))
 
 
 def test_evaluate_on_two_workers_gives_the_local_numbers(client):

@@ -38,6 +38,11 @@ same crossbars, see different draws.
 ``tvm.IRModule``, whose leading input dimension B is then the batch of every call (``batch`` must
 be None or B) and whose cost is that of one call of B images divided by B (energy) or of the whole
 call (latency; ``Evaluation.simulated_images`` says B).
+
+``client`` (a ``distributed.Client``, a cluster or an address) runs each seed as one Dask task
+with the same numbers (:mod:`tvm_bridge.evaluate_dask`); :func:`evaluate_configs` evaluates
+several chips at once, every (chip, seed) one task. The input checks are in
+:mod:`tvm_bridge.evaluate_inputs`.
 """
 
 from __future__ import annotations
