@@ -38,14 +38,18 @@ same crossbars, see different draws.
 ``tvm.IRModule``, whose leading input dimension B is then the batch of every call (``batch`` must
 be None or B) and whose cost is that of one call of B images divided by B (energy) or of the whole
 call (latency; ``Evaluation.simulated_images`` says B).
+
+``client`` (a ``distributed.Client``, a cluster or an address) runs each seed as one Dask task
+with the same numbers (:mod:`tvm_bridge.evaluate_dask`); :func:`evaluate_configs` evaluates
+several chips at once, every (chip, seed) one task. The input checks are in
+:mod:`tvm_bridge.evaluate_inputs`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tvm
@@ -53,12 +57,11 @@ from tvm import relax
 
 import cimsim
 from cimsim.physics import GlobalDriftCompensation
-from cimsim.errors import ConfigError, ShapeError
-from tvm_bridge._relax import static_shape
+from cimsim.errors import ConfigError
+from tvm_bridge.evaluate_inputs import Run, input_shape, prepare
 from tvm_bridge.extract import extract
 from tvm_bridge.offload import OffloadedModel, im2col, model_of, offload, read_product, register, release, reset, write
 
-DEFAULT_BATCH = 120
 TARGET = "llvm"
 
 
@@ -215,83 +218,6 @@ def drift_to(mod: tvm.IRModule, t_s: float, *, compensate: bool = False) -> None
 
 
 # ------------------------------------------------------------------------------------------
-# checks
-
-
-def _check_seeds(seeds) -> tuple[int, ...]:
-    allowed = "a non-empty sequence of distinct integers >= 0"
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range)):
-        raise ConfigError(f"seeds = {seeds!r}; allowed: {allowed}")
-    values = tuple(seeds)
-    bad = [s for s in values if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0]
-    if not values or bad or len(set(values)) != len(values):
-        raise ConfigError(f"seeds = {seeds!r}; allowed: {allowed}")
-    return tuple(int(s) for s in values)
-
-
-def _check_batch(batch) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
-        raise ConfigError(f"batch = {batch!r}; allowed: an integer >= 1")
-    return int(batch)
-
-
-def _check_drift(drift_s) -> float | None:
-    if drift_s is None:
-        return None
-    if isinstance(drift_s, bool) or not isinstance(drift_s, numbers.Real) or not math.isfinite(drift_s) or drift_s < 0:
-        raise ConfigError(f"drift_s = {drift_s!r}; allowed: None or a finite time >= 0 in seconds")
-    return float(drift_s)
-
-
-def input_shape(mod: tvm.IRModule) -> tuple[int, ...]:
-    """The static shape of ``main``'s one input, batch first."""
-    params = mod["main"].params
-    shape = static_shape(params[0]) if len(params) == 1 else None
-    if shape is None or len(shape) < 1:
-        raise ConfigError("evaluate: the model's main must take one input of static shape (batch, ...)")
-    return shape
-
-
-def _check_inputs(x, expected: tuple[int, ...], name: str) -> np.ndarray:
-    """``x`` as float32 (N, *expected), or a ShapeError naming what was expected."""
-    try:
-        array = np.asarray(x)
-    except ValueError:  # ragged, e.g. a pair (x, y) where inputs alone were expected
-        raise ShapeError(f"{name}: a {type(x).__name__} of arrays of different shapes; expected one array of "
-                         f"inputs (N, {', '.join(map(str, expected))})") from None
-    if array.ndim != len(expected) + 1 or array.shape[1:] != expected or array.shape[0] == 0:
-        raise ShapeError(f"{name}: inputs of shape {array.shape}; expected (N, {', '.join(map(str, expected))}) with "
-                         f"N >= 1: one image of shape {expected} per row, as the model's input")
-    if not np.issubdtype(array.dtype, np.number):
-        raise ShapeError(f"{name}: dtype {array.dtype}; expected real numbers")
-    return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def _check_dataset(dataset, expected: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(dataset, (tuple, list)) or len(dataset) != 2:
-        raise ShapeError(f"dataset: expected a pair (x, y), got {type(dataset).__name__}")
-    x = _check_inputs(dataset[0], expected, "dataset x")
-    y = np.asarray(dataset[1])
-    if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        raise ShapeError(f"dataset y: shape {y.shape}, dtype {y.dtype}; expected ({x.shape[0]},) integer labels")
-    return x, y
-
-
-def _modules(model, batch) -> tuple[tvm.IRModule, tvm.IRModule, int]:
-    """(module run in calls of ``batch``, module whose cost is simulated, images in one simulated call)."""
-    if isinstance(model, tvm.IRModule):
-        b = input_shape(model)[0]
-        if batch is not None and _check_batch(batch) != b:
-            raise ConfigError(f"batch = {batch!r}, but the module's input has batch {b}; allowed: None or {b} "
-                              "(or pass a function batch -> IRModule)")
-        return model, model, b
-    if not callable(model):
-        raise ConfigError(f"model: expected a tvm.IRModule or a function batch -> IRModule, got {type(model).__name__}")
-    batch = DEFAULT_BATCH if batch is None else _check_batch(batch)
-    return model(batch), model(1), 1
-
-
-# ------------------------------------------------------------------------------------------
 # running
 
 
@@ -342,33 +268,41 @@ def cost(mod: tvm.IRModule, cfg: cimsim.ChipConfig, images: int) -> tuple[float,
     return report.energy_pj / images, report.latency_ns, report.tops_per_watt
 
 
-def _evaluations(model, dataset, cfg, seeds, calibration, batch, conditions) -> list[Evaluation]:
-    """One :class:`Evaluation` per (drift_s, compensate) of ``conditions``, each seed programmed once."""
-    if not isinstance(cfg, cimsim.ChipConfig):
-        raise ConfigError(f"cfg: expected a cimsim.ChipConfig (a crossbar chip), got {type(cfg).__name__}")
-    seeds = _check_seeds(seeds)
-    conditions = [(_check_drift(t), bool(compensate)) for t, compensate in conditions]
-    mod, single, simulated_images = _modules(model, batch)
-    shape = input_shape(mod)
-    x, y = _check_dataset(dataset, shape[1:])
-    calibration = _check_inputs(calibration, shape[1:], "calibration")
-    if calibration.shape[0] != shape[0]:
-        raise ShapeError(f"calibration: {calibration.shape[0]} inputs; expected exactly batch = {shape[0]} (one call)")
-    reference = run_batches(relax.VirtualMachine(tvm.compile(mod, TARGET), tvm.cpu()), x, shape[0])
-    per_seed = crossbar_logits(mod, cfg, seeds, x, calibration, conditions)
-    energy_pj, latency_ns, tops_per_watt = cost(single, cfg, simulated_images)
+def float_logits(run: Run) -> np.ndarray:
+    """The float reference: TVM's compiled ``run.mod``, without offload, on the test inputs."""
+    return run_batches(relax.VirtualMachine(tvm.compile(run.mod, TARGET), tvm.cpu()), run.x, run.batch)
+
+
+def assemble(run: Run, per_seed: list[list[np.ndarray]], reference: np.ndarray) -> list[Evaluation]:
+    """One :class:`Evaluation` per condition of ``run`` from its logits per seed and condition."""
+    energy_pj, latency_ns, tops_per_watt = cost(run.single, run.cfg, run.simulated_images)
     common = dict(
-        model=extract_name(mod), chip=cfg.meta.name, seeds=seeds, images=x.shape[0], batch=shape[0],
-        float_accuracy=float(np.mean(reference.argmax(axis=1) == y)), energy_pj=energy_pj, latency_ns=latency_ns,
-        tops_per_watt=tops_per_watt, simulated_images=simulated_images,
+        model=extract_name(run.mod), chip=run.cfg.meta.name, seeds=run.seeds, images=run.x.shape[0], batch=run.batch,
+        float_accuracy=float(np.mean(reference.argmax(axis=1) == run.y)), energy_pj=energy_pj, latency_ns=latency_ns,
+        tops_per_watt=tops_per_watt, simulated_images=run.simulated_images,
     )
     evaluations = []
-    for index, (drift_s, compensate) in enumerate(conditions):
-        columns = zip(*(scores(logits[index], reference, y) for logits in per_seed))
+    for index, (drift_s, compensate) in enumerate(run.conditions):
+        columns = zip(*(scores(logits[index], reference, run.y) for logits in per_seed))
         accuracies, errors, agreements = (tuple(column) for column in columns)
         evaluations.append(Evaluation(**common, drift_s=drift_s, compensate_drift=compensate, accuracies=accuracies,
                                       relative_errors=errors, agreements=agreements))
     return evaluations
+
+
+def _evaluations(model, dataset, cfgs, seeds, calibration, batch, conditions, client) -> list[list[Evaluation]]:
+    """Per chip of ``cfgs``, one :class:`Evaluation` per (drift_s, compensate) of ``conditions``, each seed
+    programmed once; in this process, or with ``client`` on Dask (:mod:`tvm_bridge.evaluate_dask`)."""
+    runs = [prepare(model, dataset, cfg, seeds, calibration, batch, conditions) for cfg in cfgs]
+    reference = float_logits(runs[0])  # the same model and inputs for every chip
+    if client is None:
+        per_run = (crossbar_logits(run.mod, run.cfg, run.seeds, run.x, run.calibration, run.conditions)
+                   for run in runs)  # one chip's crossbars at a time
+    else:
+        from tvm_bridge.evaluate_dask import dask_logits  # distributed, an optional extra, only when asked for
+
+        per_run = dask_logits(runs, client)
+    return [assemble(run, per_seed, reference) for run, per_seed in zip(runs, per_run)]
 
 
 def evaluate(
@@ -381,17 +315,21 @@ def evaluate(
     batch: int | None = None,
     drift_s: float | None = None,
     compensate_drift: bool = False,
+    client: Any = None,
 ) -> Evaluation:
     """Accuracy over ``seeds`` and cost of one inference of ``model`` on ``cfg`` (module docstring).
 
     ``dataset`` is ``(x, y)``: inputs (N, *input shape without batch) and integer labels (N,);
     ``calibration`` is exactly ``batch`` inputs of the same shape, run as one call; ``drift_s``
     (seconds after programming; None: at programming) and ``compensate_drift`` as in
-    :func:`drift_to`. Errors: :class:`cimsim.ShapeError` for inputs or labels of the wrong shape
-    (the message says the expected shape), :class:`cimsim.ConfigError` for bad seeds, batch,
-    drift time, model or config.
+    :func:`drift_to`. ``client``: None runs every seed in this process; a ``distributed.Client``,
+    a cluster or an address ``"tcp://host:port"`` runs each seed as one Dask task
+    (:mod:`tvm_bridge.evaluate_dask`), with the same numbers. Errors: :class:`cimsim.ShapeError`
+    for inputs or labels of the wrong shape (the message says the expected shape),
+    :class:`cimsim.ConfigError` for bad seeds, batch, drift time, model, config or client.
     """
-    return _evaluations(model, dataset, cfg, seeds, calibration, batch, [(drift_s, compensate_drift)])[0]
+    conditions = [(drift_s, compensate_drift)]
+    return _evaluations(model, dataset, [cfg], seeds, calibration, batch, conditions, client)[0][0]
 
 
 def evaluate_over_time(
@@ -403,13 +341,36 @@ def evaluate_over_time(
     calibration: np.ndarray,
     times_s: Sequence[float],
     batch: int | None = None,
+    client: Any = None,
 ) -> list[Evaluation]:
     """:func:`evaluate` at each of ``times_s`` after programming, without then with drift compensation
-    (two evaluations per time, in that order); each seed is programmed and calibrated once for all."""
+    (two evaluations per time, in that order); each seed is programmed and calibrated once for all
+    (on Dask: one task per seed, which measures every time)."""
     if isinstance(times_s, (str, bytes)) or not isinstance(times_s, (Sequence, range)) or not times_s:
         raise ConfigError(f"times_s = {times_s!r}; allowed: a non-empty sequence of times >= 0 in seconds")
     conditions = [(t, compensate) for t in times_s for compensate in (False, True)]
-    return _evaluations(model, dataset, cfg, seeds, calibration, batch, conditions)
+    return _evaluations(model, dataset, [cfg], seeds, calibration, batch, conditions, client)[0]
+
+
+def evaluate_configs(
+    model: tvm.IRModule | Callable[[int], tvm.IRModule],
+    dataset: tuple[np.ndarray, np.ndarray],
+    cfgs: Sequence[cimsim.ChipConfig],
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    *,
+    calibration: np.ndarray,
+    batch: int | None = None,
+    client: Any = None,
+) -> list[Evaluation]:
+    """:func:`evaluate` at programming time on each chip of ``cfgs``, one Evaluation per chip in order.
+
+    In this process the chips run one after another (each one's crossbars released before the
+    next); with ``client`` every (chip, seed) is one Dask task, all submitted at once.
+    """
+    if isinstance(cfgs, cimsim.ChipConfig) or not isinstance(cfgs, Sequence) or not cfgs:
+        raise ConfigError(f"cfgs = {cfgs!r}; allowed: a non-empty sequence of cimsim.ChipConfig")
+    return [evaluations[0] for evaluations in
+            _evaluations(model, dataset, cfgs, seeds, calibration, batch, [(None, False)], client)]
 
 
 def extract_name(mod: tvm.IRModule) -> str:

@@ -159,7 +159,7 @@ def run_sweep(
         for chip, base_dir, overrides in dict.fromkeys((p.chip, p.base_dir, p.overrides) for p in spec.points)
     ):
         print(f"note: {note}", file=sys.stderr)
-    client = _connect(scheduler)
+    client = connect(scheduler)
     try:
         table = _open_table(Path(out_path), spec, resume, flush_rows, flush_s)
         computed, errors = _fill(table, spec, workers, client, progress)
@@ -357,24 +357,29 @@ def _dask_rows(todo: list[Point], paths: tuple[str, ...], client: Any) -> Iterat
         yield row
 
 
-def _connect(scheduler: Any):
-    """None without a scheduler; else a ``distributed.Client``: the one given, or one connected here."""
+def connect(scheduler: Any, argument: str = "scheduler", purpose: str = "a sweep on Dask"):
+    """None without a scheduler; else a ``distributed.Client``: the one given, or one connected here.
+
+    ``scheduler`` is an address ``"tcp://host:port"``, a ``distributed.Client`` (returned as it is)
+    or a cluster (e.g. ``LocalCluster``). Errors name ``argument`` (the caller's parameter) and,
+    without the ``dask`` extra, ``purpose``. Also used by ``tvm_bridge.evaluate``'s ``client``.
+    """
     if scheduler is None:
         return None
     try:
         from distributed import Client
     except ImportError as exc:
-        raise missing_extra(f"scheduler = {scheduler!r} (a sweep on Dask)", "dask", exc) from None
+        raise missing_extra(f"{argument} = {scheduler!r} ({purpose})", "dask", exc) from None
 
     if isinstance(scheduler, Client):
         return scheduler
     if not isinstance(scheduler, str) and not hasattr(scheduler, "scheduler_address"):
-        raise ConfigError(f"scheduler = {scheduler!r}; allowed: an address 'tcp://host:port', a "
+        raise ConfigError(f"{argument} = {scheduler!r}; allowed: an address 'tcp://host:port', a "
                           "dask.distributed.Client or a cluster (e.g. LocalCluster)")
     try:
         return Client(scheduler, timeout="10s")
     except OSError as exc:
-        raise ConfigError(f"scheduler = {scheduler!r}: cannot connect ({exc})") from None
+        raise ConfigError(f"{argument} = {scheduler!r}: cannot connect ({exc})") from None
 
 
 def _in_window(todo: list[Point], submit: Callable, first_done: Callable, window: int) -> Iterator[tuple[Point, Any]]:
