@@ -9,7 +9,14 @@ cimsim:
   carries (its voltage is v_read only when that code is the DAC's top code; with
   two-phase inputs a row is positive or negative, so it is driven in one phase;
   ``input_density`` scales the fraction of rows driven), cells at the mean of their levels
-  (uniformly used levels); every column converted at every conversion;
+  (uniformly used levels); every column converted at every conversion. That is
+  ``input_activity`` = 1, the activity published peak tables assume (ISAAC's Table I powers are
+  its circuits at full activity: all 8 × 128 drivers of an IMA switching every 100 ns cycle,
+  ISAAC-12). ``input_activity`` = a, the mean fraction of the DAC's full scale driven per row
+  and cycle, prices the least a workload of that mean can spend on the data-dependent actions
+  (:func:`activity_drives_and_code_sq`): a fraction a of the row drives, and the least mean
+  code² over the DAC's levels (a · top² for a 1-bit DAC, whose codes are 0 or full scale);
+  conversions, registers and data movement do not depend on it;
 * work: an array holds ``rows × cols / (slices × signs)`` weights and reads one vector in T
   input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
   segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
@@ -62,11 +69,13 @@ class PeakFigures:
     bottleneck: str
     macs_per_array_cycle: float
     arrays: int
+    input_activity: float = 1.0  # the mean fraction of the DAC's full scale driven per row and cycle
 
     def table(self) -> str:
         """The figures as aligned text."""
         lines = [
-            f"peak figures of {self.name!r} (1 MAC = 2 ops; every array busy every cycle)",
+            f"peak figures of {self.name!r} (1 MAC = 2 ops; every array busy every cycle; "
+            f"input activity {self.input_activity:g} of full scale)",
             f"  throughput           {self.tops:10.4g} TOPS",
             f"  energy efficiency    {self.tops_per_watt:10.4g} TOPS/W   ({self.energy_pj_per_mac:.4g} pJ/MAC, chip)",
             f"  compute density      {self.tops_per_mm2:10.4g} TOPS/mm2 ({self.area_mm2:.4g} mm2)",
@@ -83,7 +92,20 @@ class PeakFigures:
         return self.table()
 
 
-def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Ledger, float, ReadTiming]:
+def activity_drives_and_code_sq(input_activity: float, top_code: int) -> tuple[float, float]:
+    """Per row and cycle at mean full-scale fraction ``input_activity``: the least drive fraction and mean code².
+
+    With codes c in 0..top and E[c]/top = a, a row is driven (c > 0) at least a of the time (all
+    its mass at the top code), and E[c²] is least when c takes the two levels around a·top:
+    with a·top = j + f (j whole, 0 <= f < 1), E[c²] = j² + f·(2j + 1); at a = 1 that is top².
+    """
+    j, f = divmod(input_activity * top_code, 1.0)
+    return input_activity, j * j + f * (2 * j + 1)
+
+
+def array_vector_ledger(
+    cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0
+) -> tuple[Ledger, float, ReadTiming]:
     """Priced actions of one array reading one vector at peak, the MACs it does, and its timing."""
     rows, cols = cfg.array.rows, cfg.array.cols
     geometry = array_geometry(cfg)
@@ -95,9 +117,11 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
         conversion_columns=cols / 2 if geometry.analog_differential else cols, arrays=1,
     )
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
-    driven = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
-    activity = ReadActivity(  # every driven cycle carries the largest code (its voltage is the top code's)
-        vectors=1, row_drives=driven, cell_reads=driven * cols, code_sq_g_us=driven * cols * schedule.top_code**2 * mean_g_us,
+    row_cycles = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
+    drive_fraction, code_sq = activity_drives_and_code_sq(input_activity, schedule.top_code)
+    driven = row_cycles * drive_fraction
+    activity = ReadActivity(  # at activity 1 every driven cycle carries the largest code (the top code's voltage)
+        vectors=1, row_drives=driven, cell_reads=driven * cols, code_sq_g_us=row_cycles * cols * code_sq * mean_g_us,
     )
     counts = array_read_actions(shape, activity, reading, cfg)
     in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
@@ -108,8 +132,8 @@ def array_vector_ledger(cfg: ChipConfig, input_density: float = 1.0) -> tuple[Le
     return ledger, rows * outputs, reading.timing
 
 
-def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
-    """Peak figures of ``cfg`` (module docstring says what they include)."""
+def peak(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> PeakFigures:
+    """Peak figures of ``cfg`` at ``input_activity`` (0..1, default 1: full scale; module docstring)."""
     if not isinstance(cfg, ChipConfig):
         name = getattr(getattr(cfg, "meta", None), "name", "")
         raise ConfigError(
@@ -118,7 +142,10 @@ def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
         )
     if not 0 < input_density <= 1:
         raise ConfigError(f"input_density = {input_density!r}: the fraction of rows driven must be in (0, 1]")
-    ledger, macs, timing = array_vector_ledger(cfg, input_density)  # cell reads always cost energy: > 0
+    if not 0 <= input_activity <= 1:
+        raise ConfigError(f"input_activity = {input_activity!r}: the mean fraction of the DAC's full scale driven "
+                          "per row and cycle must be in [0, 1]")
+    ledger, macs, timing = array_vector_ledger(cfg, input_density, input_activity)  # cell reads always cost energy: > 0
     arrays = array_count(cfg)
     cycles = input_schedule(signed=True, cfg=cfg).cycles
     tile_pj_per_mac = ledger.energy_pj / macs
@@ -139,4 +166,5 @@ def peak(cfg: ChipConfig, input_density: float = 1.0) -> PeakFigures:
         bottleneck=timing.bottleneck,
         macs_per_array_cycle=macs / cycles,
         arrays=arrays,
+        input_activity=input_activity,
     )
