@@ -50,6 +50,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Iterator
+from dataclasses import fields
 from typing import IO
 
 import numpy as np
@@ -59,9 +61,8 @@ from cimsim.costs.array_reads import ReadActivity, Reading, ReadShape, array_rea
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
-from cimsim.host_memory import BYTES_PER_CELL, check_allocation
+from cimsim.host_memory import check_allocation, programming_bytes
 from cimsim.physics import device, kernels, random_stream
-from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
@@ -78,9 +79,9 @@ from cimsim.physics.mapping import (
     occupied_arrays,
 )
 from cimsim.physics.matrix_file import SavedMatrix, read_matrix, write_matrix
+from cimsim.physics.read_operands import CellMap, read_operands, rows_per_chunk
 from cimsim.physics.seeding import generator
 
-FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22
 
@@ -110,28 +111,36 @@ class AnalogMatrix:
                  drift_compensation: GlobalDriftCompensation | None = None):
         if not isinstance(cfg, ChipConfig):
             raise ConfigError(f"cfg: expected a cimsim.ChipConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.geometry = array_geometry(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
+        self._lay_out(weights)
+        rng = generator(seed)
+        adcs = self._arrange()
+        shape = self._cell_map.levels.shape
+        draws = device.draw_states(shape, self._cell_map.target_us, cfg.device, rng, self._cell_map.rows_per_chunk)
+        noise_key = np.uint64(rng.integers(0, 2**63))
+        adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
+        self._settle(draws, noise_key, adc_errors, drift_compensation)
+        self.energy.charge(self.ledger, "cell", "writes", shape[0] * shape[1])
+
+    def _lay_out(self, weights) -> None:
+        """Quantise and slice ``weights`` into :attr:`layout` (their float64 copy ends here)."""
         w = as_real_matrix(weights, "weights")
         if 0 in w.shape:
             raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
-        self.cfg = cfg
-        self.geometry = array_geometry(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
         self._k = w.shape[0]
-        self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
+        self.rows_kept = kept_rows(w, self.cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
-        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
-        rng = generator(seed)
-        adcs = self._arrange()
-        cells = device.program(self._target_conductance(), cfg.device, rng)
-        noise_key = np.uint64(rng.integers(0, 2**63))
-        adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
-        self._settle(cells, noise_key, adc_errors, drift_compensation)
-        self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
+        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], self.cfg)
 
-    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
-                drift_compensation: GlobalDriftCompensation | None) -> None:
-        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger."""
+    def _settle(self, cells: device.DrawStates | device.ProgrammedCells, noise_key: np.uint64,
+                adc_errors: AdcErrors, drift_compensation: GlobalDriftCompensation | None) -> None:
+        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger.
+
+        ``cells``: the generator states the cells are drawn again from (programmed here), or the
+        cells themselves (loaded from a file)."""
         cfg = self.cfg
-        self.cells, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
+        self._cell_source, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
         self._calls = 0
         self.energy = EnergyModel(cfg)
         self.ledger = Ledger()
@@ -151,7 +160,8 @@ class AnalogMatrix:
         self._columns = conversion_columns(self.layout)
         self._column_array = self._columns.plus // self.geometry.columns_per_array
         self._flipped = flip_mask(self.layout.levels, self.geometry)
-        self._live = live_rows(self._stored_levels(), self.geometry)
+        self._live = live_rows(stored_levels(self.layout.levels, self._flipped, self.geometry), self.geometry)
+        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout.levels, self._flipped, self._live)
         self.read_shape = self._read_shape()
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
@@ -185,8 +195,10 @@ class AnalogMatrix:
         return matrix
 
     def _check_memory(self, rows: int, n: int) -> None:
-        cells = rows * n * self.geometry.cells_per_weight
-        check_allocation(cells * BYTES_PER_CELL, f"programming a {rows} x {n} matrix ({cells:,} cells)",
+        columns = n * self.geometry.cells_per_weight
+        chunk_cells = rows_per_chunk(self.geometry.rows, columns) * columns
+        cells = rows * columns
+        check_allocation(programming_bytes(cells, chunk_cells), f"programming a {rows} x {n} matrix ({cells:,} cells)",
                          "program it in column slices (one AnalogMatrix per block of outputs) or raise the limit")
 
     # ---- geometry ---------------------------------------------------------------------------
@@ -236,22 +248,24 @@ class AnalogMatrix:
         per_block = self.column_arrays * g.adcs_per_array
         return np.arange(self.row_blocks)[:, None] * per_block + in_block[None, :]
 
-    # ---- programming ------------------------------------------------------------------------
+    # ---- programmed state -----------------------------------------------------------------------
 
-    def _stored_levels(self) -> np.ndarray:
-        return stored_levels(self.layout.levels, self._flipped, self.geometry)
+    def _cell_chunks(self) -> Iterator[tuple[slice, device.ProgrammedCells]]:
+        """The programmed cells, a chunk of whole row blocks at a time (drawn again, or the loaded ones)."""
+        source, rows_per_chunk = self._cell_source, self._cell_map.rows_per_chunk
+        if isinstance(source, device.DrawStates):
+            yield from device.programmed_rows(source, self._cell_map.target_us, self.cfg.device, rows_per_chunk)
+            return
+        for rows in device.row_chunks(source.g_prog_us.shape[0], rows_per_chunk):
+            yield rows, device.ProgrammedCells(*(getattr(source, f.name)[rows] for f in fields(source)))
 
-    def _target_conductance(self) -> np.ndarray:
-        d = self.cfg.device
-        return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.geometry.max_level
-
-    def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
-        """The conductances reads see (µS), after IR drop (:func:`~cimsim.physics.circuit.matrix_ir_drop`)."""
-        return matrix_ir_drop(g_us, self.cfg.array, self.geometry.columns_per_array)
-
-    def _live_column_mask(self) -> np.ndarray:
-        """K × physical columns: 1 where the cell's row is driven in the cell's array."""
-        return self._live[:, np.arange(self.physical_columns) // self.geometry.columns_per_array]
+    @property
+    def cells(self) -> device.ProgrammedCells:
+        """The programmed state of every cell (stored rows × physical columns), assembled on demand:
+        the matrix itself holds only the generator states it draws them from."""
+        chunks = [chunk for _, chunk in self._cell_chunks()]
+        return device.ProgrammedCells(*(np.concatenate([getattr(c, f.name) for c in chunks])
+                                        for f in fields(device.ProgrammedCells)))
 
     def drift_to(self, t_s: float) -> None:
         """Let the cells drift to time ``t_s`` (s, counted as ``device.drift_clock`` says; reads use
@@ -264,19 +278,14 @@ class AnalogMatrix:
         if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
             raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
         self.t_s = float(t_s)
-        d = self.cfg.device
-        g_cells = device.conductance_at(self.cells, d, self.t_s)
-        if d.read_noise_draw == "per_evaluation":
+        self._operand = self._read_var = None  # the last time's operands go before this time's are built
+        evaluation = None
+        if self.cfg.device.read_noise_draw == "per_evaluation":
             evaluation = np.random.default_rng([int(self._noise_key), int(np.float64(self.t_s).view(np.uint64))])
-            g_cells = device.with_read_noise(self.cells, g_cells, d, self.t_s, evaluation)
-        g_now = self._ir_drop(g_cells)
-        per_level = self.geometry.max_level / (d.g_max_us - d.g_min_us)
-        live = self._live_column_mask()
-        self._row_loads = RowLoads(self._live.sum(axis=1).astype(np.float64), live.sum(axis=1).astype(np.float64),
-                                   (g_now * live).sum(axis=1))
-        self._operand = self._read_operand(g_now, per_level)
+        reads = read_operands(self._cell_map, self._cell_chunks(), self.t_s, evaluation)
+        self._row_loads, self._operand = reads.row_loads, reads.operand
+        self._read_var, self._constant_read_var = reads.read_var, reads.constant_read_var
         self._scratch: dict[str, np.ndarray] = {}
-        self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
         self.drift_gain = 1.0
         if self.drift_compensation is not None:
             if self._drift_reference is None:
@@ -297,34 +306,6 @@ class AnalogMatrix:
             self.drift_to(0.0)  # takes the reference at programming time
         self.drift_to(t_s)
 
-    def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:
-        """Noise-free current of each cell per unit of DAC code, level units, per conversion column."""
-        cols = self._columns
-        reference = g_now[:, cols.minus] if cols.minus.size else self.cfg.device.g_min_us
-        operand = (g_now[:, cols.plus] - reference) * per_level
-        return operand.astype(self._product_dtype(operand))
-
-    def _read_variance(self, g_now: np.ndarray, per_level: float) -> tuple[np.ndarray | None, float]:
-        """Read-noise variance per unit of code², level units².
-
-        A K × columns matrix when σ depends on the conductance; else None and one constant,
-        the same for every cell (summed over the devices of a conversion). None and 0 when the
-        read noise is drawn per evaluation (it is in the conductances already).
-        """
-        d, cols = self.cfg.device, self._columns
-        if d.read_noise_draw == "per_evaluation":
-            return None, 0.0
-        if device.read_noise_is_constant(d):
-            return None, (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices
-        variance = (device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level) ** 2
-        per_column = variance[:, cols.plus] + (variance[:, cols.minus] if cols.minus.size else 0.0)
-        return per_column.astype(self._operand.dtype), 0.0
-
-    def _product_dtype(self, operand: np.ndarray) -> type:
-        largest = self.cfg.array.rows * self.geometry.max_level * (2**self.cfg.dac.bits - 1)
-        exact_needed = largest >= FLOAT32_EXACT and np.array_equal(operand, np.rint(operand))
-        return np.float64 if exact_needed else np.float32
-
     # ---- calibration --------------------------------------------------------------------------
 
     def calibrate(self, x) -> None:
@@ -344,13 +325,12 @@ class AnalogMatrix:
             return
         samples: list[list[np.ndarray]] = [[] for _ in range(self.geometry.slices)]
         step = self._chunk_vectors(x.shape[0], self.input_scale)
-        operand = self._operand.astype(np.float64)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             plan = conversion_plan(encoded.schedule.weight, self.cfg.adc.cycles_per_conversion)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
-                currents = encoded.codes[:, rows].astype(np.float64) @ operand[rows]
+                currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
                 charges = np.abs(integrate_segments(currents, plan))
                 for s in range(self.geometry.slices):
                     samples[s].append(charges[:, self._columns.slice == s].ravel())
