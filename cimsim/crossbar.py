@@ -63,6 +63,7 @@ from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.host_memory import check_allocation, programming_bytes
 from cimsim.physics import device, kernels, random_stream
+from cimsim.physics.calibration import SliceSamples
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
@@ -83,7 +84,7 @@ from cimsim.physics.read_operands import CellMap, read_operands, rows_per_chunk
 from cimsim.physics.seeding import generator
 
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
-CALIBRATION_SAMPLES_PER_SLICE = 2**22
+CALIBRATION_SAMPLES_PER_SLICE = 2**22  # charges per weight slice a calibration takes its percentile over
 
 
 class AnalogMatrix:
@@ -323,24 +324,22 @@ class AnalogMatrix:
         self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         if self.cfg.adc.range != "calibrated":
             return
-        samples: list[list[np.ndarray]] = [[] for _ in range(self.geometry.slices)]
         step = self._chunk_vectors(x.shape[0], self.input_scale)
+        plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
+        of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
+        readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
+        samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
-            plan = conversion_plan(encoded.schedule.weight, self.cfg.adc.cycles_per_conversion)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
                 charges = np.abs(integrate_segments(currents, plan))
-                for s in range(self.geometry.slices):
-                    samples[s].append(charges[:, self._columns.slice == s].ravel())
+                for kept, columns in zip(samples, of_slice):
+                    kept.offer(charges[:, columns])
         lsb = np.empty(self._columns.output.size)
-        for s, chunks in enumerate(samples):
-            values = np.concatenate(chunks)
-            if values.size > CALIBRATION_SAMPLES_PER_SLICE:
-                values = values[np.random.default_rng(0).choice(values.size, CALIBRATION_SAMPLES_PER_SLICE, replace=False)]
-            full_scale = np.percentile(values, self.cfg.adc.calibration_percentile)
-            lsb[self._columns.slice == s] = self.adc.step(full_scale)
+        for kept, columns in zip(samples, of_slice):
+            lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))
         self._adc_lsb = lsb
         self._readings.clear()
 
