@@ -48,10 +48,7 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 from __future__ import annotations
 
 import math
-import numbers
 import os
-from collections.abc import Iterator
-from dataclasses import fields
 from typing import IO
 
 import numpy as np
@@ -67,7 +64,7 @@ from cimsim.physics.calibration import SliceSamples
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
-from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
+from cimsim.physics.encoding import EncodedChunk, encode_chunk
 from cimsim.physics.mapping import (
     InputScale,
     InputSchedule,
@@ -80,14 +77,15 @@ from cimsim.physics.mapping import (
     occupied_arrays,
 )
 from cimsim.physics.matrix_file import SavedMatrix, read_matrix, write_matrix
-from cimsim.physics.read_operands import CellMap, read_operands, rows_per_chunk
+from cimsim.physics.programmed_state import ProgrammedState, checked_compensation
+from cimsim.physics.read_operands import CellMap, rows_per_chunk
 from cimsim.physics.seeding import generator
 
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
 CALIBRATION_SAMPLES_PER_SLICE = 2**22  # charges per weight slice a calibration takes its percentile over
 
 
-class AnalogMatrix:
+class AnalogMatrix(ProgrammedState):
     """A K×N weight matrix programmed once onto crossbar arrays; :meth:`matmul` reads it.
 
     Parameters
@@ -150,7 +148,7 @@ class AnalogMatrix:
         self._schedules: dict[bool, InputSchedule] = {}
         self._readings: dict[bool, Reading] = {}
         self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
-        self.drift_compensation = _checked_compensation(drift_compensation)
+        self.drift_compensation = checked_compensation(drift_compensation)
         self._drift_reference: float | None = None  # the probe's readout at programming time
         self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
 
@@ -248,64 +246,6 @@ class AnalogMatrix:
         in_block = in_block + (plus % g.columns_per_array) // self.cfg.adc.columns_per_adc
         per_block = self.column_arrays * g.adcs_per_array
         return np.arange(self.row_blocks)[:, None] * per_block + in_block[None, :]
-
-    # ---- programmed state -----------------------------------------------------------------------
-
-    def _cell_chunks(self) -> Iterator[tuple[slice, device.ProgrammedCells]]:
-        """The programmed cells, a chunk of whole row blocks at a time (drawn again, or the loaded ones)."""
-        source, rows_per_chunk = self._cell_source, self._cell_map.rows_per_chunk
-        if isinstance(source, device.DrawStates):
-            yield from device.programmed_rows(source, self._cell_map.target_us, self.cfg.device, rows_per_chunk)
-            return
-        for rows in device.row_chunks(source.g_prog_us.shape[0], rows_per_chunk):
-            yield rows, device.ProgrammedCells(*(getattr(source, f.name)[rows] for f in fields(source)))
-
-    @property
-    def cells(self) -> device.ProgrammedCells:
-        """The programmed state of every cell (stored rows × physical columns), assembled on demand:
-        the matrix itself holds only the generator states it draws them from."""
-        chunks = [chunk for _, chunk in self._cell_chunks()]
-        return device.ProgrammedCells(*(np.concatenate([getattr(c, f.name) for c in chunks])
-                                        for f in fields(device.ProgrammedCells)))
-
-    def drift_to(self, t_s: float) -> None:
-        """Let the cells drift to time ``t_s`` (s, counted as ``device.drift_clock`` says; reads use
-        G(t) from now on).
-
-        With ``device.read_noise_draw = "per_evaluation"`` each cell's read noise is drawn here,
-        once, from a stream keyed by the seed and ``t_s``, and kept for every read until the next
-        call. With a drift compensation, :attr:`drift_gain` is the probe's ratio at ``t_s``.
-        """
-        if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
-            raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
-        self.t_s = float(t_s)
-        self._operand = self._read_var = None  # the last time's operands go before this time's are built
-        evaluation = None
-        if self.cfg.device.read_noise_draw == "per_evaluation":
-            evaluation = np.random.default_rng([int(self._noise_key), int(np.float64(self.t_s).view(np.uint64))])
-        reads = read_operands(self._cell_map, self._cell_chunks(), self.t_s, evaluation)
-        self._row_loads, self._operand = reads.row_loads, reads.operand
-        self._read_var, self._constant_read_var = reads.read_var, reads.constant_read_var
-        self._scratch: dict[str, np.ndarray] = {}
-        self.drift_gain = 1.0
-        if self.drift_compensation is not None:
-            if self._drift_reference is None:
-                self._drift_reference = self.drift_compensation.readout_of(self._operand)
-            self.drift_gain = self.drift_compensation.gain(self._drift_reference, self._operand)
-
-    def set_drift_compensation(self, compensation: GlobalDriftCompensation | None) -> None:
-        """Turn the global drift compensation on (``compensation``) or off (None) at the present time.
-
-        Its reference is the probe's readout at programming time (t = 0, with the read noise that
-        time draws under ``device.read_noise_draw = "per_evaluation"``), whenever it is turned on;
-        :attr:`drift_gain` is then the ratio at :attr:`t_s`, and 1 when turned off.
-        """
-        self.drift_compensation = _checked_compensation(compensation)
-        self._drift_reference = None
-        t_s = self.t_s
-        if compensation is not None and t_s != 0.0:
-            self.drift_to(0.0)  # takes the reference at programming time
-        self.drift_to(t_s)
 
     # ---- calibration --------------------------------------------------------------------------
 
@@ -488,10 +428,3 @@ class AnalogMatrix:
         for component, action, count in array_read_actions(self.read_shape, activity, reading, self.cfg):
             self.energy.charge(self.ledger, component, action, count)
 
-
-def _checked_compensation(compensation):
-    """``compensation`` if it is None or a GlobalDriftCompensation; else a ConfigError."""
-    if compensation is not None and not isinstance(compensation, GlobalDriftCompensation):
-        raise ConfigError(f"drift_compensation: got {compensation!r}; allowed: None or a "
-                          "cimsim.physics.drift_compensation.GlobalDriftCompensation")
-    return compensation
