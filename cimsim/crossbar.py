@@ -267,6 +267,7 @@ class AnalogMatrix(ProgrammedState):
         step = self._chunk_vectors(x.shape[0], self.input_scale)
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
         of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
+        one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
         samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
         for m0 in range(0, x.shape[0], step):
@@ -274,7 +275,7 @@ class AnalogMatrix(ProgrammedState):
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
-                charges = np.abs(integrate_segments(currents, plan))
+                charges = np.abs(currents if one_cycle_each else integrate_segments(currents, plan))
                 for kept, columns in zip(samples, of_slice):
                     kept.offer(charges[:, columns])
         lsb = np.empty(self._columns.output.size)
