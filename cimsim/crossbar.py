@@ -268,13 +268,17 @@ class AnalogMatrix(ProgrammedState):
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
         of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
         one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
+        exact_in_float32 = self._sums_exact_in_float32()
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
         samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
-                currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
+                if exact_in_float32:  # integer sums below 2^24: float32 gives float64's numbers, faster
+                    currents = (encoded.codes[:, rows] @ self._operand[rows]).astype(np.float64)
+                else:
+                    currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
                 charges = np.abs(currents if one_cycle_each else integrate_segments(currents, plan))
                 for kept, columns in zip(samples, of_slice):
                     kept.offer(charges[:, columns])
@@ -283,6 +287,14 @@ class AnalogMatrix(ProgrammedState):
             lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))
         self._adc_lsb = lsb
         self._readings.clear()
+
+    def _sums_exact_in_float32(self) -> bool:
+        """True when every current of a row block is an integer sum below 2^24 in float32: an
+        integer-valued float32 operand, integer DAC codes below 2^d, one block's rows."""
+        operand = self._operand
+        if operand.dtype != np.float32 or not np.array_equal(operand, np.rint(operand)):
+            return False
+        return self.cfg.array.rows * float(np.abs(operand).max()) * (2**self.cfg.dac.bits - 1) < 2**24
 
     # ---- reading ------------------------------------------------------------------------------
 
