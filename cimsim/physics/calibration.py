@@ -25,7 +25,7 @@ class SliceSamples:
         self.chosen = None
         if total > limit:
             picks = np.random.default_rng(0).choice(total, limit, replace=False)
-            self.chosen = np.sort(picks)
+            self.chosen = np.sort(picks.astype(np.uint32) if total <= 2**32 else picks)  # half the memory
         self.kept: list[np.ndarray] = []
         self.offered = 0
 
@@ -37,7 +37,7 @@ class SliceSamples:
             self.kept.append(values)
             return
         lo, hi = np.searchsorted(self.chosen, [start, self.offered])
-        self.kept.append(values[self.chosen[lo:hi] - start])
+        self.kept.append(values[self.chosen[lo:hi].astype(np.int64) - start])
 
     def full_scale(self, percentile: float) -> float:
         """The ``percentile``-th percentile of the kept charges (every offered one below the limit)."""
