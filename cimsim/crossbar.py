@@ -5,6 +5,10 @@ divided by the current of one conductance level at one DAC step,
 ``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
 removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
 
+* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its cell
+  levels and the generator states of its programming, not its cells' conductances; at every
+  device time (:meth:`drift_to`) it draws the cells again, a chunk of rows at a time, and keeps
+  only what reads use (:mod:`cimsim.physics.read_operands`): about 6 bytes per cell.
 * Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an
@@ -60,7 +64,7 @@ from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.host_memory import check_allocation, programming_bytes
 from cimsim.physics import device, kernels, random_stream
-from cimsim.physics.calibration import SliceSamples
+from cimsim.physics.calibration import SliceSamples, sums_exact_in_float32
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
@@ -268,7 +272,7 @@ class AnalogMatrix(ProgrammedState):
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
         of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
         one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
-        exact_in_float32 = self._sums_exact_in_float32()
+        exact_in_float32 = sums_exact_in_float32(self._operand, self.cfg.array.rows, self.cfg.dac.bits)
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
         samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
         for m0 in range(0, x.shape[0], step):
@@ -287,14 +291,6 @@ class AnalogMatrix(ProgrammedState):
             lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))
         self._adc_lsb = lsb
         self._readings.clear()
-
-    def _sums_exact_in_float32(self) -> bool:
-        """True when every current of a row block is an integer sum below 2^24 in float32: an
-        integer-valued float32 operand, integer DAC codes below 2^d, one block's rows."""
-        operand = self._operand
-        if operand.dtype != np.float32 or not np.array_equal(operand, np.rint(operand)):
-            return False
-        return self.cfg.array.rows * float(np.abs(operand).max()) * (2**self.cfg.dac.bits - 1) < 2**24
 
     # ---- reading ------------------------------------------------------------------------------
 

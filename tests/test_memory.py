@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import cimsim
+from cimsim import crossbar
 from cimsim.host_memory import BYTES_PER_CELL, BYTES_PER_CHUNK_CELL, LIMIT_VARIABLE, memory_limit_bytes
 from cimsim.physics import device, read_operands
-from cimsim.physics.calibration import SliceSamples
+from cimsim.physics.calibration import SliceSamples, sums_exact_in_float32
 
 
 def traced_peak(function):
@@ -109,3 +110,24 @@ def test_a_functional_simulation_needs_the_same_memory_at_any_batch():
     _, one = traced_peak(lambda: cimsim.simulate(wl, ideal, batch=1, fidelity="functional"))
     _, ten = traced_peak(lambda: cimsim.simulate(wl, ideal, batch=10, fidelity="functional"))
     assert ten < 1.1 * one  # one inference runs through the arrays; the batch multiplies counts, not data
+
+
+def test_float32_calibration_currents_only_where_their_integer_sums_are_exact():
+    ones = np.ones((4, 3), dtype=np.float32)
+    assert sums_exact_in_float32(ones, block_rows=128, dac_bits=1)  # sums <= 128
+    assert not sums_exact_in_float32(ones * 0.5, block_rows=128, dac_bits=1)  # not integers
+    assert not sums_exact_in_float32(ones, block_rows=2**17, dac_bits=8)  # 2^17 x 255 > 2^24
+    assert not sums_exact_in_float32(ones.astype(np.float64), block_rows=128, dac_bits=1)
+
+
+def test_calibrating_in_float32_reads_as_calibrating_in_float64(monkeypatch):
+    """rram-22nm: one-bit cells and DAC, so every current is an integer up to 128."""
+    rng = np.random.default_rng(6)
+    w, x = rng.standard_normal((300, 24)), rng.standard_normal((40, 300))
+    steps = []
+    for exact in (True, False):
+        monkeypatch.setattr(crossbar, "sums_exact_in_float32", lambda *_, exact=exact: exact)
+        matrix = cimsim.AnalogMatrix(w, cimsim.load_preset("rram-22nm"), seed=0)
+        matrix.calibrate(x)
+        steps.append(matrix.matmul(x))  # its ADC steps set by the calibration
+    assert np.array_equal(steps[0], steps[1])

@@ -1,5 +1,7 @@
 """The charges an ADC calibration keeps, per weight slice, and the full scale it takes from them.
 
+Also: when a calibration may compute its currents in float32 (:func:`sums_exact_in_float32`).
+
 ``AnalogMatrix.calibrate`` (``adc.range = "calibrated"``) reads every conversion of its inputs
 without noise; the full scale of each weight slice's ADCs is the
 ``adc.calibration_percentile``-th percentile of the |charges| of that slice. Beyond a limit of
@@ -44,3 +46,12 @@ class SliceSamples:
         if self.offered != self.total:
             raise RuntimeError(f"calibration read {self.offered} charges of a slice, expected {self.total}")
         return float(np.percentile(np.concatenate(self.kept), percentile))
+
+
+def sums_exact_in_float32(operand: np.ndarray, block_rows: int, dac_bits: int) -> bool:
+    """True when every current of a row block is an integer sum below 2^24 in float32, whatever
+    the order of its additions (so float32 gives the float64 product's numbers): an integer-valued
+    float32 ``operand``, integer DAC codes below 2^``dac_bits``, ``block_rows`` rows."""
+    if operand.dtype != np.float32 or not np.array_equal(operand, np.rint(operand)):
+        return False
+    return block_rows * float(np.abs(operand).max()) * (2**dac_bits - 1) < 2**24

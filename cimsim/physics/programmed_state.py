@@ -44,7 +44,8 @@ class ProgrammedState:
     @property
     def cells(self) -> device.ProgrammedCells:
         """The programmed state of every cell (stored rows × physical columns), assembled on demand:
-        the matrix itself holds only the generator states it draws them from."""
+        a programmed matrix holds only the generator states it draws them from (a loaded one, the
+        cells its file held)."""
         chunks = [chunk for _, chunk in self._cell_chunks()]
         return device.ProgrammedCells(*(np.concatenate([getattr(c, f.name) for c in chunks])
                                         for f in fields(device.ProgrammedCells)))
