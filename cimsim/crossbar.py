@@ -199,7 +199,7 @@ class AnalogMatrix(ProgrammedState):
 
     def _check_memory(self, rows: int, n: int) -> None:
         columns = n * self.geometry.cells_per_weight
-        chunk_cells = rows_per_chunk(self.geometry.rows, columns) * columns
+        chunk_cells = rows_per_chunk(self.cfg, columns) * columns
         cells = rows * columns
         check_allocation(programming_bytes(cells, chunk_cells), f"programming a {rows} x {n} matrix ({cells:,} cells)",
                          "program it in column slices (one AnalogMatrix per block of outputs) or raise the limit")

@@ -131,3 +131,17 @@ def test_calibrating_in_float32_reads_as_calibrating_in_float64(monkeypatch):
         matrix.calibrate(x)
         steps.append(matrix.matmul(x))  # its ADC steps set by the calibration
     assert np.array_equal(steps[0], steps[1])
+
+
+@pytest.mark.parametrize("preset, overrides", [("isaac", {}), ("ideal", {"array.wire_resistance_ohm": 2.0})])
+def test_reads_do_not_depend_on_the_chunks_the_cells_are_drawn_in(monkeypatch, preset, overrides):
+    """isaac flips columns per row block (chunks of one row cross no block edge by accident);
+    IR drop is solved per array (chunks of whole row blocks): one chunk or many, the same outputs."""
+    cfg = cimsim.load_preset(preset).override(overrides) if overrides else cimsim.load_preset(preset)
+    rng = np.random.default_rng(8)
+    w, x = rng.standard_normal((300, 30)), rng.standard_normal((20, 300))
+    outputs = []
+    for cells_per_chunk in (2**18, 1):
+        monkeypatch.setattr(read_operands, "CELLS_PER_CHUNK", cells_per_chunk)
+        outputs.append(cimsim.AnalogMatrix(w, cfg, seed=2).matmul(x))
+    assert np.array_equal(outputs[0], outputs[1])

@@ -15,8 +15,9 @@ whole row blocks at a time, and keeps only what its reads use (:class:`ReadOpera
 * the **row loads**: per stored row, the column arrays where it is live, its live cells and
   their Σ G(t) (µS), for counting.
 
-Every per-cell temporary lives for one chunk of about :data:`CELLS_PER_CHUNK` cells. IR drop is
-solved per array, and chunks start at multiples of ``array.rows``, so chunking changes no number;
+Every per-cell temporary lives for one chunk of about :data:`CELLS_PER_CHUNK` cells (whole row
+blocks when IR drop is modelled: it is solved per array, and such chunks start at multiples of
+``array.rows``), so chunking changes no number;
 nor does it change the random draws (each is drawn in row-major order, chunk after chunk, as one
 draw of the whole matrix would be).
 """
@@ -39,8 +40,10 @@ FLOAT32_EXACT = 2**24
 CELLS_PER_CHUNK = 2**18  # one chunk's float64 temporaries: 2 MB each
 
 
-def rows_per_chunk(block_rows: int, physical_columns: int) -> int:
-    """Whole row blocks of about :data:`CELLS_PER_CHUNK` cells (at least one block)."""
+def rows_per_chunk(cfg: ChipConfig, physical_columns: int) -> int:
+    """Rows of about :data:`CELLS_PER_CHUNK` cells (at least one): whole row blocks of
+    ``array.rows`` when IR drop is solved (per array), else any number of rows."""
+    block_rows = cfg.array.rows if cfg.array.wire_resistance_ohm > 0 else 1
     return block_rows * max(1, CELLS_PER_CHUNK // (block_rows * max(1, physical_columns)))
 
 
@@ -62,14 +65,13 @@ class CellMap:
     @property
     def rows_per_chunk(self) -> int:
         """Rows of one chunk (:func:`rows_per_chunk`)."""
-        return rows_per_chunk(self.geometry.rows, self.levels.shape[1])
+        return rows_per_chunk(self.cfg, self.levels.shape[1])
 
     def target_us(self, r0: int, r1: int) -> np.ndarray:
-        """Target conductances (µS) of stored rows r0 .. r1 − 1 (r0 a multiple of ``array.rows``):
+        """Target conductances (µS) of stored rows r0 .. r1 − 1:
         ``g_min + (g_max − g_min) · level / (2^c − 1)`` of the levels the cells hold."""
-        d, rows = self.cfg.device, self.geometry.rows
-        flipped = self.flipped[r0 // rows : -(-r1 // rows)]
-        held = stored_levels(self.levels[r0:r1], flipped, self.geometry)
+        d = self.cfg.device
+        held = stored_levels(self.levels[r0:r1], self.flipped, self.geometry, first_row=r0)
         return d.g_min_us + (d.g_max_us - d.g_min_us) * held / self.geometry.max_level
 
     def per_level(self) -> float:
