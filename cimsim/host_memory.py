@@ -18,7 +18,7 @@ import os
 
 from cimsim.errors import ConfigError
 
-BYTES_PER_CELL = 10  # peak per programmed cell (measured 7.8 on ideal, 9.5 on isaac at 33 to 67 million cells)
+BYTES_PER_CELL = 14  # peak per programmed cell (measured 6.4 on ideal, isaac, rram-22nm; 13.0 on pcm, 2 cells a weight)
 BYTES_PER_CHUNK_CELL = 90  # float64 temporaries per cell of one chunk of rows (measured 60 on ideal, 81 on pcm)
 LIMIT_VARIABLE = "CIMSIM_MEMORY_LIMIT_GB"
 

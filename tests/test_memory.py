@@ -83,8 +83,8 @@ def test_calibration_keeps_the_charges_a_whole_subsample_would_choose():
 def test_a_matrix_above_the_limit_is_refused_with_its_size_and_advice(monkeypatch):
     monkeypatch.setenv(LIMIT_VARIABLE, "0.001")  # 1 MB
     w = np.ones((512, 64))  # 512 x 64 x 8 cells on ideal (8-bit differential, 2-bit cells)
-    # 10 B per cell, and 90 B per cell of a chunk: 2 row blocks of 128 rows x 512 columns (2^18 cells)
-    expected_gb = (512 * 512 * 10 + 2**18 * 90) / 1e9
+    # 14 B per cell, and 90 B per cell of a chunk: 512 rows x 512 columns (2^18 cells)
+    expected_gb = (512 * 512 * 14 + 2**18 * 90) / 1e9
     with pytest.raises(cimsim.ConfigError, match=rf"programming a 512 x 64 matrix .* needs about {expected_gb:.3g} GB.*column slices"):
         cimsim.AnalogMatrix(w, cimsim.load_preset("ideal"))
     monkeypatch.setenv(LIMIT_VARIABLE, "lots")
