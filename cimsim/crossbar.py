@@ -5,6 +5,10 @@ divided by the current of one conductance level at one DAC step,
 ``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
 removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
 
+* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its cell
+  levels and the generator states of its programming, not its cells' conductances; at every
+  device time (:meth:`drift_to`) it draws the cells again, a chunk of rows at a time, and keeps
+  only what reads use (:mod:`cimsim.physics.read_operands`): about 6 bytes per cell.
 * Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an
@@ -48,7 +52,6 @@ removed (exactly, from the known inputs). In level units a noise-free column rea
 from __future__ import annotations
 
 import math
-import numbers
 import os
 from typing import IO
 
@@ -59,13 +62,13 @@ from cimsim.costs.array_reads import ReadActivity, Reading, ReadShape, array_rea
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.ledger import Ledger
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
-from cimsim.host_memory import BYTES_PER_CELL, check_allocation
+from cimsim.host_memory import check_allocation, programming_bytes
 from cimsim.physics import device, kernels, random_stream
-from cimsim.physics.circuit import matrix_ir_drop
+from cimsim.physics.calibration import SliceSamples, sums_exact_in_float32
 from cimsim.physics.columns import conversion_columns, flip_mask, integrate_segments, stored_levels
 from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_errors, max_full_scale
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
-from cimsim.physics.encoding import EncodedChunk, RowLoads, encode_chunk
+from cimsim.physics.encoding import EncodedChunk, encode_chunk
 from cimsim.physics.mapping import (
     InputScale,
     InputSchedule,
@@ -78,14 +81,15 @@ from cimsim.physics.mapping import (
     occupied_arrays,
 )
 from cimsim.physics.matrix_file import SavedMatrix, read_matrix, write_matrix
+from cimsim.physics.programmed_state import ProgrammedState, checked_compensation
+from cimsim.physics.read_operands import CellMap, rows_per_chunk
 from cimsim.physics.seeding import generator
 
-FLOAT32_EXACT = 2**24
 CURRENT_BUFFER_ELEMENTS = 2**23  # one chunk's currents (32 MB in float32): a few thousand BLAS rows
-CALIBRATION_SAMPLES_PER_SLICE = 2**22
+CALIBRATION_SAMPLES_PER_SLICE = 2**22  # charges per weight slice a calibration takes its percentile over
 
 
-class AnalogMatrix:
+class AnalogMatrix(ProgrammedState):
     """A K×N weight matrix programmed once onto crossbar arrays; :meth:`matmul` reads it.
 
     Parameters
@@ -110,28 +114,36 @@ class AnalogMatrix:
                  drift_compensation: GlobalDriftCompensation | None = None):
         if not isinstance(cfg, ChipConfig):
             raise ConfigError(f"cfg: expected a cimsim.ChipConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.geometry = array_geometry(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
+        self._lay_out(weights)
+        rng = generator(seed)
+        adcs = self._arrange()
+        shape = self._cell_map.levels.shape
+        draws = device.draw_states(shape, self._cell_map.target_us, cfg.device, rng, self._cell_map.rows_per_chunk)
+        noise_key = np.uint64(rng.integers(0, 2**63))
+        adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
+        self._settle(draws, noise_key, adc_errors, drift_compensation)
+        self.energy.charge(self.ledger, "cell", "writes", shape[0] * shape[1])
+
+    def _lay_out(self, weights) -> None:
+        """Quantise and slice ``weights`` into :attr:`layout` (their float64 copy ends here)."""
         w = as_real_matrix(weights, "weights")
         if 0 in w.shape:
             raise ShapeError(f"weights: expected a non-empty K x N matrix, got shape {w.shape}")
-        self.cfg = cfg
-        self.geometry = array_geometry(cfg)  # rejects arrays too narrow for the mapping now, not at the first read
         self._k = w.shape[0]
-        self.rows_kept = kept_rows(w, cfg)  # None: every row is stored
+        self.rows_kept = kept_rows(w, self.cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
-        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], cfg)
-        rng = generator(seed)
-        adcs = self._arrange()
-        cells = device.program(self._target_conductance(), cfg.device, rng)
-        noise_key = np.uint64(rng.integers(0, 2**63))
-        adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
-        self._settle(cells, noise_key, adc_errors, drift_compensation)
-        self.energy.charge(self.ledger, "cell", "writes", self.cells.g_prog_us.size)
+        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], self.cfg)
 
-    def _settle(self, cells: device.ProgrammedCells, noise_key: np.uint64, adc_errors: AdcErrors,
-                drift_compensation: GlobalDriftCompensation | None) -> None:
-        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger."""
+    def _settle(self, cells: device.DrawStates | device.ProgrammedCells, noise_key: np.uint64,
+                adc_errors: AdcErrors, drift_compensation: GlobalDriftCompensation | None) -> None:
+        """Hold the programmed state, at programming time: no read yet, no calibration, an empty ledger.
+
+        ``cells``: the generator states the cells are drawn again from (programmed here), or the
+        cells themselves (loaded from a file)."""
         cfg = self.cfg
-        self.cells, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
+        self._cell_source, self._noise_key, self.adc_errors = cells, noise_key, adc_errors
         self._calls = 0
         self.energy = EnergyModel(cfg)
         self.ledger = Ledger()
@@ -140,7 +152,7 @@ class AnalogMatrix:
         self._schedules: dict[bool, InputSchedule] = {}
         self._readings: dict[bool, Reading] = {}
         self._adc_lsb = None  # the calibrated steps (adc.range = "calibrated")
-        self.drift_compensation = _checked_compensation(drift_compensation)
+        self.drift_compensation = checked_compensation(drift_compensation)
         self._drift_reference: float | None = None  # the probe's readout at programming time
         self.drift_to(0.0)  # programming time: G = G_prog under either device.drift_clock
 
@@ -151,7 +163,8 @@ class AnalogMatrix:
         self._columns = conversion_columns(self.layout)
         self._column_array = self._columns.plus // self.geometry.columns_per_array
         self._flipped = flip_mask(self.layout.levels, self.geometry)
-        self._live = live_rows(self._stored_levels(), self.geometry)
+        self._live = live_rows(stored_levels(self.layout.levels, self._flipped, self.geometry), self.geometry)
+        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout.levels, self._flipped, self._live)
         self.read_shape = self._read_shape()
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
@@ -185,8 +198,10 @@ class AnalogMatrix:
         return matrix
 
     def _check_memory(self, rows: int, n: int) -> None:
-        cells = rows * n * self.geometry.cells_per_weight
-        check_allocation(cells * BYTES_PER_CELL, f"programming a {rows} x {n} matrix ({cells:,} cells)",
+        columns = n * self.geometry.cells_per_weight
+        chunk_cells = rows_per_chunk(self.cfg, columns) * columns
+        cells = rows * columns
+        check_allocation(programming_bytes(cells, chunk_cells), f"programming a {rows} x {n} matrix ({cells:,} cells)",
                          "program it in column slices (one AnalogMatrix per block of outputs) or raise the limit")
 
     # ---- geometry ---------------------------------------------------------------------------
@@ -236,95 +251,6 @@ class AnalogMatrix:
         per_block = self.column_arrays * g.adcs_per_array
         return np.arange(self.row_blocks)[:, None] * per_block + in_block[None, :]
 
-    # ---- programming ------------------------------------------------------------------------
-
-    def _stored_levels(self) -> np.ndarray:
-        return stored_levels(self.layout.levels, self._flipped, self.geometry)
-
-    def _target_conductance(self) -> np.ndarray:
-        d = self.cfg.device
-        return d.g_min_us + (d.g_max_us - d.g_min_us) * self._stored_levels() / self.geometry.max_level
-
-    def _ir_drop(self, g_us: np.ndarray) -> np.ndarray:
-        """The conductances reads see (µS), after IR drop (:func:`~cimsim.physics.circuit.matrix_ir_drop`)."""
-        return matrix_ir_drop(g_us, self.cfg.array, self.geometry.columns_per_array)
-
-    def _live_column_mask(self) -> np.ndarray:
-        """K × physical columns: 1 where the cell's row is driven in the cell's array."""
-        return self._live[:, np.arange(self.physical_columns) // self.geometry.columns_per_array]
-
-    def drift_to(self, t_s: float) -> None:
-        """Let the cells drift to time ``t_s`` (s, counted as ``device.drift_clock`` says; reads use
-        G(t) from now on).
-
-        With ``device.read_noise_draw = "per_evaluation"`` each cell's read noise is drawn here,
-        once, from a stream keyed by the seed and ``t_s``, and kept for every read until the next
-        call. With a drift compensation, :attr:`drift_gain` is the probe's ratio at ``t_s``.
-        """
-        if isinstance(t_s, bool) or not (isinstance(t_s, numbers.Real) and math.isfinite(t_s) and t_s >= 0):
-            raise ConfigError(f"drift_to: t_s = {t_s!r} is not allowed; give a finite time >= 0 in seconds")
-        self.t_s = float(t_s)
-        d = self.cfg.device
-        g_cells = device.conductance_at(self.cells, d, self.t_s)
-        if d.read_noise_draw == "per_evaluation":
-            evaluation = np.random.default_rng([int(self._noise_key), int(np.float64(self.t_s).view(np.uint64))])
-            g_cells = device.with_read_noise(self.cells, g_cells, d, self.t_s, evaluation)
-        g_now = self._ir_drop(g_cells)
-        per_level = self.geometry.max_level / (d.g_max_us - d.g_min_us)
-        live = self._live_column_mask()
-        self._row_loads = RowLoads(self._live.sum(axis=1).astype(np.float64), live.sum(axis=1).astype(np.float64),
-                                   (g_now * live).sum(axis=1))
-        self._operand = self._read_operand(g_now, per_level)
-        self._scratch: dict[str, np.ndarray] = {}
-        self._read_var, self._constant_read_var = self._read_variance(g_now, per_level)
-        self.drift_gain = 1.0
-        if self.drift_compensation is not None:
-            if self._drift_reference is None:
-                self._drift_reference = self.drift_compensation.readout_of(self._operand)
-            self.drift_gain = self.drift_compensation.gain(self._drift_reference, self._operand)
-
-    def set_drift_compensation(self, compensation: GlobalDriftCompensation | None) -> None:
-        """Turn the global drift compensation on (``compensation``) or off (None) at the present time.
-
-        Its reference is the probe's readout at programming time (t = 0, with the read noise that
-        time draws under ``device.read_noise_draw = "per_evaluation"``), whenever it is turned on;
-        :attr:`drift_gain` is then the ratio at :attr:`t_s`, and 1 when turned off.
-        """
-        self.drift_compensation = _checked_compensation(compensation)
-        self._drift_reference = None
-        t_s = self.t_s
-        if compensation is not None and t_s != 0.0:
-            self.drift_to(0.0)  # takes the reference at programming time
-        self.drift_to(t_s)
-
-    def _read_operand(self, g_now: np.ndarray, per_level: float) -> np.ndarray:
-        """Noise-free current of each cell per unit of DAC code, level units, per conversion column."""
-        cols = self._columns
-        reference = g_now[:, cols.minus] if cols.minus.size else self.cfg.device.g_min_us
-        operand = (g_now[:, cols.plus] - reference) * per_level
-        return operand.astype(self._product_dtype(operand))
-
-    def _read_variance(self, g_now: np.ndarray, per_level: float) -> tuple[np.ndarray | None, float]:
-        """Read-noise variance per unit of code², level units².
-
-        A K × columns matrix when σ depends on the conductance; else None and one constant,
-        the same for every cell (summed over the devices of a conversion). None and 0 when the
-        read noise is drawn per evaluation (it is in the conductances already).
-        """
-        d, cols = self.cfg.device, self._columns
-        if d.read_noise_draw == "per_evaluation":
-            return None, 0.0
-        if device.read_noise_is_constant(d):
-            return None, (d.read_noise * d.g_max_us * per_level) ** 2 * cols.devices
-        variance = (device.read_noise_sigma_us(self.cells, g_now, d, self.t_s) * per_level) ** 2
-        per_column = variance[:, cols.plus] + (variance[:, cols.minus] if cols.minus.size else 0.0)
-        return per_column.astype(self._operand.dtype), 0.0
-
-    def _product_dtype(self, operand: np.ndarray) -> type:
-        largest = self.cfg.array.rows * self.geometry.max_level * (2**self.cfg.dac.bits - 1)
-        exact_needed = largest >= FLOAT32_EXACT and np.array_equal(operand, np.rint(operand))
-        return np.float64 if exact_needed else np.float32
-
     # ---- calibration --------------------------------------------------------------------------
 
     def calibrate(self, x) -> None:
@@ -342,25 +268,27 @@ class AnalogMatrix:
         self.input_scale = input_scale_for(x_min, x_max, self.cfg.mapping.input_bits)
         if self.cfg.adc.range != "calibrated":
             return
-        samples: list[list[np.ndarray]] = [[] for _ in range(self.geometry.slices)]
         step = self._chunk_vectors(x.shape[0], self.input_scale)
-        operand = self._operand.astype(np.float64)
+        plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
+        of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
+        one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
+        exact_in_float32 = sums_exact_in_float32(self._operand, self.cfg.array.rows, self.cfg.dac.bits)
+        readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
+        samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
-            plan = conversion_plan(encoded.schedule.weight, self.cfg.adc.cycles_per_conversion)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
-                currents = encoded.codes[:, rows].astype(np.float64) @ operand[rows]
-                charges = np.abs(integrate_segments(currents, plan))
-                for s in range(self.geometry.slices):
-                    samples[s].append(charges[:, self._columns.slice == s].ravel())
+                if exact_in_float32:  # integer sums below 2^24: float32 gives float64's numbers, faster
+                    currents = (encoded.codes[:, rows] @ self._operand[rows]).astype(np.float64)
+                else:
+                    currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
+                charges = np.abs(currents if one_cycle_each else integrate_segments(currents, plan))
+                for kept, columns in zip(samples, of_slice):
+                    kept.offer(charges[:, columns])
         lsb = np.empty(self._columns.output.size)
-        for s, chunks in enumerate(samples):
-            values = np.concatenate(chunks)
-            if values.size > CALIBRATION_SAMPLES_PER_SLICE:
-                values = values[np.random.default_rng(0).choice(values.size, CALIBRATION_SAMPLES_PER_SLICE, replace=False)]
-            full_scale = np.percentile(values, self.cfg.adc.calibration_percentile)
-            lsb[self._columns.slice == s] = self.adc.step(full_scale)
+        for kept, columns in zip(samples, of_slice):
+            lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))
         self._adc_lsb = lsb
         self._readings.clear()
 
@@ -509,10 +437,3 @@ class AnalogMatrix:
         for component, action, count in array_read_actions(self.read_shape, activity, reading, self.cfg):
             self.energy.charge(self.ledger, component, action, count)
 
-
-def _checked_compensation(compensation):
-    """``compensation`` if it is None or a GlobalDriftCompensation; else a ConfigError."""
-    if compensation is not None and not isinstance(compensation, GlobalDriftCompensation):
-        raise ConfigError(f"drift_compensation: got {compensation!r}; allowed: None or a "
-                          "cimsim.physics.drift_compensation.GlobalDriftCompensation")
-    return compensation

@@ -2,10 +2,14 @@
 
 The limit is ``CIMSIM_MEMORY_LIMIT_GB`` (gigabytes, 10^9 bytes) when set, else half of the
 memory the operating system reports available (``MemAvailable`` in /proc/meminfo; on systems
-without it, half of the physical memory). Programming a matrix onto arrays holds about 31 bytes
-per cell and peaks at 69 to 75 during programming (:data:`BYTES_PER_CELL`, measured with
-tracemalloc in tests/test_memory.py); reads work in chunks of vectors of bounded size, so their
-memory does not grow with the number of vectors beyond the output itself.
+without it, half of the physical memory). A programmed matrix holds about 6 bytes per cell
+(its levels, 1 byte, and its read operand, float32 per conversion column); it does not hold its
+cells' conductances but draws them again, a chunk of rows at a time, whenever they are needed.
+Programming peaks at :data:`BYTES_PER_CELL` per cell plus :data:`BYTES_PER_CHUNK_CELL` per cell
+of one chunk (the float64 temporaries of one chunk of rows), as :func:`programming_bytes` adds
+up (measured with tracemalloc in tests/test_memory.py and benchmarks/memory.py). Reads work in
+chunks of vectors of bounded size, so their memory does not grow with the number of vectors
+beyond the output itself.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import os
 
 from cimsim.errors import ConfigError
 
-BYTES_PER_CELL = 80  # peak while programming one cell (measured 69 on ideal and isaac, 75 on pcm)
+BYTES_PER_CELL = 14  # peak per programmed cell (measured 6.4 on ideal, isaac, rram-22nm; 13.0 on pcm, 2 cells a weight)
+BYTES_PER_CHUNK_CELL = 90  # float64 temporaries per cell of one chunk of rows (measured 60 on ideal, 81 on pcm)
 LIMIT_VARIABLE = "CIMSIM_MEMORY_LIMIT_GB"
 
 
@@ -42,6 +47,11 @@ def memory_limit_bytes() -> int:
     if not limit_gb > 0:
         raise ConfigError(f"{LIMIT_VARIABLE} = {text!r}; allowed: a number of gigabytes > 0")
     return int(limit_gb * 1e9)
+
+
+def programming_bytes(cells: int, chunk_cells: int) -> float:
+    """Peak memory of programming ``cells`` cells drawn ``chunk_cells`` at a time (bytes)."""
+    return cells * BYTES_PER_CELL + min(cells, chunk_cells) * BYTES_PER_CHUNK_CELL
 
 
 def check_allocation(nbytes: float, what: str, advice: str) -> None:

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 import cimsim
-from cimsim.host_memory import BYTES_PER_CELL, LIMIT_VARIABLE, memory_limit_bytes
+from cimsim import crossbar
+from cimsim.host_memory import BYTES_PER_CELL, BYTES_PER_CHUNK_CELL, LIMIT_VARIABLE, memory_limit_bytes
+from cimsim.physics import device, read_operands
+from cimsim.physics.calibration import SliceSamples, sums_exact_in_float32
 
 
 def traced_peak(function):
@@ -19,17 +22,70 @@ def traced_peak(function):
 
 
 @pytest.mark.parametrize("preset", ["ideal", "pcm", "isaac"])
-def test_programming_stays_within_the_bytes_per_cell_the_guard_assumes(preset):
+def test_programming_stays_within_the_bytes_the_guard_assumes(preset):
+    """A small matrix is one chunk: its peak is the chunk's float64 temporaries, which the guard adds."""
     w = np.random.default_rng(0).standard_normal((512, 128))
     matrix, peak = traced_peak(lambda: cimsim.AnalogMatrix(w, cimsim.load_preset(preset), seed=0))
     cells = matrix.stored_rows * matrix.physical_columns
-    assert peak <= BYTES_PER_CELL * cells
+    chunk_cells = min(cells, 2**18 + 512 * matrix.physical_columns)  # at most 2^18 cells or one block of 512 rows
+    assert peak <= BYTES_PER_CELL * cells + BYTES_PER_CHUNK_CELL * chunk_cells
+
+
+@pytest.mark.parametrize("preset", ["ideal", "isaac"])
+def test_a_large_matrix_peaks_below_ten_bytes_per_cell_and_holds_six(preset):
+    """4096 x 512 weights, 8 cells each: 16.8 million cells, one chunk about 1.6 % of them.
+
+    Held after programming, per cell: its level (1 byte), its float32 operand (digital
+    differential: every physical column is a conversion column, 4 bytes) and 1/8 of its weight's
+    int64 (1 byte): 6 bytes; 0.5 more for the per-row and per-column arrays."""
+    w = np.random.default_rng(0).standard_normal((4096, 512))
+    tracemalloc.start()
+    try:
+        matrix = cimsim.AnalogMatrix(w, cimsim.load_preset(preset), seed=0)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    cells = matrix.stored_rows * matrix.physical_columns
+    assert cells == 4096 * 512 * 8
+    assert peak <= 10 * cells
+    assert held <= 6.5 * cells
+
+
+def test_cells_drawn_again_in_chunks_are_those_one_whole_draw_gives(monkeypatch):
+    """Faults, programming error and drift exponents on pcm with stuck cells, in chunks of one row
+    block (512 rows): the same numbers as device.program drawing the whole matrix at once."""
+    monkeypatch.setattr(read_operands, "CELLS_PER_CHUNK", 1)
+    cfg = cimsim.load_preset("pcm").override({"device.stuck_off": 0.05, "device.stuck_on": 0.05})
+    w = np.random.default_rng(3).standard_normal((1200, 40))
+    matrix = cimsim.AnalogMatrix(w, cfg, seed=7)
+    d = cfg.device
+    levels = matrix.layout.levels  # pcm flips no column
+    target = d.g_min_us + (d.g_max_us - d.g_min_us) * levels / (2**cfg.array.bits_per_cell - 1)
+    whole = device.program(target, d, np.random.default_rng(7))
+    drawn = matrix.cells
+    for field in ("g_target_us", "g_prog_us", "nu", "stuck"):
+        assert np.array_equal(getattr(drawn, field), getattr(whole, field)), field
+    assert (whole.stuck != 0).any() and (whole.nu > 0).any()
+
+
+def test_calibration_keeps_the_charges_a_whole_subsample_would_choose():
+    """Offered in uneven pieces, the kept charges are those numpy's choice picks from all of them."""
+    rng = np.random.default_rng(4)
+    charges = np.abs(rng.standard_normal(10_000))
+    samples = SliceSamples(charges.size, 700)
+    for piece in np.split(charges, [3, 50, 51, 4000, 9999]):
+        samples.offer(piece)
+    chosen = charges[np.random.default_rng(0).choice(charges.size, 700, replace=False)]
+    assert samples.full_scale(99.0) == np.percentile(chosen, 99.0)
+    assert sum(kept.size for kept in samples.kept) == 700
 
 
 def test_a_matrix_above_the_limit_is_refused_with_its_size_and_advice(monkeypatch):
     monkeypatch.setenv(LIMIT_VARIABLE, "0.001")  # 1 MB
-    w = np.ones((512, 64))  # 512 x 64 x 8 cells on ideal (8-bit differential, 2-bit cells): ~19 MB
-    with pytest.raises(cimsim.ConfigError, match=r"programming a 512 x 64 matrix .* needs about 0.021 GB.*column slices"):
+    w = np.ones((512, 64))  # 512 x 64 x 8 cells on ideal (8-bit differential, 2-bit cells)
+    # 14 B per cell, and 90 B per cell of a chunk: 512 rows x 512 columns (2^18 cells)
+    expected_gb = (512 * 512 * 14 + 2**18 * 90) / 1e9
+    with pytest.raises(cimsim.ConfigError, match=rf"programming a 512 x 64 matrix .* needs about {expected_gb:.3g} GB.*column slices"):
         cimsim.AnalogMatrix(w, cimsim.load_preset("ideal"))
     monkeypatch.setenv(LIMIT_VARIABLE, "lots")
     with pytest.raises(cimsim.ConfigError, match=LIMIT_VARIABLE):
@@ -54,3 +110,38 @@ def test_a_functional_simulation_needs_the_same_memory_at_any_batch():
     _, one = traced_peak(lambda: cimsim.simulate(wl, ideal, batch=1, fidelity="functional"))
     _, ten = traced_peak(lambda: cimsim.simulate(wl, ideal, batch=10, fidelity="functional"))
     assert ten < 1.1 * one  # one inference runs through the arrays; the batch multiplies counts, not data
+
+
+def test_float32_calibration_currents_only_where_their_integer_sums_are_exact():
+    ones = np.ones((4, 3), dtype=np.float32)
+    assert sums_exact_in_float32(ones, block_rows=128, dac_bits=1)  # sums <= 128
+    assert not sums_exact_in_float32(ones * 0.5, block_rows=128, dac_bits=1)  # not integers
+    assert not sums_exact_in_float32(ones, block_rows=2**17, dac_bits=8)  # 2^17 x 255 > 2^24
+    assert not sums_exact_in_float32(ones.astype(np.float64), block_rows=128, dac_bits=1)
+
+
+def test_calibrating_in_float32_reads_as_calibrating_in_float64(monkeypatch):
+    """rram-22nm: one-bit cells and DAC, so every current is an integer up to 128."""
+    rng = np.random.default_rng(6)
+    w, x = rng.standard_normal((300, 24)), rng.standard_normal((40, 300))
+    steps = []
+    for exact in (True, False):
+        monkeypatch.setattr(crossbar, "sums_exact_in_float32", lambda *_, exact=exact: exact)
+        matrix = cimsim.AnalogMatrix(w, cimsim.load_preset("rram-22nm"), seed=0)
+        matrix.calibrate(x)
+        steps.append(matrix.matmul(x))  # its ADC steps set by the calibration
+    assert np.array_equal(steps[0], steps[1])
+
+
+@pytest.mark.parametrize("preset, overrides", [("isaac", {}), ("ideal", {"array.wire_resistance_ohm": 2.0})])
+def test_reads_do_not_depend_on_the_chunks_the_cells_are_drawn_in(monkeypatch, preset, overrides):
+    """isaac flips columns per row block (chunks of one row cross no block edge by accident);
+    IR drop is solved per array (chunks of whole row blocks): one chunk or many, the same outputs."""
+    cfg = cimsim.load_preset(preset).override(overrides) if overrides else cimsim.load_preset(preset)
+    rng = np.random.default_rng(8)
+    w, x = rng.standard_normal((300, 30)), rng.standard_normal((20, 300))
+    outputs = []
+    for cells_per_chunk in (2**18, 1):
+        monkeypatch.setattr(read_operands, "CELLS_PER_CHUNK", cells_per_chunk)
+        outputs.append(cimsim.AnalogMatrix(w, cfg, seed=2).matmul(x))
+    assert np.array_equal(outputs[0], outputs[1])

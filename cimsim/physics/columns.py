@@ -58,9 +58,10 @@ def flip_mask(levels: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
     return mask
 
 
-def stored_levels(levels: np.ndarray, flipped: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
-    """The levels the cells hold: ``levels`` with the flipped columns of each row block complemented."""
-    flip_rows = flipped[np.arange(levels.shape[0]) // geometry.rows]
+def stored_levels(levels: np.ndarray, flipped: np.ndarray, geometry: ArrayGeometry, first_row: int = 0) -> np.ndarray:
+    """The levels the cells hold: ``levels`` (stored rows from ``first_row`` on) with the flipped
+    columns of each row block complemented."""
+    flip_rows = flipped[np.arange(first_row, first_row + levels.shape[0]) // geometry.rows]
     return np.where(flip_rows, geometry.max_level - levels, levels)
 
 

@@ -27,13 +27,14 @@ cells and check what a model returns (ShapeError naming the model and the method
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cimsim.errors import ShapeError
-from cimsim.physics.device_models import device_model
+from cimsim.physics.device_models import ConstantStatistics, DeviceModel, device_model
 
 if TYPE_CHECKING:
     from cimsim.config.sections import DeviceConfig
@@ -86,13 +87,103 @@ def program(g_target_us: np.ndarray, device: DeviceConfig, rng: np.random.Genera
     """
     g_target = np.asarray(g_target_us, dtype=np.float64)
     u = rng.random(g_target.shape)
+    return _program_drawn(g_target, device, u, rng.standard_normal(g_target.shape), rng)
+
+
+@dataclass(frozen=True)
+class DrawStates:
+    """Where :func:`program`'s three draws over a matrix start: the generator states before the
+    faults (uniform per cell), the programming error (normal per cell) and ν (the drift model's
+    draw). With them :func:`programmed_rows` draws the same cells again, a chunk of rows at a time,
+    so a matrix need not hold its cells' conductances (8 bytes each) between uses."""
+
+    bit_generator: type
+    faults: dict
+    errors: dict
+    nu: dict
+    shape: tuple[int, int]
+
+
+TargetRows = Callable[[int, int], np.ndarray]
+"""``target(r0, r1)``: the target conductances (µS, float64) of rows r0 .. r1 − 1 of a matrix."""
+
+
+def drift_is_modelled(device: DeviceConfig) -> bool:
+    """False when every ν is 0 (``device.drift_nu`` and ``drift_nu_std`` both the number 0: ν =
+    max(0, 0 + 0·ξ) = 0), so that G(t) = g_prog at every time and no ν need be drawn or held."""
+    return isinstance(device.drift_nu, str) or device.drift_nu != 0 or device.drift_nu_std != 0
+
+
+def cells_are_targets(device: DeviceConfig) -> bool:
+    """True when programming cannot move a cell off its target: no programming noise (the number 0:
+    σ·ξ = 0), no stuck cells (u in [0, 1) is never below 0 nor at 1 or above) and no drift."""
+    no_noise = not isinstance(device.program_noise, str) and device.program_noise == 0
+    return no_noise and device.stuck_off == 0 and device.stuck_on == 0 and not drift_is_modelled(device)
+
+
+def draw_states(shape: tuple[int, int], target: TargetRows, device: DeviceConfig, rng: np.random.Generator,
+                rows_per_chunk: int) -> DrawStates:
+    """Advance ``rng`` past :func:`program`'s draws over a ``shape`` matrix, as one call on the
+    whole matrix would (the states before each draw kept): after it, ``rng`` draws what it would
+    draw after ``program(target(0, K), device, rng)``, and no per-cell array outlives a chunk."""
+    states = []
+    nu_model = device_model(device.drift_nu)  # built in: one standard normal per cell, whatever the mean and spread
+    one_normal = isinstance(nu_model, ConstantStatistics) or type(nu_model).draw_drift_nu is DeviceModel.draw_drift_nu
+    buffer = np.empty(min(shape[0], rows_per_chunk) * shape[1])
+    for phase in range(3):
+        states.append(rng.bit_generator.state)
+        for rows in row_chunks(shape[0], rows_per_chunk):
+            drawn = buffer[: (rows.stop - rows.start) * shape[1]]
+            if phase == 0:
+                rng.random(out=drawn)
+            elif phase == 1 or one_normal:
+                rng.standard_normal(out=drawn)
+            else:
+                sample_drift_nu(target(rows.start, rows.stop), device, rng)
+    return DrawStates(type(rng.bit_generator), *states, shape=tuple(shape))
+
+
+def programmed_rows(states: DrawStates, target: TargetRows, device: DeviceConfig,
+                    rows_per_chunk: int) -> Iterator[tuple[slice, ProgrammedCells]]:
+    """The cells :func:`program` drew from the generator ``states`` came from, ``rows_per_chunk``
+    rows at a time (bit-identical: each of its draws, made whole, is the same numbers in the same
+    order as made chunk by chunk). A device model's ``draw_drift_nu`` must draw element by element
+    in order, as the built-in ones do (one ``standard_normal`` of the cells' shape). When
+    :func:`cells_are_targets`, nothing is drawn: every cell holds its target, healthy, ν = 0."""
+    exact = cells_are_targets(device)
+    faults, errors, nus = (_generator(states.bit_generator, s) for s in (states.faults, states.errors, states.nu))
+    for rows in row_chunks(states.shape[0], rows_per_chunk):
+        g_target = target(rows.start, rows.stop)
+        if exact:
+            yield rows, ProgrammedCells(g_target, g_target, np.zeros(g_target.shape), np.zeros(g_target.shape, np.int8))
+        else:
+            yield rows, _program_drawn(g_target, device, faults.random(g_target.shape),
+                                       errors.standard_normal(g_target.shape), nus)
+
+
+def row_chunks(rows: int, rows_per_chunk: int) -> Iterator[slice]:
+    """Rows 0 .. ``rows`` − 1 in consecutive slices of ``rows_per_chunk`` (the last may be shorter)."""
+    for r0 in range(0, rows, rows_per_chunk):
+        yield slice(r0, min(r0 + rows_per_chunk, rows))
+
+
+def _generator(bit_generator: type, state: dict) -> np.random.Generator:
+    bits = bit_generator()
+    bits.state = state
+    return np.random.Generator(bits)
+
+
+def _program_drawn(g_target: np.ndarray, device: DeviceConfig, u: np.ndarray, z: np.ndarray,
+                   nu_rng: np.random.Generator) -> ProgrammedCells:
+    """Cells from their draws: ``u`` uniform (faults), ``z`` standard normal (programming error);
+    ν drawn from ``nu_rng``."""
     stuck = np.where(u < device.stuck_off, STUCK_OFF, STUCK_NONE)
     stuck = np.where(u >= 1.0 - device.stuck_on, STUCK_ON, stuck).astype(np.int8)
-    error = program_noise_sigma_us(g_target, device) * rng.standard_normal(g_target.shape)
+    error = program_noise_sigma_us(g_target, device) * z
     g_prog = clip_programmed(g_target + error, device)
     g_prog = np.where(stuck == STUCK_OFF, device.g_min_us, g_prog)
     g_prog = np.where(stuck == STUCK_ON, device.g_max_us, g_prog)
-    nu = np.where(stuck == STUCK_NONE, sample_drift_nu(g_target, device, rng), 0.0)
+    nu = np.where(stuck == STUCK_NONE, sample_drift_nu(g_target, device, nu_rng), 0.0)
     return ProgrammedCells(g_target_us=g_target, g_prog_us=g_prog, nu=nu, stuck=stuck)
 
 
@@ -119,7 +210,10 @@ def drift_factor(t_s: float, device: DeviceConfig, nu: np.ndarray) -> np.ndarray
 
 
 def conductance_at(cells: ProgrammedCells, device: DeviceConfig, t_s: float) -> np.ndarray:
-    """Conductance of every cell at time ``t_s`` (s, counted as ``device.drift_clock`` says), µS."""
+    """Conductance of every cell at time ``t_s`` (s, counted as ``device.drift_clock`` says), µS
+    (``g_prog`` itself when drift is not modelled: every factor is 1)."""
+    if not drift_is_modelled(device):
+        return cells.g_prog_us
     return cells.g_prog_us * drift_factor(t_s, device, cells.nu)
 
 

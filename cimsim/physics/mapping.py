@@ -52,8 +52,9 @@ def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool) -> tuple
     q_max = 2 ** (weight_bits - 1) - 1
     max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
     scale = symmetric_scale(max_abs, q_max)
-    w_q = np.clip(np.rint(w / scale), -q_max, q_max).astype(np.int64)
-    return w_q, scale
+    quotient = w / scale
+    np.clip(np.rint(quotient, out=quotient), -q_max, q_max, out=quotient)  # in place: one float64 temporary
+    return quotient.astype(np.int64), scale
 
 
 @dataclass(frozen=True)
@@ -199,16 +200,26 @@ def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
     return live if live.size else np.zeros(1, dtype=np.int64)
 
 
+LEVEL_CHUNK_CELLS = 2**20
+
+
 def cell_levels(w_q: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
-    """K × physical columns of cell levels (uint8) of the integer weights ``w_q``, columns ordered (n, s, p)."""
+    """K × physical columns of cell levels (uint8) of the integer weights ``w_q``, columns ordered (n, s, p).
+
+    Computed :data:`LEVEL_CHUNK_CELLS` cells at a time, so that its int64 temporaries stay small."""
     c = geometry.bits_per_cell
-    if geometry.signs == 2:
-        stored = np.stack([np.maximum(w_q, 0), np.maximum(-w_q, 0)], axis=-1)  # K, N, 2
-    else:
-        stored = (w_q + geometry.weight_offset)[..., None]  # K, N, 1
     shifts = (c * np.arange(geometry.slices))[None, None, :, None]
-    levels = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # K, N, S, P
-    return levels.reshape(w_q.shape[0], -1).astype(np.uint8)  # 0 .. 2^c − 1 with c <= 8
+    levels = np.empty((w_q.shape[0], w_q.shape[1] * geometry.slices * geometry.signs), dtype=np.uint8)
+    step = max(1, LEVEL_CHUNK_CELLS // max(1, levels.shape[1]))
+    for r0 in range(0, w_q.shape[0], step):
+        part = w_q[r0 : r0 + step]
+        if geometry.signs == 2:
+            stored = np.stack([np.maximum(part, 0), np.maximum(-part, 0)], axis=-1)  # rows, N, 2
+        else:
+            stored = (part + geometry.weight_offset)[..., None]  # rows, N, 1
+        chunk = (stored[:, :, None, :] >> shifts) & (2**c - 1)  # rows, N, S, P
+        levels[r0 : r0 + step] = chunk.reshape(chunk.shape[0], -1)  # 0 .. 2^c − 1 with c <= 8
+    return levels
 
 
 @dataclass(frozen=True)
