@@ -23,7 +23,6 @@ tasks again elsewhere, up to ``distributed.scheduler.allowed-failures`` deaths p
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -71,7 +70,7 @@ def seed_work(run: Run) -> SeedWork:
 
     try:
         dumps(run.model)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+    except Exception as exc:  # cloudpickle raises PicklingError, TypeError or AttributeError: any means it cannot go
         raise ConfigError(f"model = {run.model!r} cannot be pickled for Dask workers ({exc}); allowed with client: "
                           "a picklable function batch -> IRModule, e.g. functools.partial(workloads.get, name)") from None
     return SeedWork(run.model, run.batch, run.cfg, run.x, run.calibration, run.conditions)
