@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 
@@ -138,9 +139,10 @@ class Gemm:
         """Multiply-accumulates of the dense product."""
         return self.m * self.k * self.n * self.count
 
-    @property
+    @cached_property
     def effective_macs(self) -> int:
-        """MACs whose weight is non-zero (all of them without constant weights)."""
+        """MACs whose weight is non-zero (all of them without constant weights); counted once (the
+        weights are read-only through the Gemm)."""
         if self.weights is None:
             return self.macs
         return self.m * int(np.count_nonzero(self.weights))
