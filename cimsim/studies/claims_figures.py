@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from cimsim.plot.base import colour, save_figure
 from cimsim.studies.article_claims import (
@@ -53,8 +54,8 @@ def tops_per_watt_figure(rows: Sequence[dict[str, Any]]) -> Figure:
         axes.set_axisbelow(True)
     for axes in axes_grid[len(panels):]:
         axes.set_visible(False)
-    handles, labels = axes_grid[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=len(designs), fontsize=8)
+    handles = [Patch(color=colour(index), label=design) for index, design in enumerate(designs)]
+    figure.legend(handles=handles, loc="outside lower center", ncol=min(len(designs), 7), fontsize=8)
     figure.suptitle(f"TOPS/W per design and workload; grey bands: the claims ×/÷ {ABOUT_FACTOR:g}; "
                     f"× at {REFUSED_MARK_TOPS_PER_WATT:g}: the design refused the run (the model does not fit)")
     return figure
