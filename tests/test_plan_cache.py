@@ -19,7 +19,7 @@ import pytest
 import cimsim
 from cimsim.arch import plan_cache
 from cimsim.arch.plan_cache import (
-    BoundedCache, clear_plan_cache, cache_counts, effective_macs, input_statistics, layer_footprints, weights_digest,
+    BoundedCache, clear_plan_cache, cache_counts, input_statistics, layer_footprints, weights_digest,
 )
 from cimsim.costs.array_counts import footprint, modelled_statistics
 from cimsim.errors import ConfigError
@@ -134,7 +134,7 @@ def test_a_cached_plan_equals_a_fresh_one_and_a_sweep_point_reuses_the_weights_w
     clear_plan_cache()
     first = figures(wl, base)
     misses = {name: counts[1] for name, counts in cache_counts().items()}
-    assert misses == {"footprints": 2, "statistics": 2, "effective_macs": 2}  # 2 products, each computed once
+    assert misses == {"footprints": 2, "statistics": 2}  # 2 products, each computed once
     again = figures(wl, base)
     other_adc = figures(wl, base.override({"adc.bits": 6}))
     assert {name: counts[1] for name, counts in cache_counts().items()} == misses  # adc.bits: no weight work again
@@ -159,7 +159,7 @@ def test_cached_results_are_read_only_and_the_macs_count_the_non_zero_weights():
     with pytest.raises(ValueError):
         fp.row_cells[0] = 1.0
     zero_rows = len(range(0, 150, 7))  # rows 0, 7, ..., 147 of both groups are zero; the rest are not
-    assert effective_macs(gemm) == 9 * 2 * (150 - zero_rows) * 20
+    assert gemm.effective_macs == 9 * 2 * (150 - zero_rows) * 20
 
 
 def test_the_bounded_cache_drops_the_least_recently_used_entry():

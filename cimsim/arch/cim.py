@@ -59,7 +59,7 @@ from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
 from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
-from cimsim.arch.plan_cache import effective_macs, input_statistics, layer_footprints
+from cimsim.arch.plan_cache import input_statistics, layer_footprints
 from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
@@ -303,7 +303,7 @@ class CimArchitecture:
             batch_counts = [("cell", "writes", cells)]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
-            ledger=self._ledger(gemm.name, counts), macs=effective_macs(gemm), batch_steps=batch_steps,
+            ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
             batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
         )
 

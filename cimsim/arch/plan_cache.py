@@ -10,9 +10,10 @@ them, each under a key made of everything its computation reads:
   their bytes, dtype and shape, computed once per weight array object), the group, K and N,
   and the values of :data:`FOOTPRINT_FIELDS`;
 * the statistics of modelled inputs (:func:`input_statistics`): K, the input model, the seed
-  and the values of :data:`STATISTICS_FIELDS`;
-* a product's MACs with a non-zero weight (:func:`effective_macs`): the product (every field of
-  the frozen :class:`~cimsim.workload.Gemm` but its weights) and its weights' digest.
+  and the values of :data:`STATISTICS_FIELDS`.
+
+(A product's MACs with a non-zero weight are counted once by the product itself,
+``Gemm.effective_macs``.)
 
 The field lists are the one written record of what those computations read of a
 configuration; ``tests/test_plan_cache.py`` changes every field of the configuration tree and
@@ -85,7 +86,6 @@ class BoundedCache:
 
 _FOOTPRINTS = BoundedCache(MAX_ENTRIES)
 _STATISTICS = BoundedCache(MAX_ENTRIES)
-_MACS = BoundedCache(MAX_ENTRIES)
 _DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(weights) -> (the array, its digest)
 
 
@@ -130,22 +130,15 @@ def input_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int) -> I
     return _STATISTICS.get(key, lambda: _frozen(modelled_statistics(k, cfg, model, seed)))
 
 
-def effective_macs(gemm: Gemm) -> int:
-    """``gemm.effective_macs`` (a count of the non-zero weights), cached under the product and its weights' digest."""
-    if gemm.weights is None:
-        return gemm.effective_macs
-    return _MACS.get((gemm, weights_digest(gemm.weights)), lambda: gemm.effective_macs)
-
-
 def cache_counts() -> dict[str, tuple[int, int]]:
     """(hits, misses) of each cache since the process started or :func:`clear_plan_cache`."""
-    caches = {"footprints": _FOOTPRINTS, "statistics": _STATISTICS, "effective_macs": _MACS}
+    caches = {"footprints": _FOOTPRINTS, "statistics": _STATISTICS}
     return {name: (cache.hits, cache.misses) for name, cache in caches.items()}
 
 
 def clear_plan_cache() -> None:
     """Empty the caches (the digests stay: they follow the weight arrays' lifetimes)."""
-    for cache in (_FOOTPRINTS, _STATISTICS, _MACS):
+    for cache in (_FOOTPRINTS, _STATISTICS):
         cache.clear()
 
 
