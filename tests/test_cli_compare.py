@@ -84,3 +84,9 @@ def test_comparison_figure_draws_each_reports_tops_per_watt_and_ratio():
     assert sorted(tops.values()) == pytest.approx([100.0] * 3, rel=1e-12)
     with pytest.raises(cimsim.ConfigError, match="2 reports for a comparison of 3"):
         comparison_figure(comparison, [base, fast])
+
+
+def test_no_figures_writes_the_reports_and_the_comparison_only(tmp_path):
+    assert main(["compare", "mlp", "--chip", "ideal", "--baseline", "vn-45nm", "--no-figures", "--out", str(tmp_path)]) == 0
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ["baseline.json", "baseline_layers.csv", "chip.json", "chip_layers.csv", "comparison.json"]

@@ -61,10 +61,13 @@ def _simulate(args: argparse.Namespace, cfg, workload=None) -> Report:
                     record_timeline=work_items <= TIMELINE_WORK_ITEMS or args.timeline)
 
 
-def _report_files(report: Report, out: Path, stem: str) -> list[Path]:
+def _report_files(report: Report, out: Path, stem: str, figures: bool) -> list[Path]:
+    """``<stem>.json`` and ``<stem>_layers.csv``; with ``figures``, the layers' bars and the timeline too."""
+    paths = [report.to_json(out / f"{stem}.json"), report.to_csv(out / f"{stem}_layers.csv")]
+    if not figures:
+        return paths
     from cimsim import plot
 
-    paths = [report.to_json(out / f"{stem}.json"), report.to_csv(out / f"{stem}_layers.csv")]
     paths += plot.layer_bars(report, out / f"{stem}_layers")
     if report.timeline:
         paths += plot.timeline_chart(report, out / f"{stem}_timeline")
@@ -76,12 +79,11 @@ def run(args: argparse.Namespace) -> None:
     report = _simulate(args, load_chip(args.chip, args.set))
     print(report.summary())
     out = Path(args.out)
-    if args.no_figures:
-        _wrote([report.to_json(out / "report.json"), report.to_csv(out / "report_layers.csv")])
-        return
-    from cimsim import plot
+    paths = _report_files(report, out, "report", figures=not args.no_figures)
+    if not args.no_figures:
+        from cimsim import plot
 
-    paths = _report_files(report, out, "report") + plot.energy_breakdown_chart([report], out / "energy_breakdown")
+        paths += plot.energy_breakdown_chart([report], out / "energy_breakdown")
     _wrote(paths)
 
 
@@ -112,14 +114,16 @@ def compare_command(args: argparse.Namespace) -> None:
         against += [base_index] * (1 + len(members))
     comparison = compare(reports, against, strict=args.strict, labels=labels)
     print(comparison)
-    _wrote(_comparison_files(comparison, reports, stems, Path(args.out)))
+    _wrote(_comparison_files(comparison, reports, stems, Path(args.out), figures=not args.no_figures))
 
 
-def _comparison_files(comparison, reports: list[Report], stems: list[str], out: Path) -> list[Path]:
+def _comparison_files(comparison, reports: list[Report], stems: list[str], out: Path, figures: bool) -> list[Path]:
+    paths = [path for report, stem in zip(reports, stems) for path in _report_files(report, out, stem, figures)]
+    paths.append(comparison.to_json(out / "comparison.json"))
+    if not figures:
+        return paths
     from cimsim import plot
 
-    paths = [path for report, stem in zip(reports, stems) for path in _report_files(report, out, stem)]
-    paths.append(comparison.to_json(out / "comparison.json"))
     return paths + plot.comparison_chart(comparison, reports, out / "comparison")
 
 

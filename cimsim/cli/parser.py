@@ -83,6 +83,7 @@ def _simulation_options(parser: argparse.ArgumentParser, out: str, several_chips
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of every device draw")
     parser.add_argument("--timeline", action="store_true", help="record the timeline even for a long run")
     parser.add_argument("--out", default=out, help=f"output directory (default: {out})")
+    parser.add_argument("--no-figures", action="store_true", help="write the reports (JSON) and the layers' CSV, no figures")
 
 
 def _chip_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="simulate a workload on a chip: summary, report.json, layers.csv, plots")
     _simulation_options(run, "out/run")
-    run.add_argument("--no-figures", action="store_true", help="write report.json and the layers' CSV, no figures")
     run.set_defaults(run=cli_commands.run)
 
     compare = commands.add_parser("compare", help="a workload on chips and on a baseline, side by side with ratios")
