@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-all
 	$(BIN)/python benchmarks/offload_overhead.py
 	$(BIN)/python benchmarks/zoo.py
 	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/cim_vs_vn.py
 	$(BIN)/python benchmarks/ir_drop.py
 
 clean:
