@@ -57,7 +57,9 @@ def test_a_bus_slower_than_the_arrays_sets_the_latency_by_its_bandwidth():
     gbps = 0.5
     cfg = ISAAC.override({"chip.noc_topology": "bus", "chip.noc_gbps": gbps})
     report = simulate(fc_workload(m=6), cfg, mode="layer")
-    t_bus = 256 * 16 / gbps  # one token: 256 inputs of 16 bits over the bus
+    # one token: 256 inputs of 16 bits over the bus, plus one hop's pipeline delay
+    # (chip.noc_cycles_per_hop = 2 cycles at 1.2 GHz)
+    t_bus = 256 * 16 / gbps + 2 / 1.2
     t_arrays = ISAAC_VECTOR_NS
     assert t_bus > t_arrays
     # flow shop of 6 tokens through (bus, buffer, arrays): Σ t + 5·max t
@@ -125,7 +127,11 @@ def test_a_model_too_large_for_the_chip_says_how_many_arrays_it_needs():
     passes = 8  # 16 arrays on 2
     write_ns = passes * 128 * ISAAC.device.write_ns_per_row
     buffer_ns = (512 + 64) * 16 / 307.2  # a token in and out of the tile buffer (ISAAC-26)
-    assert report.latency_ns == pytest.approx(write_ns + buffer_ns + 2 * 6 * passes * ISAAC_VECTOR_NS, rel=1e-12)
+    weight_bits = 512 * 64 * 16  # streamed from DRAM before they are written, once per batch
+    dram_ns = weight_bits / 102.4  # one LPDDR4-3200 x32 channel: 12.8 GB/s = 102.4 bits per ns
+    assert report.latency_ns == pytest.approx(dram_ns + write_ns + buffer_ns + 2 * 6 * passes * ISAAC_VECTOR_NS,
+                                              rel=1e-12)
+    assert report.breakdown["dram"] == pytest.approx(weight_bits * ISAAC.energy.dram_pj_per_bit, rel=1e-12)
 
 
 def test_sparse_weights_use_fewer_arrays_and_less_energy():
@@ -207,7 +213,7 @@ def test_two_layers_reading_one_input_contend_on_the_bus():
     w = np.random.default_rng(0).standard_normal((256, 32))
     wl = Workload([Gemm("a", m=6, k=256, n=32, weights=w), Gemm("b", m=6, k=256, n=32, weights=w)], name="two")
     report = simulate(wl, cfg)
-    t_bus = 256 * 16 / gbps
+    t_bus = 256 * 16 / gbps + 2 / 1.2  # serialisation, then one hop of 2 cycles at 1.2 GHz
     # 12 transfers one after another on the one bus, then the last token's buffer and array steps
     assert report.latency_ns == pytest.approx(12 * t_bus + ISAAC_BUFFER_NS + ISAAC_VECTOR_NS, rel=1e-12)
     assert report.bottleneck == "bus"

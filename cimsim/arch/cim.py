@@ -51,6 +51,8 @@ import numpy as np
 
 from cimsim.costs.area import array_count, area_breakdown_um2
 from cimsim.arch.chunking import operation_needs, workload_chunks
+from cimsim.arch.memory import NO_SPILL, MemoryHierarchy, Spill, resident_bits, split_counts
+from cimsim.arch.noc import Noc
 from cimsim.config import ChipConfig
 from cimsim.config import config_label
 from cimsim.crossbar import AnalogMatrix
@@ -75,6 +77,7 @@ class _Layer:
     footprints: list[Footprint]
     copies: int = 1
     tile: int = 0
+    tiles: int = 1  # tiles its arrays (all copies) span, from ``tile`` on
     passes: int = 1
     counts: list[tuple[str, str, float]] = field(default_factory=list)
     relative_error: float | None = None
@@ -123,6 +126,8 @@ class CimArchitecture:
         self._readings: dict[bool, Reading] = {}
         self._vectors_ns: dict[bool, float] = {}
         self.energy = EnergyModel(cfg)
+        self.noc = Noc(cfg)
+        self.memory = MemoryHierarchy(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
 
@@ -152,6 +157,7 @@ class CimArchitecture:
                 )
             for layer in layers.values():
                 layer.passes = math.ceil(layer.arrays / available)
+                layer.tiles = min(self.cfg.chip.tiles, max(1, -(-layer.arrays // self.arrays_per_tile)))
             self.notes.append(f"time-multiplexed: {needed:,} arrays needed, {available:,} on the chip; "
                               "every layer's cells are rewritten once per batch, one layer at a time")
             return True
@@ -161,6 +167,7 @@ class CimArchitecture:
         for layer in layers.values():
             layer.tile = used // self.arrays_per_tile
             used += layer.arrays * layer.copies
+            layer.tiles = max(1, -(-used // self.arrays_per_tile) - layer.tile)
         return False
 
     def _replicate(self, layers: dict[str, _Layer], chunk_ns: dict[str, tuple[int, float, float]], spare: int) -> None:
@@ -249,14 +256,9 @@ class CimArchitecture:
 
     # ---- stages -------------------------------------------------------------------------------
 
-    def _hops(self, source_tile: int, tile: int) -> int:
-        if self.cfg.chip.noc_topology == "bus":
-            return 1
-        side = math.ceil(math.sqrt(self.cfg.chip.tiles))
-        return abs(source_tile // side - tile // side) + abs(source_tile % side - tile % side)
-
-    def _link(self, tile: int) -> str:
-        return "bus" if self.cfg.chip.noc_topology == "bus" else f"link:{tile}"
+    def _transfer_step(self, source_tile: int, tile: int, bits: float) -> Step | None:
+        """Moving ``bits`` from one tile to another over the interconnect (:mod:`cimsim.arch.noc`)."""
+        return self.noc.transfer_step(source_tile, tile, bits)
 
     def _movement(self, layer: _Layer, hops: int) -> list[tuple[str, str, float]]:
         """Data movement of one inference: the stored rows' inputs once through the tile buffer and bus,
@@ -273,53 +275,62 @@ class CimArchitecture:
                 self.energy.charge(ledger, component, action, count, layer=name)
         return ledger
 
-    def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
-        """Per chunk: the input's transfer over one link, the tile buffer's traffic, the arrays' reads (ns)."""
-        gemm, cfg = layer.gemm, self.cfg
-        vectors = gemm.m / n_chunks
-        link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
-        buffer_bits = vectors * (sum(fp.stored_rows for fp in layer.footprints) * cfg.mapping.input_bits
-                                 + gemm.n * gemm.count * cfg.mapping.output_bits)  # one copy in, broadcast; outputs out
-        buffer_ns = buffer_bits / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        return link_ns, buffer_ns, vectors * self._vector_ns(layer.signed) * layer.passes
+    def _buffer_bits(self, layer: _Layer, n_chunks: int) -> float:
+        """Tile buffer traffic of one chunk: one copy of the stored rows' inputs in, broadcast; outputs out."""
+        gemm, mapping = layer.gemm, self.cfg.mapping
+        return gemm.m / n_chunks * (sum(fp.stored_rows for fp in layer.footprints) * mapping.input_bits
+                                    + gemm.n * gemm.count * mapping.output_bits)
 
-    def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int) -> StagePlan:
+    def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
+        """Per chunk: the input's serialisation on one link, the tile buffer's traffic, the arrays' reads (ns)."""
+        gemm, cfg = layer.gemm, self.cfg
+        link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
+        buffer_ns = self._buffer_bits(layer, n_chunks) / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
+        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed) * layer.passes
+
+    def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int, spill: Spill) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
         n_chunks, label = chunks
-        link_ns, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
-        hops = self._hops(source_tile, layer.tile)
-        steps = []
-        if hops:
-            steps.append(Step(self._link(layer.tile), link_ns))
+        _, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
+        transfer = self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)
+        steps = [transfer] if transfer is not None else []
         if cfg.tile.buffer_kib > 0:
-            steps.append(Step(f"buffer:{layer.tile}", buffer_ns))
+            steps.append(Step(f"buffer:{layer.tile}", buffer_ns * (1 - spill.fraction)))
+            spilled = self.memory.step(spill, self._buffer_bits(layer, n_chunks))
+            steps += [spilled] if spilled is not None else []
         steps.append(Step(f"arrays:{gemm.name}", read_ns))
-        counts = layer.counts + self._movement(layer, hops)
+        counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
         batch_steps, batch_counts = (), []
         if self._multiplexed:
-            cells = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * array_geometry(cfg).cells_per_weight
+            stored_rows = sum(fp.stored_rows for fp in layer.footprints)
+            cells = stored_rows * gemm.n * array_geometry(cfg).cells_per_weight
             rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
-            batch_steps = (Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row),)
-            batch_counts = [("cell", "writes", cells)]
+            weight_bits = stored_rows * gemm.n * cfg.mapping.weight_bits  # streamed in from DRAM, then written
+            batch_steps = (self.memory.dram_step(weight_bits),
+                           Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row))
+            batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
             ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
             batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
         )
 
-    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tile: int) -> StagePlan:
+    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tile: int, spill: Spill) -> StagePlan:
         """A non-GEMM operation, or an activation × activation product, on a tile's digital units."""
+        n_chunks, label = chunks
+        steps = [Step(f"digital:{tile}", 0.0)]
         if isinstance(op, Gemm):
             ops, macs = 2 * op.macs, op.macs
             bits = (op.m * op.k + op.k * op.n + op.m * op.n) * op.count * self.cfg.mapping.input_bits
-            counts = [("digital", "ops", ops), ("buffer", "bits", bits)]
+            counts = split_counts(spill, [("digital", "ops", ops), ("buffer", "bits", bits)])
+            spilled = self.memory.step(spill, bits / n_chunks)
+            steps += [spilled] if spilled is not None else []
         else:
             ops, macs = op.elements * DIGITAL_OPS_PER_ELEMENT[op.kind], 0
             counts = [("digital", "ops", ops)]
-        n_chunks, label = chunks
-        step = Step(f"digital:{tile}", ops / n_chunks / self.cfg.chip.digital_gops_per_tile)
+        steps[0] = Step(f"digital:{tile}", ops / n_chunks / self.cfg.chip.digital_gops_per_tile)
         return StagePlan(
-            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=(step,),
+            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
             ledger=self._ledger(op.name, counts), macs=macs,
         )
 
@@ -336,16 +347,16 @@ class CimArchitecture:
             link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
             chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
         self._multiplexed = self._place(layers, chunk_ns)
-        tile_of: dict[str, int] = {}
+        tile_of = _operation_tiles(workload, layers)
+        spills = self._spills(workload, layers, chunks, tile_of)
         stages = []
         for op in workload.ops:
             source = tile_of.get(op.inputs[0], 0) if op.inputs else 0
+            spill = spills.get(op.name, NO_SPILL)
             if op.name in layers:
-                stage = self._weight_stage(layers[op.name], chunks[op.name], source)
-                tile_of[op.name] = layers[op.name].tile
+                stage = self._weight_stage(layers[op.name], chunks[op.name], source, spill)
             else:
-                tile_of[op.name] = source
-                stage = self._digital_stage(op, chunks[op.name], source)
+                stage = self._digital_stage(op, chunks[op.name], source, spill)
             stage.needs = operation_needs(op, chunks)
             stages.append(stage)
         resources = self._resources(stages, layers)
@@ -357,18 +368,52 @@ class CimArchitecture:
             input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()]),
         ), errors
 
+    def _spills(self, workload: Workload, layers: dict[str, _Layer], chunks: dict[str, tuple[int, str]],
+                tile_of: dict[str, int]) -> dict[str, Spill]:
+        """Per operation whose tile buffer overflows: where its spilled traffic goes (:mod:`cimsim.arch.memory`)."""
+        residency = {}  # operation -> {tile: resident bits}
+        for op in workload.ops:
+            first, span = (layers[op.name].tile, layers[op.name].tiles) if op.name in layers else (tile_of[op.name], 1)
+            bits = resident_bits(op, chunks[op.name][0], self.cfg) / span
+            residency[op.name] = {tile: bits for tile in range(first, first + span)}
+        if self._multiplexed:  # one stage at a time: each alone against the buffers
+            by_op = {name: self.memory.spills(tiles).get(tile_of[name]) for name, tiles in residency.items()}
+        else:  # pipelined stages in flight together: their residencies add up per tile
+            demand: dict[int, float] = {}
+            for tiles in residency.values():
+                for tile, bits in tiles.items():
+                    demand[tile] = demand.get(tile, 0.0) + bits
+            by_tile = self.memory.spills(demand)
+            by_op = {name: by_tile.get(tile_of[name]) for name in residency}
+        spills = {name: spill for name, spill in by_op.items() if spill is not None}
+        if spills:
+            worst = max(spills, key=lambda name: spills[name].fraction)
+            self.notes.append(f"tile buffers overflow ({self.cfg.tile.buffer_kib:g} KiB): {len(spills)} operations spill "
+                              f"part of their traffic, up to {spills[worst].fraction:.0%} ({worst!r}, to "
+                              f"{spills[worst].level})")
+        return spills
+
     @staticmethod
     def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
         resources: dict[str, int] = {}
         for stage in stages:
             for step in (*stage.steps, *stage.batch_steps):
-                name = step.resource.removeprefix("arrays:")
-                resources[step.resource] = layers[name].copies if step.resource.startswith("arrays:") else 1
+                for resource in step.resources:
+                    name = resource.removeprefix("arrays:")
+                    resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
         return resources
 
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
+
+
+def _operation_tiles(workload: Workload, layers: dict[str, _Layer]) -> dict[str, int]:
+    """The tile of every operation: a weight product's first tile; any other, its first input's tile (0 without)."""
+    tile_of: dict[str, int] = {}
+    for op in workload.ops:
+        tile_of[op.name] = layers[op.name].tile if op.name in layers else tile_of.get(op.inputs[0], 0) if op.inputs else 0
+    return tile_of
 
 
 def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:

@@ -39,8 +39,9 @@ class TileConfig(Node):
     arrays_per_group: int = Field(8, ge=1, description="Arrays per group (ISAAC's IMA).")
     groups_per_tile: int = Field(12, ge=1, description="Groups (IMAs) per tile.")
     buffer_kib: float = Field(
-        64.0, ge=0, description="Tile buffer capacity (KiB); 0 means no tile buffer (no buffer step in the "
-        "scheduler). Not a capacity limit yet: activations are taken to fit.",
+        64.0, ge=0, description="Tile buffer capacity (KiB): the activations resident for the layers placed on "
+        "the tile (cimsim.arch.memory) must fit, or the excess spills to the global buffer or DRAM; 0 means no "
+        "tile buffer (no buffer step in the scheduler, inputs go straight from the interconnect to the arrays).",
     )
     buffer_kind: Literal["sram", "edram"] = Field(
         "sram", description="Tile buffer technology, for the record: its energy and area are the energy and area fields.",
@@ -68,6 +69,25 @@ class ChipLevelConfig(Node):
         "(hops = Manhattan distance between tiles on a square grid; one link per tile).",
     )
     noc_gbps: float = Field(38.4, gt=0, description="Bandwidth of one link or of the bus (Gb/s = bits per ns).")
+    noc_cycles_per_hop: int = Field(
+        2, ge=0, le=64, description="Pipeline delay of one hop (clock cycles at clock_ghz), added once per hop to a "
+        "transfer's serialisation time. Default 2: one cycle through the router, one across the link, the lean "
+        "end of on-chip routers (an assumption, not a measured figure; a speculative router pipeline as in "
+        "Dally & Towles, Principles and Practices of Interconnection Networks, 2004, ch. 16).",
+    )
+    global_buffer_kib: float = Field(
+        0.0, ge=0, description="Chip-level SRAM buffer (KiB) that takes activations spilled from the tile buffers "
+        "before DRAM does. Default 0: none (ISAAC has only its tiles' eDRAM, ISAAC Table I).",
+    )
+    global_buffer_gbps: float = Field(
+        512.0, gt=0, description="Global buffer bandwidth, reads and writes together (Gb/s = bits per ns). "
+        "Default 512 (64 GB/s), the von Neumann baseline's default global buffer (512 bits per cycle at 1 GHz).",
+    )
+    dram_gbps: float = Field(
+        102.4, gt=0, description="DRAM bandwidth (Gb/s = bits per ns), for spilled activations and weights "
+        "streamed in to be reprogrammed. Default 102.4 (12.8 GB/s): one 32-bit LPDDR4-3200 channel "
+        "(3200 MT/s x 4 bytes; JEDEC JESD209-4), the channel edge-npu and energy.dram_pj_per_bit assume.",
+    )
     digital_gops_per_tile: float = Field(
         38.4, gt=0, description="Throughput of a tile's digital units for non-GEMM operations (Gop/s = ops per ns).",
     )

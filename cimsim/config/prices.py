@@ -158,13 +158,13 @@ class EnergyConfig(Node):
         1.5625,
         ge=0,
         description="Chip-level (global) buffer energy per bit read or written at digital_reference_node_nm "
-        "(pJ/bit), scaled to chip.node_nm as digital_pj_per_op; priced, but no CIM "
-        "path counts global-buffer traffic yet (activations stay in the tile buffers). "
+        "(pJ/bit), scaled to chip.node_nm as digital_pj_per_op; charged for activations spilled from the "
+        "tile buffers into it (cimsim.arch.memory). "
         "Default: a 64-bit read of a 1 MB SRAM, 100 pJ at 45 nm (HOR-11).",
     )
     dram_pj_per_bit: float = Field(
-        8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit); priced, but no CIM path "
-        "counts DRAM traffic yet (weights stay on chip). Default: LPDDR4 (MEM-01)."
+        8.0, ge=0, description="Off-chip DRAM energy per bit read or written (pJ/bit): activations spilled past the "
+        "global buffer, weights streamed in to be reprogrammed. Default: LPDDR4 (MEM-01)."
     )
     static_power_mw: float = Field(
         0.0,

@@ -13,14 +13,15 @@ evaluates stage by stage in execution order:
   served. With identical service times and arrivals in order, chunk j starts at
   s_j = max(a_j, s_{j−k} + t) (the server it takes is the one chunk j − k frees), so within each
   residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one ``maximum.accumulate``.
-  The step's ends are the next step's arrivals.
+  The step's ends are the next step's arrivals. A step holding several resources at once (a
+  transfer over the links of its route) is served by the fewest servers among them.
 * **Batch steps** (cells reprogrammed) run before the stage's first chunk is released: from
   time 0 when pipelined, after the previous stage in ``"layer"`` mode.
 
 **Where it is exact, and the bound elsewhere.** The recursion treats every stage as if it had its
-resources to itself. Resources shared between stages (a tile's buffer, its links and digital
-units used by the several layers placed on that tile; the von Neumann machine's PE array and
-memories, used by every stage) contend when pipelined stages overlap: the events then queue
+resources to itself. Resources shared between stages (a tile's buffer, digital units and ADC
+banks, used by the layers placed on that tile; a mesh link on several routes; the von Neumann
+machine's PE array and memories, used by every stage) contend when pipelined stages overlap: the events then queue
 behind other stages' chunks, which the recursion does not see. The closed form therefore
 returns max(recursion, the most loaded resource's busy time / its servers), a lower bound on
 the events' latency that is exact in ``"layer"`` mode (stages never overlap) and whenever no
@@ -52,16 +53,19 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         start_ns = released_ns if mode == "layer" else 0.0
         uses = [start_ns] if stage.batch_steps else []  # first use of a resource, for the stage's span
         for step in stage.batch_steps:
-            busy_ns[step.resource] += step.ns
+            for resource in step.resources:
+                busy_ns[resource] += step.ns
             start_ns += step.ns
         ready = np.full(batch * stage.chunks, start_ns)
         if mode == "pipelined":
             ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
         ready = np.maximum.accumulate(ready)
         for step in stage.steps:
-            begins = served_starts(ready, step.ns, plan.resources[step.resource])
+            servers = min(plan.resources[resource] for resource in step.resources)
+            begins = served_starts(ready, step.ns, servers)
             uses.append(float(begins[0]))
-            busy_ns[step.resource] += step.ns * ready.size
+            for resource in step.resources:
+                busy_ns[resource] += step.ns * ready.size
             ready = begins + step.ns
         finish[stage.name] = ready
         released_ns = float(ready[-1])

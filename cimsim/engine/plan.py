@@ -5,7 +5,8 @@ An architecture (the CIM chip of :mod:`cimsim.arch.cim`, the von Neumann baselin
 the machine's resources with their capacities, and one :class:`StagePlan` per operation. A stage
 splits one inference of its operation into ``chunks`` work items (an output row of a
 convolution, a token, a batch slice; never a single MAC); each chunk uses the stage's ``steps``
-one after another, each step holding one server of a resource for its time. ``needs`` says how
+one after another, each step holding one server of a resource (or of several resources at once:
+a transfer holds every link of its route) for its time. ``needs`` says how
 many chunks of each producer a chunk waits for. The engine (:mod:`cimsim.engine.scheduler`) runs the
 chunks of every inference of a batch and returns an :class:`EngineResult`.
 
@@ -26,10 +27,17 @@ from cimsim.costs.ledger import Ledger
 
 @dataclass(frozen=True)
 class Step:
-    """One use of one server of ``resource`` for ``ns`` nanoseconds."""
+    """One use of one server of ``resource``, and of each resource in ``also`` at the same time,
+    for ``ns`` nanoseconds (a transfer over a mesh holds every link of its route)."""
 
     resource: str
     ns: float
+    also: tuple[str, ...] = ()
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """Every resource the step holds, ``resource`` first."""
+        return (self.resource, *self.also)
 
 
 @dataclass

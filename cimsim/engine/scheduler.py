@@ -3,7 +3,10 @@
 Every resource of a :class:`~cimsim.engine.plan.MachinePlan` is a ``simpy.Resource`` with its
 servers; each chunk of each inference of each stage is a process that, once the chunks it
 needs of its producers are done, holds one server of each of its steps' resources in turn for
-the step's time. Waiting for a busy server is contention; the engine adds no other delay.
+the step's time. A step on several resources (a transfer over the links of its route) takes
+them in one global order (sorted by name), holding those it has while it waits for the next,
+as a worm of flits does, and frees them all at its end; the global order means two steps never
+wait for each other. Waiting for a busy server is contention; the engine adds no other delay.
 
 Modes:
 
@@ -74,16 +77,23 @@ class _Run:
         self.timeline: list[Interval] = []
 
     def _use(self, stage: StagePlan, step: Step, inference: int, chunk: int):
-        with self.resources[step.resource].request() as request:
-            yield request
+        held = []
+        try:
+            for name in sorted(step.resources):  # one global order: two steps never wait on each other
+                held.append((self.resources[name], self.resources[name].request()))
+                yield held[-1][1]
             begin = self.env.now
             yield self.env.timeout(step.ns)
+        finally:
+            for resource, request in held:
+                resource.release(request)
         end = self.env.now
-        self.busy_ns[step.resource] += step.ns
+        for name in step.resources:
+            self.busy_ns[name] += step.ns
+            if self.record:
+                self.timeline.append(Interval(stage.name, inference, chunk, name, begin, end))
         span = self.spans.setdefault(stage.name, [begin, end])
         span[0], span[1] = min(span[0], begin), max(span[1], end)
-        if self.record:
-            self.timeline.append(Interval(stage.name, inference, chunk, step.resource, begin, end))
 
     def _chunk(self, stage: StagePlan, inference: int, chunk: int):
         for step in stage.steps:
@@ -158,9 +168,13 @@ def check_plan(plan: MachinePlan) -> None:
     chunks: dict[str, int] = {}
     for stage in plan.stages:
         for step in (*stage.steps, *stage.batch_steps):
-            if step.resource not in plan.resources:
-                raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {step.resource!r}, "
-                                  f"which the machine does not have; it has {sorted(plan.resources)}")
+            for resource in step.resources:
+                if resource not in plan.resources:
+                    raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
+                                      f"which the machine does not have; it has {sorted(plan.resources)}")
+            if len(set(step.resources)) < len(step.resources):
+                raise ConfigError(f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
+                                  "allowed: each resource once per step")
             if not step.ns >= 0:
                 raise ConfigError(f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0")
         for producer, needs in stage.needs.items():

@@ -1,0 +1,83 @@
+"""The interconnect between a CIM chip's tiles: a 2-D mesh with XY routing, or one shared bus.
+
+Tiles sit on a square grid of ``side = ceil(sqrt(chip.tiles))`` columns, tile t at row
+``t // side``, column ``t % side``.
+
+* ``chip.noc_topology = "mesh"``: every pair of neighbouring tiles is joined by two directed
+  links, ``link:a>b`` and ``link:b>a``. A transfer from tile s to tile d follows XY
+  (dimension-order) routing: along its row to d's column, then along that column to d (YX
+  instead when that corner lies past the last tile of a grid that is not full); its hops are
+  the Manhattan distance. It holds every link of its route at once for its whole
+  duration, as a worm of flits does under wormhole switching, so a transfer waits for any
+  busy link on its way and blocks the others meanwhile: contention on shared links shows in
+  the timeline. Its duration is the serialisation of its bits on one link plus the pipeline
+  delay of every hop, ``bits / chip.noc_gbps + hops · chip.noc_cycles_per_hop / chip.clock_ghz``.
+  A transfer within a tile crosses no link.
+* ``"bus"``: one ``bus`` resource shared by all tiles; every transfer is one hop on it.
+
+Energy is charged per bit and hop (``energy.noc_pj_per_bit_hop``, router and link together)
+by the architecture; this module only routes and times.
+
+Limits: no virtual channels or flit-level interleaving (a transfer owns its links until it
+ends); no adaptive routing; a link carries one transfer at a time in each direction.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cimsim.config import ChipConfig
+from cimsim.engine.plan import Step
+
+
+class Noc:
+    """Routes and times transfers between the tiles of ``cfg``'s chip (module docstring)."""
+
+    def __init__(self, cfg: ChipConfig):
+        chip = cfg.chip
+        self.topology = chip.noc_topology
+        self.tiles = chip.tiles
+        self.side = math.ceil(math.sqrt(chip.tiles))
+        self.gbps = chip.noc_gbps
+        self.hop_ns = chip.noc_cycles_per_hop / chip.clock_ghz
+
+    def _position(self, tile: int) -> tuple[int, int]:
+        return divmod(tile, self.side)  # (row, column)
+
+    def hops(self, source: int, destination: int) -> int:
+        """Links a transfer from ``source`` to ``destination`` crosses (the bus: always one)."""
+        if self.topology == "bus":
+            return 1
+        (r0, c0), (r1, c1) = self._position(source), self._position(destination)
+        return abs(r0 - r1) + abs(c0 - c1)
+
+    def route(self, source: int, destination: int) -> tuple[str, ...]:
+        """The resources a transfer holds: the directed links of its XY route, or the bus."""
+        if self.topology == "bus":
+            return ("bus",)
+        (r0, c0), (r1, c1) = self._position(source), self._position(destination)
+        corner = (r0, c1) if r0 * self.side + c1 < self.tiles else (r1, c0)
+        path = self._line((r0, c0), corner) + self._line(corner, (r1, c1))
+        tiles = [source] + [row * self.side + col for row, col in path]
+        return tuple(f"link:{a}>{b}" for a, b in zip(tiles, tiles[1:]))
+
+    @staticmethod
+    def _line(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
+        """Grid points after ``start`` up to ``end`` along one row or one column."""
+        (row, col), points = start, []
+        while (row, col) != end:
+            row += (end[0] > row) - (end[0] < row)
+            col += (end[1] > col) - (end[1] < col)
+            points.append((row, col))
+        return points
+
+    def transfer_ns(self, bits: float, hops: int) -> float:
+        """Duration of a transfer of ``bits`` over ``hops`` hops (module docstring)."""
+        return bits / self.gbps + hops * self.hop_ns
+
+    def transfer_step(self, source: int, destination: int, bits: float) -> Step | None:
+        """The step of moving ``bits`` from ``source`` to ``destination``; None when it crosses no link."""
+        route = self.route(source, destination)
+        if not route:
+            return None
+        return Step(route[0], self.transfer_ns(bits, self.hops(source, destination)), also=route[1:])
