@@ -26,8 +26,8 @@ IGNORED = [  # (preset, field, a new value, words the reason must contain)
     ("neurram", "adc.sample_rate_gsps", 1.0, "adc.step_ns"),
     ("isaac", "adc.step_ns", 7.0, "adc.kind = 'sar'"),
     ("isaac", "energy.adc_pj_per_step", 7.0, "adc.kind = 'sar'"),
-    ("isaac", "energy.dram_pj_per_bit", 1.0, "DRAM"),
-    ("isaac", "energy.global_buffer_pj_per_bit", 1.0, "global buffer"),
+    ("isaac", "chip.global_buffer_gbps", 9.0, "chip.global_buffer_kib = 0"),
+    ("neurram", "chip.global_buffer_kib", 9.0, "tile.buffer_kib = 0"),
 ]
 
 
@@ -49,6 +49,7 @@ READ = [  # (preset, field, a new value): each moves energy, time or area
     ("pcm", "chip.node_nm", 22.0),
     ("neurram", "energy.adc_pj_per_step", 0.5),
     ("neurram", "adc.step_ns", 100.0),
+    ("isaac", "adc.arrays_per_adc", 2),
 ]
 
 

@@ -78,6 +78,7 @@ class _Layer:
     copies: int = 1
     tile: int = 0
     tiles: int = 1  # tiles its arrays (all copies) span, from ``tile`` on
+    first_array: int = 0  # chip-wide index of its first array (copies follow one another)
     passes: int = 1
     counts: list[tuple[str, str, float]] = field(default_factory=list)
     relative_error: float | None = None
@@ -124,12 +125,13 @@ class CimArchitecture:
         self.inputs = inputs or {}
         self._multiplexed = False
         self._readings: dict[bool, Reading] = {}
-        self._vectors_ns: dict[bool, float] = {}
+        self._vectors_ns: dict[tuple[bool, int], float] = {}
         self.energy = EnergyModel(cfg)
         self.noc = Noc(cfg)
         self.memory = MemoryHierarchy(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
+        self._bank_users: dict[str, int] = {}  # ADC bank -> layers whose arrays it serves
 
     # ---- placement ----------------------------------------------------------------------------
 
@@ -165,7 +167,7 @@ class CimArchitecture:
             self._replicate(layers, chunk_ns, available - needed)
         used = 0
         for layer in layers.values():
-            layer.tile = used // self.arrays_per_tile
+            layer.tile, layer.first_array = used // self.arrays_per_tile, used
             used += layer.arrays * layer.copies
             layer.tiles = max(1, -(-used // self.arrays_per_tile) - layer.tile)
         return False
@@ -248,11 +250,24 @@ class CimArchitecture:
             self._readings[signed] = array_reading(self.cfg, signed)
         return self._readings[signed]
 
-    def _vector_ns(self, signed: bool) -> float:
-        """Time per vector of inputs of this signedness once the read pipeline is full (cached: two at most)."""
-        if signed not in self._vectors_ns:
-            self._vectors_ns[signed] = self._reading(signed).timing.vector_ns
-        return self._vectors_ns[signed]
+    def _vector_ns(self, signed: bool, adc_turns: int = 1) -> float:
+        """Time per vector of inputs of this signedness once the read pipeline is full, its ADC bank
+        serving ``adc_turns`` of its arrays in turn (cached)."""
+        if (signed, adc_turns) not in self._vectors_ns:
+            self._vectors_ns[signed, adc_turns] = self._reading(signed).timing.with_adc_turns(adc_turns).vector_ns
+        return self._vectors_ns[signed, adc_turns]
+
+    def _adc_banks(self, layer: _Layer) -> dict[str, int]:
+        """The ADC banks a layer's arrays use (``adcs:<tile>.<bank>``) and how many of its arrays each serves."""
+        share = self.cfg.adc.arrays_per_adc
+        if share == 1 or self._multiplexed:  # no sharing, or one layer at a time on every array
+            return {}
+        banks: dict[str, int] = {}
+        for array in range(layer.first_array, layer.first_array + layer.arrays * layer.copies):
+            tile, index = divmod(array, self.arrays_per_tile)
+            name = f"adcs:{tile}.{index // share}"
+            banks[name] = banks.get(name, 0) + 1
+        return banks
 
     # ---- stages -------------------------------------------------------------------------------
 
@@ -286,7 +301,15 @@ class CimArchitecture:
         gemm, cfg = layer.gemm, self.cfg
         link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
         buffer_ns = self._buffer_bits(layer, n_chunks) / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed) * layer.passes
+        turns = max(self._adc_banks(layer).values(), default=1)
+        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed, turns) * layer.passes
+
+    def _contended_banks(self, layer: _Layer) -> tuple[str, ...]:
+        """The banks a layer shares with other layers: held with its arrays while it reads (one copy only:
+        a replicated layer's chunks go to any copy, so its banks are taken as its own)."""
+        if layer.copies > 1:
+            return ()
+        return tuple(bank for bank in self._adc_banks(layer) if self._bank_users[bank] > 1)
 
     def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int, spill: Spill) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
@@ -298,7 +321,7 @@ class CimArchitecture:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns * (1 - spill.fraction)))
             spilled = self.memory.step(spill, self._buffer_bits(layer, n_chunks))
             steps += [spilled] if spilled is not None else []
-        steps.append(Step(f"arrays:{gemm.name}", read_ns))
+        steps.append(Step(f"arrays:{gemm.name}", read_ns, also=self._contended_banks(layer)))
         counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
         batch_steps, batch_counts = (), []
         if self._multiplexed:
@@ -347,6 +370,10 @@ class CimArchitecture:
             link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
             chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
         self._multiplexed = self._place(layers, chunk_ns)
+        self._bank_users = {}
+        for layer in layers.values():
+            for bank in self._adc_banks(layer):
+                self._bank_users[bank] = self._bank_users.get(bank, 0) + 1
         tile_of = _operation_tiles(workload, layers)
         spills = self._spills(workload, layers, chunks, tile_of)
         stages = []

@@ -126,6 +126,17 @@ class ChipConfig(ConfigRoot):
         return self
 
     @model_validator(mode="after")
+    def _check_adc_banks(self) -> "ChipConfig":
+        if self.adc.arrays_per_adc > 1 and self.adc.kind != "sar":
+            raise cross_field_error("adc.arrays_per_adc", self.adc.arrays_per_adc,
+                                    "1 with adc.kind = 'integrating': the neuron integrates its own column's charge")
+        arrays_per_tile = self.tile.arrays_per_group * self.tile.groups_per_tile
+        if self.adc.arrays_per_adc > arrays_per_tile:
+            raise cross_field_error("adc.arrays_per_adc", self.adc.arrays_per_adc,
+                                    f"at most the arrays of a tile ({arrays_per_tile}): a bank does not span tiles")
+        return self
+
+    @model_validator(mode="after")
     def _check_chip_area(self) -> "ChipConfig":
         if self.meta.allow_unphysical:
             return self

@@ -214,6 +214,16 @@ class ADCConfig(Node):
         description="Physical columns sharing one ADC through sample-and-holds (a differential pair sensed in "
         "analog is two columns and one conversion).",
     )
+    arrays_per_adc: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Arrays of a tile whose columns take turns on one bank of ADCs ('sar' only): each array keeps "
+        "its sample-and-holds, the bank converts the arrays' columns one array after another, so a vector's ADC "
+        "stage takes as many turns as the bank has arrays busy. Banks are engine resources (adcs:<tile>.<bank>) "
+        "contended by the layers whose arrays share them; ADC area falls by this factor. 1 = every array has its "
+        "own ADCs (ISAAC-07).",
+    )
     kind: Literal["sar", "integrating"] = Field(
         "sar",
         description="'sar' = a converter at sample_rate_gsps, shared by columns_per_adc columns through "

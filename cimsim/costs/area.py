@@ -1,7 +1,8 @@
 """Chip area by component (µm²): instance counts from the geometry times the areas in ``cfg.area``.
 
 Per array: ``rows × cols`` cells, one row driver per row, one sample-and-hold per column and
-``ceil(cols / adc.columns_per_adc)`` ADCs (:class:`~cimsim.physics.mapping.ArrayGeometry`); per
+``ceil(cols / adc.columns_per_adc)`` ADCs (:class:`~cimsim.physics.mapping.ArrayGeometry`), one set per
+bank of ``adc.arrays_per_adc`` arrays of a tile (``ceil(arrays per tile / arrays_per_adc)`` banks); per
 array group: shift-and-add units and input and output registers; per tile: buffer, bus, router
 share and digital units; per chip: overhead.
 A compound block is the sum of its parts (:func:`area_by_level`).
@@ -18,6 +19,12 @@ from cimsim.physics.mapping import array_geometry
 def array_count(cfg: ChipConfig) -> int:
     """Arrays on the chip."""
     return cfg.tile.arrays_per_group * cfg.tile.groups_per_tile * cfg.chip.tiles
+
+
+def adc_bank_count(cfg: ChipConfig) -> int:
+    """Banks of ADCs on the chip: one per array unless ``adc.arrays_per_adc`` arrays of a tile share one."""
+    arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
+    return cfg.chip.tiles * -(-arrays_per_tile // cfg.adc.arrays_per_adc)
 
 
 ARRAY_PARTS = ("cell", "dac", "sample_hold", "adc")
@@ -46,7 +53,7 @@ def area_breakdown_um2(cfg: ChipConfig) -> dict[str, float]:
         "cell": arrays * rows * cols * a.cell_um2,
         "dac": arrays * rows * a.dac_um2,
         "sample_hold": arrays * cols * a.sample_hold_um2,
-        "adc": arrays * array_geometry(cfg).adcs_per_array * adc_area_um2(cfg),
+        "adc": adc_bank_count(cfg) * array_geometry(cfg).adcs_per_array * adc_area_um2(cfg),
         "shift_add": groups * a.shift_add_um2_per_group,
         "input_register": groups * a.input_register_um2_per_group,
         "output_register": groups * a.output_register_um2_per_group,

@@ -5,8 +5,7 @@ same (issue 13, item 2). :func:`unread_field_reason` answers for one dotted fiel
 configuration: ``None`` when the models that configuration selects read it, else one sentence
 naming the field, the setting that makes it unread and what is read instead. The rules follow
 the models: the ADC energy model's ``fields`` (:mod:`cimsim.costs.adc_energy`), the ADC kind
-(:mod:`cimsim.physics.converters`), the prices no CIM action counts (:mod:`cimsim.costs.energy`)
-and the switches of the read circuit and the schedule (:mod:`cimsim.arch.cim`).
+(:mod:`cimsim.physics.converters`) and the switches of the read circuit and the schedule (:mod:`cimsim.arch.cim`).
 """
 
 from __future__ import annotations
@@ -70,9 +69,6 @@ def _rules(path: str) -> list[Rule]:
     if path in _INTEGRATING_ONLY:
         rules.append(lambda cfg: None if cfg.adc.kind == "integrating" else
                      f"only an 'integrating' ADC reads it; adc.kind = {cfg.adc.kind!r}")
-    if path in ("energy.global_buffer_pj_per_bit", "energy.dram_pj_per_bit"):
-        rules.append(lambda cfg: "priced, but no action of a CIM chip reaches a global buffer or DRAM "
-                                 "(weights stay on chip, activations in tile buffers)")
     rules += [rule for field, rule in _SWITCHED.items() if field == path]
     return rules
 
@@ -105,5 +101,9 @@ _SWITCHED: dict[str, Rule] = {
     "array.wire_resistance_ohm = 0: no IR drop is computed",
     "tile.buffer_gbps": lambda cfg: None if cfg.tile.buffer_kib > 0 else
     "tile.buffer_kib = 0: inputs go straight to the arrays",
+    "chip.global_buffer_kib": lambda cfg: None if cfg.tile.buffer_kib > 0 else
+    "tile.buffer_kib = 0: no tile buffer, so nothing spills to a global buffer",
+    "chip.global_buffer_gbps": lambda cfg: None if cfg.tile.buffer_kib > 0 and cfg.chip.global_buffer_kib > 0 else
+    "chip.global_buffer_kib = 0 or tile.buffer_kib = 0: no spill goes to a global buffer",
 }
 """Fields read only under a switch of another field."""

@@ -15,7 +15,7 @@ the ADC kind's (:class:`~cimsim.physics.converters.AdcKind`, chosen by ``adc.kin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,6 +52,14 @@ class ReadTiming:
             for name, ns in stages.items():
                 totals[name] = totals.get(name, 0.0) + ns
         return max(totals, key=totals.get)
+
+    def with_adc_turns(self, turns: int) -> "ReadTiming":
+        """This timing when the ADC stage serves ``turns`` arrays in turn (``adc.arrays_per_adc``)."""
+        if turns == 1:
+            return self
+        stages = tuple({name: ns * turns if name == "adc" else ns for name, ns in segment.items()}
+                       for segment in self.segment_stages_ns)
+        return replace(self, segment_stages_ns=stages)
 
     def read_ns(self, vectors: int) -> float:
         """Time to read ``vectors`` vectors one after another."""

@@ -140,7 +140,7 @@ def array_vector_ledger(
     model, ledger = EnergyModel(cfg), Ledger()
     for component, action, count in counts:
         model.charge(ledger, component, action, count)
-    return ledger, rows * outputs, reading.timing
+    return ledger, rows * outputs, reading.timing.with_adc_turns(cfg.adc.arrays_per_adc)  # all arrays of a bank busy
 
 
 def cheapest_signedness(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> bool:
