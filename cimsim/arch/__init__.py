@@ -7,6 +7,10 @@
 - :mod:`~cimsim.arch.cim`: the CIM chip (placement on arrays and tiles, stages, replication,
   reprogramming);
 - :mod:`~cimsim.arch.von_neumann`: the von Neumann baseline (PE array, buffers, DRAM roofline);
+- :mod:`~cimsim.arch.noc`: the interconnect between a CIM chip's tiles (XY routes over a mesh's
+  links, or one bus) and the time of a transfer;
+- :mod:`~cimsim.arch.memory`: what stays in a CIM chip's tile buffers, and what spills to the
+  global buffer or DRAM;
 - :mod:`~cimsim.arch.chunking`: work items (output rows, tokens, batch slices) and what each
   needs of its producers;
 - :mod:`~cimsim.arch.plan_cache`: per-process caches of what a CIM plan computes from the weights

@@ -9,18 +9,22 @@ arrays with no live row not used). Layers take arrays in execution order, tile a
   takes a whole layer's arrays), each copy reading its own chunks;
 * a workload needing more arrays than the chip has raises a :class:`ConfigError` that says how
   many it needs, unless ``chip.oversubscription = "reprogram"``: then every layer's cells are
-  written once per batch (``device.write_energy_pj`` per cell, ``device.write_ns_per_row`` per
-  row of an array, arrays in parallel), a layer larger than the chip runs in passes, and the
+  streamed from DRAM and written once per batch (``chip.dram_gbps``, ``energy.dram_pj_per_bit``
+  per weight bit; ``device.write_energy_pj`` per cell, ``device.write_ns_per_row`` per row of an
+  array, arrays in parallel), a layer larger than the chip runs in passes, and the
   engine runs one layer at a time.
 
-A stage's chunk (see :mod:`cimsim.arch.chunking`) takes up to three steps: its inputs cross the
-interconnect into the layer's first tile (bits / ``chip.noc_gbps``; on a ``mesh`` each tile
-has its own input link and a transfer costs its hop count in energy, none from the same tile;
-a ``bus`` is one link shared by all tiles); they pass the tile buffer, shared by the layers of
-that tile (one copy of the stored rows' inputs in, broadcast to the arrays, and the outputs out,
-at ``tile.buffer_gbps``; no step when ``tile.buffer_kib`` = 0); then the layer's arrays read its
-vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in parallel; a vector every
-``vector_ns``, the read pipeline's fill of a few ns not counted). Non-GEMM operations and activation × activation products
+A stage's chunk (see :mod:`cimsim.arch.chunking`) takes up to four steps: its inputs cross the
+interconnect into the layer's first tile (:mod:`cimsim.arch.noc`: every link of the XY route
+held for bits / ``chip.noc_gbps`` plus a pipeline delay per hop; none from the same tile on a
+mesh; a ``bus`` is one link shared by all tiles); they pass the tile buffer, shared by the layers
+of that tile (one copy of the stored rows' inputs in, broadcast to the arrays, and the outputs
+out, at ``tile.buffer_gbps``; no step when ``tile.buffer_kib`` = 0), the share that overflows the
+buffer's capacity going to the global buffer or DRAM instead (:mod:`cimsim.arch.memory`); then
+the layer's arrays read its vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in
+parallel; a vector every ``vector_ns``, its ADC stage taken once per array of the layer that
+its busiest ADC bank serves when ``adc.arrays_per_adc`` > 1, holding the banks it shares with
+other layers; the read pipeline's fill of a few ns not counted). Non-GEMM operations and activation × activation products
 (attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
 (2 operations per MAC).
 
@@ -38,7 +42,7 @@ the operation that produced them: half zeros after a ReLU, signed and dense afte
 or GELU, ...); ``functional`` fidelity feeds each layer such a draw (and calibrates on another)
 unless given real inputs, so its error is each layer's own, not the network's.
 
-Limits: activations are not fetched from DRAM (tile buffers are taken to hold them).
+Limits: the network's own inputs and outputs are not moved to or from DRAM (docs/scheduler.md).
 """
 
 from __future__ import annotations
