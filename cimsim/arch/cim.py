@@ -20,9 +20,15 @@ a ``bus`` is one link shared by all tiles); they pass the tile buffer, shared by
 that tile (one copy of the stored rows' inputs in, broadcast to the arrays, and the outputs out,
 at ``tile.buffer_gbps``; no step when ``tile.buffer_kib`` = 0); then the layer's arrays read its
 vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in parallel; a vector every
-``vector_ns``, the read pipeline's fill of a few ns not counted). Non-GEMM operations and activation × activation products
-(attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
-(2 operations per MAC).
+``vector_ns``, the read pipeline's fill of a few ns not counted). Every transfer between tiles is
+one :meth:`CimArchitecture._transfer_step`. Non-GEMM operations and activation × activation
+products (attention) run on the digital units of the tiles that hold their inputs, split over
+several tiles when one would be the bottleneck, their operands moved and priced
+(:mod:`cimsim.arch.digital`). With ``chip.attention_on = "crossbar"`` an attention product is
+placed on arrays like a weight product, its second operand (keys, values) crossing into the
+layer's tile and written into the cells every inference (``device.write_energy_pj`` per cell;
+``device.write_ns_per_row`` per row of an array, the arrays in parallel, spread over the
+inference's chunks), its reads counted from the input model as in ``analytical`` fidelity.
 
 Counts per inference of a layer: the arrays' actions, integrating ADCs' bias included
 (:func:`cimsim.costs.array_reads.array_read_actions`, from input statistics in ``analytical``
@@ -55,7 +61,8 @@ from cimsim.config import ChipConfig
 from cimsim.config import config_label
 from cimsim.crossbar import AnalogMatrix
 from cimsim.costs.energy import EnergyModel
-from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
+from cimsim.arch.digital import (chunk_shares, digital_counts, digital_kind, digital_ns, digital_ops, gops_per_tile,
+                                 operand_bits, output_bits, spread_tiles)
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
 from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
@@ -125,13 +132,15 @@ class CimArchitecture:
         self.energy = EnergyModel(cfg)
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
+        self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
 
     # ---- placement ----------------------------------------------------------------------------
 
     def _layers(self, workload: Workload, models: dict[str, InputModel], progress) -> dict[str, _Layer]:
         layers = {}
+        on_crossbar = self.cfg.chip.attention_on == "crossbar"
         for gemm in workload.gemms:
-            if gemm.constant:
+            if gemm.constant or on_crossbar:
                 if gemm.weights is None and self.fidelity == "functional":
                     raise ConfigError(f"fidelity = 'functional': product {gemm.name!r} has no weights (a workload "
                                       "loaded without them); allowed: 'analytical', or a workload with weights (.npz)")
@@ -181,7 +190,7 @@ class CimArchitecture:
 
         # the slowest first, the first in execution order among equals: a heap of (-busy, order)
         candidates = [(-busy_ns(name, layer.copies), order, name)
-                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0]
+                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0 and layer.gemm.constant]
         heapq.heapify(candidates)
         while candidates:
             _, order, name = heapq.heappop(candidates)
@@ -202,7 +211,7 @@ class CimArchitecture:
         gemm = layer.gemm
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
-        if self.fidelity == "analytical":
+        if self.fidelity == "analytical" or not gemm.constant:  # an attention product has no weights to run
             stats = input_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
             layer.signed = stats.signed
             for fp in layer.footprints:
@@ -258,6 +267,13 @@ class CimArchitecture:
     def _link(self, tile: int) -> str:
         return "bus" if self.cfg.chip.noc_topology == "bus" else f"link:{tile}"
 
+    def _transfer_step(self, source_tile: int, tile: int, bits: float) -> Step | None:
+        """``bits`` moving from ``source_tile`` to ``tile``: one step on the destination's link (or the
+        bus) of bits / ``chip.noc_gbps`` ns when they are ``hops`` > 0 apart, else None."""
+        if self._hops(source_tile, tile) == 0:
+            return None
+        return Step(self._link(tile), bits / self.cfg.chip.noc_gbps)
+
     def _movement(self, layer: _Layer, hops: int) -> list[tuple[str, str, float]]:
         """Data movement of one inference: the stored rows' inputs once through the tile buffer and bus,
         broadcast to the column arrays, the outputs back, the whole input over ``hops`` links."""
@@ -286,42 +302,78 @@ class CimArchitecture:
     def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
         n_chunks, label = chunks
-        link_ns, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
+        _, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
         hops = self._hops(source_tile, layer.tile)
-        steps = []
-        if hops:
-            steps.append(Step(self._link(layer.tile), link_ns))
+        steps = [self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)]
+        counts = layer.counts + self._movement(layer, hops)
+        cells, write_ns = self._write(layer)
+        batch_steps, batch_counts = (), []
+        if not gemm.constant:  # attention on crossbars: its second operand comes in and is written every inference
+            operand_source, bits, _ = operand_bits(gemm, cfg.mapping.input_bits)[1]
+            source = self._tile_of.get(operand_source, 0)
+            steps.append(self._transfer_step(source, layer.tile, bits / n_chunks))
+            counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self._hops(source, layer.tile))]
+            read_ns += write_ns / n_chunks
+        elif self._multiplexed:
+            batch_steps = (Step(f"arrays:{gemm.name}", write_ns),)
+            batch_counts = [("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns))
-        steps.append(Step(f"arrays:{gemm.name}", read_ns))
-        counts = layer.counts + self._movement(layer, hops)
-        batch_steps, batch_counts = (), []
-        if self._multiplexed:
-            cells = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * array_geometry(cfg).cells_per_weight
-            rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
-            batch_steps = (Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row),)
-            batch_counts = [("cell", "writes", cells)]
+        steps = [step for step in steps if step is not None] + [Step(f"arrays:{gemm.name}", read_ns)]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
             ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
             batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
         )
 
-    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tile: int) -> StagePlan:
-        """A non-GEMM operation, or an activation × activation product, on a tile's digital units."""
-        if isinstance(op, Gemm):
-            ops, macs = 2 * op.macs, op.macs
-            bits = (op.m * op.k + op.k * op.n + op.m * op.n) * op.count * self.cfg.mapping.input_bits
-            counts = [("digital", "ops", ops), ("buffer", "bits", bits)]
-        else:
-            ops, macs = op.elements * DIGITAL_OPS_PER_ELEMENT[op.kind], 0
-            counts = [("digital", "ops", ops)]
+    def _write(self, layer: _Layer) -> tuple[float, float]:
+        """Cells written to program ``layer`` once, and the time (ns): ``device.write_ns_per_row`` per row
+        of an array, the arrays in parallel, once per pass."""
+        cfg = self.cfg
+        cells = sum(fp.stored_rows for fp in layer.footprints) * layer.gemm.n * array_geometry(cfg).cells_per_weight
+        rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
+        return cells, layer.passes * rows_per_array * cfg.device.write_ns_per_row
+
+    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tiles: list[int]) -> StagePlan:
+        """A non-GEMM operation, or an activation × activation product, on the digital units of ``tiles``
+        (:mod:`cimsim.arch.digital`): chunk j on tiles[j mod k]. Per chunk on tile t: each operand
+        not already on t crosses t's link (a streamed operand its chunk's share, a whole one its
+        share of all of it over t's chunks), t's buffer reads the operands and writes the output,
+        then t's digital units compute."""
+        cfg, bits = self.cfg, self.cfg.mapping.input_bits
         n_chunks, label = chunks
-        step = Step(f"digital:{tile}", ops / n_chunks / self.cfg.chip.digital_gops_per_tile)
+        shares = chunk_shares(n_chunks, len(tiles))
+        operands = [(self._tile_of.get(producer, 0), size, whole) for producer, size, whole in operand_bits(op, bits)]
+        out_bits = output_bits(op, bits)
+        compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
+        alternates, bit_hops, buffer_bits = [], 0.0, 0.0
+        for tile, share in zip(tiles, shares):
+            moved = [(source, size / share if whole else size / n_chunks) for source, size, whole in operands]
+            # an operand already in the tile's own buffer does not move, on either topology
+            steps = [self._transfer_step(source, tile, b) for source, b in moved if source != tile]
+            bit_hops += sum(b * share * self._hops(source, tile) for source, b in moved if source != tile)
+            chunk_buffer_bits = sum(b for _, b in moved) + out_bits / n_chunks  # operands read, output written
+            buffer_bits += chunk_buffer_bits * share
+            if cfg.tile.buffer_kib > 0:
+                steps.append(Step(f"buffer:{tile}", chunk_buffer_bits / cfg.tile.buffer_gbps))
+            steps.append(Step(f"digital:{tile}", compute_ns))
+            alternates.append(tuple(step for step in steps if step is not None))
+        counts = digital_counts(op) + [("buffer", "bits", buffer_bits), ("noc", "bit_hops", bit_hops)]
         return StagePlan(
-            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=(step,),
-            ledger=self._ledger(op.name, counts), macs=macs,
+            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=alternates[0],
+            ledger=self._ledger(op.name, counts), macs=op.macs if isinstance(op, Gemm) else 0,
+            alternates=tuple(alternates) if len(alternates) > 1 else (),
         )
+
+    def _period_ns(self, layers: dict[str, _Layer], chunks: dict[str, tuple[int, str]]) -> float:
+        """What the pipeline hides per inference: the busiest weight layer's busy time per inference on
+        its arrays (its chunks over its copies) or its link and buffer (ns); infinite without one."""
+        busiest = 0.0
+        for name, layer in layers.items():
+            items = chunks[name][0]
+            link_ns, buffer_ns, read_ns = self._step_ns(layer, items)
+            busiest = max(busiest, math.ceil(items / layer.copies) * read_ns, items * max(link_ns, buffer_ns))
+        return busiest if busiest > 0 else math.inf
 
     def plan(self, workload: Workload, progress) -> tuple[MachinePlan, dict[str, float]]:
         products = {g.name for g in workload.gemms if g.constant}
@@ -336,16 +388,25 @@ class CimArchitecture:
             link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
             chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
         self._multiplexed = self._place(layers, chunk_ns)
-        tile_of: dict[str, int] = {}
+        period_ns = self._period_ns(layers, chunks)
+        self._tile_of = {}
+        load_ns: dict[int, float] = {}  # digital time per inference placed on each tile
         stages = []
         for op in workload.ops:
-            source = tile_of.get(op.inputs[0], 0) if op.inputs else 0
+            source = self._tile_of.get(op.inputs[0], 0) if op.inputs else 0
             if op.name in layers:
                 stage = self._weight_stage(layers[op.name], chunks[op.name], source)
-                tile_of[op.name] = layers[op.name].tile
+                self._tile_of[op.name] = layers[op.name].tile
             else:
-                tile_of[op.name] = source
-                stage = self._digital_stage(op, chunks[op.name], source)
+                op_ns, n_chunks = digital_ns(self.cfg, op), chunks[op.name][0]
+                tiles = spread_tiles(op_ns, period_ns, source, load_ns, self.cfg.chip.tiles, n_chunks, self._hops)
+                for tile, share in zip(tiles, chunk_shares(n_chunks, len(tiles))):
+                    load_ns[tile] = load_ns.get(tile, 0.0) + op_ns * share / n_chunks
+                self._tile_of[op.name] = tiles[0]
+                stage = self._digital_stage(op, chunks[op.name], tiles)
+                if len(tiles) > 1:
+                    self.notes.append(f"{op.name}: digital work split over tiles {tiles} "
+                                      f"({op_ns:.4g} ns per inference on one tile, the pipeline hides {period_ns:.4g} ns)")
             stage.needs = operation_needs(op, chunks)
             stages.append(stage)
         resources = self._resources(stages, layers)
@@ -361,7 +422,7 @@ class CimArchitecture:
     def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
         resources: dict[str, int] = {}
         for stage in stages:
-            for step in (*stage.steps, *stage.batch_steps):
+            for step in stage.all_steps:
                 name = step.resource.removeprefix("arrays:")
                 resources[step.resource] = layers[name].copies if step.resource.startswith("arrays:") else 1
         return resources

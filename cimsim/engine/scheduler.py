@@ -86,7 +86,7 @@ class _Run:
             self.timeline.append(Interval(stage.name, inference, chunk, step.resource, begin, end))
 
     def _chunk(self, stage: StagePlan, inference: int, chunk: int):
-        for step in stage.steps:
+        for step in stage.chunk_steps(chunk):
             yield from self._use(stage, step, inference, chunk)
         self.progress[stage.name].finish(inference * stage.chunks + chunk)
 
@@ -157,7 +157,7 @@ def check_plan(plan: MachinePlan) -> None:
             raise ConfigError(f"plan {plan.config_name!r}: resource {name!r} has {servers!r} servers; allowed: >= 1")
     chunks: dict[str, int] = {}
     for stage in plan.stages:
-        for step in (*stage.steps, *stage.batch_steps):
+        for step in stage.all_steps:
             if step.resource not in plan.resources:
                 raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {step.resource!r}, "
                                   f"which the machine does not have; it has {sorted(plan.resources)}")
