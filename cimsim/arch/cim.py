@@ -133,6 +133,7 @@ class CimArchitecture:
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
         self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
+        self._produced_bits: dict[str, float] = {}  # bits of each operation's output per inference
 
     # ---- placement ----------------------------------------------------------------------------
 
@@ -311,6 +312,7 @@ class CimArchitecture:
         if not gemm.constant:  # attention on crossbars: its second operand comes in and is written every inference
             operand_source, bits, _ = operand_bits(gemm, cfg.mapping.input_bits)[1]
             source = self._tile_of.get(operand_source, 0)
+            bits = min(bits, self._produced_bits.get(operand_source, bits))  # a cache stays on the tile
             steps.append(self._transfer_step(source, layer.tile, bits / n_chunks))
             counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self._hops(source, layer.tile))]
             read_ns += write_ns / n_chunks
@@ -334,25 +336,31 @@ class CimArchitecture:
         rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
         return cells, layer.passes * rows_per_array * cfg.device.write_ns_per_row
 
-    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tiles: list[int]) -> StagePlan:
+    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tiles: list[int], fused: bool) -> StagePlan:
         """A non-GEMM operation, or an activation × activation product, on the digital units of ``tiles``
         (:mod:`cimsim.arch.digital`): chunk j on tiles[j mod k]. Per chunk on tile t: each operand
         not already on t crosses t's link (a streamed operand its chunk's share, a whole one its
-        share of all of it over t's chunks), t's buffer reads the operands and writes the output,
-        then t's digital units compute."""
+        share of all of it over t's chunks; at most what its producer output this inference, the
+        rest, a cache such as the past keys and values of a decoder, resident on t), t's buffer
+        reads the operands and writes the output, then t's digital units compute. ``fused``: an
+        activation applied on its product's output path (ISAAC's sigmoid unit between the output
+        registers and the buffer, ISAAC-32), with no buffer traffic of its own."""
         cfg, bits = self.cfg, self.cfg.mapping.input_bits
         n_chunks, label = chunks
         shares = chunk_shares(n_chunks, len(tiles))
-        operands = [(self._tile_of.get(producer, 0), size, whole) for producer, size, whole in operand_bits(op, bits)]
-        out_bits = output_bits(op, bits)
+        operands = [(self._tile_of.get(producer, 0), size, whole, min(size, self._produced_bits.get(producer, size)))
+                    for producer, size, whole in operand_bits(op, bits)]
+        out_bits = 0.0 if fused else output_bits(op, bits)
         compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
         alternates, bit_hops, buffer_bits = [], 0.0, 0.0
         for tile, share in zip(tiles, shares):
-            moved = [(source, size / share if whole else size / n_chunks) for source, size, whole in operands]
+            per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
+            moved = [(source, new * f) for (source, _, _, new), f in zip(operands, per_chunk)]
             # an operand already in the tile's own buffer does not move, on either topology
             steps = [self._transfer_step(source, tile, b) for source, b in moved if source != tile]
             bit_hops += sum(b * share * self._hops(source, tile) for source, b in moved if source != tile)
-            chunk_buffer_bits = sum(b for _, b in moved) + out_bits / n_chunks  # operands read, output written
+            read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
+            chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
             buffer_bits += chunk_buffer_bits * share
             if cfg.tile.buffer_kib > 0:
                 steps.append(Step(f"buffer:{tile}", chunk_buffer_bits / cfg.tile.buffer_gbps))
@@ -389,7 +397,7 @@ class CimArchitecture:
             chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
         self._multiplexed = self._place(layers, chunk_ns)
         period_ns = self._period_ns(layers, chunks)
-        self._tile_of = {}
+        self._tile_of, self._produced_bits = {}, {}
         load_ns: dict[int, float] = {}  # digital time per inference placed on each tile
         stages = []
         for op in workload.ops:
@@ -403,10 +411,13 @@ class CimArchitecture:
                 for tile, share in zip(tiles, chunk_shares(n_chunks, len(tiles))):
                     load_ns[tile] = load_ns.get(tile, 0.0) + op_ns * share / n_chunks
                 self._tile_of[op.name] = tiles[0]
-                stage = self._digital_stage(op, chunks[op.name], tiles)
+                fused = (isinstance(op, NonGemm) and op.kind == "activation" and len(op.inputs) == 1
+                         and op.inputs[0] in layers and tiles == [source])
+                stage = self._digital_stage(op, chunks[op.name], tiles, fused)
                 if len(tiles) > 1:
                     self.notes.append(f"{op.name}: digital work split over tiles {tiles} "
                                       f"({op_ns:.4g} ns per inference on one tile, the pipeline hides {period_ns:.4g} ns)")
+            self._produced_bits[op.name] = output_bits(op, self.cfg.mapping.input_bits)
             stage.needs = operation_needs(op, chunks)
             stages.append(stage)
         resources = self._resources(stages, layers)
