@@ -362,7 +362,7 @@ class CimArchitecture:
             read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
             chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
             buffer_bits += chunk_buffer_bits * share
-            if cfg.tile.buffer_kib > 0:
+            if cfg.tile.buffer_kib > 0 and chunk_buffer_bits > 0:
                 steps.append(Step(f"buffer:{tile}", chunk_buffer_bits / cfg.tile.buffer_gbps))
             steps.append(Step(f"digital:{tile}", compute_ns))
             alternates.append(tuple(step for step in steps if step is not None))
