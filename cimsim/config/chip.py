@@ -73,7 +73,7 @@ class ChipLevelConfig(Node):
         "activation x activation products (attention), 2 ops per MAC (Gop/s = ops per ns). Default: an "
         "assumption, 32 lanes at ISAAC's 1.2 GHz; a DaDianNao tile's NFU gives 349 Gop/s in 4.07 mm² at 32 nm "
         "(ISAAC-43/44: 63.46 Gop/s/mm² x 88 mm² / 16 tiles), a bound for a tile ten times ISAAC's 0.372 mm². "
-        "Upper bound: 1e5 Gop/s, above a whole GPU's dense 8-bit throughput per tile.",
+        "Upper bound: 1e5 Gop/s (100 Top/s) per tile, some 300 DaDianNao tiles.",
     )
     digital_elementwise_gops_per_tile: float = Field(
         38.4, gt=0, le=1e5, description="Throughput of a tile's digital units for element-wise operations "
