@@ -130,10 +130,13 @@ def test_attention_on_crossbars_writes_its_keys_every_inference():
     assert sum(pj for (_, c, a), _, pj in s.ledger.entries() if (c, a) == ("cell", "writes")) == pytest.approx(256 * 16.0)
     # 16 rows of one array at 1000 ns a row, spread over the 4 chunks, after each chunk's 800 ns read
     assert s.steps[-1] == cimsim.engine.plan.Step("arrays:s", 800.0 + 16 * 1000.0 / 4)
-    # k's output (its 512 bits) crosses into s's tile (tile 2: q on 0, k on 1), 128 bits a chunk on link:2,
-    # after q's rows (the streamed operand, also 128 bits a chunk: tile 0 to tile 2 is one hop)
-    assert [step.resource for step in s.steps] == ["link:2", "link:2", "arrays:s"]
-    assert s.steps[1].ns == pytest.approx(128 / LINK_GBPS)
+    # q's rows (streamed, 4·16·8 / 4 = 128 bits a chunk) and k's output (512 bits over 4 chunks: 128 a
+    # chunk) cross into s's tile (tile 2: q on 0, k on 1) over link:2, one transfer of 256 bits a chunk
+    assert [step.resource for step in s.steps] == ["link:2", "arrays:s"]
+    assert s.steps[0].ns == pytest.approx(256 / LINK_GBPS)
+    # bit-hops: q's 512 bits from tile 0 (1 hop) in the layer's movement, k's 512 from tile 1 at (0, 1)
+    # to tile 2 at (1, 0): 2 hops
+    assert s.ledger.count("noc", "bit_hops") == pytest.approx(512 * 1 + 512 * 2)
     assert not any(step.resource.startswith("digital:") for st in plan.stages for step in st.steps)
 
 

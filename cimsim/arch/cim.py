@@ -321,7 +321,7 @@ class CimArchitecture:
             batch_counts = [("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns))
-        steps = [step for step in steps if step is not None] + [Step(f"arrays:{gemm.name}", read_ns)]
+        steps = _merged(steps) + [Step(f"arrays:{gemm.name}", read_ns)]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
             ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
@@ -357,7 +357,7 @@ class CimArchitecture:
             per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
             moved = [(source, new * f) for (source, _, _, new), f in zip(operands, per_chunk)]
             # an operand already in the tile's own buffer does not move, on either topology
-            steps = [self._transfer_step(source, tile, b) for source, b in moved if source != tile]
+            steps = _merged([self._transfer_step(source, tile, b) for source, b in moved if source != tile])
             bit_hops += sum(b * share * self._hops(source, tile) for source, b in moved if source != tile)
             read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
             chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
@@ -365,7 +365,7 @@ class CimArchitecture:
             if cfg.tile.buffer_kib > 0 and chunk_buffer_bits > 0:
                 steps.append(Step(f"buffer:{tile}", chunk_buffer_bits / cfg.tile.buffer_gbps))
             steps.append(Step(f"digital:{tile}", compute_ns))
-            alternates.append(tuple(step for step in steps if step is not None))
+            alternates.append(tuple(steps))
         counts = digital_counts(op) + [("buffer", "bits", buffer_bits), ("noc", "bit_hops", bit_hops)]
         return StagePlan(
             name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=alternates[0],
@@ -441,6 +441,20 @@ class CimArchitecture:
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
+
+
+def _merged(steps: list[Step | None]) -> list[Step]:
+    """``steps`` without the Nones, consecutive steps on one resource joined into one (their times
+    added): a chunk's operands arriving over one link are one transfer of their bits together."""
+    merged: list[Step] = []
+    for step in steps:
+        if step is None:
+            continue
+        if merged and merged[-1].resource == step.resource:
+            merged[-1] = Step(step.resource, merged[-1].ns + step.ns)
+        else:
+            merged.append(step)
+    return merged
 
 
 def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:
