@@ -24,9 +24,15 @@ buffer's capacity going to the global buffer or DRAM instead (:mod:`cimsim.arch.
 the layer's arrays read its vectors (:mod:`cimsim.costs.latency`; all of a layer's arrays in
 parallel; a vector every ``vector_ns``, its ADC stage taken once per array of the layer that
 its busiest ADC bank serves when ``adc.arrays_per_adc`` > 1, holding the banks it shares with
-other layers; the read pipeline's fill of a few ns not counted). Non-GEMM operations and activation × activation products
-(attention) run on the digital units of their tile at ``chip.digital_gops_per_tile``
-(2 operations per MAC).
+other layers; the read pipeline's fill of a few ns not counted). Every transfer between tiles
+is one :meth:`CimArchitecture._transfer_step`. Non-GEMM operations and activation × activation
+products (attention) run on the digital units of the tiles that hold their inputs, split over
+several tiles when one would be the bottleneck, their operands moved and priced
+(:mod:`cimsim.arch.digital`). With ``chip.attention_on = "crossbar"`` an attention product is
+placed on arrays like a weight product, its second operand (keys, values) crossing into the
+layer's tile and written into the cells every inference (``device.write_energy_pj`` per cell;
+``device.write_ns_per_row`` per row of an array, the arrays in parallel, spread over the
+inference's chunks), its reads counted from the input model as in ``analytical`` fidelity.
 
 Counts per inference of a layer: the arrays' actions, integrating ADCs' bias included
 (:func:`cimsim.costs.array_reads.array_read_actions`, from input statistics in ``analytical``
@@ -61,7 +67,8 @@ from cimsim.config import ChipConfig
 from cimsim.config import config_label
 from cimsim.crossbar import AnalogMatrix
 from cimsim.costs.energy import EnergyModel
-from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
+from cimsim.arch.digital import (chunk_shares, digital_counts, digital_kind, digital_ns, digital_ops, gops_per_tile,
+                                 operand_bits, output_bits, spread_tiles)
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, input_models, model_inputs
 from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
@@ -136,13 +143,16 @@ class CimArchitecture:
         self.arrays_per_tile = cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
         self.notes: list[str] = []
         self._bank_users: dict[str, int] = {}  # ADC bank -> layers whose arrays it serves
+        self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
+        self._produced_bits: dict[str, float] = {}  # bits of each operation's output per inference
 
     # ---- placement ----------------------------------------------------------------------------
 
     def _layers(self, workload: Workload, models: dict[str, InputModel], progress) -> dict[str, _Layer]:
         layers = {}
+        on_crossbar = self.cfg.chip.attention_on == "crossbar"
         for gemm in workload.gemms:
-            if gemm.constant:
+            if gemm.constant or on_crossbar:
                 if gemm.weights is None and self.fidelity == "functional":
                     raise ConfigError(f"fidelity = 'functional': product {gemm.name!r} has no weights (a workload "
                                       "loaded without them); allowed: 'analytical', or a workload with weights (.npz)")
@@ -194,7 +204,7 @@ class CimArchitecture:
 
         # the slowest first, the first in execution order among equals: a heap of (-busy, order)
         candidates = [(-busy_ns(name, layer.copies), order, name)
-                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0]
+                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0 and layer.gemm.constant]
         heapq.heapify(candidates)
         while candidates:
             _, order, name = heapq.heappop(candidates)
@@ -215,7 +225,7 @@ class CimArchitecture:
         gemm = layer.gemm
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
-        if self.fidelity == "analytical":
+        if self.fidelity == "analytical" or not gemm.constant:  # an attention product has no weights to run
             stats = input_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
             layer.signed = stats.signed
             for fp in layer.footprints:
@@ -319,47 +329,90 @@ class CimArchitecture:
         gemm, cfg = layer.gemm, self.cfg
         n_chunks, label = chunks
         _, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
-        transfer = self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)
-        steps = [transfer] if transfer is not None else []
+        steps = [self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)]
+        counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
+        cells, write_ns = self._write(layer)
+        batch_steps, batch_counts = (), []
+        if not gemm.constant:  # attention on crossbars: its second operand comes in and is written every inference
+            operand_source, bits, _ = operand_bits(gemm, cfg.mapping.input_bits)[1]
+            source = self._tile_of.get(operand_source, 0)
+            bits = min(bits, self._produced_bits.get(operand_source, bits))  # a cache stays on the tile
+            steps.append(self._transfer_step(source, layer.tile, bits / n_chunks))
+            counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self.noc.hops(source, layer.tile))]
+            read_ns += write_ns / n_chunks
+        elif self._multiplexed:
+            weight_bits = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * cfg.mapping.weight_bits
+            batch_steps = (self.memory.dram_step(weight_bits), Step(f"arrays:{gemm.name}", write_ns))  # streamed in, written
+            batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns * (1 - spill.fraction)))
-            spilled = self.memory.step(spill, self._buffer_bits(layer, n_chunks))
-            steps += [spilled] if spilled is not None else []
-        steps.append(Step(f"arrays:{gemm.name}", read_ns, also=self._contended_banks(layer)))
-        counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
-        batch_steps, batch_counts = (), []
-        if self._multiplexed:
-            stored_rows = sum(fp.stored_rows for fp in layer.footprints)
-            cells = stored_rows * gemm.n * array_geometry(cfg).cells_per_weight
-            rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
-            weight_bits = stored_rows * gemm.n * cfg.mapping.weight_bits  # streamed in from DRAM, then written
-            batch_steps = (self.memory.dram_step(weight_bits),
-                           Step(f"arrays:{gemm.name}", layer.passes * rows_per_array * cfg.device.write_ns_per_row))
-            batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
+            steps.append(self.memory.step(spill, self._buffer_bits(layer, n_chunks)))
+        steps = _merged(steps) + [Step(f"arrays:{gemm.name}", read_ns, also=self._contended_banks(layer))]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
             ledger=self._ledger(gemm.name, counts), macs=gemm.effective_macs, batch_steps=batch_steps,
             batch_ledger=self._ledger(gemm.name, batch_counts), arrays=layer.arrays * layer.copies,
         )
 
-    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tile: int, spill: Spill) -> StagePlan:
-        """A non-GEMM operation, or an activation × activation product, on a tile's digital units."""
+    def _write(self, layer: _Layer) -> tuple[float, float]:
+        """Cells written to program ``layer`` once, and the time (ns): ``device.write_ns_per_row`` per row
+        of an array, the arrays in parallel, once per pass."""
+        cfg = self.cfg
+        cells = sum(fp.stored_rows for fp in layer.footprints) * layer.gemm.n * array_geometry(cfg).cells_per_weight
+        rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
+        return cells, layer.passes * rows_per_array * cfg.device.write_ns_per_row
+
+    def _digital_stage(self, op: Gemm | NonGemm, chunks: tuple[int, str], tiles: list[int], fused: bool,
+                       spills: dict[int, Spill]) -> StagePlan:
+        """A non-GEMM operation, or an activation × activation product, on the digital units of ``tiles``
+        (:mod:`cimsim.arch.digital`): chunk j on tiles[j mod k]. Per chunk on tile t: each operand
+        not already on t crosses to t (a streamed operand its chunk's share, a whole one its
+        share of all of it over t's chunks; at most what its producer output this inference, the
+        rest, a cache such as the past keys and values of a decoder, resident on t), t's buffer
+        reads the operands and writes the output (the share that overflows it going to its spill
+        level, ``spills[t]``), then t's digital units compute. ``fused``: an activation applied on
+        its product's output path (ISAAC's sigmoid unit between the output registers and the
+        buffer, ISAAC-32), with no buffer traffic of its own."""
+        cfg, bits = self.cfg, self.cfg.mapping.input_bits
         n_chunks, label = chunks
-        steps = [Step(f"digital:{tile}", 0.0)]
-        if isinstance(op, Gemm):
-            ops, macs = 2 * op.macs, op.macs
-            bits = (op.m * op.k + op.k * op.n + op.m * op.n) * op.count * self.cfg.mapping.input_bits
-            counts = split_counts(spill, [("digital", "ops", ops), ("buffer", "bits", bits)])
-            spilled = self.memory.step(spill, bits / n_chunks)
-            steps += [spilled] if spilled is not None else []
-        else:
-            ops, macs = op.elements * DIGITAL_OPS_PER_ELEMENT[op.kind], 0
-            counts = [("digital", "ops", ops)]
-        steps[0] = Step(f"digital:{tile}", ops / n_chunks / self.cfg.chip.digital_gops_per_tile)
+        shares = chunk_shares(n_chunks, len(tiles))
+        operands = [(self._tile_of.get(producer, 0), size, whole, min(size, self._produced_bits.get(producer, size)))
+                    for producer, size, whole in operand_bits(op, bits)]
+        out_bits = 0.0 if fused else output_bits(op, bits)
+        compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
+        alternates, counts = [], digital_counts(op)
+        for tile, share in zip(tiles, shares):
+            per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
+            moved: dict[int, float] = {}  # source tile -> bits a chunk brings from it: one transfer each
+            for (source, _, _, new), f in zip(operands, per_chunk):
+                if source != tile:  # an operand already in the tile's own buffer does not move
+                    moved[source] = moved.get(source, 0.0) + new * f
+            steps = _merged([self._transfer_step(source, tile, b) for source, b in moved.items()])
+            counts.append(("noc", "bit_hops", sum(b * share * self.noc.hops(source, tile) for source, b in moved.items())))
+            read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
+            chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
+            spill = spills.get(tile, NO_SPILL)
+            counts += split_counts(spill, [("buffer", "bits", chunk_buffer_bits * share)])
+            if cfg.tile.buffer_kib > 0 and chunk_buffer_bits > 0:
+                steps += _merged([Step(f"buffer:{tile}", chunk_buffer_bits * (1 - spill.fraction) / cfg.tile.buffer_gbps),
+                                  self.memory.step(spill, chunk_buffer_bits)])
+            steps.append(Step(f"digital:{tile}", compute_ns))
+            alternates.append(tuple(steps))
         return StagePlan(
-            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
-            ledger=self._ledger(op.name, counts), macs=macs,
+            name=op.name, kind="digital", chunks=n_chunks, chunk_label=label, steps=alternates[0],
+            ledger=self._ledger(op.name, counts), macs=op.macs if isinstance(op, Gemm) else 0,
+            alternates=tuple(alternates) if len(alternates) > 1 else (),
         )
+
+    def _period_ns(self, layers: dict[str, _Layer], chunks: dict[str, tuple[int, str]]) -> float:
+        """What the pipeline hides per inference: the busiest weight layer's busy time per inference on
+        its arrays (its chunks over its copies) or its link and buffer (ns); infinite without one."""
+        busiest = 0.0
+        for name, layer in layers.items():
+            items = chunks[name][0]
+            link_ns, buffer_ns, read_ns = self._step_ns(layer, items)
+            busiest = max(busiest, math.ceil(items / layer.copies) * read_ns, items * max(link_ns, buffer_ns))
+        return busiest if busiest > 0 else math.inf
 
     def plan(self, workload: Workload, progress) -> tuple[MachinePlan, dict[str, float]]:
         products = {g.name for g in workload.gemms if g.constant}
@@ -378,16 +431,17 @@ class CimArchitecture:
         for layer in layers.values():
             for bank in self._adc_banks(layer):
                 self._bank_users[bank] = self._bank_users.get(bank, 0) + 1
-        tile_of = _operation_tiles(workload, layers)
-        spills = self._spills(workload, layers, chunks, tile_of)
+        places, fused = self._place_digital(workload, layers, chunks)
+        spills = self._spills(workload, layers, chunks, places)
         stages = []
         for op in workload.ops:
-            source = tile_of.get(op.inputs[0], 0) if op.inputs else 0
-            spill = spills.get(op.name, NO_SPILL)
+            source = self._tile_of.get(op.inputs[0], 0) if op.inputs else 0
             if op.name in layers:
+                spill = spills.get(op.name, {}).get(layers[op.name].tile, NO_SPILL)
                 stage = self._weight_stage(layers[op.name], chunks[op.name], source, spill)
             else:
-                stage = self._digital_stage(op, chunks[op.name], source, spill)
+                stage = self._digital_stage(op, chunks[op.name], places[op.name], op.name in fused,
+                                            spills.get(op.name, {}))
             stage.needs = operation_needs(op, chunks)
             stages.append(stage)
         resources = self._resources(stages, layers)
@@ -399,36 +453,73 @@ class CimArchitecture:
             input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()]),
         ), errors
 
+    def _place_digital(self, workload: Workload, layers: dict[str, _Layer],
+                       chunks: dict[str, tuple[int, str]]) -> tuple[dict[str, list[int]], set[str]]:
+        """The tiles of every operation (a weight product's first tile; digital work by
+        :func:`~cimsim.arch.digital.spread_tiles`), and the activations fused on their product's
+        output path. Sets ``_tile_of`` and ``_produced_bits`` for the stages."""
+        period_ns = self._period_ns(layers, chunks)
+        self._tile_of, self._produced_bits = {}, {}
+        load_ns: dict[int, float] = {}  # digital time per inference placed on each tile
+        places, fused = {}, set()
+        for op in workload.ops:
+            source = self._tile_of.get(op.inputs[0], 0) if op.inputs else 0
+            if op.name in layers:
+                places[op.name] = [layers[op.name].tile]
+            else:
+                op_ns, n_chunks = digital_ns(self.cfg, op), chunks[op.name][0]
+                tiles = spread_tiles(op_ns, period_ns, source, load_ns, self.cfg.chip.tiles, n_chunks, self.noc.hops)
+                for tile, share in zip(tiles, chunk_shares(n_chunks, len(tiles))):
+                    load_ns[tile] = load_ns.get(tile, 0.0) + op_ns * share / n_chunks
+                places[op.name] = tiles
+                if (isinstance(op, NonGemm) and op.kind == "activation" and len(op.inputs) == 1
+                        and op.inputs[0] in layers and tiles == [source]):
+                    fused.add(op.name)
+                if len(tiles) > 1:
+                    self.notes.append(f"{op.name}: digital work split over tiles {tiles} "
+                                      f"({op_ns:.4g} ns per inference on one tile, the pipeline hides {period_ns:.4g} ns)")
+            self._tile_of[op.name] = places[op.name][0]
+            self._produced_bits[op.name] = output_bits(op, self.cfg.mapping.input_bits)
+        return places, fused
+
     def _spills(self, workload: Workload, layers: dict[str, _Layer], chunks: dict[str, tuple[int, str]],
-                tile_of: dict[str, int]) -> dict[str, Spill]:
-        """Per operation whose tile buffer overflows: where its spilled traffic goes (:mod:`cimsim.arch.memory`)."""
+                places: dict[str, list[int]]) -> dict[str, dict[int, Spill]]:
+        """Per operation whose tile buffers overflow: the spill of each of its tiles (:mod:`cimsim.arch.memory`).
+
+        A weight product's residency is spread over the tiles its arrays span; an operation on
+        digital units keeps its whole residency on each tile it runs on (every tile of a split
+        attention product holds all the keys)."""
         residency = {}  # operation -> {tile: resident bits}
         for op in workload.ops:
-            first, span = (layers[op.name].tile, layers[op.name].tiles) if op.name in layers else (tile_of[op.name], 1)
-            bits = resident_bits(op, chunks[op.name][0], self.cfg) / span
-            residency[op.name] = {tile: bits for tile in range(first, first + span)}
+            bits = resident_bits(op, chunks[op.name][0], self.cfg)
+            if op.name in layers:
+                layer = layers[op.name]
+                residency[op.name] = {tile: bits / layer.tiles for tile in range(layer.tile, layer.tile + layer.tiles)}
+            else:
+                residency[op.name] = {tile: bits for tile in places[op.name]}
         if self._multiplexed:  # one stage at a time: each alone against the buffers
-            by_op = {name: self.memory.spills(tiles).get(tile_of[name]) for name, tiles in residency.items()}
+            by_op = {name: self.memory.spills(tiles) for name, tiles in residency.items()}
         else:  # pipelined stages in flight together: their residencies add up per tile
             demand: dict[int, float] = {}
             for tiles in residency.values():
                 for tile, bits in tiles.items():
                     demand[tile] = demand.get(tile, 0.0) + bits
             by_tile = self.memory.spills(demand)
-            by_op = {name: by_tile.get(tile_of[name]) for name in residency}
-        spills = {name: spill for name, spill in by_op.items() if spill is not None}
+            by_op = {name: {tile: by_tile[tile] for tile in tiles if tile in by_tile} for name, tiles in residency.items()}
+        spills = {name: tiles for name, tiles in by_op.items() if tiles}
         if spills:
-            worst = max(spills, key=lambda name: spills[name].fraction)
+            worst, tile = max(((name, t) for name, tiles in spills.items() for t in tiles),
+                              key=lambda pair: spills[pair[0]][pair[1]].fraction)
             self.notes.append(f"tile buffers overflow ({self.cfg.tile.buffer_kib:g} KiB): {len(spills)} operations spill "
-                              f"part of their traffic, up to {spills[worst].fraction:.0%} ({worst!r}, to "
-                              f"{spills[worst].level})")
+                              f"part of their buffer traffic, up to {spills[worst][tile].fraction:.0%} ({worst!r} on "
+                              f"tile {tile}, to {spills[worst][tile].level})")
         return spills
 
     @staticmethod
     def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
         resources: dict[str, int] = {}
         for stage in stages:
-            for step in (*stage.steps, *stage.batch_steps):
+            for step in stage.all_steps:
                 for resource in step.resources:
                     name = resource.removeprefix("arrays:")
                     resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
@@ -439,12 +530,18 @@ class CimArchitecture:
         return self._multiplexed
 
 
-def _operation_tiles(workload: Workload, layers: dict[str, _Layer]) -> dict[str, int]:
-    """The tile of every operation: a weight product's first tile; any other, its first input's tile (0 without)."""
-    tile_of: dict[str, int] = {}
-    for op in workload.ops:
-        tile_of[op.name] = layers[op.name].tile if op.name in layers else tile_of.get(op.inputs[0], 0) if op.inputs else 0
-    return tile_of
+def _merged(steps: list[Step | None]) -> list[Step]:
+    """``steps`` without the Nones, consecutive steps on the same resources joined into one (their
+    times added): a chunk's transfers over one route are one transfer of their bits together."""
+    merged: list[Step] = []
+    for step in steps:
+        if step is None:
+            continue
+        if merged and merged[-1].resources == step.resources:
+            merged[-1] = Step(step.resource, merged[-1].ns + step.ns, also=step.also)
+        else:
+            merged.append(step)
+    return merged
 
 
 def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:

@@ -89,7 +89,27 @@ class ChipLevelConfig(Node):
         "(3200 MT/s x 4 bytes; JEDEC JESD209-4), the channel edge-npu and energy.dram_pj_per_bit assume.",
     )
     digital_gops_per_tile: float = Field(
-        38.4, gt=0, description="Throughput of a tile's digital units for non-GEMM operations (Gop/s = ops per ns).",
+        38.4, gt=0, le=1e5, description="Throughput of a tile's digital units for the multiply-accumulates of "
+        "activation x activation products (attention), 2 ops per MAC (Gop/s = ops per ns). Default: an "
+        "assumption, 32 lanes at ISAAC's 1.2 GHz; a DaDianNao tile's NFU gives 349 Gop/s in 4.07 mm² at 32 nm "
+        "(ISAAC-43/44: 63.46 Gop/s/mm² x 88 mm² / 16 tiles), a bound for a tile ten times ISAAC's 0.372 mm². "
+        "Upper bound: 1e5 Gop/s (100 Top/s) per tile, some 300 DaDianNao tiles.",
+    )
+    digital_elementwise_gops_per_tile: float = Field(
+        38.4, gt=0, le=1e5, description="Throughput of a tile's digital units for element-wise operations "
+        "(ReLU-like activations, pooling, residual adds; Gop/s = elementary ops per ns, ops per element as "
+        "cimsim.workload.DIGITAL_OPS_PER_ELEMENT). Default: the same assumption, 32 lanes at 1.2 GHz.",
+    )
+    digital_special_gops_per_tile: float = Field(
+        38.4, gt=0, le=1e5, description="Throughput of a tile's digital units for special functions (softmax, "
+        "normalisation, GELU/sigmoid/tanh-like activations; Gop/s = elementary ops per ns). Default: the same "
+        "assumption, 32 lanes at 1.2 GHz (a lane computes one elementary op of a special function per cycle).",
+    )
+    attention_on: Literal["digital", "crossbar"] = Field(
+        "digital", description="Where activation x activation products (attention) run: 'digital' = the tiles' "
+        "digital units (cimsim.arch.digital), split over tiles when one would be the bottleneck; 'crossbar' = "
+        "arrays reprogrammed with the second operand (keys, values) every inference, at device.write_energy_pj "
+        "per cell and device.write_ns_per_row per array row.",
     )
     replication: Literal["none", "balance"] = Field(
         "none", description="'balance': copy the slowest layers onto spare arrays to balance the pipeline.",

@@ -145,6 +145,28 @@ class EnergyConfig(Node):
         "mapping.output_bits / digital_reference_bits and (chip.node_nm / digital_reference_node_nm)^2. "
         "Default: a 32-bit integer add at 45 nm (HOR-02).",
     )
+    digital_pj_per_mac: float = Field(
+        0.23,
+        ge=0,
+        le=100.0,
+        description="Digital unit energy per multiply-accumulate of an activation x activation product "
+        "(attention) at digital_mac_reference_bits and digital_reference_node_nm (pJ); scaled by "
+        "(mapping.input_bits / digital_mac_reference_bits)^2 (an array multiplier) and "
+        "(chip.node_nm / digital_reference_node_nm)^2. Default: an 8-bit multiply and an 8-bit add at 45 nm, "
+        "0.2 + 0.03 pJ (HOR-03, HOR-01).",
+    )
+    digital_mac_reference_bits: int = Field(
+        8, ge=1, le=64, description="Operand width at which digital_pj_per_mac is given (bits). Default: HOR-03's 8 bits."
+    )
+    digital_pj_per_special_op: float = Field(
+        1.1,
+        ge=0,
+        le=100.0,
+        description="Digital unit energy per elementary operation of a special function (softmax, normalisation, "
+        "GELU/sigmoid/tanh-like activation) at digital_reference_node_nm (pJ), in 16-bit floating point whatever "
+        "mapping.output_bits; scaled by (chip.node_nm / digital_reference_node_nm)^2. Default: a 16-bit "
+        "floating-point multiply at 45 nm, 1.1 pJ (HOR-07).",
+    )
     digital_reference_bits: int = Field(
         32, ge=1, le=64, description="Width at which digital_pj_per_op is given (bits). Default: HOR-02's 32-bit add."
     )

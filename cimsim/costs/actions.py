@@ -58,7 +58,10 @@ CIM_ACTIONS: tuple[Action, ...] = (
     Action("noc", "bit_hops", "bit·hops", "bits times the links they cross between tiles"),
     Action("global_buffer", "bits", "bits", "global buffer bits read or written"),
     Action("dram", "bits", "bits", "DRAM bits read or written"),
-    Action("digital", "ops", "ops", "elementary operations of non-GEMM operations on the digital units"),
+    Action("digital", "ops", "ops", "elementary operations of element-wise non-GEMM operations on the digital units"),
+    Action("digital", "special_ops", "ops",
+           "elementary operations of special functions (softmax, normalisation, GELU-like) on the digital units"),
+    Action("digital", "macs", "MACs", "multiply-accumulates of activation x activation products on the digital units"),
     Action("static", "ns", "ns", "elapsed time, for the static power"),
 )
 """The actions of a crossbar chip (:class:`~cimsim.config.ChipConfig`)."""

@@ -29,6 +29,8 @@ noc                 bit_hops         ``energy.noc_pj_per_bit_hop`` × node facto
 global_buffer       bits             ``energy.global_buffer_pj_per_bit`` × node factor (45 nm)
 dram                bits             ``energy.dram_pj_per_bit``
 digital             ops              ``energy.digital_pj_per_op`` × width × node factor (45 nm)
+digital             special_ops      ``energy.digital_pj_per_special_op`` × node factor (45 nm; FP16)
+digital             macs             ``energy.digital_pj_per_mac`` × width² × node factor (45 nm)
 static              ns               ``energy.static_power_mw`` × time (mW · ns = pJ)
 ==================  ===============  ===========================================================
 
@@ -59,7 +61,8 @@ from cimsim.config import ChipConfig
 from cimsim.costs import actions
 from cimsim.costs.adc_energy import adc_energy_pj
 from cimsim.costs.ledger import Ledger
-from cimsim.costs.scaling import dac_energy_pj, digital_op_pj, horowitz_digital_pj, shift_add_pj, tile_digital_pj
+from cimsim.costs.scaling import (dac_energy_pj, digital_mac_pj, digital_op_pj, horowitz_digital_pj, shift_add_pj,
+                                  tile_digital_pj)
 from cimsim.errors import ConfigError
 from cimsim.physics.converters import adc_kind
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
@@ -90,6 +93,8 @@ CIM_PRICES: dict[tuple[str, str], PriceRule] = {
     ("global_buffer", "bits"): lambda cfg: horowitz_digital_pj(cfg, cfg.energy.global_buffer_pj_per_bit),
     ("dram", "bits"): lambda cfg: cfg.energy.dram_pj_per_bit,
     ("digital", "ops"): digital_op_pj,
+    ("digital", "special_ops"): lambda cfg: horowitz_digital_pj(cfg, cfg.energy.digital_pj_per_special_op),
+    ("digital", "macs"): digital_mac_pj,
     ("static", "ns"): lambda cfg: cfg.energy.static_power_mw,
 }
 """The price of each priced CIM action (module docstring's table), pJ per unit counted."""

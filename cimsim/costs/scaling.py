@@ -90,3 +90,15 @@ def digital_op_pj(cfg: ChipConfig) -> float:
     """
     width = cfg.mapping.output_bits / cfg.energy.digital_reference_bits
     return horowitz_digital_pj(cfg, cfg.energy.digital_pj_per_op) * width
+
+
+def digital_mac_pj(cfg: ChipConfig) -> float:
+    """One multiply-accumulate of two ``mapping.input_bits``-bit activations on a tile's digital units (pJ).
+
+    ``energy.digital_pj_per_mac`` is given for ``energy.digital_mac_reference_bits``-bit operands at
+    ``energy.digital_reference_node_nm`` (Horowitz: an 8-bit multiply, 0.2 pJ, and an 8-bit add, 0.03 pJ,
+    at 45 nm, HOR-03, HOR-01); an array multiplier's energy grows as the product of its operands'
+    widths, (input_bits / reference)², as the von Neumann baseline scales ``energy.mac_pj``.
+    """
+    width = (cfg.mapping.input_bits / cfg.energy.digital_mac_reference_bits) ** 2
+    return horowitz_digital_pj(cfg, cfg.energy.digital_pj_per_mac) * width

@@ -14,7 +14,9 @@ evaluates stage by stage in execution order:
   s_j = max(a_j, s_{j−k} + t) (the server it takes is the one chunk j − k frees), so within each
   residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one ``maximum.accumulate``.
   The step's ends are the next step's arrivals. A step holding several resources at once (a
-  transfer over the links of its route) is served by the fewest servers among them.
+  transfer over the links of its route) is served by the fewest servers among them. A stage
+  whose chunks alternate over k places (``StagePlan.alternates``) is served per place, chunks
+  j ≡ c (mod k) through place c.
 * **Batch steps** (cells reprogrammed) run before the stage's first chunk is released: from
   time 0 when pipelined, after the previous stage in ``"layer"`` mode.
 
@@ -60,21 +62,39 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         if mode == "pipelined":
             ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
         ready = np.maximum.accumulate(ready)
-        for step in stage.steps:
-            servers = min(plan.resources[resource] for resource in step.resources)
-            begins = served_starts(ready, step.ns, servers)
-            uses.append(float(begins[0]))
-            for resource in step.resources:
-                busy_ns[resource] += step.ns * ready.size
-            ready = begins + step.ns
-        finish[stage.name] = ready
-        released_ns = float(ready[-1])
+        # a consumer waits for the first n chunks done: the running maximum of their ends
+        finish[stage.name] = np.maximum.accumulate(_served(stage, ready, plan.resources, busy_ns, uses))
+        released_ns = float(finish[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
     latency_ns = max((end for _, end in spans.values()), default=0.0)
     load_ns = max((busy_ns[name] / servers for name, servers in plan.resources.items()), default=0.0)
     return EngineResult(latency_ns=float(max(latency_ns, load_ns)), events=0, busy_ns=busy_ns,
                         stage_spans_ns=spans)
+
+
+def _served(stage: StagePlan, ready: np.ndarray, servers: dict[str, int], busy_ns: dict[str, float],
+            uses: list[float]) -> np.ndarray:
+    """When each chunk of the batch (inference-major, released at ``ready``) leaves its last step.
+
+    Chunks that alternate over several places (``stage.alternates``) are served per place: the
+    chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``. Adds each
+    step's busy time to ``busy_ns`` and its first start to ``uses``."""
+    places = stage.alternates or (stage.steps,)
+    done = ready.copy()
+    for place, steps in enumerate(places):
+        members = (np.arange(ready.size) % stage.chunks) % len(places) == place
+        arrivals = ready[members]
+        if not arrivals.size:
+            continue
+        for step in steps:
+            begins = served_starts(arrivals, step.ns, min(servers[resource] for resource in step.resources))
+            uses.append(float(begins[0]))
+            for resource in step.resources:
+                busy_ns[resource] += step.ns * arrivals.size
+            arrivals = begins + step.ns
+        done[members] = arrivals
+    return done
 
 
 def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], finish: dict[str, np.ndarray]) -> np.ndarray:

@@ -6,7 +6,8 @@ the machine's resources with their capacities, and one :class:`StagePlan` per op
 splits one inference of its operation into ``chunks`` work items (an output row of a
 convolution, a token, a batch slice; never a single MAC); each chunk uses the stage's ``steps``
 one after another, each step holding one server of a resource (or of several resources at once:
-a transfer holds every link of its route) for its time. ``needs`` says how
+a transfer holds every link of its route) for its time (a stage spread over several places
+gives ``alternates``: chunk j uses ``alternates[j mod len(alternates)]``). ``needs`` says how
 many chunks of each producer a chunk waits for. The engine (:mod:`cimsim.engine.scheduler`) runs the
 chunks of every inference of a batch and returns an :class:`EngineResult`.
 
@@ -55,13 +56,25 @@ class StagePlan:
     batch_steps: tuple[Step, ...] = ()  # once per batch, before the stage's first chunk
     batch_ledger: Ledger = field(default_factory=Ledger)  # priced actions once per batch
     arrays: int = 0  # arrays the stage occupies (CIM); 0 elsewhere
+    alternates: tuple[tuple[Step, ...], ...] = ()  # when given, chunk j uses alternates[j % len] (steps = the first)
 
     def __post_init__(self) -> None:
         if self.chunks < 1:
             raise ShapeError(f"stage {self.name!r}: chunks = {self.chunks}, expected >= 1")
+        if self.alternates and tuple(self.alternates[0]) != tuple(self.steps):
+            raise ShapeError(f"stage {self.name!r}: steps must be alternates[0], the steps of chunk 0")
         for producer, needs in self.needs.items():
             if needs.shape != (self.chunks,):
                 raise ShapeError(f"stage {self.name!r}: needs[{producer!r}] has shape {needs.shape}, expected ({self.chunks},)")
+
+    def chunk_steps(self, chunk: int) -> tuple[Step, ...]:
+        """The steps of chunk ``chunk`` of an inference: ``steps``, or ``alternates[chunk % len(alternates)]``."""
+        return self.alternates[chunk % len(self.alternates)] if self.alternates else self.steps
+
+    @property
+    def all_steps(self) -> tuple[Step, ...]:
+        """Every step any chunk or the batch uses (for the resources a stage needs)."""
+        return (*(step for steps in (self.alternates or (self.steps,)) for step in steps), *self.batch_steps)
 
     @property
     def chunk_ns(self) -> float:

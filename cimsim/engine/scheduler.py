@@ -96,7 +96,7 @@ class _Run:
         span[0], span[1] = min(span[0], begin), max(span[1], end)
 
     def _chunk(self, stage: StagePlan, inference: int, chunk: int):
-        for step in stage.steps:
+        for step in stage.chunk_steps(chunk):
             yield from self._use(stage, step, inference, chunk)
         self.progress[stage.name].finish(inference * stage.chunks + chunk)
 
@@ -167,7 +167,7 @@ def check_plan(plan: MachinePlan) -> None:
             raise ConfigError(f"plan {plan.config_name!r}: resource {name!r} has {servers!r} servers; allowed: >= 1")
     chunks: dict[str, int] = {}
     for stage in plan.stages:
-        for step in (*stage.steps, *stage.batch_steps):
+        for step in stage.all_steps:
             for resource in step.resources:
                 if resource not in plan.resources:
                     raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
