@@ -106,7 +106,7 @@ def expected_common(cfg) -> dict:
         ("shift_add", "ops"): v * r * c * segments,
         ("partial_sum", "adds"): v * 5 * (r - 1),
         ("input_register", "bits"): v * 37 * 5 * 1,  # K x b_x once: both column arrays sit in one 8-array group
-        ("output_register", "bits"): v * 5 * 12,
+        ("output_register", "bits"): v * r * 5 * 12,  # each row block's 5 partial outputs of 12 bits
     }
 
 

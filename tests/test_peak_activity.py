@@ -48,3 +48,29 @@ def test_less_activity_never_costs_more(preset):
 def test_an_activity_outside_0_1_is_a_config_error_naming_it(activity):
     with pytest.raises(cimsim.ConfigError, match="input_activity"):
         cimsim.peak(ISAAC, input_activity=activity)
+
+
+def movement_per_array(cfg) -> dict:
+    from cimsim.costs.peak import array_vector_ledger
+
+    ledger, _, _ = array_vector_ledger(cfg)
+    return {c: ledger.count(c, a) for c, a in [("input_register", "bits"), ("buffer", "bits"), ("bus", "bits"),
+                                               ("noc", "bit_hops"), ("output_register", "bits")]}
+
+
+def test_the_peak_broadcasts_a_row_block_s_inputs_to_the_arrays_of_a_tile():
+    # ISAAC-CE, one vector: a row block of 128 rows x 16 input bits = 2048 bits spans the 96 arrays of a tile
+    # (8 per IMA x 12 IMAs); each array has 16 outputs x 16 bits = 256 output bits. Per array:
+    #   input registers: 2048 bits x 12 IMA fills / 96 arrays = 256;  output registers: 256
+    #   buffer: (2 x 2048 written and read once + 96 x 256 written) / 96 = (4096 + 24576) / 96 = 298.67
+    #   bus and network: (2048 + 24576) / 96 = 277.33
+    counts = movement_per_array(ISAAC)
+    assert counts == pytest.approx({"input_register": 256.0, "buffer": 28672 / 96, "bus": 26624 / 96,
+                                    "noc": 26624 / 96, "output_register": 256.0}, rel=1e-12)
+
+
+def test_a_tile_of_one_array_moves_its_inputs_alone():
+    # one array per tile: nothing to share, every array takes its own 2048 input bits
+    counts = movement_per_array(ISAAC.override({"tile.arrays_per_group": 1, "tile.groups_per_tile": 1}))
+    assert counts == pytest.approx({"input_register": 2048.0, "buffer": 2 * 2048 + 256.0, "bus": 2048 + 256.0,
+                                    "noc": 2048 + 256.0, "output_register": 256.0}, rel=1e-12)

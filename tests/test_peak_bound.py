@@ -8,11 +8,13 @@ larger than a preset's arrays runs with chip.oversubscription = "reprogram". Lef
 xue-rram-22nm and jia-65nm, whose 1-bit inputs cannot carry a network's signed inputs
 (ConfigError: signed inputs need at least 2 bits).
 
-Tolerance 2 % (the issue's). Where the whole chip cannot meet it, the test asserts the measured
-looser bound with its reason: rram-22nm and ideal price ISAAC's tile data movement, and a
-network broadcasts a row block's inputs to all its column arrays (one buffer read, one bus
-transfer, one register per array group) while the peak, as ISAAC's Table I, gives every array
-inputs of its own; the arrays' energy (everything but data movement) meets the 2 % bound there too.
+Tolerance 2 % (the issue's), on every case. The peak counts data movement as a network does
+(cimsim.costs.peak.broadcast_arrays): a row block's inputs are read from the tile buffer once and
+broadcast to the column arrays of one tile. What the peak leaves out is left out of the network's
+figure too: products of two activations (attention's Q.K^T and A.V) run on the tile's digital units,
+not on arrays, at a cost per MAC unrelated to the arrays' (on rram-22nm 0.048 pJ against 0.38), so
+their MACs and energy are taken out of the network's TOPS/W (``array_tops_per_watt``); networks
+without such products are measured whole.
 """
 
 import functools
@@ -20,7 +22,6 @@ import functools
 import pytest
 
 import cimsim
-from cimsim.engine.report import DATA_MOVEMENT
 from cimsim.workload_loader import load_workload
 
 pytest.importorskip("tvm")
@@ -28,10 +29,13 @@ pytest.importorskip("tvm")
 NETWORKS = ("lenet5", "mlp", "digits-mlp", "digits-cnn", "resnet18", "vgg8", "bert-base-layer")
 PRESETS = ("isaac", "rram-22nm", "pcm", "neurram", "ideal", "hermes", "ibm-analog-ai", "wang-c2c-22nm", "sinangil-7nm")
 TOLERANCE = 0.02
-# Measured network / peak TOPS/W where movement sharing lifts a network above the peak (module docstring):
-# rram-22nm: resnet18 1.320, vgg8 1.315, bert-base-layer 1.303, mlp 1.269, digits-mlp 1.003; ideal: vgg8 1.083,
-# resnet18 1.026. Bound: the largest, 1.32, plus the 2 %.
-MOVEMENT_BOUND = {"rram-22nm": 1.32 * (1 + TOLERANCE), "ideal": 1.083 * (1 + TOLERANCE)}
+
+
+def array_tops_per_watt(report) -> float:
+    """The network's TOPS/W without its products on digital units (arrays 0, MACs > 0): the MACs a peak counts."""
+    digital = [layer for layer in report.layers if layer.arrays == 0 and layer.macs > 0]
+    macs = report.macs - sum(layer.macs for layer in digital)
+    return 2 * macs / (report.energy_pj - sum(layer.energy_pj for layer in digital))
 
 
 @functools.cache
@@ -56,21 +60,8 @@ def run(preset, network):
 def test_a_network_never_beats_its_peak_at_its_activity(preset, network):
     cfg, report = run(preset, network)
     assert 0 < report.input_activity <= 1
-    ratio = report.tops_per_watt / cimsim.peak(cfg, input_activity=report.input_activity).tops_per_watt
-    assert ratio <= MOVEMENT_BOUND.get(preset, 1 + TOLERANCE), (preset, network, ratio)
-
-
-@pytest.mark.parametrize("network", ["mlp", "resnet18", "vgg8", "bert-base-layer"])
-@pytest.mark.parametrize("preset", sorted(MOVEMENT_BOUND))
-def test_the_arrays_never_beat_the_peak_where_movement_does(preset, network):
-    cfg, report = run(preset, network)
-    figures = cimsim.peak(cfg, input_activity=report.input_activity)
-    peak_pj = figures.tile_energy_pj_per_mac * sum(  # static power: none on these presets, none on the layers
-        share for component, share in figures.energy_share.items() if component not in DATA_MOVEMENT)
-    on_arrays = [layer for layer in report.layers if layer.arrays > 0]  # attention's products run on digital units
-    network_pj = sum(pj for layer in on_arrays for component, pj in layer.energy_by_component.items()
-                     if component not in DATA_MOVEMENT) / sum(layer.macs for layer in on_arrays)
-    assert network_pj >= peak_pj * (1 - TOLERANCE), (preset, network, network_pj, peak_pj)
+    ratio = array_tops_per_watt(report) / cimsim.peak(cfg, input_activity=report.input_activity).tops_per_watt
+    assert ratio <= 1 + TOLERANCE, (preset, network, ratio)
 
 
 @pytest.mark.parametrize("preset", ["ideal", "neurram", "pcm"])
@@ -87,7 +78,9 @@ def test_a_report_of_a_von_neumann_machine_has_no_input_activity():
 
 
 def bound_table(networks=("resnet18", "vgg8")) -> str:
-    """Markdown rows: preset, network, its input activity, its TOPS/W, the peak's at that activity and at 1."""
+    """Markdown rows: preset, network, its input activity, its TOPS/W, the peak's at that activity and at 1, the ratio.
+
+    The ratio is the test's: the network's TOPS/W on its array MACs (``array_tops_per_watt``) over the peak's."""
     lines = ["| preset | network | input activity | network TOPS/W | peak TOPS/W at it | peak TOPS/W at 1 | ratio |",
              "|---|---|---|---|---|---|---|"]
     for preset in PRESETS:
@@ -96,7 +89,7 @@ def bound_table(networks=("resnet18", "vgg8")) -> str:
             at_activity = cimsim.peak(cfg, input_activity=report.input_activity).tops_per_watt
             lines.append(f"| `{preset}` | {network} | {report.input_activity:.4f} | {report.tops_per_watt:.4g} | "
                          f"{at_activity:.4g} | {cimsim.peak(cfg).tops_per_watt:.4g} | "
-                         f"{report.tops_per_watt / at_activity:.3f} |")
+                         f"{array_tops_per_watt(report) / at_activity:.3f} |")
     return "\n".join(lines)
 
 

@@ -105,7 +105,8 @@ class EnergyConfig(Node):
         ge=0,
         description="Input register energy per bit read into the row drivers at reference_node_nm (pJ/bit), "
         "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
-        "Default: ISAAC input registers, 1.24 mW per IMA × 100 ns / 1024 input bits (ISAAC-20, ISAAC-60).",
+        "Default: ISAAC input registers, 1.24 mW per IMA × 100 ns / 1024 input bits (ISAAC-20, ISAAC-60), the traffic "
+        "of every array taking its own inputs (the isaac preset: 128 bits, one fill per IMA of a broadcast row block).",
     )
     output_register_pj_per_bit: float = Field(
         0.1796875,
@@ -120,22 +121,24 @@ class EnergyConfig(Node):
         ge=0,
         description="Tile buffer energy per bit read or written at reference_node_nm (pJ/bit), "
         "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
-        "Default: ISAAC eDRAM, 20.45 pJ per 256-bit access (ISAAC-65).",
+        "Default: ISAAC eDRAM, 20.45 pJ per 256-bit access (ISAAC-65; the isaac preset: Table I's 20.7 mW over "
+        "its peak's broadcast traffic, ISAAC-26).",
     )
     bus_pj_per_bit_hop: float = Field(
         0.05063657407407408,
         ge=0,
         description="Tile bus energy per bit carried between the buffer and the array groups at reference_node_nm (pJ/bit), "
         "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
-        "Default: ISAAC, 7 mW per tile × 100 ns / 13,824 bits (ISAAC-28 at cimsim's peak traffic: 96 arrays × "
-        "(128 input bits + 16 output bits) per cycle).",
+        "Default: ISAAC, 7 mW per tile × 100 ns / 13,824 bits (ISAAC-28 at per-array traffic: 96 arrays × "
+        "(128 input bits + 16 output bits) per cycle; the isaac preset: 1,664 bits, a row block's inputs broadcast).",
     )
     noc_pj_per_bit_hop: float = Field(
         0.081015625,
         ge=0,
         description="On-chip network energy per bit per router hop at reference_node_nm (pJ/bit/hop), "
         "scaled to chip.node_nm as (chip.node_nm / reference_node_nm)^2. "
-        "Default: ISAAC router, 20.74 pJ per 256 bits (ISAAC-66).",
+        "Default: ISAAC router, 20.74 pJ per 256 bits (ISAAC-66; the isaac preset: Table I's 42 mW per 4 tiles over "
+        "its peak's broadcast traffic, ISAAC-30).",
     )
     digital_pj_per_op: float = Field(
         0.1,

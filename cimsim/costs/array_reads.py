@@ -23,7 +23,9 @@ What is read is a :class:`ReadShape` (the arrays and what crosses them), what th
   once per segment;
 * ``partial_sum.adds`` = v·N·(R − 1); ``input_register.bits`` = v·K·b_x per array group the
   column arrays of a row block span (:func:`register_fills`: a group's arrays share its register);
-  ``output_register.bits`` = v·N·``mapping.output_bits``;
+  ``output_register.bits`` = v·R·N·``mapping.output_bits``: every row block's partial outputs are
+  written to its array group's output register before the row blocks are added (ISAAC's 256 B
+  per IMA holds its 8 arrays × 16 outputs × 16 bits, ISAAC-22);
 * what the ADC kind adds (:meth:`~cimsim.physics.converters.AdcKind.read_actions`): its bit
   decisions, v·R·Σ decisions of a row block, and its bias over the read, the occupied arrays'
   ADCs × v × the vector time (an integrating ADC's read is not pipelined: no fill).
@@ -121,7 +123,7 @@ def array_read_actions(
         ("shift_add", "ops", columns * plan.segments),
         ("partial_sum", "adds", vectors * shape.outputs * (shape.row_blocks - 1)),
         ("input_register", "bits", vectors * shape.stored_rows * cfg.mapping.input_bits * register_fills(shape, cfg)),
-        ("output_register", "bits", vectors * shape.outputs * cfg.mapping.output_bits),
+        ("output_register", "bits", vectors * shape.row_blocks * shape.outputs * cfg.mapping.output_bits),
     ]
     bit_decisions = vectors * shape.row_blocks * row_block_decisions(reading.conversions, shape.conversion_columns)
     biased_adc_ns = shape.arrays * geometry.adcs_per_array * (vectors * reading.timing.vector_ns)

@@ -31,13 +31,16 @@ cimsim:
   input cycles (T for signed inputs under ``mapping.input_encoding``), converted in the
   segments of ``adc.cycles_per_conversion``; so it does ``rows × cols / (slices × signs)`` MACs
   per vector; 1 MAC = 2 operations, and only weight MACs count (no zeros of padding or offsets);
-* data movement, first order (at peak each array reads a row block of its own, so no two arrays
-  share inputs):
-  per vector an array takes ``rows × input_bits`` input bits, which arrive over the network,
-  are written into and read from the tile buffer and cross the tile bus into the input
-  registers; its outputs, ``output_bits`` each, are written to the output registers and the
-  buffer, cross the bus and leave over the network (the buffer and bus as the scheduler counts
-  them, :func:`~cimsim.costs.array_reads.tile_movement`);
+* data movement, first order, counted as a network's (:func:`broadcast_arrays`): the arrays are
+  filled by full-size layers whose row blocks each span the arrays of one tile, so a row block's
+  ``rows × input_bits`` input bits per vector arrive over the network once, are written into and
+  read from the tile buffer once, cross the tile bus once (a broadcast) and fill one input
+  register per array group (:func:`~cimsim.costs.array_reads.register_fills`); each array's
+  outputs, ``output_bits`` each, are written to its output registers and the buffer, cross the
+  bus and leave over the network (the buffer and bus as the scheduler counts them,
+  :func:`~cimsim.costs.array_reads.tile_movement`). Per array that is 1/(arrays per tile) of a
+  row block's input movement and ceil(arrays per tile / arrays per group) / (arrays per tile)
+  of its register fills;
 * time: one vector through the read stages (:mod:`cimsim.costs.latency`), pipelined vectors back to
   back; static power and the bias of integrating ADCs over that time.
 
@@ -123,24 +126,38 @@ def array_vector_ledger(
     reading = array_reading(cfg, signed=signed)
     schedule = reading.schedule
     outputs = cols / geometry.cells_per_weight
+    spanned = broadcast_arrays(cfg)  # one row block across them: every count below is for all of them
     shape = ReadShape(
-        stored_rows=rows, outputs=outputs, row_blocks=1, column_arrays=1,
-        conversion_columns=cols / 2 if geometry.analog_differential else cols, arrays=1,
+        stored_rows=rows, outputs=outputs * spanned, row_blocks=1, column_arrays=spanned,
+        conversion_columns=(cols / 2 if geometry.analog_differential else cols) * spanned, arrays=spanned,
     )
     mean_g_us = (cfg.device.g_min_us + cfg.device.g_max_us) / 2
     row_cycles = rows * schedule.magnitude_cycles * input_density  # a row is positive or negative, not both
     drive_fraction, code_sq = activity_drives_and_code_sq(input_activity, schedule.top_code)
-    driven = row_cycles * drive_fraction
+    driven = row_cycles * drive_fraction * spanned
     activity = ReadActivity(  # at activity 1 every driven cycle carries the largest code (the top code's voltage)
-        vectors=1, row_drives=driven, cell_reads=driven * cols, code_sq_g_us=row_cycles * cols * code_sq * mean_g_us,
+        vectors=1, row_drives=driven, cell_reads=driven * cols,
+        code_sq_g_us=row_cycles * spanned * cols * code_sq * mean_g_us,
     )
     counts = array_read_actions(shape, activity, reading, cfg)
-    in_bits, out_bits = rows * cfg.mapping.input_bits, outputs * cfg.mapping.output_bits
+    in_bits, out_bits = rows * cfg.mapping.input_bits, shape.outputs * cfg.mapping.output_bits  # inputs once
     counts += tile_movement(in_bits, out_bits) + [("noc", "bit_hops", in_bits + out_bits)]
     model, ledger = EnergyModel(cfg), Ledger()
     for component, action, count in counts:
-        model.charge(ledger, component, action, count)
+        model.charge(ledger, component, action, count / spanned)  # one array's share
     return ledger, rows * outputs, reading.timing.with_adc_turns(cfg.adc.arrays_per_adc)  # all arrays of a bank busy
+
+
+def broadcast_arrays(cfg: ChipConfig) -> int:
+    """The column arrays one row block's inputs are broadcast to at peak: the arrays of one tile.
+
+    A network reads an input from the tile buffer once and broadcasts it over the tile's bus to
+    every column array of its row block (:func:`~cimsim.arch.cim.CimArchitecture._movement`); the
+    most arrays one buffer read and one bus transfer reach are those of the tile, so the peak's
+    full-size layer spans ``tile.arrays_per_group × tile.groups_per_tile`` column arrays per row
+    block (ISAAC-CE: 8 × 12 = 96; a network layer of N outputs spans N × cells per weight / cols).
+    """
+    return cfg.tile.arrays_per_group * cfg.tile.groups_per_tile
 
 
 def cheapest_signedness(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> bool:
