@@ -270,11 +270,11 @@ class AnalogMatrix(ProgrammedState):
             return
         step = self._chunk_vectors(x.shape[0], self.input_scale)
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
-        of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
+        of_slice = [np.flatnonzero(self._columns.slice == s) for s in range(self.geometry.slices)]
         one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
         exact_in_float32 = sums_exact_in_float32(self._operand, self.cfg.array.rows, self.cfg.dac.bits)
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
-        samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
+        samples = SliceSamples.for_slices([readings * columns.size for columns in of_slice], CALIBRATION_SAMPLES_PER_SLICE)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             for b in range(self.row_blocks):
@@ -283,9 +283,9 @@ class AnalogMatrix(ProgrammedState):
                     currents = (encoded.codes[:, rows] @ self._operand[rows]).astype(np.float64)
                 else:
                     currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
-                charges = np.abs(currents if one_cycle_each else integrate_segments(currents, plan))
+                charges = currents if one_cycle_each else integrate_segments(currents, plan)
                 for kept, columns in zip(samples, of_slice):
-                    kept.offer(charges[:, columns])
+                    kept.offer(charges, columns)
         lsb = np.empty(self._columns.output.size)
         for kept, columns in zip(samples, of_slice):
             lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))

@@ -9,7 +9,7 @@ import cimsim
 from cimsim import crossbar
 from cimsim.host_memory import BYTES_PER_CELL, BYTES_PER_CHUNK_CELL, LIMIT_VARIABLE, memory_limit_bytes
 from cimsim.physics import device, read_operands
-from cimsim.physics.calibration import SliceSamples, sums_exact_in_float32
+from cimsim.physics.calibration import SliceSamples, subsample, sums_exact_in_float32
 
 
 def traced_peak(function):
@@ -74,10 +74,53 @@ def test_calibration_keeps_the_charges_a_whole_subsample_would_choose():
     charges = np.abs(rng.standard_normal(10_000))
     samples = SliceSamples(charges.size, 700)
     for piece in np.split(charges, [3, 50, 51, 4000, 9999]):
-        samples.offer(piece)
+        samples.offer(piece[:, None], np.array([0]))
     chosen = charges[np.random.default_rng(0).choice(charges.size, 700, replace=False)]
     assert samples.full_scale(99.0) == np.percentile(chosen, 99.0)
-    assert sum(kept.size for kept in samples.kept) == 700
+    assert samples.kept.size == 700
+
+
+@pytest.mark.parametrize("total, limit", [
+    (10_001, 201),  # numpy's tail shuffle: more than 10,000 charges, more than 1/50 of them kept (10001 // 50 = 200)
+    (123_457, 40_000),  # the tail shuffle, many of its swaps landing on the same positions
+    (20_000, 19_999),  # keep all but one
+    (10_001, 200),  # numpy's Floyd algorithm (200 = 10001 // 50): numpy's own choice
+    (9_000, 5_000),  # 10,000 charges or fewer: numpy's own choice
+])
+def test_subsample_is_numpys_choice_in_memory_of_the_subsample(total, limit):
+    """The same positions in the same order, and the generator left where numpy's choice leaves it."""
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    assert np.array_equal(subsample(ours, total, limit), numpys.choice(total, limit, replace=False))
+    assert ours.integers(2**62) == numpys.integers(2**62)
+
+
+def test_subsample_of_a_billion_charges_holds_about_five_int64s_per_kept_one():
+    """numpy's choice(2^30, 2^20) fills arange(2^30) first: 8.6 GB; here about 5 x 8 B x 2^20 = 42 MB
+    (the draws, their bounds, the swapped values and np.unique's sort), below 64 MB."""
+    picks, peak = traced_peak(lambda: subsample(np.random.default_rng(0), 2**30, 2**20))
+    assert np.unique(picks).size == 2**20 and picks.max() < 2**30
+    assert peak < 64e6
+
+
+def test_calibration_keeps_the_chosen_charges_of_its_slice_columns_row_after_row():
+    """Signed 2-D charges offered with the columns of one slice: the |charges| kept are those numpy's
+    choice picks from |charges[:, columns]| flattened row after row, piece after piece."""
+    rng = np.random.default_rng(5)
+    pieces = [rng.standard_normal((rows, 6)) for rows in (1, 700, 33, 1500)]  # 2234 rows
+    columns = np.array([1, 4, 5])
+    offered = np.abs(np.concatenate([piece[:, columns] for piece in pieces])).ravel()  # 2234 x 3 = 6702 charges
+    for limit, expected in ((6702, offered), (600, offered[np.random.default_rng(0).choice(6702, 600, replace=False)])):
+        samples = SliceSamples(6702, limit)
+        for piece in pieces:
+            samples.offer(piece, columns)
+        assert samples.full_scale(97.5) == np.percentile(expected, 97.5)
+        assert np.array_equal(np.sort(samples.kept), np.sort(expected))
+
+
+def test_slices_offered_as_many_charges_share_one_draw():
+    one, other, third = SliceSamples.for_slices([50_000, 50_000, 40_000], 3_000)
+    assert one.chosen is other.chosen and third.chosen is not one.chosen
+    assert np.array_equal(third.chosen, np.sort(np.random.default_rng(0).choice(40_000, 3_000, replace=False)))
 
 
 def test_a_matrix_above_the_limit_is_refused_with_its_size_and_advice(monkeypatch):
