@@ -134,7 +134,7 @@ class AnalogMatrix(ProgrammedState):
         self._k = w.shape[0]
         self.rows_kept = kept_rows(w, self.cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
-        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], self.cfg)
+        self.layout = layout_weights(w, self.cfg, self.rows_kept)  # no copy of the kept rows
 
     def _settle(self, cells: device.DrawStates | device.ProgrammedCells, noise_key: np.uint64,
                 adc_errors: AdcErrors, drift_compensation: GlobalDriftCompensation | None) -> None:

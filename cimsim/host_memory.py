@@ -2,8 +2,9 @@
 
 The limit is ``CIMSIM_MEMORY_LIMIT_GB`` (gigabytes, 10^9 bytes) when set, else half of the
 memory the operating system reports available (``MemAvailable`` in /proc/meminfo; on systems
-without it, half of the physical memory). A programmed matrix holds about 6 bytes per cell
-(its levels, 1 byte, and its read operand, float32 per conversion column); it does not hold its
+without it, half of the physical memory). A programmed matrix holds about 5 bytes per cell
+(its levels, 1 byte, its read operand, float32 per conversion column, and its quantised weights,
+1 byte a weight up to 8 bits); it does not hold its
 cells' conductances but draws them again, a chunk of rows at a time, whenever they are needed.
 Programming peaks at :data:`BYTES_PER_CELL` per cell plus :data:`BYTES_PER_CHUNK_CELL` per cell
 of one chunk (the float64 temporaries of one chunk of rows), as :func:`programming_bytes` adds
@@ -18,7 +19,7 @@ import os
 
 from cimsim.errors import ConfigError
 
-BYTES_PER_CELL = 14  # peak per programmed cell (measured 6.4 on ideal, isaac, rram-22nm; 13.0 on pcm, 2 cells a weight)
+BYTES_PER_CELL = 8  # peak per programmed cell (benchmarks/memory.py cells: 5.6 on ideal, rram-22nm, isaac; 7.1 on pcm)
 BYTES_PER_CHUNK_CELL = 90  # float64 temporaries per cell of one chunk of rows (measured 60 on ideal, 81 on pcm)
 LIMIT_VARIABLE = "CIMSIM_MEMORY_LIMIT_GB"
 

@@ -9,6 +9,7 @@ import cimsim
 from cimsim import crossbar
 from cimsim.host_memory import BYTES_PER_CELL, BYTES_PER_CHUNK_CELL, LIMIT_VARIABLE, memory_limit_bytes
 from cimsim.physics import device, read_operands
+from cimsim.physics.mapping import quantize_weights
 from cimsim.physics.calibration import SliceSamples, subsample, sums_exact_in_float32
 
 
@@ -32,12 +33,14 @@ def test_programming_stays_within_the_bytes_the_guard_assumes(preset):
 
 
 @pytest.mark.parametrize("preset", ["ideal", "isaac"])
-def test_a_large_matrix_peaks_below_ten_bytes_per_cell_and_holds_six(preset):
+def test_a_large_matrix_peaks_below_seven_bytes_per_cell_and_holds_five(preset):
     """4096 x 512 weights, 8 cells each: 16.8 million cells, one chunk about 1.6 % of them.
 
     Held after programming, per cell: its level (1 byte), its float32 operand (digital
     differential: every physical column is a conversion column, 4 bytes) and 1/8 of its weight's
-    int64 (1 byte): 6 bytes; 0.5 more for the per-row and per-column arrays."""
+    int8 (0.125 byte): 5.125 bytes; 0.375 more for the per-row and per-column arrays. At peak,
+    also the temporaries of one chunk of 2^18 cells (at most BYTES_PER_CHUNK_CELL = 90 bytes each:
+    1.4 bytes per cell of the matrix)."""
     w = np.random.default_rng(0).standard_normal((4096, 512))
     tracemalloc.start()
     try:
@@ -47,8 +50,8 @@ def test_a_large_matrix_peaks_below_ten_bytes_per_cell_and_holds_six(preset):
         tracemalloc.stop()
     cells = matrix.stored_rows * matrix.physical_columns
     assert cells == 4096 * 512 * 8
-    assert peak <= 10 * cells
-    assert held <= 6.5 * cells
+    assert peak <= 7 * cells
+    assert held <= 5.5 * cells
 
 
 def test_cells_drawn_again_in_chunks_are_those_one_whole_draw_gives(monkeypatch):
@@ -123,11 +126,26 @@ def test_slices_offered_as_many_charges_share_one_draw():
     assert np.array_equal(third.chosen, np.sort(np.random.default_rng(0).choice(40_000, 3_000, replace=False)))
 
 
+@pytest.mark.parametrize("bits, dtype", [(8, np.int8), (9, np.int16), (16, np.int16)])
+def test_quantised_weights_take_the_smallest_integer_and_rows_are_picked_chunk_by_chunk(bits, dtype):
+    """3000 x 700 weights (2.1 M: three chunks of 2^20), every third row: the integers of
+    round(w / s), clipped to ±(2^(b-1) - 1), s = max |w| of the picked rows over 2^(b-1) - 1."""
+    w = np.random.default_rng(9).standard_normal((3000, 700))
+    rows = np.arange(0, 3000, 3)
+    q_max = 2 ** (bits - 1) - 1
+    for per_column in (True, False):
+        w_q, scale = quantize_weights(w, bits, per_column, rows)
+        max_abs = np.abs(w[rows]).max(axis=0) if per_column else np.abs(w[rows]).max()
+        expected = np.clip(np.rint(w[rows] / (max_abs / q_max)), -q_max, q_max)
+        assert w_q.dtype == dtype and np.array_equal(w_q, expected)
+        assert np.array_equal(scale, np.broadcast_to(max_abs / q_max, (700,)))
+
+
 def test_a_matrix_above_the_limit_is_refused_with_its_size_and_advice(monkeypatch):
     monkeypatch.setenv(LIMIT_VARIABLE, "0.001")  # 1 MB
     w = np.ones((512, 64))  # 512 x 64 x 8 cells on ideal (8-bit differential, 2-bit cells)
-    # 14 B per cell, and 90 B per cell of a chunk: 512 rows x 512 columns (2^18 cells)
-    expected_gb = (512 * 512 * 14 + 2**18 * 90) / 1e9
+    # 8 B per cell, and 90 B per cell of a chunk: 512 rows x 512 columns (2^18 cells)
+    expected_gb = (512 * 512 * 8 + 2**18 * 90) / 1e9
     with pytest.raises(cimsim.ConfigError, match=rf"programming a 512 x 64 matrix .* needs about {expected_gb:.3g} GB.*column slices"):
         cimsim.AnalogMatrix(w, cimsim.load_preset("ideal"))
     monkeypatch.setenv(LIMIT_VARIABLE, "lots")

@@ -9,7 +9,8 @@ whole row blocks at a time, and keeps only what its reads use (:class:`ReadOpera
   (currents over the current of one conductance level at one DAC step), per conversion column:
   ``(G(t)[plus] − G(t)[minus] or g_min) · (2^c − 1) / (g_max − g_min)``, G(t) after drift,
   per-evaluation read noise and IR drop; float32 (float64 when the operand is integer-valued and
-  an exact sum over a row block could exceed float32's 2^24);
+  an exact sum over a row block could exceed float32's 2^24: then it is kept in float32 as it is
+  computed, its integers exactly, and widened at the end, so the float64 copy exists only then);
 * the **read-noise variance** per unit of code² (level units², per conversion column) when σ
   depends on the conductance and read noise is drawn per read; else one constant;
 * the **row loads**: per stored row, the column arrays where it is live, its live cells and
@@ -97,25 +98,29 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
     d, cols = cell_map.cfg.device, cell_map.columns
     k = cell_map.levels.shape[0]
     exact_possible = _largest_sum(cell_map) >= FLOAT32_EXACT
-    operand = np.empty((k, cols.plus.size), dtype=np.float64 if exact_possible else np.float32)
+    operand = np.empty((k, cols.plus.size), dtype=np.float32)  # float64 at the end if its integers need it
+    integers = exact_possible  # every operand integer-valued so far (only asked when exact sums are possible)
     variance_per_cell = d.read_noise_draw == "per_read" and not device.read_noise_is_constant(d)
-    read_var = np.empty(operand.shape, dtype=operand.dtype) if variance_per_cell else None
+    read_var = np.empty(operand.shape, dtype=np.float64 if exact_possible else np.float32) if variance_per_cell else None
     g_sum_us, cells_live = np.empty(k), np.empty(k)
     for rows, chunk in cells:
         g_now = _conductance_now(cell_map, chunk, t_s, evaluation)
         live = cell_map.live[rows][:, np.arange(g_now.shape[1]) // cell_map.geometry.columns_per_array]
         cells_live[rows] = live.sum(axis=1)
         g_sum_us[rows] = (g_now * live).sum(axis=1)
-        operand[rows] = _operand(cell_map, g_now)
+        values = _operand(cell_map, g_now)
+        integers = integers and np.array_equal(values, np.rint(values))
+        operand[rows] = values  # float32: exact for integers (levels, far below 2^24), rounded otherwise
         if read_var is not None:
             read_var[rows] = _variance(cell_map, chunk, g_now, t_s)
-    if exact_possible and not np.array_equal(operand, np.rint(operand)):
-        operand = operand.astype(np.float32)
+    if integers:
+        operand = operand.astype(np.float64)  # the same integers, for float64 products above 2^24
     loads = RowLoads(cell_map.live.sum(axis=1).astype(np.float64), cells_live, g_sum_us)
     constant = 0.0
     if d.read_noise_draw == "per_read" and not variance_per_cell:
         constant = (d.read_noise * d.g_max_us * cell_map.per_level()) ** 2 * cols.devices
-    return ReadOperands(operand, None if read_var is None else read_var.astype(operand.dtype), constant, loads)
+    read_var = None if read_var is None else read_var.astype(operand.dtype, copy=False)
+    return ReadOperands(operand, read_var, constant, loads)
 
 
 def _largest_sum(cell_map: CellMap) -> int:
