@@ -272,7 +272,8 @@ class AnalogMatrix(ProgrammedState):
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
         of_slice = [np.flatnonzero(self._columns.slice == s) for s in range(self.geometry.slices)]
         one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
-        exact_in_float32 = sums_exact_in_float32(self._operand, self.cfg.array.rows, self.cfg.dac.bits)
+        exact_in_float32 = sums_exact_in_float32(self._operand, self._product_dtype, self.cfg.array.rows,
+                                                 self.cfg.dac.bits)
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
         samples = SliceSamples.for_slices([readings * columns.size for columns in of_slice], CALIBRATION_SAMPLES_PER_SLICE)
         for m0 in range(0, x.shape[0], step):
@@ -280,7 +281,7 @@ class AnalogMatrix(ProgrammedState):
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 if exact_in_float32:  # integer sums below 2^24: float32 gives float64's numbers, faster
-                    currents = (encoded.codes[:, rows] @ self._operand[rows]).astype(np.float64)
+                    currents = (encoded.codes[:, rows] @ self._operand_rows(rows)).astype(np.float64)
                 else:
                     currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
                 charges = currents if one_cycle_each else integrate_segments(currents, plan)
@@ -326,12 +327,16 @@ class AnalogMatrix(ProgrammedState):
         rows = self.cfg.array.rows
         return slice(b * rows, min((b + 1) * rows, self.stored_rows))
 
+    def _operand_rows(self, rows: slice) -> np.ndarray:
+        """The operand of ``rows`` in the products' dtype (an int8 operand widened, one row block at a time)."""
+        return self._operand[rows].astype(self._product_dtype, copy=False)
+
     def _workspace(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        """A reusable scratch array of the product's dtype (first touches of fresh pages cost time)."""
+        """A reusable scratch array of the products' dtype (first touches of fresh pages cost time)."""
         size = shape[0] * shape[1]
         held = self._scratch.get(name)
         if held is None or held.size < size:
-            held = self._scratch[name] = np.empty(size, dtype=self._operand.dtype)
+            held = self._scratch[name] = np.empty(size, dtype=self._product_dtype)
         return held[:size].reshape(shape)
 
     def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
@@ -396,7 +401,7 @@ class AnalogMatrix(ProgrammedState):
         no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
             rows = self._block_rows(b)
-            np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
+            np.matmul(enc.codes[:, rows], self._operand_rows(rows), out=buffer)
             cell_var = no_cell_var
             if self._read_var is not None:  # rows not driven in a column's array add no noise to it
                 driven = self._live[rows][:, self._column_array]

@@ -174,11 +174,12 @@ def test_a_functional_simulation_needs_the_same_memory_at_any_batch():
 
 
 def test_float32_calibration_currents_only_where_their_integer_sums_are_exact():
-    ones = np.ones((4, 3), dtype=np.float32)
-    assert sums_exact_in_float32(ones, block_rows=128, dac_bits=1)  # sums <= 128
-    assert not sums_exact_in_float32(ones * 0.5, block_rows=128, dac_bits=1)  # not integers
-    assert not sums_exact_in_float32(ones, block_rows=2**17, dac_bits=8)  # 2^17 x 255 > 2^24
-    assert not sums_exact_in_float32(ones.astype(np.float64), block_rows=128, dac_bits=1)
+    ones, f32 = np.ones((4, 3), dtype=np.float32), np.dtype(np.float32)
+    assert sums_exact_in_float32(ones, f32, block_rows=128, dac_bits=1)  # sums <= 128
+    assert sums_exact_in_float32(-ones.astype(np.int8), f32, block_rows=128, dac_bits=1)  # int8 holds integers
+    assert not sums_exact_in_float32(ones * 0.5, f32, block_rows=128, dac_bits=1)  # not integers
+    assert not sums_exact_in_float32(ones, f32, block_rows=2**17, dac_bits=8)  # 2^17 x 255 > 2^24
+    assert not sums_exact_in_float32(ones, np.dtype(np.float64), block_rows=128, dac_bits=1)  # float64 products
 
 
 def test_calibrating_in_float32_reads_as_calibrating_in_float64(monkeypatch):
@@ -206,3 +207,17 @@ def test_reads_do_not_depend_on_the_chunks_the_cells_are_drawn_in(monkeypatch, p
         monkeypatch.setattr(read_operands, "CELLS_PER_CHUNK", cells_per_chunk)
         outputs.append(cimsim.AnalogMatrix(w, cfg, seed=2).matmul(x))
     assert np.array_equal(outputs[0], outputs[1])
+
+
+def test_an_integer_operand_is_held_in_int8_and_widened_exactly_at_the_first_other_chunk():
+    """ideal: noise-free cells, integer operands within ±127: one byte per conversion column. The
+    array a chunk is written to turns float32 at the first chunk that is not small integers, the
+    rows already written copied as they are."""
+    matrix = cimsim.AnalogMatrix(np.random.default_rng(3).standard_normal((300, 20)), cimsim.load_preset("ideal"))
+    assert matrix._operand.dtype == np.int8 and matrix._product_dtype == np.float32
+    first = read_operands._held(None, (4, 2), small=True, filled=0)
+    first[:2] = [[-127, 3], [0, 127]]
+    widened = read_operands._held(first, (4, 2), small=False, filled=2)
+    assert widened.dtype == np.float32 and np.array_equal(widened[:2], [[-127.0, 3.0], [0.0, 127.0]])
+    assert read_operands._held(widened, (4, 2), small=True, filled=4) is widened  # float32 stays float32
+    assert read_operands._held(None, (4, 2), small=False, filled=0).dtype == np.float32

@@ -96,14 +96,17 @@ class SliceSamples:
         return float(np.percentile(self.kept, percentile, overwrite_input=True))  # sorts in place: no copy
 
 
-def sums_exact_in_float32(operand: np.ndarray, block_rows: int, dac_bits: int) -> bool:
+def sums_exact_in_float32(operand: np.ndarray, product_dtype: np.dtype, block_rows: int, dac_bits: int) -> bool:
     """True when every current of a row block is an integer sum below 2^24 in float32, whatever
-    the order of its additions (so float32 gives the float64 product's numbers): an integer-valued
-    float32 ``operand``, integer DAC codes below 2^``dac_bits``, ``block_rows`` rows."""
-    if operand.dtype != np.float32:
+    the order of its additions (so float32 gives the float64 product's numbers): products in
+    float32 (``product_dtype``), an integer-valued ``operand`` (int8, or float32 holding
+    integers), integer DAC codes below 2^``dac_bits``, ``block_rows`` rows."""
+    if product_dtype != np.float32:
         return False
-    for r0 in range(0, operand.shape[0], block_rows):  # a row block at a time: no operand-sized temporary
-        block = operand[r0 : r0 + block_rows]
-        if not np.array_equal(block, np.rint(block)):
-            return False
-    return block_rows * float(np.abs(operand).max()) * (2**dac_bits - 1) < 2**24
+    if operand.dtype.kind != "i":
+        for r0 in range(0, operand.shape[0], block_rows):  # a row block at a time: no operand-sized temporary
+            block = operand[r0 : r0 + block_rows]
+            if not np.array_equal(block, np.rint(block)):
+                return False
+    largest = max(float(operand.max()), -float(operand.min()))
+    return block_rows * largest * (2**dac_bits - 1) < 2**24

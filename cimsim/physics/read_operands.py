@@ -8,9 +8,13 @@ whole row blocks at a time, and keeps only what its reads use (:class:`ReadOpera
 * the **operand**: the noise-free current of each cell per unit of DAC code, in level units
   (currents over the current of one conductance level at one DAC step), per conversion column:
   ``(G(t)[plus] − G(t)[minus] or g_min) · (2^c − 1) / (g_max − g_min)``, G(t) after drift,
-  per-evaluation read noise and IR drop; float32 (float64 when the operand is integer-valued and
-  an exact sum over a row block could exceed float32's 2^24: then it is kept in float32 as it is
-  computed, its integers exactly, and widened at the end, so the float64 copy exists only then);
+  per-evaluation read noise and IR drop. Products take it in float32, or in float64 when it is
+  integer-valued and an exact sum over a row block could exceed float32's 2^24
+  (:attr:`ReadOperands.product_dtype`). While every value is an integer within ±127
+  (noise-free, undrifted cells: the ``ideal`` preset) it is held as int8, a quarter of the
+  memory, which reads widen a row block at a time to the same numbers; from the first chunk
+  that is not, in float32 (the rows before copied exactly); integers beyond ±127 for float64
+  products are widened to float64 at the end;
 * the **read-noise variance** per unit of code² (level units², per conversion column) when σ
   depends on the conductance and read noise is drawn per read; else one constant;
 * the **row loads**: per stored row, the column arrays where it is live, its live cells and
@@ -86,6 +90,7 @@ class ReadOperands:
     """What reads use at one device time (module docstring)."""
 
     operand: np.ndarray
+    product_dtype: np.dtype
     read_var: np.ndarray | None
     constant_read_var: float
     row_loads: RowLoads
@@ -98,10 +103,11 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
     d, cols = cell_map.cfg.device, cell_map.columns
     k = cell_map.levels.shape[0]
     exact_possible = _largest_sum(cell_map) >= FLOAT32_EXACT
-    operand = np.empty((k, cols.plus.size), dtype=np.float32)  # float64 at the end if its integers need it
-    integers = exact_possible  # every operand integer-valued so far (only asked when exact sums are possible)
+    shape = (k, cols.plus.size)
+    operand = None  # int8 while every value is an integer within ±127, float32 from the first that is not
+    integers = True  # every operand integer-valued so far
     variance_per_cell = d.read_noise_draw == "per_read" and not device.read_noise_is_constant(d)
-    read_var = np.empty(operand.shape, dtype=np.float64 if exact_possible else np.float32) if variance_per_cell else None
+    read_var = np.empty(shape, dtype=np.float64 if exact_possible else np.float32) if variance_per_cell else None
     g_sum_us, cells_live = np.empty(k), np.empty(k)
     for rows, chunk in cells:
         g_now = _conductance_now(cell_map, chunk, t_s, evaluation)
@@ -110,17 +116,33 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
         g_sum_us[rows] = (g_now * live).sum(axis=1)
         values = _operand(cell_map, g_now)
         integers = integers and np.array_equal(values, np.rint(values))
-        operand[rows] = values  # float32: exact for integers (levels, far below 2^24), rounded otherwise
+        small = integers and max(float(values.max()), -float(values.min())) <= np.iinfo(np.int8).max
+        operand = _held(operand, shape, small, rows.start)
+        operand[rows] = values  # int8: the same integers; float32: exact for integers, rounded otherwise
         if read_var is not None:
             read_var[rows] = _variance(cell_map, chunk, g_now, t_s)
-    if integers:
-        operand = operand.astype(np.float64)  # the same integers, for float64 products above 2^24
+    product_dtype = np.dtype(np.float64 if integers and exact_possible else np.float32)
+    if operand.dtype == np.float32 and product_dtype == np.float64:
+        operand = operand.astype(np.float64)  # integers beyond ±127 for float64 products
     loads = RowLoads(cell_map.live.sum(axis=1).astype(np.float64), cells_live, g_sum_us)
     constant = 0.0
     if d.read_noise_draw == "per_read" and not variance_per_cell:
         constant = (d.read_noise * d.g_max_us * cell_map.per_level()) ** 2 * cols.devices
-    read_var = None if read_var is None else read_var.astype(operand.dtype, copy=False)
-    return ReadOperands(operand, read_var, constant, loads)
+    read_var = None if read_var is None else read_var.astype(product_dtype, copy=False)
+    return ReadOperands(operand, product_dtype, read_var, constant, loads)
+
+
+def _held(operand: np.ndarray | None, shape: tuple[int, int], small: bool, filled: int) -> np.ndarray:
+    """The array the next chunk is written to: a new int8 one (``small``: integers within ±127) or
+    float32 one at the first chunk, ``operand`` itself after, widened to float32 (its first
+    ``filled`` rows copied, exactly) at the first chunk that is not ``small``."""
+    if operand is None:
+        return np.empty(shape, dtype=np.int8 if small else np.float32)
+    if small or operand.dtype != np.int8:
+        return operand
+    widened = np.empty(shape, dtype=np.float32)
+    widened[:filled] = operand[:filled]
+    return widened
 
 
 def _largest_sum(cell_map: CellMap) -> int:
