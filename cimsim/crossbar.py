@@ -70,6 +70,7 @@ from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, encode_chunk
 from cimsim.physics.mapping import (
+    LEVEL_CHUNK_CELLS,
     InputScale,
     InputSchedule,
     array_geometry,
@@ -119,7 +120,7 @@ class AnalogMatrix(ProgrammedState):
         self._lay_out(weights)
         rng = generator(seed)
         adcs = self._arrange()
-        shape = self._cell_map.levels.shape
+        shape = (self.stored_rows, self.physical_columns)
         draws = device.draw_states(shape, self._cell_map.target_us, cfg.device, rng, self._cell_map.rows_per_chunk)
         noise_key = np.uint64(rng.integers(0, 2**63))
         adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
@@ -162,9 +163,8 @@ class AnalogMatrix(ProgrammedState):
         self.adc = Adc.for_config(cfg)
         self._columns = conversion_columns(self.layout)
         self._column_array = self._columns.plus // self.geometry.columns_per_array
-        self._flipped = flip_mask(self.layout.levels, self.geometry)
-        self._live = live_rows(stored_levels(self.layout.levels, self._flipped, self.geometry), self.geometry)
-        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout.levels, self._flipped, self._live)
+        self._flipped, self._live = self._flips_and_live_rows()
+        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout, self._flipped, self._live)
         self.read_shape = self._read_shape()
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
@@ -174,6 +174,20 @@ class AnalogMatrix(ProgrammedState):
                 "lower adc.bits or program the matrix in column slices",
             )
         return adcs
+
+    def _flips_and_live_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """ISAAC's flips (row blocks × physical columns) and the rows driven in each column array
+        (stored rows × column arrays), from the levels of whole row blocks of about
+        :data:`~cimsim.physics.mapping.LEVEL_CHUNK_CELLS` cells at a time (not held)."""
+        g = self.geometry
+        rows = g.rows
+        step = rows * max(1, LEVEL_CHUNK_CELLS // (rows * self.physical_columns))
+        flipped, live = [], []
+        for r0 in range(0, self.stored_rows, step):
+            levels = self.layout.levels_of(r0, r0 + step)
+            flipped.append(flip_mask(levels, g))  # the chunk starts a row block
+            live.append(live_rows(stored_levels(levels, flipped[-1], g), g))
+        return np.concatenate(flipped), np.concatenate(live)
 
     def save(self, target: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the programmed state to a path (atomically, the name as given) or a binary file:
@@ -222,7 +236,7 @@ class AnalogMatrix(ProgrammedState):
 
     @property
     def physical_columns(self) -> int:
-        return self.layout.levels.shape[1]
+        return self.layout.physical_columns
 
     @property
     def column_arrays(self) -> int:

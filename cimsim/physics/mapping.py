@@ -83,15 +83,28 @@ def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool,
 class WeightLayout:
     """Integer weights laid out as cell levels on physical columns.
 
-    ``levels``: K × C_phys cell levels in 0 .. 2^c − 1, columns ordered (n, s, p);
     ``w_q``: the K×N quantised weights; ``scale``: s_w per output column; ``geometry``: the
-    slices, signs, weight offset and levels of the cells (:class:`ArrayGeometry`).
+    slices, signs, weight offset and levels of the cells (:class:`ArrayGeometry`). The cell
+    levels (K × C_phys, 0 .. 2^c − 1, columns ordered (n, s, p)) are not held: they are
+    ``cell_levels(w_q)``, computed for the rows asked (:meth:`levels_of`), a byte per cell saved.
     """
 
-    levels: np.ndarray
     w_q: np.ndarray
     scale: np.ndarray
     geometry: ArrayGeometry
+
+    @property
+    def physical_columns(self) -> int:
+        return self.w_q.shape[1] * self.geometry.cells_per_weight
+
+    def levels_of(self, r0: int, r1: int) -> np.ndarray:
+        """The cell levels of stored rows r0 .. r1 − 1 (uint8, rows × physical columns)."""
+        return cell_levels(self.w_q[r0:r1], self.geometry)
+
+    @property
+    def levels(self) -> np.ndarray:
+        """Every cell level (stored rows × physical columns), computed on demand."""
+        return self.levels_of(0, self.w_q.shape[0])
 
     @property
     def n_out(self) -> int:
@@ -208,7 +221,7 @@ def layout_weights(w: np.ndarray, cfg: ChipConfig, rows: np.ndarray | None = Non
     mapping = cfg.mapping
     w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column", rows)
     geometry = array_geometry(cfg)
-    return WeightLayout(levels=cell_levels(w_q, geometry), w_q=w_q, scale=scale, geometry=geometry)
+    return WeightLayout(w_q=w_q, scale=scale, geometry=geometry)
 
 
 def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:

@@ -114,10 +114,12 @@ def read_matrix(source: str | os.PathLike[str] | IO[bytes], name: str | None = N
     geometry = array_geometry(cfg)
     cell_shape = (stored_rows, geometry.physical_columns(n))
     layout = WeightLayout(
-        levels=checked_array(members, "layout.levels", name, "u", cell_shape).astype(np.uint8),
         w_q=_quantised_weights(members, name, cfg.mapping.weight_bits, (stored_rows, n)),
         scale=checked_array(members, "layout.scale", name, "f", (n,)), geometry=geometry,
     )
+    if not np.array_equal(checked_array(members, "layout.levels", name, "u", cell_shape), layout.levels):
+        raise ShapeError(f"{name}: key 'layout.levels' is not the cell levels of 'layout.w_q' "
+                         f"({geometry.slices} slices of {geometry.bits_per_cell} bits, {geometry.signs} sign(s))")
     cells = {key: checked_array(members, f"cells.{key}", name, "uif", cell_shape) for key in CELL_KEYS}
     row_blocks, column_arrays = geometry.grid(stored_rows, n)
     adcs = row_blocks * column_arrays * geometry.adcs_per_array

@@ -39,7 +39,7 @@ from cimsim.physics import device
 from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import ConversionColumns, stored_levels
 from cimsim.physics.encoding import RowLoads
-from cimsim.physics.mapping import ArrayGeometry
+from cimsim.physics.mapping import ArrayGeometry, WeightLayout
 
 FLOAT32_EXACT = 2**24
 CELLS_PER_CHUNK = 2**18  # one chunk's float64 temporaries: 2 MB each
@@ -56,27 +56,28 @@ def rows_per_chunk(cfg: ChipConfig, physical_columns: int) -> int:
 class CellMap:
     """Where a matrix's levels sit: what the layout fixes about its cells.
 
-    ``levels``: stored rows × physical columns (uint8); ``flipped``: row blocks × physical
-    columns, ISAAC's complemented columns; ``live``: stored rows × column arrays, rows driven there.
+    ``layout``: the quantised weights whose cell levels (stored rows × physical columns) the
+    cells hold; ``flipped``: row blocks × physical columns, ISAAC's complemented columns;
+    ``live``: stored rows × column arrays, rows driven there.
     """
 
     cfg: ChipConfig
     geometry: ArrayGeometry
     columns: ConversionColumns
-    levels: np.ndarray
+    layout: WeightLayout
     flipped: np.ndarray
     live: np.ndarray
 
     @property
     def rows_per_chunk(self) -> int:
         """Rows of one chunk (:func:`rows_per_chunk`)."""
-        return rows_per_chunk(self.cfg, self.levels.shape[1])
+        return rows_per_chunk(self.cfg, self.layout.physical_columns)
 
     def target_us(self, r0: int, r1: int) -> np.ndarray:
         """Target conductances (µS) of stored rows r0 .. r1 − 1:
         ``g_min + (g_max − g_min) · level / (2^c − 1)`` of the levels the cells hold."""
         d = self.cfg.device
-        held = stored_levels(self.levels[r0:r1], self.flipped, self.geometry, first_row=r0)
+        held = stored_levels(self.layout.levels_of(r0, r1), self.flipped, self.geometry, first_row=r0)
         return d.g_min_us + (d.g_max_us - d.g_min_us) * held / self.geometry.max_level
 
     def per_level(self) -> float:
@@ -101,7 +102,7 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
     """The operands at time ``t_s`` of ``cells`` (chunks of whole row blocks, in order);
     ``evaluation``: the per-evaluation read-noise stream (None when noise is drawn per read)."""
     d, cols = cell_map.cfg.device, cell_map.columns
-    k = cell_map.levels.shape[0]
+    k = cell_map.layout.w_q.shape[0]
     exact_possible = _largest_sum(cell_map) >= FLOAT32_EXACT
     shape = (k, cols.plus.size)
     operand = None  # int8 while every value is an integer within ±127, float32 from the first that is not
