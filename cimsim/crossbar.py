@@ -5,10 +5,11 @@ divided by the current of one conductance level at one DAC step,
 ``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
 removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
 
-* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its cell
-  levels and the generator states of its programming, not its cells' conductances; at every
-  device time (:meth:`drift_to`) it draws the cells again, a chunk of rows at a time, and keeps
-  only what reads use (:mod:`cimsim.physics.read_operands`): about 6 bytes per cell.
+* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its quantised
+  weights (int8) and the generator states of its programming, not its cells' levels or
+  conductances; at every device time (:meth:`drift_to`) it draws the cells again, a chunk of
+  rows at a time, and keeps only what reads use (:mod:`cimsim.physics.read_operands`): 1.2 to
+  4.4 bytes per cell, 8.2 with a per-cell read-noise variance (docs/physics.md §13).
 * Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an

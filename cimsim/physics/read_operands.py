@@ -10,11 +10,11 @@ whole row blocks at a time, and keeps only what its reads use (:class:`ReadOpera
   ``(G(t)[plus] − G(t)[minus] or g_min) · (2^c − 1) / (g_max − g_min)``, G(t) after drift,
   per-evaluation read noise and IR drop. Products take it in float32, or in float64 when it is
   integer-valued and an exact sum over a row block could exceed float32's 2^24
-  (:attr:`ReadOperands.product_dtype`). While every value is an integer within ±127
-  (noise-free, undrifted cells: the ``ideal`` preset) it is held as int8, a quarter of the
-  memory, which reads widen a row block at a time to the same numbers; from the first chunk
-  that is not, in float32 (the rows before copied exactly); integers beyond ±127 for float64
-  products are widened to float64 at the end;
+  (:attr:`ReadOperands.product_dtype`). While every value, rounded to float32, is an integer
+  within ±127 (noise-free, undrifted cells: ``ideal``, ``isaac``, ``rram-22nm``) it is held as
+  int8, a quarter of the memory, which reads widen a row block at a time to the same float32
+  numbers; from the first chunk that is not, in float32 (the rows before copied exactly);
+  integers beyond ±127 for float64 products are widened to float64 at the end;
 * the **read-noise variance** per unit of code² (level units², per conversion column) when σ
   depends on the conductance and read noise is drawn per read; else one constant;
 * the **row loads**: per stored row, the column arrays where it is live, its live cells and
@@ -116,10 +116,10 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
         cells_live[rows] = live.sum(axis=1)
         g_sum_us[rows] = (g_now * live).sum(axis=1)
         values = _operand(cell_map, g_now)
-        integers = integers and np.array_equal(values, np.rint(values))
-        small = integers and max(float(values.max()), -float(values.min())) <= np.iinfo(np.int8).max
-        operand = _held(operand, shape, small, rows.start)
-        operand[rows] = values  # int8: the same integers; float32: exact for integers, rounded otherwise
+        integers = integers and np.array_equal(values, np.rint(values))  # float64 products need these
+        rounded = values.astype(np.float32)  # what float32 products take
+        operand = _held(operand, shape, _small_integers(rounded), rows.start)
+        operand[rows] = rounded  # int8: those integers exactly (so are float64 ones, when integers)
         if read_var is not None:
             read_var[rows] = _variance(cell_map, chunk, g_now, t_s)
     product_dtype = np.dtype(np.float64 if integers and exact_possible else np.float32)
@@ -131,6 +131,11 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
         constant = (d.read_noise * d.g_max_us * cell_map.per_level()) ** 2 * cols.devices
     read_var = None if read_var is None else read_var.astype(product_dtype, copy=False)
     return ReadOperands(operand, product_dtype, read_var, constant, loads)
+
+
+def _small_integers(values: np.ndarray) -> bool:
+    """Are ``values`` (float32, as products would take them) integers within ±127?"""
+    return np.array_equal(values, np.rint(values)) and max(float(values.max()), -float(values.min())) <= 127
 
 
 def _held(operand: np.ndarray | None, shape: tuple[int, int], small: bool, filled: int) -> np.ndarray:
