@@ -296,7 +296,7 @@ class AnalogMatrix(ProgrammedState):
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 if exact_in_float32:  # integer sums below 2^24: float32 gives float64's numbers, faster
-                    currents = (encoded.codes[:, rows] @ self._operand_rows(rows)).astype(np.float64)
+                    currents = encoded.codes[:, rows] @ self._operand_rows(rows)  # widened where kept (exactly)
                 else:
                     currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
                 charges = currents if one_cycle_each else integrate_segments(currents, plan)
