@@ -5,10 +5,11 @@ divided by the current of one conductance level at one DAC step,
 ``(v_read / (2^d − 1)) · (g_max − g_min) / (2^c − 1)``, after the ``g_min·ΣV`` offset has been
 removed (exactly, from the known inputs). In level units a noise-free column reads an integer.
 
-* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its cell
-  levels and the generator states of its programming, not its cells' conductances; at every
-  device time (:meth:`drift_to`) it draws the cells again, a chunk of rows at a time, and keeps
-  only what reads use (:mod:`cimsim.physics.read_operands`): about 6 bytes per cell.
+* **Programmed state** (:mod:`cimsim.physics.programmed_state`): the matrix holds its quantised
+  weights (int8) and the generator states of its programming, not its cells' levels or
+  conductances; at every device time (:meth:`drift_to`) it draws the cells again, a chunk of
+  rows at a time, and keeps only what reads use (:mod:`cimsim.physics.read_operands`): 1.2 to
+  4.4 bytes per cell, 8.2 with a per-cell read-noise variance (docs/physics.md §13).
 * Rows are split into blocks of ``array.rows``; every block is read and converted on its own and
   the partial sums are added digitally. Physical columns are tiled over arrays of
   ``array.cols``; with analog differential sensing the two cells of a pair always share an
@@ -70,6 +71,7 @@ from cimsim.physics.converters import Adc, AdcErrors, conversion_plan, draw_adc_
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
 from cimsim.physics.encoding import EncodedChunk, encode_chunk
 from cimsim.physics.mapping import (
+    LEVEL_CHUNK_CELLS,
     InputScale,
     InputSchedule,
     array_geometry,
@@ -119,7 +121,7 @@ class AnalogMatrix(ProgrammedState):
         self._lay_out(weights)
         rng = generator(seed)
         adcs = self._arrange()
-        shape = self._cell_map.levels.shape
+        shape = (self.stored_rows, self.physical_columns)
         draws = device.draw_states(shape, self._cell_map.target_us, cfg.device, rng, self._cell_map.rows_per_chunk)
         noise_key = np.uint64(rng.integers(0, 2**63))
         adc_errors = draw_adc_errors(cfg, self.adc, adcs, rng)  # after every other draw: they keep their values
@@ -134,7 +136,7 @@ class AnalogMatrix(ProgrammedState):
         self._k = w.shape[0]
         self.rows_kept = kept_rows(w, self.cfg)  # None: every row is stored
         self._check_memory(w.shape[0] if self.rows_kept is None else self.rows_kept.size, w.shape[1])
-        self.layout = layout_weights(w if self.rows_kept is None else w[self.rows_kept], self.cfg)
+        self.layout = layout_weights(w, self.cfg, self.rows_kept)  # no copy of the kept rows
 
     def _settle(self, cells: device.DrawStates | device.ProgrammedCells, noise_key: np.uint64,
                 adc_errors: AdcErrors, drift_compensation: GlobalDriftCompensation | None) -> None:
@@ -162,9 +164,8 @@ class AnalogMatrix(ProgrammedState):
         self.adc = Adc.for_config(cfg)
         self._columns = conversion_columns(self.layout)
         self._column_array = self._columns.plus // self.geometry.columns_per_array
-        self._flipped = flip_mask(self.layout.levels, self.geometry)
-        self._live = live_rows(stored_levels(self.layout.levels, self._flipped, self.geometry), self.geometry)
-        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout.levels, self._flipped, self._live)
+        self._flipped, self._live = self._flips_and_live_rows()
+        self._cell_map = CellMap(cfg, self.geometry, self._columns, self.layout, self._flipped, self._live)
         self.read_shape = self._read_shape()
         self._column_adc = self._conversion_adcs()
         adcs = self.row_blocks * self.column_arrays * self.geometry.adcs_per_array
@@ -174,6 +175,20 @@ class AnalogMatrix(ProgrammedState):
                 "lower adc.bits or program the matrix in column slices",
             )
         return adcs
+
+    def _flips_and_live_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """ISAAC's flips (row blocks × physical columns) and the rows driven in each column array
+        (stored rows × column arrays), from the levels of whole row blocks of about
+        :data:`~cimsim.physics.mapping.LEVEL_CHUNK_CELLS` cells at a time (not held)."""
+        g = self.geometry
+        rows = g.rows
+        step = rows * max(1, LEVEL_CHUNK_CELLS // (rows * self.physical_columns))
+        flipped, live = [], []
+        for r0 in range(0, self.stored_rows, step):
+            levels = self.layout.levels_of(r0, r0 + step)
+            flipped.append(flip_mask(levels, g))  # the chunk starts a row block
+            live.append(live_rows(stored_levels(levels, flipped[-1], g), g))
+        return np.concatenate(flipped), np.concatenate(live)
 
     def save(self, target: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the programmed state to a path (atomically, the name as given) or a binary file:
@@ -222,7 +237,7 @@ class AnalogMatrix(ProgrammedState):
 
     @property
     def physical_columns(self) -> int:
-        return self.layout.levels.shape[1]
+        return self.layout.physical_columns
 
     @property
     def column_arrays(self) -> int:
@@ -270,22 +285,23 @@ class AnalogMatrix(ProgrammedState):
             return
         step = self._chunk_vectors(x.shape[0], self.input_scale)
         plan = conversion_plan(self._schedule(self.input_scale.signed).weight, self.cfg.adc.cycles_per_conversion)
-        of_slice = [self._columns.slice == s for s in range(self.geometry.slices)]
+        of_slice = [np.flatnonzero(self._columns.slice == s) for s in range(self.geometry.slices)]
         one_cycle_each = plan.starts.size - 1 == plan.relative_weight.size  # each charge is one cycle's current
-        exact_in_float32 = sums_exact_in_float32(self._operand, self.cfg.array.rows, self.cfg.dac.bits)
+        exact_in_float32 = sums_exact_in_float32(self._operand, self._product_dtype, self.cfg.array.rows,
+                                                 self.cfg.dac.bits)
         readings = x.shape[0] * (plan.starts.size - 1) * self.row_blocks  # per conversion column
-        samples = [SliceSamples(readings * int(columns.sum()), CALIBRATION_SAMPLES_PER_SLICE) for columns in of_slice]
+        samples = SliceSamples.for_slices([readings * columns.size for columns in of_slice], CALIBRATION_SAMPLES_PER_SLICE)
         for m0 in range(0, x.shape[0], step):
             encoded = self._encode(x[m0 : m0 + step], self.input_scale)
             for b in range(self.row_blocks):
                 rows = self._block_rows(b)
                 if exact_in_float32:  # integer sums below 2^24: float32 gives float64's numbers, faster
-                    currents = (encoded.codes[:, rows] @ self._operand[rows]).astype(np.float64)
+                    currents = encoded.codes[:, rows] @ self._operand_rows(rows)  # widened where kept (exactly)
                 else:
                     currents = encoded.codes[:, rows].astype(np.float64) @ self._operand[rows].astype(np.float64)
-                charges = np.abs(currents if one_cycle_each else integrate_segments(currents, plan))
+                charges = currents if one_cycle_each else integrate_segments(currents, plan)
                 for kept, columns in zip(samples, of_slice):
-                    kept.offer(charges[:, columns])
+                    kept.offer(charges, columns)
         lsb = np.empty(self._columns.output.size)
         for kept, columns in zip(samples, of_slice):
             lsb[columns] = self.adc.step(kept.full_scale(self.cfg.adc.calibration_percentile))
@@ -326,12 +342,16 @@ class AnalogMatrix(ProgrammedState):
         rows = self.cfg.array.rows
         return slice(b * rows, min((b + 1) * rows, self.stored_rows))
 
+    def _operand_rows(self, rows: slice) -> np.ndarray:
+        """The operand of ``rows`` in the products' dtype (an int8 operand widened, one row block at a time)."""
+        return self._operand[rows].astype(self._product_dtype, copy=False)
+
     def _workspace(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        """A reusable scratch array of the product's dtype (first touches of fresh pages cost time)."""
+        """A reusable scratch array of the products' dtype (first touches of fresh pages cost time)."""
         size = shape[0] * shape[1]
         held = self._scratch.get(name)
         if held is None or held.size < size:
-            held = self._scratch[name] = np.empty(size, dtype=self._operand.dtype)
+            held = self._scratch[name] = np.empty(size, dtype=self._product_dtype)
         return held[:size].reshape(shape)
 
     def _encode(self, x: np.ndarray, scale: InputScale) -> EncodedChunk:
@@ -396,7 +416,7 @@ class AnalogMatrix(ProgrammedState):
         no_cell_var = np.empty((0, 0))
         for b in range(self.row_blocks):
             rows = self._block_rows(b)
-            np.matmul(enc.codes[:, rows], self._operand[rows], out=buffer)
+            np.matmul(enc.codes[:, rows], self._operand_rows(rows), out=buffer)
             cell_var = no_cell_var
             if self._read_var is not None:  # rows not driven in a column's array add no noise to it
                 driven = self._live[rows][:, self._column_array]

@@ -25,7 +25,8 @@ def check_batch(batch) -> None:
 
 
 def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
-    """``value`` as a finite float64 array, or a ShapeError that says what was expected."""
+    """``value`` as a finite float64 array (itself when it is one: callers only read it), or a
+    ShapeError that says what was expected."""
     array = np.asarray(value)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ShapeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
@@ -34,7 +35,7 @@ def as_real_matrix(value, name: str, ndim: tuple[int, ...] = (2,)) -> np.ndarray
     if array.ndim not in ndim:
         allowed = " or ".join(f"{n}-D" for n in ndim)
         raise ShapeError(f"{name}: expected a {allowed} array, got shape {array.shape}")
-    array = array.astype(np.float64)
+    array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
         raise ShapeError(f"{name}: contains NaN or infinity ({int((~np.isfinite(array)).sum())} entries)")
     return array

@@ -2,9 +2,11 @@
 
 The limit is ``CIMSIM_MEMORY_LIMIT_GB`` (gigabytes, 10^9 bytes) when set, else half of the
 memory the operating system reports available (``MemAvailable`` in /proc/meminfo; on systems
-without it, half of the physical memory). A programmed matrix holds about 6 bytes per cell
-(its levels, 1 byte, and its read operand, float32 per conversion column); it does not hold its
-cells' conductances but draws them again, a chunk of rows at a time, whenever they are needed.
+without it, half of the physical memory). A programmed matrix holds 1.2 to 4.4 bytes per cell
+(8.2 with a per-cell read-noise variance): its quantised weights (1 byte a weight up to 8 bits, shared by the weight's cells) and its read
+operand per conversion column (int8 for noise-free cells, else float32); it does not hold its
+cells' levels (computed from the weights) nor their conductances, but draws them again, a chunk
+of rows at a time, whenever they are needed.
 Programming peaks at :data:`BYTES_PER_CELL` per cell plus :data:`BYTES_PER_CHUNK_CELL` per cell
 of one chunk (the float64 temporaries of one chunk of rows), as :func:`programming_bytes` adds
 up (measured with tracemalloc in tests/test_memory.py and benchmarks/memory.py). Reads work in
@@ -18,8 +20,8 @@ import os
 
 from cimsim.errors import ConfigError
 
-BYTES_PER_CELL = 14  # peak per programmed cell (measured 6.4 on ideal, isaac, rram-22nm; 13.0 on pcm, 2 cells a weight)
-BYTES_PER_CHUNK_CELL = 90  # float64 temporaries per cell of one chunk of rows (measured 60 on ideal, 81 on pcm)
+BYTES_PER_CELL = 9  # held per programmed cell, at most 8.2 (float32 operand and per-read variance, digital columns; 1.2-4.4 without)
+BYTES_PER_CHUNK_CELL = 120  # float64 temporaries per cell of one chunk of rows (measured 47 noise-free, 112-114 with noise)
 LIMIT_VARIABLE = "CIMSIM_MEMORY_LIMIT_GB"
 
 

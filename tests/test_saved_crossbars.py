@@ -160,6 +160,19 @@ def test_an_array_of_the_wrong_shape_is_a_shape_error_naming_the_key(tmp_path):
         cimsim.AnalogMatrix.load(path)
 
 
+def test_quantised_weights_load_as_programming_holds_them_and_beyond_the_weight_bits_are_refused(tmp_path):
+    """ideal: 8-bit weights, so |W_q| <= 127, held in int8; a file holding 128 is refused."""
+    assert cimsim.AnalogMatrix.load(_rewritten(tmp_path, lambda m: None)).layout.w_q.dtype == np.int8
+
+    def too_large(members):
+        members["layout.w_q"] = members["layout.w_q"].astype(np.int64)
+        members["layout.w_q"][0, 0] = 128
+
+    path = _rewritten(tmp_path, too_large)
+    with pytest.raises(cimsim.ShapeError, match=re.escape(path) + ".*'layout.w_q' holds 128.*at most 127"):
+        cimsim.AnalogMatrix.load(path)
+
+
 def test_a_file_cut_short_is_refused_naming_the_file(tmp_path):
     path = tmp_path / "m.npz"
     _programmed("ideal").save(path)

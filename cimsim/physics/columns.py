@@ -39,7 +39,7 @@ def conversion_columns(layout: WeightLayout) -> ConversionColumns:
     geometry = layout.geometry
     out, sl, sign = layout.column_output(), layout.column_slice(), layout.column_sign()
     shift = 2.0 ** (geometry.bits_per_cell * sl)
-    physical = np.arange(layout.levels.shape[1])
+    physical = np.arange(layout.physical_columns)
     if geometry.analog_differential:
         plus = physical[sign > 0]
         return ConversionColumns(out[plus], shift[plus], sl[plus], plus, plus + 1, 2)

@@ -389,3 +389,21 @@ def nonzero_rows(w, scale, q_max):
                 out[r] = True
                 break
     return out
+
+
+# ---- calibration: numpy's tail shuffle, on the touched positions only ----------------------------
+
+
+@njit(cache=True)
+def swap_in_order(values, other_slot):
+    """Step s = 0, 1, … swaps ``values[L − 1 − s]`` with ``values[other_slot[s]]``, L = other_slot.size (numba).
+
+    The loop of numpy's tail shuffle (``Generator.choice`` without replacement), on a compact
+    array of the positions it touches; :func:`cimsim.physics.calibration.subsample` sets it up.
+    Numpy reference: ``Generator.choice`` itself (tests/test_memory.py)."""
+    last = other_slot.size - 1
+    for s in range(other_slot.size):
+        here, there = last - s, other_slot[s]
+        held = values[here]
+        values[here] = values[there]
+        values[there] = held

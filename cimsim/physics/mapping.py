@@ -47,29 +47,64 @@ def symmetric_scale(max_abs: np.ndarray, q_max: int) -> np.ndarray:
     return np.where(max_abs > 0, max_abs / q_max, 1.0)
 
 
-def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric b_w-bit quantisation: returns ``W_q`` (int64, K×N) and ``s_w`` (float64, N)."""
+QUANTIZE_CHUNK_ELEMENTS = 2**20  # weights quantised at a time: one float64 temporary of 8 MB
+
+
+def weight_dtype(q_max: int) -> type[np.signedinteger]:
+    """The smallest signed integer type holding ±``q_max`` (int8 up to 8-bit weights, int16 up to 16)."""
+    return np.int8 if q_max <= np.iinfo(np.int8).max else np.int16 if q_max <= np.iinfo(np.int16).max else np.int64
+
+
+def quantize_weights(w: np.ndarray, weight_bits: int, per_column: bool,
+                     rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric b_w-bit quantisation of ``w[rows]`` (every row when None): returns ``W_q``
+    (rows × N, :func:`weight_dtype`: 1 byte a weight up to 8 bits) and ``s_w`` (float64, N).
+    Rows are quantised :data:`QUANTIZE_CHUNK_ELEMENTS` weights at a time, so that the float64
+    temporaries (and the selection of rows) do not grow with ``w``."""
     q_max = 2 ** (weight_bits - 1) - 1
-    max_abs = np.abs(w).max(axis=0) if per_column else np.full(w.shape[1], np.abs(w).max())
-    scale = symmetric_scale(max_abs, q_max)
-    quotient = w / scale
-    np.clip(np.rint(quotient, out=quotient), -q_max, q_max, out=quotient)  # in place: one float64 temporary
-    return quotient.astype(np.int64), scale
+    count = w.shape[0] if rows is None else rows.size
+    step = max(1, QUANTIZE_CHUNK_ELEMENTS // max(1, w.shape[1]))
+    chunks = [slice(r0, r0 + step) for r0 in range(0, count, step)]
+
+    def part(chunk: slice) -> np.ndarray:
+        return w[chunk] if rows is None else w[rows[chunk]]
+
+    max_abs = np.max([np.abs(part(chunk)).max(axis=0) for chunk in chunks], axis=0)  # the exact column maxima
+    scale = symmetric_scale(max_abs if per_column else np.full(w.shape[1], max_abs.max()), q_max)
+    w_q = np.empty((count, w.shape[1]), dtype=weight_dtype(q_max))
+    for chunk in chunks:
+        quotient = part(chunk) / scale
+        np.clip(np.rint(quotient, out=quotient), -q_max, q_max, out=quotient)  # in place: one float64 temporary
+        w_q[chunk] = quotient  # integers within ±q_max: the cast is exact
+    return w_q, scale
 
 
 @dataclass(frozen=True)
 class WeightLayout:
     """Integer weights laid out as cell levels on physical columns.
 
-    ``levels``: K × C_phys cell levels in 0 .. 2^c − 1, columns ordered (n, s, p);
     ``w_q``: the K×N quantised weights; ``scale``: s_w per output column; ``geometry``: the
-    slices, signs, weight offset and levels of the cells (:class:`ArrayGeometry`).
+    slices, signs, weight offset and levels of the cells (:class:`ArrayGeometry`). The cell
+    levels (K × C_phys, 0 .. 2^c − 1, columns ordered (n, s, p)) are not held: they are
+    ``cell_levels(w_q)``, computed for the rows asked (:meth:`levels_of`), a byte per cell saved.
     """
 
-    levels: np.ndarray
     w_q: np.ndarray
     scale: np.ndarray
     geometry: ArrayGeometry
+
+    @property
+    def physical_columns(self) -> int:
+        return self.w_q.shape[1] * self.geometry.cells_per_weight
+
+    def levels_of(self, r0: int, r1: int) -> np.ndarray:
+        """The cell levels of stored rows r0 .. r1 − 1 (uint8, rows × physical columns)."""
+        return cell_levels(self.w_q[r0:r1], self.geometry)
+
+    @property
+    def levels(self) -> np.ndarray:
+        """Every cell level (stored rows × physical columns), computed on demand."""
+        return self.levels_of(0, self.w_q.shape[0])
 
     @property
     def n_out(self) -> int:
@@ -180,12 +215,13 @@ def occupied_arrays(live: np.ndarray, rows: int) -> int:
     return int(sum(live[b : b + rows].any(axis=0).sum() for b in range(0, live.shape[0], rows)))
 
 
-def layout_weights(w: np.ndarray, cfg: ChipConfig) -> WeightLayout:
-    """Quantise, encode the sign and bit-slice ``w`` (K×N) as ``cfg.mapping`` and ``cfg.array`` say."""
+def layout_weights(w: np.ndarray, cfg: ChipConfig, rows: np.ndarray | None = None) -> WeightLayout:
+    """Quantise, encode the sign and bit-slice ``w[rows]`` (every row of the K×N ``w`` when None)
+    as ``cfg.mapping`` and ``cfg.array`` say."""
     mapping = cfg.mapping
-    w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column")
+    w_q, scale = quantize_weights(w, mapping.weight_bits, mapping.weight_scale == "column", rows)
     geometry = array_geometry(cfg)
-    return WeightLayout(levels=cell_levels(w_q, geometry), w_q=w_q, scale=scale, geometry=geometry)
+    return WeightLayout(w_q=w_q, scale=scale, geometry=geometry)
 
 
 def kept_rows(w: np.ndarray, cfg: ChipConfig) -> np.ndarray | None:
@@ -212,7 +248,7 @@ def cell_levels(w_q: np.ndarray, geometry: ArrayGeometry) -> np.ndarray:
     levels = np.empty((w_q.shape[0], w_q.shape[1] * geometry.slices * geometry.signs), dtype=np.uint8)
     step = max(1, LEVEL_CHUNK_CELLS // max(1, levels.shape[1]))
     for r0 in range(0, w_q.shape[0], step):
-        part = w_q[r0 : r0 + step]
+        part = w_q[r0 : r0 + step].astype(np.int64)  # room for the offset and the shifts
         if geometry.signs == 2:
             stored = np.stack([np.maximum(part, 0), np.maximum(-part, 0)], axis=-1)  # rows, N, 2
         else:

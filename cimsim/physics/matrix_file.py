@@ -57,7 +57,7 @@ from cimsim.fileio import atomic_write
 from cimsim.physics.converters import AdcErrors
 from cimsim.physics.device import ProgrammedCells
 from cimsim.physics.drift_compensation import GlobalDriftCompensation
-from cimsim.physics.mapping import InputScale, WeightLayout, array_geometry
+from cimsim.physics.mapping import InputScale, WeightLayout, array_geometry, weight_dtype
 
 FORMAT = "cimsim.AnalogMatrix"
 FORMAT_VERSION = 1
@@ -92,6 +92,16 @@ def write_matrix(target: str | os.PathLike[str] | IO[bytes], saved: SavedMatrix)
         np.savez_compressed(target, **arrays)
 
 
+def _quantised_weights(members, name: str, weight_bits: int, shape: tuple[int, int]) -> np.ndarray:
+    """``layout.w_q`` in the dtype programming gives it (mapping.weight_dtype); ShapeError beyond ±(2^(b−1) − 1)."""
+    q_max = 2 ** (weight_bits - 1) - 1
+    w_q = checked_array(members, "layout.w_q", name, "i", shape)
+    if w_q.size and max(int(w_q.max()), -int(w_q.min())) > q_max:
+        raise ShapeError(f"{name}: key 'layout.w_q' holds {max(int(w_q.max()), -int(w_q.min()))} in magnitude; "
+                         f"allowed: at most {q_max} (mapping.weight_bits = {weight_bits})")
+    return w_q.astype(weight_dtype(q_max))
+
+
 def read_matrix(source: str | os.PathLike[str] | IO[bytes], name: str | None = None) -> SavedMatrix:
     """The state in ``source`` (a path or an open binary file); ``name`` is the file in messages."""
     name = name or (str(source) if isinstance(source, (str, os.PathLike)) else "the matrix file")
@@ -104,10 +114,12 @@ def read_matrix(source: str | os.PathLike[str] | IO[bytes], name: str | None = N
     geometry = array_geometry(cfg)
     cell_shape = (stored_rows, geometry.physical_columns(n))
     layout = WeightLayout(
-        levels=checked_array(members, "layout.levels", name, "u", cell_shape).astype(np.uint8),
-        w_q=checked_array(members, "layout.w_q", name, "i", (stored_rows, n)).astype(np.int64),
+        w_q=_quantised_weights(members, name, cfg.mapping.weight_bits, (stored_rows, n)),
         scale=checked_array(members, "layout.scale", name, "f", (n,)), geometry=geometry,
     )
+    if not np.array_equal(checked_array(members, "layout.levels", name, "u", cell_shape), layout.levels):
+        raise ShapeError(f"{name}: key 'layout.levels' is not the cell levels of 'layout.w_q' "
+                         f"({geometry.slices} slices of {geometry.bits_per_cell} bits, {geometry.signs} sign(s))")
     cells = {key: checked_array(members, f"cells.{key}", name, "uif", cell_shape) for key in CELL_KEYS}
     row_blocks, column_arrays = geometry.grid(stored_rows, n)
     adcs = row_blocks * column_arrays * geometry.adcs_per_array

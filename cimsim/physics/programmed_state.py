@@ -66,7 +66,7 @@ class ProgrammedState:
         if self.cfg.device.read_noise_draw == "per_evaluation":
             evaluation = np.random.default_rng([int(self._noise_key), int(np.float64(self.t_s).view(np.uint64))])
         reads = read_operands(self._cell_map, self._cell_chunks(), self.t_s, evaluation)
-        self._row_loads, self._operand = reads.row_loads, reads.operand
+        self._row_loads, self._operand, self._product_dtype = reads.row_loads, reads.operand, reads.product_dtype
         self._read_var, self._constant_read_var = reads.read_var, reads.constant_read_var
         self._scratch: dict[str, np.ndarray] = {}
         self.drift_gain = 1.0

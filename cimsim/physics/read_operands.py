@@ -8,8 +8,13 @@ whole row blocks at a time, and keeps only what its reads use (:class:`ReadOpera
 * the **operand**: the noise-free current of each cell per unit of DAC code, in level units
   (currents over the current of one conductance level at one DAC step), per conversion column:
   ``(G(t)[plus] − G(t)[minus] or g_min) · (2^c − 1) / (g_max − g_min)``, G(t) after drift,
-  per-evaluation read noise and IR drop; float32 (float64 when the operand is integer-valued and
-  an exact sum over a row block could exceed float32's 2^24);
+  per-evaluation read noise and IR drop. Products take it in float32, or in float64 when it is
+  integer-valued and an exact sum over a row block could exceed float32's 2^24
+  (:attr:`ReadOperands.product_dtype`). While every value, rounded to float32, is an integer
+  within ±127 (noise-free, undrifted cells: ``ideal``, ``isaac``, ``rram-22nm``) it is held as
+  int8, a quarter of the memory, which reads widen a row block at a time to the same float32
+  numbers; from the first chunk that is not, in float32 (the rows before copied exactly);
+  integers beyond ±127 for float64 products are widened to float64 at the end;
 * the **read-noise variance** per unit of code² (level units², per conversion column) when σ
   depends on the conductance and read noise is drawn per read; else one constant;
 * the **row loads**: per stored row, the column arrays where it is live, its live cells and
@@ -34,7 +39,7 @@ from cimsim.physics import device
 from cimsim.physics.circuit import matrix_ir_drop
 from cimsim.physics.columns import ConversionColumns, stored_levels
 from cimsim.physics.encoding import RowLoads
-from cimsim.physics.mapping import ArrayGeometry
+from cimsim.physics.mapping import ArrayGeometry, WeightLayout
 
 FLOAT32_EXACT = 2**24
 CELLS_PER_CHUNK = 2**18  # one chunk's float64 temporaries: 2 MB each
@@ -51,27 +56,28 @@ def rows_per_chunk(cfg: ChipConfig, physical_columns: int) -> int:
 class CellMap:
     """Where a matrix's levels sit: what the layout fixes about its cells.
 
-    ``levels``: stored rows × physical columns (uint8); ``flipped``: row blocks × physical
-    columns, ISAAC's complemented columns; ``live``: stored rows × column arrays, rows driven there.
+    ``layout``: the quantised weights whose cell levels (stored rows × physical columns) the
+    cells hold; ``flipped``: row blocks × physical columns, ISAAC's complemented columns;
+    ``live``: stored rows × column arrays, rows driven there.
     """
 
     cfg: ChipConfig
     geometry: ArrayGeometry
     columns: ConversionColumns
-    levels: np.ndarray
+    layout: WeightLayout
     flipped: np.ndarray
     live: np.ndarray
 
     @property
     def rows_per_chunk(self) -> int:
         """Rows of one chunk (:func:`rows_per_chunk`)."""
-        return rows_per_chunk(self.cfg, self.levels.shape[1])
+        return rows_per_chunk(self.cfg, self.layout.physical_columns)
 
     def target_us(self, r0: int, r1: int) -> np.ndarray:
         """Target conductances (µS) of stored rows r0 .. r1 − 1:
         ``g_min + (g_max − g_min) · level / (2^c − 1)`` of the levels the cells hold."""
         d = self.cfg.device
-        held = stored_levels(self.levels[r0:r1], self.flipped, self.geometry, first_row=r0)
+        held = stored_levels(self.layout.levels_of(r0, r1), self.flipped, self.geometry, first_row=r0)
         return d.g_min_us + (d.g_max_us - d.g_min_us) * held / self.geometry.max_level
 
     def per_level(self) -> float:
@@ -85,6 +91,7 @@ class ReadOperands:
     """What reads use at one device time (module docstring)."""
 
     operand: np.ndarray
+    product_dtype: np.dtype
     read_var: np.ndarray | None
     constant_read_var: float
     row_loads: RowLoads
@@ -95,27 +102,53 @@ def read_operands(cell_map: CellMap, cells: Iterable[tuple[slice, device.Program
     """The operands at time ``t_s`` of ``cells`` (chunks of whole row blocks, in order);
     ``evaluation``: the per-evaluation read-noise stream (None when noise is drawn per read)."""
     d, cols = cell_map.cfg.device, cell_map.columns
-    k = cell_map.levels.shape[0]
+    k = cell_map.layout.w_q.shape[0]
     exact_possible = _largest_sum(cell_map) >= FLOAT32_EXACT
-    operand = np.empty((k, cols.plus.size), dtype=np.float64 if exact_possible else np.float32)
+    shape = (k, cols.plus.size)
+    operand = None  # int8 while every value is an integer within ±127, float32 from the first that is not
+    integers = True  # every operand integer-valued so far
     variance_per_cell = d.read_noise_draw == "per_read" and not device.read_noise_is_constant(d)
-    read_var = np.empty(operand.shape, dtype=operand.dtype) if variance_per_cell else None
+    read_var = np.empty(shape, dtype=np.float64 if exact_possible else np.float32) if variance_per_cell else None
     g_sum_us, cells_live = np.empty(k), np.empty(k)
     for rows, chunk in cells:
         g_now = _conductance_now(cell_map, chunk, t_s, evaluation)
         live = cell_map.live[rows][:, np.arange(g_now.shape[1]) // cell_map.geometry.columns_per_array]
         cells_live[rows] = live.sum(axis=1)
         g_sum_us[rows] = (g_now * live).sum(axis=1)
-        operand[rows] = _operand(cell_map, g_now)
+        values = _operand(cell_map, g_now)
+        integers = integers and np.array_equal(values, np.rint(values))  # float64 products need these
+        rounded = values.astype(np.float32)  # what float32 products take
+        operand = _held(operand, shape, _small_integers(rounded), rows.start)
+        operand[rows] = rounded  # int8: those integers exactly (so are float64 ones, when integers)
         if read_var is not None:
             read_var[rows] = _variance(cell_map, chunk, g_now, t_s)
-    if exact_possible and not np.array_equal(operand, np.rint(operand)):
-        operand = operand.astype(np.float32)
+    product_dtype = np.dtype(np.float64 if integers and exact_possible else np.float32)
+    if operand.dtype == np.float32 and product_dtype == np.float64:
+        operand = operand.astype(np.float64)  # integers beyond ±127 for float64 products
     loads = RowLoads(cell_map.live.sum(axis=1).astype(np.float64), cells_live, g_sum_us)
     constant = 0.0
     if d.read_noise_draw == "per_read" and not variance_per_cell:
         constant = (d.read_noise * d.g_max_us * cell_map.per_level()) ** 2 * cols.devices
-    return ReadOperands(operand, None if read_var is None else read_var.astype(operand.dtype), constant, loads)
+    read_var = None if read_var is None else read_var.astype(product_dtype, copy=False)
+    return ReadOperands(operand, product_dtype, read_var, constant, loads)
+
+
+def _small_integers(values: np.ndarray) -> bool:
+    """Are ``values`` (float32, as products would take them) integers within ±127?"""
+    return np.array_equal(values, np.rint(values)) and max(float(values.max()), -float(values.min())) <= 127
+
+
+def _held(operand: np.ndarray | None, shape: tuple[int, int], small: bool, filled: int) -> np.ndarray:
+    """The array the next chunk is written to: a new int8 one (``small``: integers within ±127) or
+    float32 one at the first chunk, ``operand`` itself after, widened to float32 (its first
+    ``filled`` rows copied, exactly) at the first chunk that is not ``small``."""
+    if operand is None:
+        return np.empty(shape, dtype=np.int8 if small else np.float32)
+    if small or operand.dtype != np.int8:
+        return operand
+    widened = np.empty(shape, dtype=np.float32)
+    widened[:filled] = operand[:filled]
+    return widened
 
 
 def _largest_sum(cell_map: CellMap) -> int:
