@@ -354,7 +354,8 @@ class CimArchitecture:
             config_name=config_label(self.cfg), architecture="cim", resources=resources, stages=stages,
             static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
             notes=self.notes, precision=f"w{self.cfg.mapping.weight_bits}a{self.cfg.mapping.input_bits}",
-            input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()]),
+            input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()],
+                                                   self._readings),
         ), errors
 
     @staticmethod

@@ -54,23 +54,49 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         for step in stage.batch_steps:
             busy_ns[step.resource] += step.ns
             start_ns += step.ns
-        ready = np.full(batch * stage.chunks, start_ns)
-        if mode == "pipelined":
-            ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
-        ready = np.maximum.accumulate(ready)
-        for step in stage.steps:
-            begins = served_starts(ready, step.ns, plan.resources[step.resource])
-            uses.append(float(begins[0]))
-            busy_ns[step.resource] += step.ns * ready.size
-            ready = begins + step.ns
-        finish[stage.name] = ready
-        released_ns = float(ready[-1])
+        released = _one_chunk if batch * stage.chunks == 1 else _chunks
+        finish[stage.name] = released(plan, stage, start_ns, mode, batch, chunks, finish, busy_ns, uses)
+        released_ns = float(finish[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
     latency_ns = max((end for _, end in spans.values()), default=0.0)
     load_ns = max((busy_ns[name] / servers for name, servers in plan.resources.items()), default=0.0)
     return EngineResult(latency_ns=float(max(latency_ns, load_ns)), events=0, busy_ns=busy_ns,
                         stage_spans_ns=spans)
+
+
+def _chunks(plan: MachinePlan, stage: StagePlan, start_ns: float, mode: str, batch: int, chunks: dict[str, int],
+            finish: dict[str, np.ndarray], busy_ns: dict[str, float], uses: list[float]) -> np.ndarray:
+    """When each chunk of the batch (inference-major) of ``stage`` ends its last step, ns; adds the
+    stage's steps to ``busy_ns`` and each step's first start to ``uses``."""
+    ready = np.full(batch * stage.chunks, start_ns)
+    if mode == "pipelined":
+        ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
+    ready = np.maximum.accumulate(ready)
+    for step in stage.steps:
+        begins = served_starts(ready, step.ns, plan.resources[step.resource])
+        uses.append(float(begins[0]))
+        busy_ns[step.resource] += step.ns * ready.size
+        ready = begins + step.ns
+    return ready
+
+
+def _one_chunk(plan: MachinePlan, stage: StagePlan, start_ns: float, mode: str, batch: int, chunks: dict[str, int],
+               finish: dict[str, np.ndarray], busy_ns: dict[str, float], uses: list[float]) -> np.ndarray:
+    """:func:`_chunks` of a stage with one chunk in the whole batch, in Python floats: the same
+    operations on one value (a lone job starts on arrival, s_0 = a_0), without numpy's per-call cost
+    (most stages of a transformer decoding one token)."""
+    ready = start_ns
+    if mode == "pipelined":
+        for producer, needs in stage.needs.items():
+            threshold = int(needs[0])
+            if threshold > 0:
+                ready = max(ready, float(finish[producer][threshold - 1]))
+    for step in stage.steps:
+        uses.append(ready)
+        busy_ns[step.resource] += step.ns
+        ready = ready + step.ns
+    return np.array([ready])
 
 
 def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], finish: dict[str, np.ndarray]) -> np.ndarray:
