@@ -43,7 +43,7 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     batch = int(batch)
-    finish: dict[str, np.ndarray] = {}
+    done: dict[str, np.ndarray] = {}  # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0)
     chunks = {stage.name: stage.chunks for stage in plan.stages}
     busy_ns = {name: 0.0 for name in plan.resources}
     spans: dict[str, tuple[float, float]] = {}
@@ -54,9 +54,16 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         for step in stage.batch_steps:
             busy_ns[step.resource] += step.ns
             start_ns += step.ns
-        released = _one_chunk if batch * stage.chunks == 1 else _chunks
-        finish[stage.name] = released(plan, stage, start_ns, mode, batch, chunks, finish, busy_ns, uses)
-        released_ns = float(finish[stage.name][-1])
+        if batch * stage.chunks == 1:
+            ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
+            done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
+        else:
+            ready = np.full(batch * stage.chunks, start_ns)
+            if mode == "pipelined":
+                ready = _producers_done(stage, batch, chunks, done, ready)
+            ends = _served(plan, stage, np.maximum.accumulate(ready), busy_ns, uses)
+            done[stage.name] = np.concatenate(([0.0], ends))
+        released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
     latency_ns = max((end for _, end in spans.values()), default=0.0)
@@ -65,14 +72,21 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                         stage_spans_ns=spans)
 
 
-def _chunks(plan: MachinePlan, stage: StagePlan, start_ns: float, mode: str, batch: int, chunks: dict[str, int],
-            finish: dict[str, np.ndarray], busy_ns: dict[str, float], uses: list[float]) -> np.ndarray:
-    """When each chunk of the batch (inference-major) of ``stage`` ends its last step, ns; adds the
-    stage's steps to ``busy_ns`` and each step's first start to ``uses``."""
-    ready = np.full(batch * stage.chunks, start_ns)
-    if mode == "pipelined":
-        ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
-    ready = np.maximum.accumulate(ready)
+def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
+                    ready: np.ndarray) -> np.ndarray:
+    """``ready`` (per chunk of the batch, inference-major), no earlier than the producers' chunks it waits for (ns)."""
+    for producer, needs in stage.needs.items():
+        thresholds = needs.astype(np.int64, copy=False)
+        if batch > 1:
+            thresholds = (np.arange(batch)[:, None] * chunks[producer] + thresholds[None, :]).ravel()
+        ready = np.maximum(ready, done[producer][thresholds])
+    return ready
+
+
+def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
+            uses: list[float]) -> np.ndarray:
+    """When chunks released at ``ready`` (non-decreasing) end the stage's steps, ns; adds the steps
+    to ``busy_ns`` and each step's first start to ``uses``."""
     for step in stage.steps:
         begins = served_starts(ready, step.ns, plan.resources[step.resource])
         uses.append(float(begins[0]))
@@ -81,31 +95,22 @@ def _chunks(plan: MachinePlan, stage: StagePlan, start_ns: float, mode: str, bat
     return ready
 
 
-def _one_chunk(plan: MachinePlan, stage: StagePlan, start_ns: float, mode: str, batch: int, chunks: dict[str, int],
-               finish: dict[str, np.ndarray], busy_ns: dict[str, float], uses: list[float]) -> np.ndarray:
-    """:func:`_chunks` of a stage with one chunk in the whole batch, in Python floats: the same
-    operations on one value (a lone job starts on arrival, s_0 = a_0), without numpy's per-call cost
-    (most stages of a transformer decoding one token)."""
+def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
+    """:func:`_producers_done` of a stage with one chunk in the whole batch, in Python floats."""
     ready = start_ns
-    if mode == "pipelined":
-        for producer, needs in stage.needs.items():
-            threshold = int(needs[0])
-            if threshold > 0:
-                ready = max(ready, float(finish[producer][threshold - 1]))
+    for producer, needs in stage.needs.items():
+        ready = max(ready, float(done[producer][int(needs[0])]))
+    return ready
+
+
+def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dict[str, float],
+                 uses: list[float]) -> float:
+    """:func:`_served` of one chunk, in Python floats: a lone job starts on arrival (s_0 = a_0), so
+    the same sums without numpy's cost per call (most stages of a transformer decoding one token)."""
     for step in stage.steps:
         uses.append(ready)
         busy_ns[step.resource] += step.ns
         ready = ready + step.ns
-    return np.array([ready])
-
-
-def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], finish: dict[str, np.ndarray]) -> np.ndarray:
-    """Per chunk of the batch (inference-major), when the producers' chunks it waits for are done (ns)."""
-    ready = np.zeros(batch * stage.chunks)
-    for producer, needs in stage.needs.items():
-        thresholds = (np.arange(batch)[:, None] * chunks[producer] + needs[None, :].astype(np.int64)).ravel()
-        waits = thresholds > 0
-        ready[waits] = np.maximum(ready[waits], finish[producer][thresholds[waits] - 1])
     return ready
 
 
@@ -114,8 +119,10 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
     n, k = arrivals_ns.size, int(servers)
     rounds = -(-n // k)
-    padded = np.full(rounds * k, np.inf)
-    padded[:n] = arrivals_ns
+    padded = arrivals_ns
+    if n % k:  # a last round with idle servers: jobs that never start
+        padded = np.full(rounds * k, np.inf)
+        padded[:n] = arrivals_ns
     by_server = padded.reshape(rounds, k)  # row i: the i-th job of each server
     offsets = np.arange(rounds)[:, None] * service_ns
     starts = np.maximum.accumulate(by_server - offsets, axis=0) + offsets
