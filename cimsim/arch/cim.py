@@ -50,16 +50,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cimsim.costs.area import array_count, area_breakdown_um2
-from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.config import ChipConfig
 from cimsim.config import config_label
 from cimsim.crossbar import AnalogMatrix
 from cimsim.costs.energy import EnergyModel
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
-from cimsim.physics.input_model import InputModel, input_models, model_inputs
+from cimsim.physics.input_model import InputModel, model_inputs
 from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
-from cimsim.arch.plan_cache import input_statistics, layer_footprints
+from cimsim.arch.plan_cache import input_statistics, layer_footprints, workload_structure
 from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
@@ -329,8 +328,9 @@ class CimArchitecture:
         if unknown:
             raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
                               f"allowed: {sorted(products)}")
-        chunks = workload_chunks(workload)
-        layers = self._layers(workload, input_models(workload), progress)
+        structure = workload_structure(workload)
+        chunks, needs = structure.chunks, structure.needs()
+        layers = self._layers(workload, structure.input_models, progress)
         chunk_ns = {}
         for name, layer in layers.items():
             link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
@@ -346,7 +346,7 @@ class CimArchitecture:
             else:
                 tile_of[op.name] = source
                 stage = self._digital_stage(op, chunks[op.name], source)
-            stage.needs = operation_needs(op, chunks)
+            stage.needs = dict(needs[op.name])
             stages.append(stage)
         resources = self._resources(stages, layers)
         errors = {n: layer.relative_error for n, layer in layers.items() if layer.relative_error is not None}
