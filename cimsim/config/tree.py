@@ -230,6 +230,12 @@ def _resolve(model: type[Node], path: Any) -> list[str]:
     """Check a dotted path against the tree and return its parts."""
     if not isinstance(path, str):
         raise ConfigError(f"config path must be a string like 'adc.bits', got {path!r}")
+    return list(_resolved(model, path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(model: type[Node], path: str) -> tuple[str, ...]:
+    """:func:`_resolve` of a string, once per tree and path (a sweep reads the same few paths at every point)."""
     parts = path.split(".")
     current: type[Node] | None = model
     for i, part in enumerate(parts):
@@ -240,7 +246,7 @@ def _resolve(model: type[Node], path: Any) -> list[str]:
             raise ConfigError(message if i + 1 == len(parts) else f"{message} (in path {path!r})")
         annotation = current.model_fields[part].annotation
         current = annotation if _is_node(annotation) else None
-    return parts
+    return tuple(parts)
 
 
 def _frozen_message(node: Node, name: str) -> str:
