@@ -182,14 +182,17 @@ class CimArchitecture:
         candidates = [(-busy_ns(name, layer.copies), order, name)
                       for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0]
         heapq.heapify(candidates)
-        while candidates:
-            _, order, name = heapq.heappop(candidates)
+        while candidates:  # a layer's one entry holds the busy time of its copies so far
+            negative_busy, order, name = heapq.heappop(candidates)
             copies = next_copies(name)
             cost = layers[name].arrays * (copies - layers[name].copies)
-            if copies > chunk_ns[name][0] or cost > spare or busy_ns(name, copies) >= busy_ns(name, layers[name].copies):
-                continue  # dropped: spare only shrinks, and its busy time did not change
+            if copies > chunk_ns[name][0] or cost > spare:
+                continue  # dropped: spare only shrinks
+            busy = busy_ns(name, copies)
+            if busy >= -negative_busy:
+                continue  # dropped: its busy time did not change
             layers[name].copies, spare = copies, spare - cost
-            heapq.heappush(candidates, (-busy_ns(name, copies), order, name))
+            heapq.heappush(candidates, (-busy, order, name))
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
