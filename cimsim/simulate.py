@@ -75,7 +75,7 @@ def simulate(
     """
     _check_timing(timing, record_timeline)
     start = time.perf_counter()
-    with collector_paused():
+    with _collector_paused():
         plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs,
                                               progress=progress)
         if timing == "closed-form":
@@ -91,7 +91,7 @@ def simulate(
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off inside (as it was, after).
 
     A plan holds a few objects per stage that live until the report is built (steps, ledgers and
