@@ -74,20 +74,24 @@ def simulate(
     same energy, the latency without events; no timeline).
     """
     _check_timing(timing, record_timeline)
+    with _collector_paused():  # back on once _simulated has returned and its plan is freed
+        return _simulated(workload, cfg, batch, mode, fidelity, seed, inputs, record_timeline, progress, timing)
+
+
+def _simulated(workload, cfg, batch, mode, fidelity, seed, inputs, record_timeline, progress, timing) -> Report:
+    """:func:`simulate` once its arguments are checked."""
     start = time.perf_counter()
-    with _collector_paused():
-        plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs,
-                                              progress=progress)
-        if timing == "closed-form":
-            result = run_closed_form(plan, int(batch), run_mode)
-        else:
-            result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
-        accuracy = {"layer_relative_error_rms": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
-        return Report.build(
-            workload.name, plan, result, batch=int(batch), mode=run_mode,
-            fidelity=honoured_fidelity(architecture_for(cfg), fidelity), seed=int(seed),
-            wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors, timing=timing,
-        )
+    plan, run_mode, errors = machine_plan(workload, cfg, batch, mode, fidelity, seed, inputs=inputs, progress=progress)
+    if timing == "closed-form":
+        result = run_closed_form(plan, int(batch), run_mode)
+    else:
+        result = scheduler.run(plan, int(batch), run_mode, record=record_timeline)
+    accuracy = {"layer_relative_error_rms": float(np.sqrt(np.mean(np.square(list(errors.values())))))} if errors else None
+    return Report.build(
+        workload.name, plan, result, batch=int(batch), mode=run_mode,
+        fidelity=honoured_fidelity(architecture_for(cfg), fidelity), seed=int(seed),
+        wall_s=time.perf_counter() - start, accuracy=accuracy, layer_errors=errors, timing=timing,
+    )
 
 
 @contextlib.contextmanager
@@ -99,7 +103,8 @@ def _collector_paused() -> Iterator[None]:
     collector's full passes, each over every object of the process, though none of them is
     garbage: a third of ``simulate``'s time on ``gpt2-small-decode``. Reference counting still
     frees everything that is not in a cycle (the engine makes almost none: SimPy's events are
-    freed as they are processed), and the cycles left are collected once it is back on.
+    freed as they are processed), and the cycles left are collected once it is back on. It is
+    turned back on after the plan is freed, so that its first pass does not walk the plan.
     """
     enabled = gc.isenabled()
     gc.disable()
