@@ -46,6 +46,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -79,8 +80,9 @@ class _Layer:
     relative_error: float | None = None
     signed: bool = True  # the inputs as the arrays see them (from the data, or from the input model)
 
-    @property
+    @cached_property
     def arrays(self) -> int:
+        """Arrays of one copy (its footprints are set when the layer is made)."""
         return sum(fp.arrays for fp in self.footprints)
 
 
