@@ -184,16 +184,16 @@ def workload_input_activity(cfg: ChipConfig, reads: Sequence[tuple[bool, float, 
     nothing was driven. ``readings``: the :class:`~cimsim.costs.array_reads.Reading` of each
     signedness when the caller has it (``array_reading(cfg, signed)``, else computed here).
     """
-    readings = readings or {}
-    full = {signed: _full_activity_per_mac(cfg, readings.get(signed) or array_reading(cfg, signed))
-            for signed in {read[0] for read in reads}}
+    given = readings or {}
+    readings = {signed: given.get(signed) or array_reading(cfg, signed) for signed in {read[0] for read in reads}}
+    full = {signed: _full_activity_per_mac(cfg, reading) for signed, reading in readings.items()}
     drives = v2g = full_drives = full_v2g = 0.0
     for signed, macs, row_drives, v2g_v2_us in reads:
         drives, v2g = drives + row_drives, v2g + v2g_v2_us
         full_drives, full_v2g = full_drives + macs * full[signed][0], full_v2g + macs * full[signed][1]
     if full_drives <= 0 or full_v2g <= 0:
         return 0.0
-    top_code = min(input_schedule(signed, cfg).top_code for signed in full)
+    top_code = min(reading.schedule.top_code for reading in readings.values())
     return min(1.0, drives / full_drives, activity_of_code_sq(min(1.0, v2g / full_v2g) * top_code**2, top_code))
 
 
