@@ -118,3 +118,21 @@ def test_a_report_written_before_timing_existed_still_loads(tmp_path):
     data = report.to_dict()
     del data["timing"]
     assert cimsim.Report.from_dict(data).timing == "events"
+
+
+def test_one_chunk_stages_by_hand_beside_stages_of_several():
+    # batch 1. a: 3 chunks of 2 ns on "ra" (end at 2, 4, 6). b: 1 chunk waiting for all 3 of a,
+    # then 1 ns on "rb" and 4 ns on "rc": 6 -> 7 -> 11. c: 1 chunk waiting for a's first chunk and
+    # for b, 5 ns on "ra", free after a's chunks: starts at max(2, 11) = 11, ends at 16.
+    # d: 2 chunks waiting for b (needs [1, 1]), 3 ns each on "rb": start at 11 and 14, end at 17.
+    a = StagePlan("a", "gemm", 3, "row", (Step("ra", 2.0),), Ledger())
+    b = StagePlan("b", "gemm", 1, "row", (Step("rb", 1.0), Step("rc", 4.0)), Ledger(), needs={"a": np.array([3])})
+    c = StagePlan("c", "gemm", 1, "row", (Step("ra", 5.0),), Ledger(), needs={"a": np.array([1]), "b": np.array([1])})
+    d = StagePlan("d", "gemm", 2, "row", (Step("rb", 3.0),), Ledger(), needs={"b": np.array([1, 1])})
+    plan = plan_of([a, b, c, d], {"ra": 1, "rb": 1, "rc": 1})
+    result = run_closed_form(plan)
+    assert result.stage_spans_ns == {"a": (0.0, 6.0), "b": (6.0, 11.0), "c": (11.0, 16.0), "d": (11.0, 17.0)}
+    assert result.busy_ns == {"ra": 3 * 2.0 + 5.0, "rb": 1.0 + 2 * 3.0, "rc": 4.0}
+    assert result.latency_ns == 17.0 == scheduler.run(plan).latency_ns
+    layer = run_closed_form(plan, mode="layer")  # one stage after another: 6, then 5, 5 and 6 ns
+    assert layer.latency_ns == 6.0 + 5.0 + 5.0 + 6.0 == scheduler.run(plan, mode="layer").latency_ns

@@ -226,6 +226,15 @@ def test_override_returns_a_new_object_and_leaves_the_original():
     assert new.override({"adc.bits": 8, "device.read_noise": 0.0}) == base
 
 
+def test_override_validates_the_changed_sections_and_the_whole_tree_and_shares_the_others():
+    base = load_preset("isaac")
+    new = base.override({"adc.bits": 6})
+    assert new.adc is not base.adc and new.dac is base.dac and new.device is base.device  # frozen: shared
+    raises_config_error(lambda: base.override({"adc.bits": 0}), "adc.bits", "0")  # the section's bounds
+    # the tree's own rule (the chip's area, from chip.tiles and the area section) still runs on one changed field
+    raises_config_error(lambda: base.override({"chip.tiles": 10**6}), "chip area", "at most 2,000")
+
+
 def test_override_applies_all_updates_before_validating():
     # moving the range upwards past the old g_max is only valid as one update
     cfg = ChipConfig().override({"device.g_min_us": 200.0, "device.g_max_us": 300.0})

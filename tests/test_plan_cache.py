@@ -172,3 +172,38 @@ def test_the_bounded_cache_drops_the_least_recently_used_entry():
         assert value(key) == key
     assert computed == ["a", "b", "c", "b"]
     assert (cache.hits, cache.misses) == (2, 4)
+
+
+def structure_workload() -> Workload:
+    """fc (4 tokens) -> relu -> head (2 tokens): chunks 4, 4, 2."""
+    return Workload([
+        Gemm("fc", m=4, k=8, n=8, constant=True),
+        NonGemm("relu", "activation", elements=32, inputs=("fc",)),
+        Gemm("head", m=2, k=8, n=4, constant=True, inputs=("relu",)),
+    ], name="structure")
+
+
+def test_the_workload_structure_is_built_once_per_workload_and_its_needs_are_read_only():
+    wl = structure_workload()
+    structure = plan_cache.workload_structure(wl)
+    assert plan_cache.workload_structure(wl) is structure
+    # head's 2 chunks wait proportionally for relu's 4: ceil(1·4/2) = 2, ceil(2·4/2) = 4
+    np.testing.assert_array_equal(structure.needs()["head"]["relu"], [2, 4])
+    with pytest.raises(ValueError):
+        structure.needs()["head"]["relu"][0] = 0
+    # weight tiles: fc and relu in 3 tiles, head in 1: head's row r waits for every tile of the
+    # relu rows it needs, 3·[2, 4] = [6, 12]; relu's 12 chunks each wait for 1 tile-row of fc's: repeat(1..4, 3)·3
+    tiled = structure.needs({"fc": 3, "relu": 3, "head": 1})
+    np.testing.assert_array_equal(tiled["head"]["relu"], [6, 12])
+    np.testing.assert_array_equal(tiled["relu"]["fc"], [3, 3, 3, 6, 6, 6, 9, 9, 9, 12, 12, 12])
+    assert structure.needs({"fc": 3, "relu": 3, "head": 1}) is tiled
+
+
+def test_the_workload_structure_is_built_again_for_other_operations():
+    wl = structure_workload()
+    before = plan_cache.workload_structure(wl)
+    wl.ops = wl.ops[:1]  # a Workload is not frozen: its operations replaced
+    after = plan_cache.workload_structure(wl)
+    assert after is not before and list(after.chunks) == ["fc"]
+    other = structure_workload()  # an equal workload is another object: its own structure
+    assert plan_cache.workload_structure(other) is not before

@@ -121,3 +121,18 @@ def test_a_plan_the_engine_cannot_finish_is_refused(change, field):
         scheduler.run(plan)
 
 
+
+
+def test_the_first_problem_in_stage_order_is_reported_whatever_its_kind():
+    # stage s1 waits for 9 of s0's 2 chunks, then stage s2 waits for a stage that does not exist:
+    # the wait of s1 comes first. In the other order, the unknown producer comes first.
+    plan = chain([1.0, 1.0, 1.0], [2, 2, 2])
+    plan.stages[1].needs["s0"] = np.array([1, 9])
+    plan.stages[2].needs["nope"] = np.array([1, 1])
+    with pytest.raises(ConfigError, match="stage 's1' waits for up to 9 chunks of 's0', which has 2"):
+        scheduler.run(plan)
+    plan = chain([1.0, 1.0, 1.0], [2, 2, 2])
+    plan.stages[1].needs["nope"] = np.array([1, 1])
+    plan.stages[2].needs["s1"] = np.array([1, 9])
+    with pytest.raises(ConfigError, match="stage 's1' waits for 'nope', which is not an earlier stage"):
+        scheduler.run(plan)

@@ -249,3 +249,25 @@ def test_placement_does_not_depend_on_the_hash_seed():
         for seed in ("0", "1", "2")
     }
     assert len(outputs) == 1, outputs
+
+
+def test_the_garbage_collector_is_paused_while_simulating_and_restored_after(monkeypatch):
+    import gc
+
+    from cimsim.arch.builtin import CimChip
+
+    seen = []
+    plan = CimChip.plan
+    monkeypatch.setattr(CimChip, "plan", lambda self, request: seen.append(gc.isenabled()) or plan(self, request))
+    assert gc.isenabled()
+    simulate(fc_workload(), ISAAC)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ConfigError):  # restored after an error too
+        simulate(fc_workload(), ISAAC, batch=0)
+    assert gc.isenabled()
+    gc.disable()  # a caller's choice is kept
+    try:
+        simulate(fc_workload(), ISAAC)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -56,11 +56,11 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from cimsim.costs.area import array_count, area_breakdown_um2
-from cimsim.arch.chunking import operation_needs, workload_chunks
 from cimsim.arch.memory import NO_SPILL, MemoryHierarchy, Spill, resident_bits, split_counts
 from cimsim.arch.noc import Noc
 from cimsim.config import ChipConfig
@@ -70,9 +70,9 @@ from cimsim.costs.energy import EnergyModel
 from cimsim.arch.digital import (chunk_shares, digital_counts, digital_kind, digital_ns, digital_ops, gops_per_tile,
                                  operand_bits, output_bits, spread_tiles)
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
-from cimsim.physics.input_model import InputModel, input_models, model_inputs
+from cimsim.physics.input_model import InputModel, model_inputs
 from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
-from cimsim.arch.plan_cache import input_statistics, layer_footprints
+from cimsim.arch.plan_cache import input_statistics, layer_footprints, workload_structure
 from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
@@ -95,8 +95,9 @@ class _Layer:
     relative_error: float | None = None
     signed: bool = True  # the inputs as the arrays see them (from the data, or from the input model)
 
-    @property
+    @cached_property
     def arrays(self) -> int:
+        """Arrays of one copy (its footprints are set when the layer is made)."""
         return sum(fp.arrays for fp in self.footprints)
 
 
@@ -206,14 +207,17 @@ class CimArchitecture:
         candidates = [(-busy_ns(name, layer.copies), order, name)
                       for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0 and layer.gemm.constant]
         heapq.heapify(candidates)
-        while candidates:
-            _, order, name = heapq.heappop(candidates)
+        while candidates:  # a layer's one entry holds the busy time of its copies so far
+            negative_busy, order, name = heapq.heappop(candidates)
             copies = next_copies(name)
             cost = layers[name].arrays * (copies - layers[name].copies)
-            if copies > chunk_ns[name][0] or cost > spare or busy_ns(name, copies) >= busy_ns(name, layers[name].copies):
-                continue  # dropped: spare only shrinks, and its busy time did not change
+            if copies > chunk_ns[name][0] or cost > spare:
+                continue  # dropped: spare only shrinks
+            busy = busy_ns(name, copies)
+            if busy >= -negative_busy:
+                continue  # dropped: its busy time did not change
             layers[name].copies, spare = copies, spare - cost
-            heapq.heappush(candidates, (-busy_ns(name, copies), order, name))
+            heapq.heappush(candidates, (-busy, order, name))
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
@@ -420,8 +424,9 @@ class CimArchitecture:
         if unknown:
             raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
                               f"allowed: {sorted(products)}")
-        chunks = workload_chunks(workload)
-        layers = self._layers(workload, input_models(workload), progress)
+        structure = workload_structure(workload)
+        chunks, needs = structure.chunks, structure.needs()
+        layers = self._layers(workload, structure.input_models, progress)
         chunk_ns = {}
         for name, layer in layers.items():
             link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
@@ -442,7 +447,7 @@ class CimArchitecture:
             else:
                 stage = self._digital_stage(op, chunks[op.name], places[op.name], op.name in fused,
                                             spills.get(op.name, {}))
-            stage.needs = operation_needs(op, chunks)
+            stage.needs = dict(needs[op.name])
             stages.append(stage)
         resources = self._resources(stages, layers)
         errors = {n: layer.relative_error for n, layer in layers.items() if layer.relative_error is not None}
@@ -450,7 +455,8 @@ class CimArchitecture:
             config_name=config_label(self.cfg), architecture="cim", resources=resources, stages=stages,
             static_power_mw=self.cfg.energy.static_power_mw, area_breakdown_um2=area_breakdown_um2(self.cfg),
             notes=self.notes, precision=f"w{self.cfg.mapping.weight_bits}a{self.cfg.mapping.input_bits}",
-            input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()]),
+            input_activity=workload_input_activity(self.cfg, [_layer_reads(layer) for layer in layers.values()],
+                                                   self._readings),
         ), errors
 
     def _place_digital(self, workload: Workload, layers: dict[str, _Layer],

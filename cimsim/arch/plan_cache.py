@@ -15,6 +15,14 @@ them, each under a key made of everything its computation reads:
 (A product's MACs with a non-zero weight are counted once by the product itself,
 ``Gemm.effective_macs``.)
 
+What depends on a workload's operations alone is kept per workload object
+(:func:`workload_structure`): every operation's chunks and what each waits for of its producers
+(:mod:`cimsim.arch.chunking`, for each way of cutting products into weight tiles that a plan
+asks for, at most :data:`MAX_TILINGS`), and the input model of every product
+(:func:`~cimsim.physics.input_model.input_models`). It follows the object's lifetime and is
+computed again when ``workload.ops`` is replaced; the ``needs`` arrays are read-only and shared by
+the plans (each plan gets its own dicts).
+
 The field lists are the one written record of what those computations read of a
 configuration; ``tests/test_plan_cache.py`` changes every field of the configuration tree and
 fails if a cached result then differs from a fresh one. Cached arrays are read-only. A
@@ -37,10 +45,11 @@ from typing import Any
 
 import numpy as np
 
+from cimsim.arch.chunking import operation_needs, tiled_needs, workload_chunks
 from cimsim.config import ChipConfig
 from cimsim.costs.array_counts import Footprint, InputStatistics, footprint, modelled_statistics
-from cimsim.physics.input_model import InputModel
-from cimsim.workload import Gemm
+from cimsim.physics.input_model import InputModel, input_models
+from cimsim.workload import Gemm, Workload
 
 FOOTPRINT_FIELDS = (
     "array.rows", "array.cols", "array.bits_per_cell",
@@ -54,6 +63,7 @@ STATISTICS_FIELDS = ("mapping.input_bits", "mapping.input_encoding", "dac.bits")
 """The configuration fields :func:`~cimsim.costs.array_counts.modelled_statistics` reads."""
 
 MAX_ENTRIES = 1024
+MAX_TILINGS = 8  # ways of cutting one workload's products into weight tiles kept (von Neumann: weights streamed or not)
 
 
 class BoundedCache:
@@ -87,6 +97,7 @@ class BoundedCache:
 _FOOTPRINTS = BoundedCache(MAX_ENTRIES)
 _STATISTICS = BoundedCache(MAX_ENTRIES)
 _DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(weights) -> (the array, its digest)
+_WORKLOADS: dict[int, tuple[weakref.ref, tuple, WorkloadStructure]] = {}  # id(workload) -> (it, its ops, structure)
 
 
 def field_values(cfg: ChipConfig, paths: tuple[str, ...]) -> tuple:
@@ -128,6 +139,50 @@ def input_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int) -> I
     """:func:`~cimsim.costs.array_counts.modelled_statistics` of ``k`` rows (cached; module docstring)."""
     key = (k, model, seed, field_values(cfg, STATISTICS_FIELDS))
     return _STATISTICS.get(key, lambda: _frozen(modelled_statistics(k, cfg, model, seed)))
+
+
+class WorkloadStructure:
+    """What a workload's operations alone decide (module docstring): built on first use, then kept."""
+
+    def __init__(self, workload: Workload) -> None:
+        self.workload = weakref.ref(workload)
+        self.chunks = workload_chunks(workload)
+        self.input_models = input_models(workload)
+        self._needs: dict[tuple[int, ...] | None, dict[str, dict[str, np.ndarray]]] = {}
+
+    def needs(self, tiles: dict[str, int] | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """Operation -> producer -> ``needs`` (read-only); with ``tiles`` (operation -> weight tiles), of
+        chunks cut into (row, tile) pairs (:func:`~cimsim.arch.chunking.tiled_needs`)."""
+        key = None if tiles is None else tuple(tiles.values())
+        needs = self._needs.get(key)
+        if needs is None:
+            needs = self._computed_needs(tiles)
+            if len(self._needs) >= MAX_TILINGS:
+                self._needs.clear()
+            self._needs[key] = needs
+        return needs
+
+    def _computed_needs(self, tiles: dict[str, int] | None) -> dict[str, dict[str, np.ndarray]]:
+        workload, needs = self.workload(), {}
+        for op in workload.ops:
+            own = operation_needs(op, self.chunks)
+            if tiles is not None:
+                own = {p: tiled_needs(n, tiles[op.name], tiles[p]) for p, n in own.items()}
+            for array in own.values():
+                array.flags.writeable = False
+            needs[op.name] = own
+        return needs
+
+
+def workload_structure(workload: Workload) -> WorkloadStructure:
+    """The :class:`WorkloadStructure` of ``workload``, built once per workload object and its ``ops``."""
+    known = _WORKLOADS.get(id(workload))
+    if known is not None and known[0]() is workload and known[1] is workload.ops:
+        return known[2]
+    key = id(workload)
+    structure = WorkloadStructure(workload)
+    _WORKLOADS[key] = (weakref.ref(workload, lambda _ref: _WORKLOADS.pop(key, None)), workload.ops, structure)
+    return structure
 
 
 def cache_counts() -> dict[str, tuple[int, int]]:

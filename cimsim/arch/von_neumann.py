@@ -39,11 +39,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 
 from cimsim.config import config_label
 from cimsim.config.von_neumann import VonNeumannConfig
 from cimsim.costs.von_neumann_energy import BaselineEnergyModel
-from cimsim.arch.chunking import operation_needs, tiled_needs, workload_chunks
+from cimsim.arch.plan_cache import workload_structure
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT
 from cimsim.errors import ConfigError, check_batch
 from cimsim.costs.ledger import Ledger
@@ -212,14 +213,14 @@ def _ledgers(traffic: Traffic, model: BaselineEnergyModel, layer: str) -> tuple[
 
 
 def _stage(
-    op: Gemm | NonGemm, traffic: Traffic, chunks: dict[str, tuple[int, str]], tiles: dict[str, int], batch: int,
-    cfg: VonNeumannConfig, model: BaselineEnergyModel,
+    op: Gemm | NonGemm, traffic: Traffic, chunks: dict[str, tuple[int, str]], tiles: dict[str, int],
+    needs: dict[str, np.ndarray], batch: int, cfg: VonNeumannConfig, model: BaselineEnergyModel,
 ) -> StagePlan:
-    """The stage of one operation: its chunks (rows × weight tiles), their steps, its priced actions."""
+    """The stage of one operation: its chunks (rows × weight tiles), their steps, its priced actions;
+    ``needs``: of its (row, tile) chunks (:func:`~cimsim.arch.chunking.tiled_needs`)."""
     rows, label = chunks[op.name]
     count = rows * tiles[op.name]
     ledger, batch_ledger = _ledgers(traffic, model, op.name)
-    needs = {p: tiled_needs(n, tiles[op.name], tiles[p]) for p, n in operation_needs(op, chunks).items()}
     return StagePlan(
         name=op.name,
         kind="gemm" if isinstance(op, Gemm) else "digital",
@@ -228,7 +229,7 @@ def _stage(
         steps=_steps(traffic, count, batch, cfg),
         ledger=ledger,
         macs=op.effective_macs if isinstance(op, Gemm) else 0,
-        needs=needs,
+        needs=dict(needs),
         batch_ledger=batch_ledger,
     )
 
@@ -277,13 +278,15 @@ def baseline_plan(workload: Workload, cfg: VonNeumannConfig, batch: int) -> Mach
     check_batch(batch)
     model = BaselineEnergyModel(cfg)
     traffic = operation_traffic(workload, cfg, int(batch))
-    chunks = workload_chunks(workload)
+    structure = workload_structure(workload)
+    chunks = structure.chunks
     tiles = weight_tiles(workload, traffic, chunks)
+    needs = structure.needs(tiles)
     return MachinePlan(
         config_name=config_label(cfg),
         architecture="von-neumann",
         resources=dict(RESOURCES),
-        stages=[_stage(op, traffic[op.name], chunks, tiles, int(batch), cfg, model) for op in workload.ops],
+        stages=[_stage(op, traffic[op.name], chunks, tiles, needs[op.name], int(batch), cfg, model) for op in workload.ops],
         static_power_mw=cfg.energy.static_power_mw,
         area_breakdown_um2={"chip": cfg.area.chip_mm2 * 1e6},
         notes=_notes(workload, cfg, int(batch)),

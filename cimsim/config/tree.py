@@ -12,6 +12,7 @@ per problem, each naming the dotted field (``adc.bits``), the value given and wh
 """
 
 import contextlib
+import functools
 import os
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -101,13 +102,10 @@ class ConfigRoot(Node):
         if getattr(getattr(self, "meta", None), "allow_unphysical", False):
             return self
         lines = []
-        for section_name in type(self).model_fields:
-            section = getattr(self, section_name)
-            for name, info in (type(section).model_fields.items() if isinstance(section, Node) else ()):
-                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-                value = getattr(section, name)
-                if PHYSICAL_LIMIT in extra and value > extra[PHYSICAL_LIMIT]:
-                    lines.append(unphysical(f"{section_name}.{name}", value, extra[PHYSICAL_LIMIT], extra[PHYSICAL_REASON]))
+        for section_name, name, limit, reason in _physical_fields(type(self)):
+            value = getattr(getattr(self, section_name), name)
+            if value > limit:
+                lines.append(unphysical(f"{section_name}.{name}", value, limit, reason))
         if lines:
             raise ConfigError("\n".join(lines))
         return self
@@ -120,12 +118,17 @@ class ConfigRoot(Node):
         """
         if not isinstance(updates, Mapping):
             raise ConfigError(f"override: expected a mapping of dotted paths to values, got {updates!r}")
-        data = self.to_dict()
+        changed: dict[str, dict[str, Any]] = {}
         for path, value in updates.items():
             parts = _resolve(type(self), path)
             if len(parts) != 2:
                 raise ConfigError(f"override path {path!r} names a section; give a field, e.g. '{parts[0]}.<field>'")
-            data[parts[0]][parts[1]] = value.item() if isinstance(value, np.generic) else value
+            changed.setdefault(parts[0], {})[parts[1]] = value.item() if isinstance(value, np.generic) else value
+        # the sections left alone are passed as they are (pydantic does not validate a model instance
+        # again); the changed ones as tables, validated with the whole tree's rules
+        data: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        for section, values in changed.items():
+            data[section] = data[section].model_dump() | values
         return type(self).from_dict(data)
 
     def get(self, path: str) -> Any:
@@ -186,6 +189,19 @@ def join_lines(source: str | None, lines: list[str]) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+@functools.cache
+def _physical_fields(root: type[ConfigRoot]) -> tuple[tuple[str, str, float, str], ...]:
+    """(section, field, limit, reason) of every :func:`physical_field` of ``root``'s tree, in tree order."""
+    fields = []
+    for section_name, section_info in root.model_fields.items():
+        section = section_info.annotation
+        for name, info in (section.model_fields.items() if _is_node(section) else ()):
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if PHYSICAL_LIMIT in extra:
+                fields.append((section_name, name, extra[PHYSICAL_LIMIT], extra[PHYSICAL_REASON]))
+    return tuple(fields)
+
+
 def _is_node(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, Node)
 
@@ -214,6 +230,12 @@ def _resolve(model: type[Node], path: Any) -> list[str]:
     """Check a dotted path against the tree and return its parts."""
     if not isinstance(path, str):
         raise ConfigError(f"config path must be a string like 'adc.bits', got {path!r}")
+    return list(_resolved(model, path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(model: type[Node], path: str) -> tuple[str, ...]:
+    """:func:`_resolve` of a string, once per tree and path (a sweep reads the same few paths at every point)."""
     parts = path.split(".")
     current: type[Node] | None = model
     for i, part in enumerate(parts):
@@ -224,7 +246,7 @@ def _resolve(model: type[Node], path: Any) -> list[str]:
             raise ConfigError(message if i + 1 == len(parts) else f"{message} (in path {path!r})")
         annotation = current.model_fields[part].annotation
         current = annotation if _is_node(annotation) else None
-    return parts
+    return tuple(parts)
 
 
 def _frozen_message(node: Node, name: str) -> str:

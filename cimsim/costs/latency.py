@@ -16,6 +16,7 @@ the ADC kind's (:class:`~cimsim.physics.converters.AdcKind`, chosen by ``adc.kin
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -30,9 +31,9 @@ class ReadTiming:
     segment_stages_ns: tuple[dict[str, float], ...]
     pipelined: bool
 
-    @property
+    @cached_property
     def vector_ns(self) -> float:
-        """Time per vector once the pipeline is full."""
+        """Time per vector once the pipeline is full (computed once: every layer's reads ask for it)."""
         combine = max if self.pipelined else sum
         return sum(combine(stages.values()) for stages in self.segment_stages_ns)
 

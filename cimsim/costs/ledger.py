@@ -46,8 +46,8 @@ class Ledger:
     def by_component(self) -> dict[str, float]:
         """Energy per component over all layers (pJ), sorted by component name."""
         totals: dict[str, float] = {}
-        for (_, component, _), _, energy in self.entries():
-            totals[component] = totals.get(component, 0.0) + energy
+        for key in sorted(self._energy_pj):  # the order of entries()
+            totals[key[1]] = totals.get(key[1], 0.0) + self._energy_pj[key]
         return totals
 
     def layers(self) -> list[str]:

@@ -52,14 +52,16 @@ registers, tile buffer, tile bus, network, static power, and the area of every b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from cimsim.config import ChipConfig
 from cimsim.costs.area import area_breakdown_um2, array_count
-from cimsim.costs.array_reads import ReadActivity, ReadShape, array_read_actions, array_reading, tile_movement
+from cimsim.costs.array_reads import (
+    CountedAction, ReadActivity, Reading, ReadShape, array_read_actions, array_reading, tile_movement,
+)
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.latency import ReadTiming
 from cimsim.costs.ledger import Ledger
@@ -121,9 +123,21 @@ def array_vector_ledger(
     cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0, signed: bool = True
 ) -> tuple[Ledger, float, ReadTiming]:
     """Priced actions of one array reading one vector of this signedness at peak, the MACs it does, and its timing."""
+    reading = array_reading(cfg, signed=signed)
+    counts, macs = array_vector_counts(cfg, reading, input_density, input_activity)
+    model, ledger = EnergyModel(cfg), Ledger()
+    for component, action, count in counts:
+        model.charge(ledger, component, action, count)
+    return ledger, macs, reading.timing.with_adc_turns(cfg.adc.arrays_per_adc)  # all arrays of a bank busy
+
+
+def array_vector_counts(
+    cfg: ChipConfig, reading: Reading, input_density: float = 1.0, input_activity: float = 1.0
+) -> tuple[list[CountedAction], float]:
+    """The actions (unpriced) of one array reading one vector at peak as ``reading`` streams and
+    converts it (``array_reading(cfg, signed)``), and the MACs it does."""
     rows, cols = cfg.array.rows, cfg.array.cols
     geometry = array_geometry(cfg)
-    reading = array_reading(cfg, signed=signed)
     schedule = reading.schedule
     outputs = cols / geometry.cells_per_weight
     spanned = broadcast_arrays(cfg)  # one row block across them: every count below is for all of them
@@ -142,10 +156,7 @@ def array_vector_ledger(
     counts = array_read_actions(shape, activity, reading, cfg)
     in_bits, out_bits = rows * cfg.mapping.input_bits, shape.outputs * cfg.mapping.output_bits  # inputs once
     counts += tile_movement(in_bits, out_bits) + [("noc", "bit_hops", in_bits + out_bits)]
-    model, ledger = EnergyModel(cfg), Ledger()
-    for component, action, count in counts:
-        model.charge(ledger, component, action, count / spanned)  # one array's share
-    return ledger, rows * outputs, reading.timing.with_adc_turns(cfg.adc.arrays_per_adc)  # all arrays of a bank busy
+    return [(component, action, count / spanned) for component, action, count in counts], rows * outputs  # one array's share
 
 
 def broadcast_arrays(cfg: ChipConfig) -> int:
@@ -176,7 +187,8 @@ def cheapest_signedness(cfg: ChipConfig, input_density: float = 1.0, input_activ
     return chip_pj_per_mac(True) <= chip_pj_per_mac(False)
 
 
-def workload_input_activity(cfg: ChipConfig, reads: Sequence[tuple[bool, float, float, float]]) -> float:
+def workload_input_activity(cfg: ChipConfig, reads: Sequence[tuple[bool, float, float, float]],
+                            readings: Mapping[bool, Reading] | None = None) -> float:
     """The input activity a workload drove: the largest a at which the peak spends no more on data.
 
     ``reads``: per weight product, (signed inputs?, MACs, ``dac.conversions``, ``cell.v2g_v2_us``)
@@ -186,16 +198,19 @@ def workload_input_activity(cfg: ChipConfig, reads: Sequence[tuple[bool, float, 
     The activity is the smaller of d and the a whose least mean code² is r of the top code's
     (:func:`activity_drives_and_code_sq`, with the smaller top code of the signedness used), at
     most 1: at it the peak's drives and cell energy per MAC are at most the workload's. 0 when
-    nothing was driven.
+    nothing was driven. ``readings``: the :class:`~cimsim.costs.array_reads.Reading` of each
+    signedness when the caller has it (``array_reading(cfg, signed)``, else computed here).
     """
-    full = {signed: _full_activity_per_mac(cfg, signed) for signed in {read[0] for read in reads}}
+    given = readings or {}
+    readings = {signed: given.get(signed) or array_reading(cfg, signed) for signed in {read[0] for read in reads}}
+    full = {signed: _full_activity_per_mac(cfg, reading) for signed, reading in readings.items()}
     drives = v2g = full_drives = full_v2g = 0.0
     for signed, macs, row_drives, v2g_v2_us in reads:
         drives, v2g = drives + row_drives, v2g + v2g_v2_us
         full_drives, full_v2g = full_drives + macs * full[signed][0], full_v2g + macs * full[signed][1]
     if full_drives <= 0 or full_v2g <= 0:
         return 0.0
-    top_code = min(input_schedule(signed, cfg).top_code for signed in full)
+    top_code = min(reading.schedule.top_code for reading in readings.values())
     return min(1.0, drives / full_drives, activity_of_code_sq(min(1.0, v2g / full_v2g) * top_code**2, top_code))
 
 
@@ -209,9 +224,17 @@ def activity_of_code_sq(code_sq: float, top_code: int) -> float:
     return (j + (code_sq - j * j) / (2 * j + 1)) / top_code
 
 
-def _full_activity_per_mac(cfg: ChipConfig, signed: bool) -> tuple[float, float]:
-    ledger, macs, _ = array_vector_ledger(cfg, signed=signed)
-    return ledger.count("dac", "conversions") / macs, ledger.count("cell", "v2g_v2_us") / macs
+def _full_activity_per_mac(cfg: ChipConfig, reading: Reading) -> tuple[float, float]:
+    """Row drives (``dac.conversions``) and ``cell.v2g_v2_us`` per MAC of one array at peak, summed
+    in the order a Ledger sums them (from 0.0), without pricing the other actions."""
+    counts, macs = array_vector_counts(cfg, reading)
+    drives = v2g = 0.0
+    for component, action, count in counts:
+        if (component, action) == ("dac", "conversions"):
+            drives += float(count)
+        elif (component, action) == ("cell", "v2g_v2_us"):
+            v2g += float(count)
+    return drives / macs, v2g / macs
 
 
 def peak(cfg: ChipConfig, input_density: float = 1.0, input_activity: float = 1.0) -> PeakFigures:

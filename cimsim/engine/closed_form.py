@@ -46,7 +46,7 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     batch = int(batch)
-    finish: dict[str, np.ndarray] = {}
+    done: dict[str, np.ndarray] = {}  # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0)
     chunks = {stage.name: stage.chunks for stage in plan.stages}
     busy_ns = {name: 0.0 for name in plan.resources}
     spans: dict[str, tuple[float, float]] = {}
@@ -58,13 +58,17 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
             for resource in step.resources:
                 busy_ns[resource] += step.ns
             start_ns += step.ns
-        ready = np.full(batch * stage.chunks, start_ns)
-        if mode == "pipelined":
-            ready = np.maximum(ready, _producers_done(stage, batch, chunks, finish))
-        ready = np.maximum.accumulate(ready)
-        # a consumer waits for the first n chunks done: the running maximum of their ends
-        finish[stage.name] = np.maximum.accumulate(_served(stage, ready, plan.resources, busy_ns, uses))
-        released_ns = float(finish[stage.name][-1])
+        if batch * stage.chunks == 1:
+            ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
+            done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
+        else:
+            ready = np.full(batch * stage.chunks, start_ns)
+            if mode == "pipelined":
+                ready = _producers_done(stage, batch, chunks, done, ready)
+            ends = _served(plan, stage, np.maximum.accumulate(ready), busy_ns, uses)
+            # a consumer waits for the first n chunks done: the running maximum of their ends
+            done[stage.name] = np.concatenate(([0.0], np.maximum.accumulate(ends)))
+        released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
     latency_ns = max((end for _, end in spans.values()), default=0.0)
@@ -73,37 +77,59 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                         stage_spans_ns=spans)
 
 
-def _served(stage: StagePlan, ready: np.ndarray, servers: dict[str, int], busy_ns: dict[str, float],
+def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
+                    ready: np.ndarray) -> np.ndarray:
+    """``ready`` (per chunk of the batch, inference-major), no earlier than the producers' chunks it waits for (ns)."""
+    for producer, needs in stage.needs.items():
+        thresholds = needs.astype(np.int64, copy=False)
+        if batch > 1:
+            thresholds = (np.arange(batch)[:, None] * chunks[producer] + thresholds[None, :]).ravel()
+        ready = np.maximum(ready, done[producer][thresholds])
+    return ready
+
+
+def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
             uses: list[float]) -> np.ndarray:
-    """When each chunk of the batch (inference-major, released at ``ready``) leaves its last step.
+    """When chunks released at ``ready`` (non-decreasing, inference-major) end the stage's steps, ns;
+    adds the steps to ``busy_ns`` and each step's first start to ``uses``.
 
     Chunks that alternate over several places (``stage.alternates``) are served per place: the
-    chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``. Adds each
-    step's busy time to ``busy_ns`` and its first start to ``uses``."""
+    chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
+    several resources is served by the fewest servers among them."""
     places = stage.alternates or (stage.steps,)
-    done = ready.copy()
+    ends = ready.copy()
     for place, steps in enumerate(places):
-        members = (np.arange(ready.size) % stage.chunks) % len(places) == place
+        members = (np.arange(ready.size) % stage.chunks) % len(places) == place if len(places) > 1 else slice(None)
         arrivals = ready[members]
         if not arrivals.size:
             continue
         for step in steps:
-            begins = served_starts(arrivals, step.ns, min(servers[resource] for resource in step.resources))
+            begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
             uses.append(float(begins[0]))
             for resource in step.resources:
                 busy_ns[resource] += step.ns * arrivals.size
             arrivals = begins + step.ns
-        done[members] = arrivals
-    return done
+        ends[members] = arrivals
+    return ends
 
 
-def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], finish: dict[str, np.ndarray]) -> np.ndarray:
-    """Per chunk of the batch (inference-major), when the producers' chunks it waits for are done (ns)."""
-    ready = np.zeros(batch * stage.chunks)
+def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
+    """:func:`_producers_done` of a stage with one chunk in the whole batch, in Python floats."""
+    ready = start_ns
     for producer, needs in stage.needs.items():
-        thresholds = (np.arange(batch)[:, None] * chunks[producer] + needs[None, :].astype(np.int64)).ravel()
-        waits = thresholds > 0
-        ready[waits] = np.maximum(ready[waits], finish[producer][thresholds[waits] - 1])
+        ready = max(ready, float(done[producer][int(needs[0])]))
+    return ready
+
+
+def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dict[str, float],
+                 uses: list[float]) -> float:
+    """:func:`_served` of one chunk, in Python floats: a lone job starts on arrival (s_0 = a_0), so
+    the same sums without numpy's cost per call (most stages of a transformer decoding one token)."""
+    for step in stage.steps:
+        uses.append(ready)
+        for resource in step.resources:
+            busy_ns[resource] += step.ns
+        ready = ready + step.ns
     return ready
 
 
@@ -112,8 +138,10 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
     n, k = arrivals_ns.size, int(servers)
     rounds = -(-n // k)
-    padded = np.full(rounds * k, np.inf)
-    padded[:n] = arrivals_ns
+    padded = arrivals_ns
+    if n % k:  # a last round with idle servers: jobs that never start
+        padded = np.full(rounds * k, np.inf)
+        padded[:n] = arrivals_ns
     by_server = padded.reshape(rounds, k)  # row i: the i-th job of each server
     offsets = np.arange(rounds)[:, None] * service_ns
     starts = np.maximum.accumulate(by_server - offsets, axis=0) + offsets

@@ -353,9 +353,13 @@ def _utilisation(servers: dict[str, int], result: EngineResult) -> dict[str, flo
 
 
 def _sum_dicts(parts: Sequence[dict[str, float]]) -> dict[str, float]:
-    """Key-wise exact-rounded sums (math.fsum), keys sorted."""
-    keys = sorted({key for part in parts for key in part})
-    return {key: math.fsum(float(part.get(key, 0.0)) for part in parts) for key in keys}
+    """Key-wise exact-rounded sums (math.fsum), keys sorted; one pass over the parts (a key a part
+    lacks adds nothing: an exactly rounded sum does not change with a 0.0 more)."""
+    values: dict[str, list[float]] = {}
+    for part in parts:
+        for key, value in part.items():
+            values.setdefault(key, []).append(float(value))
+    return {key: math.fsum(values[key]) for key in sorted(values)}
 
 
 def _per(numerator: float, denominator: float) -> float:

@@ -165,25 +165,48 @@ def check_plan(plan: MachinePlan) -> None:
     for name, servers in plan.resources.items():
         if isinstance(servers, bool) or not isinstance(servers, (int, np.integer)) or servers < 1:
             raise ConfigError(f"plan {plan.config_name!r}: resource {name!r} has {servers!r} servers; allowed: >= 1")
+    waits: list[tuple[StagePlan, str, np.ndarray, int]] = []
+    problem = _first_problem(plan, waits)
+    _check_waits(waits)  # the waits before the first other problem: checked first, all at once
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def _first_problem(plan: MachinePlan, waits: list[tuple[StagePlan, str, np.ndarray, int]]) -> str | None:
+    """The first problem of ``plan`` but its waits' bounds, in stage order; ``waits`` gets (stage,
+    producer, needs, the producer's chunks) of every wait before it."""
     chunks: dict[str, int] = {}
     for stage in plan.stages:
         for step in stage.all_steps:
             for resource in step.resources:
                 if resource not in plan.resources:
-                    raise ConfigError(f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
-                                      f"which the machine does not have; it has {sorted(plan.resources)}")
+                    return (f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
+                            f"which the machine does not have; it has {sorted(plan.resources)}")
             if len(set(step.resources)) < len(step.resources):
-                raise ConfigError(f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
-                                  "allowed: each resource once per step")
+                return (f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
+                        "allowed: each resource once per step")
             if not step.ns >= 0:
-                raise ConfigError(f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0")
+                return f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0"
         for producer, needs in stage.needs.items():
             if producer not in chunks:
-                raise ConfigError(f"stage {stage.name!r} waits for {producer!r}, which is not an earlier stage")
-            if needs.size and not (needs.min() >= 0 and needs.max() <= chunks[producer]):
-                raise ConfigError(f"stage {stage.name!r} waits for up to {int(needs.max())} chunks of {producer!r}, "
-                                  f"which has {chunks[producer]}")
+                return f"stage {stage.name!r} waits for {producer!r}, which is not an earlier stage"
+            waits.append((stage, producer, needs, chunks[producer]))
         chunks[stage.name] = stage.chunks
+    return None
+
+
+def _check_waits(waits: list[tuple[StagePlan, str, np.ndarray, int]]) -> None:
+    """ConfigError for the first ``needs`` outside 0..its producer's chunks (one pass over all of them)."""
+    if not waits:
+        return
+    sizes = [needs.size for _, _, needs, _ in waits]
+    flat = np.concatenate([needs.ravel() for _, _, needs, _ in waits])
+    inside = (flat >= 0) & (flat <= np.repeat([limit for *_, limit in waits], sizes))
+    if not inside.all():
+        first = int(np.searchsorted(np.cumsum(sizes), np.argmin(inside), side="right"))
+        stage, producer, needs, limit = waits[first]
+        raise ConfigError(f"stage {stage.name!r} waits for up to {int(needs.max())} chunks of {producer!r}, "
+                          f"which has {limit}")
 
 
 def run(plan: MachinePlan, batch: int = 1, mode: str = "pipelined", record: bool = False) -> EngineResult:

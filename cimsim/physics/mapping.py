@@ -26,6 +26,7 @@ per configuration by :func:`array_geometry`; functions that need only geometry t
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -172,8 +173,18 @@ class ArrayGeometry:
 
 
 def array_geometry(cfg: ChipConfig) -> ArrayGeometry:
-    """The :class:`ArrayGeometry` of ``cfg`` (computed once per ``array``, ``mapping`` and ``adc`` section)."""
-    return _geometry(cfg.array, cfg.mapping, cfg.adc)
+    """The :class:`ArrayGeometry` of ``cfg`` (computed once per ``array``, ``mapping`` and ``adc`` section,
+    and looked up by that once per configuration object: a plan asks for it a few dozen times)."""
+    known = _GEOMETRIES.get(id(cfg))
+    if known is not None and known[0]() is cfg:
+        return known[1]
+    geometry = _geometry(cfg.array, cfg.mapping, cfg.adc)
+    key = id(cfg)
+    _GEOMETRIES[key] = (weakref.ref(cfg, lambda _ref: _GEOMETRIES.pop(key, None)), geometry)
+    return geometry
+
+
+_GEOMETRIES: dict[int, tuple[weakref.ref, ArrayGeometry]] = {}  # id(cfg) -> (the config, its geometry)
 
 
 @functools.lru_cache(maxsize=256)
