@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-all
 	$(BIN)/python benchmarks/zoo.py
 	$(BIN)/python benchmarks/scheduler.py
 	$(BIN)/python benchmarks/cim_vs_vn.py
+	$(BIN)/python benchmarks/closed_form.py
 	$(BIN)/python benchmarks/ir_drop.py
 
 clean:

@@ -17,6 +17,9 @@ evaluates stage by stage in execution order:
   transfer over the links of its route) is served by the fewest servers among them. A stage
   whose chunks alternate over k places (``StagePlan.alternates``) is served per place, chunks
   j ≡ c (mod k) through place c.
+* **A stage's own load.** A stage never ends before its first chunk's release plus its busiest
+  resource's share of the stage's work (busy time over servers): the chunks of a stage split
+  over tiles share the links their operands cross, which the per-place recursion does not see.
 * **Batch steps** (cells reprogrammed) run before the stage's first chunk is released: from
   time 0 when pipelined, after the previous stage in ``"layer"`` mode.
 
@@ -65,7 +68,13 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
             ready = np.full(batch * stage.chunks, start_ns)
             if mode == "pipelined":
                 ready = _producers_done(stage, batch, chunks, done, ready)
-            ends = _served(plan, stage, np.maximum.accumulate(ready), busy_ns, uses)
+            ready = np.maximum.accumulate(ready)
+            own_busy_ns: dict[str, float] = {}
+            ends = _served(plan, stage, ready, own_busy_ns, uses)
+            for name, ns in own_busy_ns.items():
+                busy_ns[name] += ns
+            # its places may share a resource (a split operation's routes): never done before its own load
+            ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
             # a consumer waits for the first n chunks done: the running maximum of their ends
             done[stage.name] = np.concatenate(([0.0], np.maximum.accumulate(ends)))
         released_ns = float(done[stage.name][-1])
@@ -91,7 +100,7 @@ def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: 
 def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
             uses: list[float]) -> np.ndarray:
     """When chunks released at ``ready`` (non-decreasing, inference-major) end the stage's steps, ns;
-    adds the steps to ``busy_ns`` and each step's first start to ``uses``.
+    adds the steps' busy time to ``busy_ns`` (created where missing) and each step's first start to ``uses``.
 
     Chunks that alternate over several places (``stage.alternates``) are served per place: the
     chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
@@ -107,7 +116,7 @@ def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dic
             begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
             uses.append(float(begins[0]))
             for resource in step.resources:
-                busy_ns[resource] += step.ns * arrivals.size
+                busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
             arrivals = begins + step.ns
         ends[members] = arrivals
     return ends
