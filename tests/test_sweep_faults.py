@@ -34,13 +34,15 @@ MANY = """
 chip = ["isaac", "rram-22nm"]
 workloads = "small.npz"
 batch = [1, 2, 4, 8]
-seeds = [0, 1, 2]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7]
+timing = "events"
 [grid]
 "adc.bits" = [4, 5, 6, 7, 8, 9, 10, 11]
 "array.rows" = [32, 64, 128, 256]
 "dac.bits" = [1, 2]
 """
-"""1536 points of a few ms each, for a sweep killed many times."""
+"""4096 points of a few ms each (event timing; closed form, under 1 ms a point, would finish
+the sweep between kills), for a sweep killed many times."""
 
 
 @pytest.fixture(scope="module")
