@@ -99,14 +99,18 @@ def test_the_split_product_latency_by_hand_in_both_engines():
 
 
 def test_placement_keeps_an_operation_home_while_the_pipeline_hides_it():
-    one_hop = lambda a, b: abs(a - b)  # noqa: E731 (tiles on a line)
-    assert spread_tiles(3000.0, 3200.0, 2, {}, 4, 8, one_hop) == [2]
+    def on_a_line(home):  # 4 tiles on a line: hops = |t - home|
+        return np.abs(np.arange(4) - home)
+
+    assert spread_tiles(3000.0, 3200.0, 2, {}, 8, on_a_line(2)) == [2]
     # home already holds 400 ns: 400 + 3000 > 3200, and one tile suffices: the least loaded, nearest
-    assert spread_tiles(3000.0, 3200.0, 2, {2: 400.0}, 4, 8, one_hop) == [1]
+    assert spread_tiles(3000.0, 3200.0, 2, {2: 400.0}, 8, on_a_line(2)) == [1]
     # 7000 ns: ceil(7000 / 3200) = 3 tiles, at most the chunks (2) and the tiles
-    assert spread_tiles(7000.0, 3200.0, 0, {}, 4, 8, one_hop) == [0, 1, 2]
-    assert spread_tiles(7000.0, 3200.0, 0, {}, 4, 2, one_hop) == [0, 1]
-    assert spread_tiles(7000.0, math.inf, 0, {}, 4, 8, one_hop) == [0]
+    assert spread_tiles(7000.0, 3200.0, 0, {}, 8, on_a_line(0)) == [0, 1, 2]
+    assert spread_tiles(7000.0, 3200.0, 0, {}, 2, on_a_line(0)) == [0, 1]
+    assert spread_tiles(7000.0, math.inf, 0, {}, 8, on_a_line(0)) == [0]
+    # loaded tiles go last whatever their distance: tile 1 is busy, so 0, 2, 3
+    assert spread_tiles(7000.0, 3200.0, 0, {0: 0.0, 1: 10.0}, 8, on_a_line(0)) == [0, 2, 3]
 
 
 def test_kinds_and_their_prices():

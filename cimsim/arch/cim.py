@@ -474,7 +474,7 @@ class CimArchitecture:
                 places[op.name] = [layers[op.name].tile]
             else:
                 op_ns, n_chunks = digital_ns(self.cfg, op), chunks[op.name][0]
-                tiles = spread_tiles(op_ns, period_ns, source, load_ns, self.cfg.chip.tiles, n_chunks, self.noc.hops)
+                tiles = spread_tiles(op_ns, period_ns, source, load_ns, n_chunks, self.noc.hops_from(source))
                 for tile, share in zip(tiles, chunk_shares(n_chunks, len(tiles))):
                     load_ns[tile] = load_ns.get(tile, 0.0) + op_ns * share / n_chunks
                 places[op.name] = tiles

@@ -42,7 +42,9 @@ and its output is written there.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+
+import numpy as np
 
 from cimsim.config import ChipConfig
 from cimsim.workload import DIGITAL_OPS_PER_ELEMENT, Gemm, NonGemm
@@ -120,17 +122,21 @@ def chunk_shares(chunks: int, k: int) -> list[int]:
     return [len(range(i, chunks, k)) for i in range(k)]
 
 
-def spread_tiles(op_ns: float, period_ns: float, home: int, load_ns: Mapping[int, float], tiles: int,
-                 chunks: int, hops: Callable[[int, int], int]) -> list[int]:
+def spread_tiles(op_ns: float, period_ns: float, home: int, load_ns: Mapping[int, float], chunks: int,
+                 hops_from_home: np.ndarray) -> list[int]:
     """The tiles an operation of ``op_ns`` per inference on one tile runs on, ``home`` first when kept
     (module docstring).
 
     ``load_ns``: digital time per inference already placed on each tile; ``period_ns``: what the
-    pipeline hides (math.inf: nothing to hide behind, so no split); ``hops(a, b)``: the hops
-    between tiles a and b. A split uses k = ceil(op_ns / period_ns) tiles, at most ``chunks``
-    and ``tiles``, the least loaded first, then the nearest to home, then the lowest."""
+    pipeline hides (math.inf: nothing to hide behind, so no split); ``hops_from_home[t]``: the
+    hops from ``home`` to tile t, for every tile of the chip. A split uses k = ceil(op_ns /
+    period_ns) tiles, at most ``chunks`` and the chip's tiles, the least loaded first, then the
+    nearest to home, then the lowest."""
     if load_ns.get(home, 0.0) + op_ns <= period_ns:
         return [home]
+    tiles = hops_from_home.size
     k = max(1, min(chunks, tiles, math.ceil(op_ns / period_ns)))
-    order = sorted(range(tiles), key=lambda t: (load_ns.get(t, 0.0), hops(home, t), t))
-    return order[:k]
+    loads = np.zeros(tiles)
+    loads[list(load_ns)] = list(load_ns.values())
+    order = np.lexsort((np.arange(tiles), hops_from_home, loads))  # the last key first: load, hops, index
+    return [int(tile) for tile in order[:k]]

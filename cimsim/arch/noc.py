@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from cimsim.config import ChipConfig
 from cimsim.engine.plan import Step
 
@@ -40,6 +42,7 @@ class Noc:
         self.side = math.ceil(math.sqrt(chip.tiles))
         self.gbps = chip.noc_gbps
         self.hop_ns = chip.noc_cycles_per_hop / chip.clock_ghz
+        self._routes: dict[tuple[int, int], tuple[str, ...]] = {}
 
     def _position(self, tile: int) -> tuple[int, int]:
         return divmod(tile, self.side)  # (row, column)
@@ -48,13 +51,25 @@ class Noc:
         """Links a transfer from ``source`` to ``destination`` crosses (the bus: always one)."""
         if self.topology == "bus":
             return 1
-        (r0, c0), (r1, c1) = self._position(source), self._position(destination)
-        return abs(r0 - r1) + abs(c0 - c1)
+        side = self.side  # asked for every tile by every placement of digital work: inline, no tuples
+        return abs(source // side - destination // side) + abs(source % side - destination % side)
+
+    def hops_from(self, source: int) -> np.ndarray:
+        """Hops from ``source`` to every tile of the chip (:meth:`hops` for each)."""
+        if self.topology == "bus":
+            return np.ones(self.tiles, dtype=np.int64)
+        tiles = np.arange(self.tiles)
+        return np.abs(tiles // self.side - source // self.side) + np.abs(tiles % self.side - source % self.side)
 
     def route(self, source: int, destination: int) -> tuple[str, ...]:
         """The resources a transfer holds: the directed links of its XY route, or the bus."""
         if self.topology == "bus":
             return ("bus",)
+        if (source, destination) not in self._routes:  # a transformer asks for the same few routes thousands of times
+            self._routes[source, destination] = self._xy_route(source, destination)
+        return self._routes[source, destination]
+
+    def _xy_route(self, source: int, destination: int) -> tuple[str, ...]:
         (r0, c0), (r1, c1) = self._position(source), self._position(destination)
         corner = (r0, c1) if r0 * self.side + c1 < self.tiles else (r1, c0)
         path = self._line((r0, c0), corner) + self._line(corner, (r1, c1))
