@@ -7,6 +7,9 @@ the step's time. A step on several resources (a transfer over the links of its r
 them in one global order (sorted by name), holding those it has while it waits for the next,
 as a worm of flits does, and frees them all at its end; the global order means two steps never
 wait for each other. Waiting for a busy server is contention; the engine adds no other delay.
+Waiting chunks are served oldest inference first, then first come first served (batch steps
+before all): a chunk of inference 0 of a later layer is not queued behind the first layer's
+chunks of the whole batch, which are all ready at once.
 
 Modes:
 
@@ -26,8 +29,10 @@ is contended (``simulate(..., timing="closed-form")``).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+from operator import attrgetter
 
 import numpy as np
 import simpy
@@ -35,6 +40,20 @@ import simpy
 from cimsim.errors import ConfigError, check_batch
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
 from cimsim.modes import MODES
+
+
+class _SortedRequests(list):
+    """A put queue kept in order of the requests' keys (inference, then request time), equal keys in
+    arrival order: one insertion per request (SimPy's own sorted queue re-sorts on every append)."""
+
+    def append(self, request) -> None:
+        bisect.insort_right(self, request, key=attrgetter("key"))
+
+
+class _OldestInferenceFirst(simpy.PriorityResource):
+    """A resource whose waiting chunks are served oldest inference first, then first come first served."""
+
+    PutQueue = _SortedRequests
 
 
 class _Progress:
@@ -69,7 +88,7 @@ class _Run:
     def __init__(self, plan: MachinePlan, batch: int, mode: str, record: bool):
         self.env = simpy.Environment()
         self.plan, self.batch, self.mode, self.record = plan, batch, mode, record
-        self.resources = {name: simpy.Resource(self.env, capacity) for name, capacity in plan.resources.items()}
+        self.resources = {name: _OldestInferenceFirst(self.env, capacity) for name, capacity in plan.resources.items()}
         self.progress = {s.name: _Progress(self.env, batch * s.chunks) for s in plan.stages}
         self.chunks = {s.name: s.chunks for s in plan.stages}
         self.busy_ns = {name: 0.0 for name in plan.resources}
@@ -80,7 +99,7 @@ class _Run:
         held = []
         try:
             for name in sorted(step.resources):  # one global order: two steps never wait on each other
-                held.append((self.resources[name], self.resources[name].request()))
+                held.append((self.resources[name], self.resources[name].request(priority=inference)))
                 yield held[-1][1]
             begin = self.env.now
             yield self.env.timeout(step.ns)
