@@ -136,3 +136,17 @@ def test_the_first_problem_in_stage_order_is_reported_whatever_its_kind():
     plan.stages[2].needs["s1"] = np.array([1, 9])
     with pytest.raises(ConfigError, match="stage 's1' waits for 'nope', which is not an earlier stage"):
         scheduler.run(plan)
+
+
+def test_a_shared_resource_serves_the_oldest_inference_first():
+    # a then b, one chunk each, both on the one resource r for 10 ns; batch 3, pipelined.
+    # a's three chunks are ready at 0: a0 runs 0-10, and r passes to the waiting a1 the moment a0
+    # frees it (10-20), before b0, ready at 10, asks. At 20 b0 (inference 0) and a2 (inference 2)
+    # wait: b0 goes first (20-30); at 30 b1 (ready at 20) goes before a2 (30-40); a2 40-50, b2 50-60.
+    # First come first served would run a2 at 20-30 and b0 at 30-40.
+    a = StagePlan("a", "gemm", 1, "row", (Step("r", 10.0),), Ledger())
+    b = StagePlan("b", "gemm", 1, "row", (Step("r", 10.0),), Ledger(), needs={"a": np.array([1])})
+    result = scheduler.run(MachinePlan("hand", "cim", {"r": 1}, [a, b], 0.0, {}), batch=3, record=True)
+    assert result.stage_spans_ns["b"] == (20.0, 60.0)
+    assert [(i.stage, i.inference, i.start_ns) for i in sorted(result.timeline, key=lambda i: i.start_ns)] == [
+        ("a", 0, 0.0), ("a", 1, 10.0), ("b", 0, 20.0), ("b", 1, 30.0), ("a", 2, 40.0), ("b", 2, 50.0)]
