@@ -155,3 +155,20 @@ def test_attention_on_crossbars_writes_its_keys_every_inference():
 def test_bad_values_name_the_field(field, value):
     with pytest.raises(ConfigError, match=field.split(".")[1]):
         tiny_chip(**{field: value})
+
+
+def test_multicast_sends_a_split_products_keys_once():
+    # s at 2.5 periods on one tile: k = 3 tiles, home 0 (q's) then tiles 1 and 2 (both one hop, the lower
+    # first). k's output (512 bits) is on tile 1; tile 0 at (0, 0), tile 2 at (1, 0).
+    split3 = {"chip.digital_gops_per_tile": 512 / (2.5 * PERIOD_NS)}
+    q_bit_hops = 2 * 128  # q streamed (128 bits a chunk) to tiles 1 and 2, one chunk each, one hop
+    unicast = stage(plan_of(tiny_chip(**split3)), "s")
+    assert any("split over tiles [0, 1, 2]" in note for note in plan_of(tiny_chip(**split3)).notes)
+    # a copy of k to tile 0 (1 hop) and one to tile 2 (1 > 0 > 2, 2 hops)
+    assert unicast.ledger.count("noc", "bit_hops") == pytest.approx(512 * 1 + 512 * 2 + q_bit_hops)
+    multicast = stage(plan_of(tiny_chip(**split3, **{"chip.noc_multicast": True})), "s")
+    # k once down the tree link:1>0, link:0>2: 512 bits on each of its 2 links
+    assert multicast.ledger.count("noc", "bit_hops") == pytest.approx(512 * 2 + q_bit_hops)
+    tree = multicast.steps[0]  # every chunk carries its share of the one copy: 512 / 4 bits, to 2 hops
+    assert tree.resources == ("link:1>0", "link:0>2")
+    assert tree.ns == pytest.approx(128 / LINK_GBPS + 2 * HOP_NS)

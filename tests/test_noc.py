@@ -103,3 +103,12 @@ def test_a_step_that_holds_a_resource_twice_is_refused():
     plan = two_transfers(Step("link:0>1", 1.0, also=("link:0>1",)))
     with pytest.raises(ConfigError, match="a resource twice"):
         scheduler.run(plan)
+
+
+def test_a_multicast_sends_once_down_the_tree_of_its_routes():
+    noc = Noc(nine_tiles(**{"chip.noc_multicast": True}))
+    # from 0 to 2 and to 5: routes 0>1>2 and 0>1>2>5 share their first links: the tree holds each once
+    step = noc.multicast_step(0, [0, 2, 5], bits=384.0)
+    assert step.resources == ("link:0>1", "link:1>2", "link:2>5")
+    assert step.ns == pytest.approx(384 / 38.4 + 3 * HOP_NS, rel=1e-12)  # to the farthest, 5: three hops
+    assert noc.multicast_step(4, [4], bits=384.0) is None  # nothing leaves the tile

@@ -385,13 +385,18 @@ class CimArchitecture:
         out_bits = 0.0 if fused else output_bits(op, bits)
         compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
         alternates, counts = [], digital_counts(op)
+        multicast = [cfg.chip.noc_multicast and whole and len(tiles) > 1 for _, _, whole, _ in operands]
+        trees = [self.noc.multicast_step(source, tiles, new / n_chunks)  # sent once, spread over every chunk
+                 for (source, _, _, new), sent in zip(operands, multicast) if sent]
+        counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles)))
+                   for (source, _, _, new), sent in zip(operands, multicast) if sent]
         for tile, share in zip(tiles, shares):
             per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
             moved: dict[int, float] = {}  # source tile -> bits a chunk brings from it: one transfer each
-            for (source, _, _, new), f in zip(operands, per_chunk):
-                if source != tile:  # an operand already in the tile's own buffer does not move
+            for (source, _, _, new), f, sent in zip(operands, per_chunk, multicast):
+                if source != tile and not sent:  # an operand already in the tile's own buffer does not move
                     moved[source] = moved.get(source, 0.0) + new * f
-            steps = _merged([self._transfer_step(source, tile, b) for source, b in moved.items()])
+            steps = _merged([*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
             counts.append(("noc", "bit_hops", sum(b * share * self.noc.hops(source, tile) for source, b in moved.items())))
             read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
             chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written

@@ -15,6 +15,12 @@ Tiles sit on a square grid of ``side = ceil(sqrt(chip.tiles))`` columns, tile t 
   A transfer within a tile crosses no link.
 * ``"bus"``: one ``bus`` resource shared by all tiles; every transfer is one hop on it.
 
+With ``chip.noc_multicast``, data that several tiles need whole (the keys and values of an
+attention product split over tiles) is sent once down the tree of the XY routes from its source
+to all of them (:meth:`Noc.multicast_step`): each link of the tree carries it once and is held
+for the serialisation and the farthest destination's hops. Without it, each tile receives its
+own copy over its own route.
+
 Energy is charged per bit and hop (``energy.noc_pj_per_bit_hop``, router and link together)
 by the architecture; this module only routes and times.
 
@@ -85,6 +91,20 @@ class Noc:
             col += (end[1] > col) - (end[1] < col)
             points.append((row, col))
         return points
+
+    def tree(self, source: int, destinations: list[int]) -> tuple[str, ...]:
+        """The resources a multicast from ``source`` to ``destinations`` holds: the union of their XY
+        routes (a tree rooted at the source, each link once), or the bus."""
+        return tuple(dict.fromkeys(link for destination in destinations for link in self.route(source, destination)))
+
+    def multicast_step(self, source: int, destinations: list[int], bits: float) -> Step | None:
+        """The step of sending ``bits`` once from ``source`` to every tile of ``destinations``: every link
+        of the tree held for the serialisation and the farthest destination's hops; None when no
+        destination is off the source's tile."""
+        tree = self.tree(source, destinations)
+        if not tree:
+            return None
+        return Step(tree[0], self.transfer_ns(bits, max(self.hops(source, d) for d in destinations)), also=tree[1:])
 
     def transfer_ns(self, bits: float, hops: int) -> float:
         """Duration of a transfer of ``bits`` over ``hops`` hops (module docstring)."""

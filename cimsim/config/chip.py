@@ -75,6 +75,11 @@ class ChipLevelConfig(Node):
         "end of on-chip routers (an assumption, not a measured figure; a speculative router pipeline as in "
         "Dally & Towles, Principles and Practices of Interconnection Networks, 2004, ch. 16).",
     )
+    noc_multicast: bool = Field(
+        False, description="Whether the interconnect multicasts: an operand that the several tiles of a split "
+        "digital operation each need whole (attention's keys and values) is sent once down the tree of XY "
+        "routes, each link carrying it once. Default false: unicast, a copy per tile (no multicast assumed).",
+    )
     global_buffer_kib: float = Field(
         0.0, ge=0, description="Chip-level SRAM buffer (KiB) that takes activations spilled from the tile buffers "
         "before DRAM does. Default 0: none (ISAAC has only its tiles' eDRAM, ISAAC Table I).",
