@@ -58,3 +58,15 @@ def test_two_layers_sharing_a_bank_take_turns_on_it():
     # the 6 tokens of a and the 6 of b one at a time
     assert report.latency_ns == pytest.approx(TOKEN_BUFFER_NS + 6 * a_ns + 6 * b_ns, rel=1e-12)
     assert report.bottleneck == "adcs:0.1"
+
+
+def test_reprogrammed_arrays_still_take_their_banks_turns():
+    # fc 6 x 256 x 32 needs 4 arrays; a chip of 2 runs it in 2 passes, one layer at a time, and a
+    # bank of 2 converts both arrays of a pass in turn: the reads take twice as long, nothing contends
+    small = ISAAC.override({"chip.tiles": 1, "tile.groups_per_tile": 1, "tile.arrays_per_group": 2,
+                            "chip.oversubscription": "reprogram"})
+    wl = Workload([Gemm("fc", m=6, k=256, n=32, weights=W)], name="fc")
+    alone = machine_plan(wl, small).plan.stages[0].steps[-1]
+    shared = machine_plan(wl, small.override({"adc.arrays_per_adc": 2})).plan.stages[0].steps[-1]
+    assert alone.ns == pytest.approx(2 * 16 * CYCLE_NS, rel=1e-12)  # a token: 2 passes of 16 cycles
+    assert shared.ns == pytest.approx(2 * alone.ns, rel=1e-12) and shared.resources == ("arrays:fc",)

@@ -275,10 +275,17 @@ class CimArchitecture:
             self._vectors_ns[signed, adc_turns] = self._reading(signed).timing.with_adc_turns(adc_turns).vector_ns
         return self._vectors_ns[signed, adc_turns]
 
+    def _adc_turns(self, layer: _Layer) -> int:
+        """Arrays of ``layer`` that its busiest ADC bank converts in turn (1 without sharing)."""
+        if self._multiplexed:  # one layer at a time, its arrays filling the chip's banks from the first
+            return min(self.cfg.adc.arrays_per_adc, layer.arrays)
+        return max(self._adc_banks(layer).values(), default=1)
+
     def _adc_banks(self, layer: _Layer) -> dict[str, int]:
-        """The ADC banks a layer's arrays use (``adcs:<tile>.<bank>``) and how many of its arrays each serves."""
+        """The ADC banks a layer's arrays use (``adcs:<tile>.<bank>``) and how many of its arrays each
+        serves; none to contend for without sharing, or when layers run one at a time."""
         share = self.cfg.adc.arrays_per_adc
-        if share == 1 or self._multiplexed:  # no sharing, or one layer at a time on every array
+        if share == 1 or self._multiplexed:
             return {}
         banks: dict[str, int] = {}
         for array in range(layer.first_array, layer.first_array + layer.arrays * layer.copies):
@@ -319,8 +326,7 @@ class CimArchitecture:
         gemm, cfg = layer.gemm, self.cfg
         link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
         buffer_ns = self._buffer_bits(layer, n_chunks) / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        turns = max(self._adc_banks(layer).values(), default=1)
-        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed, turns) * layer.passes
+        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed, self._adc_turns(layer)) * layer.passes
 
     def _contended_banks(self, layer: _Layer) -> tuple[str, ...]:
         """The banks a layer shares with other layers: held with its arrays while it reads (one copy only:
