@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from cimsim.errors import ConfigError
-from cimsim.validation.points import Design, Point
+from cimsim.validation.points import PER_ADC_USE_PREFIX, Design, Point
 
 # ------------------------------------------------------------------ ISAAC (model, not silicon)
 
@@ -154,6 +154,10 @@ WANG = Design(
     ),
 )
 
+JIA_ROWS = ("CIM-36", "cimloop_ref_jia_jssc_2020")
+JIA_CIM = "cell+dac+wordline"  # CIM-36's "CiM": the bit cells and capacitors with their row and column drivers
+JIA_CIM_PJ_PER_ADC_USE = {0.85: 9.7, 1.2: 20.4}  # CIM-36 (1.79 pJ of ADC per use at 0.85 V is an input, not a point)
+
 JIA = Design(
     name="jia-65nm",
     preset="jia-65nm",
@@ -165,6 +169,9 @@ JIA = Design(
         Point("jia-65nm", "1.2 V, 1 b", ("CIM-35",), "tops_per_watt", 192.0, False, supply_v=1.2),
         Point("jia-65nm", "0.85 V, 1 b", ("CIM-35",), "tops", 0.874, True, supply_v=0.85),
         Point("jia-65nm", "1.2 V, 1 b", ("CIM-35",), "tops", 2.185, False, supply_v=1.2),
+        *(Point("jia-65nm", f"{v} V, 1 b", JIA_ROWS, f"{PER_ADC_USE_PREFIX}{JIA_CIM}", pj, False, supply_v=v)
+          for v, pj in JIA_CIM_PJ_PER_ADC_USE.items()),
+        Point("jia-65nm", "1.2 V, 1 b", JIA_ROWS, f"{PER_ADC_USE_PREFIX}adc", 3.56, False, supply_v=1.2),
     ),
 )
 
@@ -176,6 +183,9 @@ def sinangil_activity(average_output: float) -> float:
 
 SINANGIL_TOPS_PER_W = {0.8: {15: 262.3, 6: 351.0, 0: 610.5}, 1.0: {15: 189.3, 6: 321.0, 0: 435.5}}  # CIM-27, CIM-28
 SINANGIL_FITTED = {(0.8, 15), (0.8, 0)}
+SINANGIL_WORST_CASE_FJ_PER_MAC = {  # Fig. 13(b): energy per MAC at the largest inputs, weights and outputs
+    0.65: 5.109375, 0.7: 5.875, 0.75: 6.796875, 0.8: 7.8125, 0.85: 9.03125, 0.9: 10.25, 0.95: 11.75, 1.0: 13.125}
+SINANGIL_SWEEP_ROWS = ("CIM-29", "cimloop_ref_sinangil_jssc_2021")  # energy_J_vs_voltage_worstcase, in CIM-29's fJ/MAC
 
 SINANGIL = Design(
     name="sinangil-7nm",
@@ -187,6 +197,8 @@ SINANGIL = Design(
         *(Point("sinangil-7nm", f"{v:.1f} V, output {out}", ("CIM-27" if v == 0.8 else "CIM-28", "cimloop_ref_sinangil_jssc_2021"),
                 "tops_per_watt", value, (v, out) in SINANGIL_FITTED, supply_v=v, activity=sinangil_activity(out))
           for v, by_output in SINANGIL_TOPS_PER_W.items() for out, value in by_output.items()),
+        *(Point("sinangil-7nm", f"{v:.2f} V, output 15", SINANGIL_SWEEP_ROWS, "fj_per_mac", fj, False, supply_v=v,
+                activity=sinangil_activity(15)) for v, fj in SINANGIL_WORST_CASE_FJ_PER_MAC.items()),
         Point("sinangil-7nm", "0.8 V", ("CIM-26", "CIM-27", "cimloop_ref_sinangil_jssc_2021"), "tops", 0.3724, True, supply_v=0.8),
         Point("sinangil-7nm", "1.0 V", ("CIM-27", "cimloop_ref_sinangil_jssc_2021"), "tops", 0.4551, False, supply_v=1.0),
     ),

@@ -8,7 +8,10 @@ the preset were fitted to it or it is held out. :func:`simulated` evaluates a po
 figures change.
 
 Metrics: ``"tops_per_watt"`` (TOPS/W, 1 MAC = 2 operations), ``"tops"`` (TOPS of the whole chip
-or macro) and ``"share:<component>"`` (that component's share of the tile energy, in %).
+or macro), ``"fj_per_mac"`` (the chip's energy per MAC, fJ), ``"share:<component>"`` (that
+component's share of the tile energy, in %) and ``"pj_per_adc_use:<component>[+<component>...]"``
+(the energy of those components per ADC conversion at peak, pJ: how macros that fold or share
+columns report their breakdown, e.g. CIM-36).
 
 Supply voltage: a design of the registry may publish points at several supplies. A point at a
 supply V other than the design's nominal V0 scales the preset by first-order CMOS laws:
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from cimsim.config import ChipConfig, load_preset
-from cimsim.costs.peak import peak
+from cimsim.costs.peak import array_vector_ledger, cheapest_signedness, peak
 from cimsim.errors import ConfigError
 
 CAPACITIVE_CELL_NOTE = (
@@ -38,8 +41,9 @@ ACTIVITY_FLOOR = 1e-6
 """Activity used for a published point at zero input activity: peak() needs a fraction of rows > 0,
 and 1e-6 of the rows driven leaves the data-dependent energy at < 1e-5 of its full value."""
 
-METRICS = ("tops_per_watt", "tops")
+METRICS = ("tops_per_watt", "tops", "fj_per_mac")
 SHARE_PREFIX = "share:"
+PER_ADC_USE_PREFIX = "pj_per_adc_use:"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Point:
     design: str
     point: str  # the operating point, e.g. "1-phase" or "0.8 V, output 6"
     rows: tuple[str, ...]  # row ids of docs/reference/reference_figures.csv or silicon_macros.json keys
-    metric: str  # "tops_per_watt", "tops" or "share:<component>" (%)
+    metric: str  # one of METRICS, "share:<component>" (%) or "pj_per_adc_use:<component>[+...]" (pJ)
     published: float
     fitted: bool  # True: constants of the preset were fitted to this figure
     overrides: Mapping[str, object] = field(default_factory=dict)
@@ -57,10 +61,10 @@ class Point:
     activity: float = 1.0  # fraction of rows driven per cycle, each at the top code (peak's input_density)
 
     def __post_init__(self) -> None:
-        if self.metric not in METRICS and not self.metric.startswith(SHARE_PREFIX):
+        if self.metric not in METRICS and not self.metric.startswith((SHARE_PREFIX, PER_ADC_USE_PREFIX)):
             raise ConfigError(
                 f"Point {self.design}/{self.point}: metric = {self.metric!r} is not allowed; "
-                f"allowed: {', '.join(METRICS)} or 'share:<component>'"
+                f"allowed: {', '.join(METRICS)}, '{SHARE_PREFIX}<component>' or '{PER_ADC_USE_PREFIX}<component>[+...]'"
             )
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
 
@@ -104,11 +108,28 @@ def configured(design: Design, point: Point, constants: Mapping[str, float] | No
 
 
 def simulated(design: Design, point: Point, constants: Mapping[str, float] | None = None) -> float:
-    """cimsim's value of ``point.metric`` at the point (TOPS/W, TOPS, or a share in %)."""
-    figures = peak(configured(design, point, constants), input_density=max(point.activity, ACTIVITY_FLOOR))
+    """cimsim's value of ``point.metric`` at the point (module docstring: units by metric)."""
+    cfg, density = configured(design, point, constants), max(point.activity, ACTIVITY_FLOOR)
+    if point.metric.startswith(PER_ADC_USE_PREFIX):
+        return energy_per_adc_use_pj(cfg, point.metric[len(PER_ADC_USE_PREFIX):].split("+"), density)
+    figures = peak(cfg, input_density=density)
     if point.metric.startswith(SHARE_PREFIX):
         return 100.0 * figures.energy_share.get(point.metric[len(SHARE_PREFIX):], 0.0)
+    if point.metric == "fj_per_mac":
+        return 1e3 * figures.energy_pj_per_mac
     return float(getattr(figures, point.metric))
+
+
+def energy_per_adc_use_pj(cfg: ChipConfig, components: list[str], input_density: float) -> float:
+    """Energy of ``components`` (pJ) per ADC conversion while an array reads a vector at peak, in the
+    signedness :func:`~cimsim.costs.peak.peak` reads it."""
+    signed = cheapest_signedness(cfg, input_density)
+    ledger, _, _ = array_vector_ledger(cfg, input_density, signed=signed)
+    energy = ledger.by_component()
+    unknown = [c for c in components if c not in energy]
+    if unknown:
+        raise ConfigError(f"metric pj_per_adc_use: components {unknown} are not priced; allowed: {', '.join(energy)}")
+    return sum(energy[c] for c in components) / ledger.count("adc", "conversions")
 
 
 def signed_error(simulated_value: float, published: float) -> float:

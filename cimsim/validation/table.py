@@ -19,7 +19,7 @@ from cimsim.validation.designs import DESIGNS
 from cimsim.validation.points import Design, signed_error, simulated
 
 JSON_KEYS = ("design", "point", "metric", "published", "simulated", "error", "fitted")
-METRIC_LABELS = {"tops_per_watt": "TOPS/W", "tops": "TOPS"}
+METRIC_LABELS = {"tops_per_watt": "TOPS/W", "tops": "TOPS", "fj_per_mac": "fJ/MAC"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,12 @@ def validate(designs: Iterable[Design] = DESIGNS) -> list[ValidationRow]:
 
 
 def metric_label(metric: str) -> str:
-    """``"tops_per_watt"`` as ``"TOPS/W"``, ``"share:adc"`` as ``"adc share (%)"``."""
-    return METRIC_LABELS.get(metric) or f"{metric.partition(':')[2]} share (%)"
+    """``"tops_per_watt"`` as ``"TOPS/W"``, ``"share:adc"`` as ``"adc share (%)"``, ``"pj_per_adc_use:cell"`` as
+    ``"cell pJ/ADC use"``."""
+    kind, _, components = metric.partition(":")
+    if kind == "share":
+        return f"{components} share (%)"
+    return METRIC_LABELS.get(metric) or f"{components} pJ/ADC use"
 
 
 def table_text(rows: Sequence[ValidationRow]) -> str:
