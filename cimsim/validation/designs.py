@@ -118,6 +118,8 @@ IBM_ANALOG_AI = Design(
 # ------------------------------------------------------------------ Xue's 22 nm ReRAM macros
 
 XUE_MULTIBIT = {"mapping.input_bits": 2, "mapping.weight_bits": 3, "adc.bits": 4, "mapping.output_bits": 4}
+XUE_ISSCC_HIGH = {  # the ISSCC abstract's high-precision end: 4-b inputs, 4-b weights, 11-b outputs, dual-bit sense amplifiers
+    "mapping.input_bits": 4, "mapping.weight_bits": 4, "adc.bits": 2, "mapping.output_bits": 11}
 
 XUE = Design(
     name="xue-rram-22nm",
@@ -128,7 +130,7 @@ XUE = Design(
         Point("xue-rram-22nm", "binary (Nat. Electron.)", ("CIM-02",), "tops_per_watt", 146.21, True),
         Point("xue-rram-22nm", "multibit (Nat. Electron.)", ("CIM-02",), "tops_per_watt", 36.61, False, XUE_MULTIBIT),
         Point("xue-rram-22nm", "low-precision end (ISSCC)", ("CIM-01",), "tops_per_watt", 121.0, False),
-        Point("xue-rram-22nm", "high-precision end (ISSCC)", ("CIM-01",), "tops_per_watt", 28.0, False, XUE_MULTIBIT),
+        Point("xue-rram-22nm", "high-precision end (ISSCC)", ("CIM-01",), "tops_per_watt", 28.0, False, XUE_ISSCC_HIGH),
     ),
 )
 
