@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 import cimsim  # noqa: E402
 from cimsim.errors import ShapeError  # noqa: E402
+from cimsim.workload_cache import CACHE_DIR_VARIABLE  # noqa: E402
 from cimsim.workload_loader import load_workload  # noqa: E402
 
 BAD = pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
@@ -119,9 +120,11 @@ def test_relax_model_is_refused_by_extract_at_the_layer(bad):
 
 
 @BAD
-def test_zoo_model_with_a_bad_weight_is_refused_at_the_layer(bad, monkeypatch):
+def test_zoo_model_with_a_bad_weight_is_refused_at_the_layer(bad, monkeypatch, tmp_path):
     pytest.importorskip("tvm")
     from workloads._graph import Graph
+
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path))  # an empty cache: the model is built, not loaded
 
     build = Graph.gemm_weight
 
