@@ -16,10 +16,12 @@ columns report their breakdown, e.g. CIM-36).
 Supply voltage: a design of the registry may publish points at several supplies. A point at a
 supply V other than the design's nominal V0 scales the preset by first-order CMOS laws:
 switched-capacitance energies (DAC drive, ADC conversion) by (V/V0)^2, the read voltage by
-V/V0 (so that the cell energy V^2*G*t goes as V^2), and delays as 1/V (gate delay ~ C*V/I with
-a drive current ~ V^2 in the velocity-saturated regime): read pulse and ADC conversion time
-shrink by V0/V; the cell's equivalent conductance grows by V/V0 so that G*t, the charge a
-capacitive cell moves per volt (:data:`CAPACITIVE_CELL_NOTE`), is unchanged.
+V/V0 (so that the cell energy V^2*G*t goes as V^2), and delays as (V0/V)^k: read pulse and ADC
+conversion time shrink by (V0/V)^k; the cell's equivalent conductance grows by (V/V0)^k so that
+G*t, the charge a capacitive cell moves per volt (:data:`CAPACITIVE_CELL_NOTE`), is unchanged.
+k = 1 is the first-order law (gate delay ~ C*V/I with a drive current ~ V^2); a design whose
+clock moves faster with its supply, near the threshold, may fit k to a pair of its throughput
+points (``Design.fitted_delay_exponent``), a fitted constant like those of its preset.
 """
 
 from __future__ import annotations
@@ -79,19 +81,26 @@ class Design:
     fitted_constants: tuple[str, ...]  # dotted fields of the preset fitted to the points marked fitted
     points: tuple[Point, ...]
     nominal_v: float | None = None  # supply of the preset; points at other supplies are scaled
+    fitted_delay_exponent: float | None = None  # k of delays ~ (V0/V)^k when fitted (module docstring); None: k = 1
+
+    @property
+    def delay_exponent(self) -> float:
+        """k of the delay law at other supplies: the fitted one, else the first-order 1."""
+        return 1.0 if self.fitted_delay_exponent is None else self.fitted_delay_exponent
 
 
-def supply_overrides(cfg: ChipConfig, nominal_v: float, supply_v: float) -> dict[str, float]:
+def supply_overrides(cfg: ChipConfig, nominal_v: float, supply_v: float, delay_exponent: float = 1.0) -> dict[str, float]:
     """Overrides moving ``cfg`` from ``nominal_v`` to ``supply_v`` by the laws of the module docstring."""
     ratio = supply_v / nominal_v
+    speed_up = ratio**delay_exponent
     return {
         "energy.dac_pj_per_conversion": cfg.energy.dac_pj_per_conversion * ratio**2,
         "energy.adc_pj_per_conversion": cfg.energy.adc_pj_per_conversion * ratio**2,
         "device.v_read": cfg.device.v_read * ratio,
-        "device.g_min_us": cfg.device.g_min_us * ratio,
-        "device.g_max_us": cfg.device.g_max_us * ratio,
-        "array.t_read_ns": cfg.array.t_read_ns / ratio,
-        "adc.sample_rate_gsps": cfg.adc.sample_rate_gsps * ratio,
+        "device.g_min_us": cfg.device.g_min_us * speed_up,
+        "device.g_max_us": cfg.device.g_max_us * speed_up,
+        "array.t_read_ns": cfg.array.t_read_ns / speed_up,
+        "adc.sample_rate_gsps": cfg.adc.sample_rate_gsps * speed_up,
     }
 
 
@@ -103,7 +112,7 @@ def configured(design: Design, point: Point, constants: Mapping[str, float] | No
     if point.overrides:
         cfg = cfg.override(dict(point.overrides))
     if point.supply_v is not None and point.supply_v != design.nominal_v:
-        cfg = cfg.override(supply_overrides(cfg, design.nominal_v, point.supply_v))
+        cfg = cfg.override(supply_overrides(cfg, design.nominal_v, point.supply_v, design.delay_exponent))
     return cfg
 
 
