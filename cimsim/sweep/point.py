@@ -88,6 +88,9 @@ _workload = functools.lru_cache(maxsize=8)(load_workload)
 
 
 def _workload_of(point: Point) -> Workload:
-    saved = point.workload.endswith(SAVED_SUFFIXES + (".onnx",))  # a file's weights do not depend on the seed
-    return _workload(point.workload, point.sparsity, 0 if saved else point.seed, point.base_dir)
+    """The point's workload, loaded once per process: a file's once per path (its weights do not depend on
+    the seed), a zoo model's once per sparsity and seed wherever the sweep runs (its folder does not matter)."""
+    if point.workload.endswith(SAVED_SUFFIXES + (".onnx",)):
+        return _workload(point.workload, point.sparsity, 0, point.base_dir)
+    return _workload(point.workload, point.sparsity, point.seed, ".")
 

@@ -14,6 +14,7 @@ sweep's ``seeds``, so it depends on the point and on nothing else.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -185,12 +186,22 @@ def _chip(chip: str, base_dir: Path, where: _Locator):
 
 
 def load_chip(chip: str, base_dir: str | Path):
-    """A preset by name, or the config file ``chip`` (``.toml``; relative to ``base_dir``)."""
+    """A preset by name, or the config file ``chip`` (``.toml``; relative to ``base_dir``).
+
+    A preset is read once per process (:func:`_preset`): a sweep asks for its chips several times
+    (to check it, for its notes, in each worker), each time from a new ``base_dir`` when it runs in a new folder.
+    """
     if chip.endswith(".toml"):
         return load_config(Path(base_dir) / chip)
     if chip not in list_presets():
         raise ConfigError(f"chip {chip!r} is neither a preset ({', '.join(list_presets())}) nor a .toml file")
-    return load_preset(chip)
+    return _preset(chip)
+
+
+@functools.lru_cache(maxsize=None)
+def _preset(name: str):
+    """:func:`~cimsim.config.load_preset`, once per name: presets are files shipped with the package, and configurations are frozen."""
+    return load_preset(name)
 
 
 def _check_workload(workload: str, base_dir: Path, sparsities: list[str], fidelities: list[str], where: _Locator) -> None:
