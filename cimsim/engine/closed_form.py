@@ -146,6 +146,9 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     """Start times of jobs arriving in order at ``arrivals_ns`` (non-decreasing) on ``servers``
     identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
     n, k = arrivals_ns.size, int(servers)
+    if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
+        offsets = np.arange(n) * service_ns
+        return np.maximum.accumulate(arrivals_ns - offsets) + offsets
     rounds = -(-n // k)
     padded = arrivals_ns
     if n % k:  # a last round with idle servers: jobs that never start

@@ -53,7 +53,7 @@ def run_point(point: Point, paths: tuple[str, ...]) -> dict[str, Any]:
     """The row of ``point``: its parameters, the configuration's value at every swept path, the figures."""
     start_s = time.perf_counter()
     row: dict[str, Any] = {"point_id": point.id} | {axis: getattr(point, axis) for axis in AXES}
-    cfg = _chip(point.chip, point.base_dir).override(dict(point.overrides))
+    cfg = configured(point.chip, point.base_dir, point.overrides)
     row |= {path: cfg.get(path) for path in paths}  # every path was checked on every chip
     try:
         report = simulate(_workload_of(point), cfg, batch=point.batch, mode=point.mode, fidelity=point.fidelity,
@@ -82,6 +82,13 @@ def figures(report: Report) -> dict[str, Any]:
 
 
 _chip = functools.lru_cache(maxsize=16)(load_chip)
+
+
+@functools.lru_cache(maxsize=1024)
+def configured(chip: str, base_dir: str, overrides: tuple[tuple[str, Any], ...]):
+    """The configuration of a point: ``chip`` with ``overrides`` applied (kept per process, as its chip: a sweep
+    run in this process asks for it for its notes, then to run the point; configurations are frozen)."""
+    return _chip(chip, base_dir).override(dict(overrides))
 
 
 _workload = functools.lru_cache(maxsize=8)(load_workload)
