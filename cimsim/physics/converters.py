@@ -137,7 +137,7 @@ class SarAdc(AdcKind):
         adc_ns = array_geometry(cfg).conversions_per_adc / cfg.adc.sample_rate_gsps
         return tuple(
             {"dac": clock_ns, "array": cycles * cfg.array.t_read_ns, "adc": adc_ns, "shift_add": clock_ns}
-            for cycles in np.diff(plan.starts)
+            for cycles in np.diff(plan.starts).tolist()  # Python ints: the same products, without numpy scalars
         )
 
     def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:

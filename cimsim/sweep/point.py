@@ -16,7 +16,7 @@ from typing import Any
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.engine.report import Report
 from cimsim.simulate import simulate
-from cimsim.sweep.spec import AXES, Point, load_chip
+from cimsim.sweep.spec import AXES, Point, configured
 from cimsim.workload import Workload
 from cimsim.workload_loader import SAVED_SUFFIXES, load_workload
 
@@ -79,16 +79,6 @@ def figures(report: Report) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- per-process caches
-
-
-_chip = functools.lru_cache(maxsize=16)(load_chip)
-
-
-@functools.lru_cache(maxsize=1024)
-def configured(chip: str, base_dir: str, overrides: tuple[tuple[str, Any], ...]):
-    """The configuration of a point: ``chip`` with ``overrides`` applied (kept per process, as its chip: a sweep
-    run in this process asks for it for its notes, then to run the point; configurations are frozen)."""
-    return _chip(chip, base_dir).override(dict(overrides))
 
 
 _workload = functools.lru_cache(maxsize=8)(load_workload)

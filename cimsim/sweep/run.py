@@ -88,8 +88,8 @@ from cimsim.costs import unread_field_notes
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.extras import missing_extra
 from cimsim.progress import progress_bar
-from cimsim.sweep.point import columns, configured, run_point
-from cimsim.sweep.spec import AXES, Point, SweepSpec, load_sweep
+from cimsim.sweep.point import columns, run_point
+from cimsim.sweep.spec import AXES, Point, SweepSpec, configured, load_sweep
 from cimsim.sweep.table import TableWriter, check_writable, read_rows, read_table, remove_stale_temporaries
 
 __all__ = ["SweepInterrupted", "SweepResult", "SweepSpec", "load_sweep", "read_table", "run_sweep"]
