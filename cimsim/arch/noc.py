@@ -49,6 +49,7 @@ class Noc:
         self.gbps = chip.noc_gbps
         self.hop_ns = chip.noc_cycles_per_hop / chip.clock_ghz
         self._routes: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._hops_from: dict[int, np.ndarray] = {}
 
     def _position(self, tile: int) -> tuple[int, int]:
         return divmod(tile, self.side)  # (row, column)
@@ -61,7 +62,14 @@ class Noc:
         return abs(source // side - destination // side) + abs(source % side - destination % side)
 
     def hops_from(self, source: int) -> np.ndarray:
-        """Hops from ``source`` to every tile of the chip (:meth:`hops` for each)."""
+        """Hops from ``source`` to every tile of the chip (:meth:`hops` for each); read-only, made once per
+        source (every placement of digital work asks for its source's)."""
+        if source not in self._hops_from:
+            self._hops_from[source] = hops = self._computed_hops_from(source)
+            hops.flags.writeable = False
+        return self._hops_from[source]
+
+    def _computed_hops_from(self, source: int) -> np.ndarray:
         if self.topology == "bus":
             return np.ones(self.tiles, dtype=np.int64)
         tiles = np.arange(self.tiles)
