@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan
+from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
 from cimsim.engine.scheduler import check_batch_and_mode, check_plan
 
 
@@ -105,21 +105,29 @@ def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dic
     Chunks that alternate over several places (``stage.alternates``) are served per place: the
     chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
     several resources is served by the fewest servers among them."""
-    places = stage.alternates or (stage.steps,)
+    if not stage.alternates:
+        ends = _through(plan, stage.steps, ready, busy_ns, uses)
+        return ready.copy() if ends is ready else ends
     ends = ready.copy()
-    for place, steps in enumerate(places):
-        members = (np.arange(ready.size) % stage.chunks) % len(places) == place if len(places) > 1 else slice(None)
-        arrivals = ready[members]
-        if not arrivals.size:
-            continue
-        for step in steps:
-            begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
-            uses.append(float(begins[0]))
-            for resource in step.resources:
-                busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
-            arrivals = begins + step.ns
-        ends[members] = arrivals
+    places = len(stage.alternates)
+    for place, steps in enumerate(stage.alternates):
+        members = (np.arange(ready.size) % stage.chunks) % places == place
+        if members.any():
+            ends[members] = _through(plan, steps, ready[members], busy_ns, uses)
     return ends
+
+
+def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, busy_ns: dict[str, float],
+             uses: list[float]) -> np.ndarray:
+    """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
+    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
+    for step in steps:
+        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+        uses.append(float(begins[0]))
+        for resource in step.resources:
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
+        arrivals = begins + step.ns
+    return arrivals
 
 
 def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
