@@ -64,6 +64,9 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         if batch * stage.chunks == 1:
             ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
             done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
+        elif batch * stage.chunks <= FEW_CHUNKS:
+            ready = _few_ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
+            done[stage.name] = np.array([0.0, *_few_done(plan, stage, ready, busy_ns, uses)])
         else:
             ready = np.full(batch * stage.chunks, start_ns)
             if mode == "pipelined":
@@ -148,6 +151,63 @@ def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dic
             busy_ns[resource] += step.ns
         ready = ready + step.ns
     return ready
+
+
+FEW_CHUNKS = 16
+"""A stage with at most this many chunks in the batch is timed in Python floats (:func:`_few_ready`,
+:func:`_few_done`): the same operations as numpy's, in the same order, without numpy's cost per call."""
+
+
+def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray], start_ns: float,
+               pipelined: bool) -> list[float]:
+    """The release times of a stage's chunks (:func:`_producers_done` when ``pipelined``, then the
+    running maximum), in Python floats."""
+    ready = [start_ns] * (batch * stage.chunks)
+    for producer, needs in stage.needs.items() if pipelined else ():
+        finished, waits = done[producer], needs.tolist()
+        thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
+        ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
+    for j in range(1, len(ready)):
+        ready[j] = max(ready[j - 1], ready[j])
+    return ready
+
+
+def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
+              uses: list[float]) -> list[float]:
+    """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
+    when the first 1, 2, ... chunks of the batch are done (ns)."""
+    ends, own_busy_ns = list(ready), {}
+    places = stage.alternates or (stage.steps,)
+    for place, steps in enumerate(places):
+        members = [j for j in range(len(ready)) if (j % stage.chunks) % len(places) == place]
+        arrivals = [ready[j] for j in members]
+        for step in steps if members else ():
+            begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+            uses.append(begins[0])
+            for resource in step.resources:
+                own_busy_ns[resource] = own_busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
+            arrivals = [begin + step.ns for begin in begins]
+        for j, end in zip(members, arrivals):
+            ends[j] = end
+    for name, ns in own_busy_ns.items():
+        busy_ns[name] += ns
+    ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
+    for j in range(1, len(ends)):
+        ends[j] = max(ends[j - 1], ends[j])
+    return ends
+
+
+def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
+    """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
+    max over its server's jobs so far of (a − i·t), plus i·t."""
+    starts, latest = [], {}  # per server, the running maximum of a − i·t
+    for j, arrival in enumerate(arrivals_ns):
+        rounds, server = divmod(j, int(servers))
+        offset = rounds * service_ns
+        shifted = arrival - offset
+        latest[server] = shifted if server not in latest else max(latest[server], shifted)
+        starts.append(latest[server] + offset)
+    return starts
 
 
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
