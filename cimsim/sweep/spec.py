@@ -168,14 +168,14 @@ def _points(chips, axes, override_sets, base_dir: Path, where: _Locator) -> tupl
 def _canonical(cfg, chip: str, base_dir: Path, overrides: dict[str, Any],
                where: _Locator) -> tuple[tuple[str, Any], ...]:
     """``overrides`` applied to ``cfg`` all at once, as the configuration stores the values (the
-    configuration made is kept for :func:`configured`)."""
+    configuration made, from the chip as read now, is kept for :func:`configured`)."""
     try:
         changed = cfg.override(overrides)
     except ConfigError as exc:
         shown = ", ".join(f"{path} = {value!r}" for path, value in overrides.items())
         raise ConfigError(f"{where.source}: the override set {{{shown}}} is not valid on chip {chip!r}: {exc}") from None
     canonical = tuple(sorted((path, changed.get(path)) for path in overrides))
-    _CONFIGURED.get((chip, str(base_dir), canonical), lambda: changed)
+    _CONFIGURED.put((chip, str(base_dir), canonical), changed)
     return canonical
 
 
