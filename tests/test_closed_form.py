@@ -15,7 +15,7 @@ import pytest
 
 import cimsim
 from cimsim.costs.ledger import Ledger
-from cimsim.engine import scheduler
+from cimsim.engine import closed_form, scheduler
 from cimsim.engine.closed_form import run_closed_form, served_starts
 from cimsim.engine.plan import MachinePlan, StagePlan, Step
 from cimsim.simulate import machine_plan
@@ -136,3 +136,38 @@ def test_one_chunk_stages_by_hand_beside_stages_of_several():
     assert result.latency_ns == 17.0 == scheduler.run(plan).latency_ns
     layer = run_closed_form(plan, mode="layer")  # one stage after another: 6, then 5, 5 and 6 ns
     assert layer.latency_ns == 6.0 + 5.0 + 5.0 + 6.0 == scheduler.run(plan, mode="layer").latency_ns
+
+
+def random_plan(rng: np.random.Generator) -> MachinePlan:
+    """Stages of 1 to 5 chunks with random needs, times (not round), servers, steps on several
+    resources at once and chunks alternating over places, as a split digital operation's."""
+    resources = {f"r{i}": int(rng.integers(1, 4)) for i in range(5)}
+    names = list(resources)
+    stages: list[StagePlan] = []
+    for index in range(8):
+        chunks = int(rng.integers(1, 6))
+
+        def steps() -> tuple[Step, ...]:
+            picks = rng.choice(names, size=int(rng.integers(1, 4)), replace=False)
+            return tuple(Step(str(pick), float(rng.uniform(0.1, 7.0)), also=tuple(map(str, rng.choice(
+                [n for n in names if n != pick], size=int(rng.integers(0, 2)), replace=False)))) for pick in picks)
+
+        alternates = tuple(steps() for _ in range(int(rng.integers(2, 4)))) if rng.random() < 0.4 else ()
+        producers = stages[-2:] if stages else []
+        needs = {p.name: np.sort(rng.integers(0, p.chunks + 1, size=chunks)) for p in producers}
+        stages.append(StagePlan(f"s{index}", "digital", chunks, "slice", alternates[0] if alternates else steps(),
+                                Ledger(), needs=needs, alternates=alternates))
+    return plan_of(stages, resources)
+
+
+@pytest.mark.parametrize("mode", ["pipelined", "layer"])
+def test_few_chunks_in_python_time_as_numpy_does_to_the_bit(monkeypatch, mode):
+    # the Python path of stages with few chunks (FEW_CHUNKS) against the numpy path of every other stage
+    rng = np.random.default_rng(17)
+    for _ in range(40):
+        plan, batch = random_plan(rng), int(rng.integers(1, 4))
+        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 10**9)
+        few = run_closed_form(plan, batch, mode)
+        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 1)
+        many = run_closed_form(plan, batch, mode)
+        assert (few.latency_ns, few.busy_ns, few.stage_spans_ns) == (many.latency_ns, many.busy_ns, many.stage_spans_ns)

@@ -178,6 +178,28 @@ def test_a_point_the_simulator_refuses_gets_an_error_row_and_the_sweep_goes_on(s
         assert "arrays" in row["error"] and row["energy_pj"] is None and row["chip.tiles"] in (1, 2)
 
 
+def test_a_chip_file_changed_between_two_sweeps_in_one_process_is_read_again(tmp_path, write_file):
+    # the configurations a sweep keeps per process (cimsim.sweep.spec.configured) are those of the chip
+    # as its file reads when the sweep is loaded: twice the static power is a new energy at the same point
+    sweep = write_file("chip-file.toml", """
+        [sweep]
+        chip = "chip.toml"
+        workloads = "lenet5"
+        [grid]
+        "adc.bits" = [6]
+        """)
+    energies = []
+    for static_power_mw in (100.0, 200.0):
+        write_file("chip.toml", f"""
+            base = "isaac"
+            [energy]
+            static_power_mw = {static_power_mw}
+            """)
+        result = run_sweep(sweep, tmp_path / f"static-{static_power_mw:g}.csv", workers=1, progress=False)
+        energies.append(result.rows()[0]["energy_pj"])
+    assert energies[1] > energies[0]
+
+
 # --------------------------------------------------------------------------- the table
 
 

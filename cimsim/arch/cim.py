@@ -538,8 +538,9 @@ class CimArchitecture:
         for stage in stages:
             for step in stage.all_steps:
                 for resource in step.resources:
-                    name = resource.removeprefix("arrays:")
-                    resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
+                    if resource not in resources:
+                        name = resource.removeprefix("arrays:")
+                        resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
         return resources
 
     @property

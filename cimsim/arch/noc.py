@@ -30,6 +30,7 @@ ends); no adaptive routing; a link carries one transfer at a time in each direct
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -61,11 +62,9 @@ class Noc:
         return abs(source // side - destination // side) + abs(source % side - destination % side)
 
     def hops_from(self, source: int) -> np.ndarray:
-        """Hops from ``source`` to every tile of the chip (:meth:`hops` for each)."""
-        if self.topology == "bus":
-            return np.ones(self.tiles, dtype=np.int64)
-        tiles = np.arange(self.tiles)
-        return np.abs(tiles // self.side - source // self.side) + np.abs(tiles % self.side - source % self.side)
+        """Hops from ``source`` to every tile of the chip (:meth:`hops` for each); read-only, made once per
+        chip shape and source (every placement of digital work asks for its source's)."""
+        return _hops_from(self.topology, self.tiles, self.side, source)
 
     def route(self, source: int, destination: int) -> tuple[str, ...]:
         """The resources a transfer holds: the directed links of its XY route, or the bus."""
@@ -116,3 +115,15 @@ class Noc:
         if not route:
             return None
         return Step(route[0], self.transfer_ns(bits, self.hops(source, destination)), also=route[1:])
+
+
+@functools.lru_cache(maxsize=1024)
+def _hops_from(topology: str, tiles: int, side: int, source: int) -> np.ndarray:
+    """:meth:`Noc.hops_from` of a chip of ``tiles`` tiles, ``side`` to a row of its mesh (read-only)."""
+    if topology == "bus":
+        hops = np.ones(tiles, dtype=np.int64)
+    else:
+        every = np.arange(tiles)
+        hops = np.abs(every // side - source // side) + np.abs(every % side - source % side)
+    hops.flags.writeable = False
+    return hops

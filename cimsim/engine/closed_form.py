@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan
+from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
 from cimsim.engine.scheduler import check_batch_and_mode, check_plan
 
 
@@ -64,6 +64,9 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         if batch * stage.chunks == 1:
             ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
             done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
+        elif batch * stage.chunks <= FEW_CHUNKS:
+            ready = _few_ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
+            done[stage.name] = np.array([0.0, *_few_done(plan, stage, ready, busy_ns, uses)])
         else:
             ready = np.full(batch * stage.chunks, start_ns)
             if mode == "pipelined":
@@ -105,21 +108,29 @@ def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dic
     Chunks that alternate over several places (``stage.alternates``) are served per place: the
     chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
     several resources is served by the fewest servers among them."""
-    places = stage.alternates or (stage.steps,)
+    if not stage.alternates:
+        ends = _through(plan, stage.steps, ready, busy_ns, uses)
+        return ready.copy() if ends is ready else ends
     ends = ready.copy()
-    for place, steps in enumerate(places):
-        members = (np.arange(ready.size) % stage.chunks) % len(places) == place if len(places) > 1 else slice(None)
-        arrivals = ready[members]
-        if not arrivals.size:
-            continue
-        for step in steps:
-            begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
-            uses.append(float(begins[0]))
-            for resource in step.resources:
-                busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
-            arrivals = begins + step.ns
-        ends[members] = arrivals
+    places = len(stage.alternates)
+    for place, steps in enumerate(stage.alternates):
+        members = (np.arange(ready.size) % stage.chunks) % places == place
+        if members.any():
+            ends[members] = _through(plan, steps, ready[members], busy_ns, uses)
     return ends
+
+
+def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, busy_ns: dict[str, float],
+             uses: list[float]) -> np.ndarray:
+    """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
+    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
+    for step in steps:
+        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+        uses.append(float(begins[0]))
+        for resource in step.resources:
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
+        arrivals = begins + step.ns
+    return arrivals
 
 
 def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
@@ -142,10 +153,70 @@ def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dic
     return ready
 
 
+FEW_CHUNKS = 16
+"""A stage with at most this many chunks in the batch is timed in Python floats (:func:`_few_ready`,
+:func:`_few_done`): the same operations as numpy's, in the same order, without numpy's cost per call."""
+
+
+def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray], start_ns: float,
+               pipelined: bool) -> list[float]:
+    """The release times of a stage's chunks (:func:`_producers_done` when ``pipelined``, then the
+    running maximum), in Python floats."""
+    ready = [start_ns] * (batch * stage.chunks)
+    for producer, needs in stage.needs.items() if pipelined else ():
+        finished, waits = done[producer], needs.tolist()
+        thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
+        ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
+    for j in range(1, len(ready)):
+        ready[j] = max(ready[j - 1], ready[j])
+    return ready
+
+
+def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
+              uses: list[float]) -> list[float]:
+    """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
+    when the first 1, 2, ... chunks of the batch are done (ns)."""
+    ends, own_busy_ns = list(ready), {}
+    places = stage.alternates or (stage.steps,)
+    for place, steps in enumerate(places):
+        members = [j for j in range(len(ready)) if (j % stage.chunks) % len(places) == place]
+        arrivals = [ready[j] for j in members]
+        for step in steps if members else ():
+            begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+            uses.append(begins[0])
+            for resource in step.resources:
+                own_busy_ns[resource] = own_busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
+            arrivals = [begin + step.ns for begin in begins]
+        for j, end in zip(members, arrivals):
+            ends[j] = end
+    for name, ns in own_busy_ns.items():
+        busy_ns[name] += ns
+    ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
+    for j in range(1, len(ends)):
+        ends[j] = max(ends[j - 1], ends[j])
+    return ends
+
+
+def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
+    """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
+    max over its server's jobs so far of (a − i·t), plus i·t."""
+    starts, latest = [], {}  # per server, the running maximum of a − i·t
+    for j, arrival in enumerate(arrivals_ns):
+        rounds, server = divmod(j, int(servers))
+        offset = rounds * service_ns
+        shifted = arrival - offset
+        latest[server] = shifted if server not in latest else max(latest[server], shifted)
+        starts.append(latest[server] + offset)
+    return starts
+
+
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
     """Start times of jobs arriving in order at ``arrivals_ns`` (non-decreasing) on ``servers``
     identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
     n, k = arrivals_ns.size, int(servers)
+    if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
+        offsets = np.arange(n) * service_ns
+        return np.maximum.accumulate(arrivals_ns - offsets) + offsets
     rounds = -(-n // k)
     padded = arrivals_ns
     if n % k:  # a last round with idle servers: jobs that never start

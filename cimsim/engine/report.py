@@ -359,7 +359,12 @@ def _sum_dicts(parts: Sequence[dict[str, float]]) -> dict[str, float]:
     for part in parts:
         for key, value in part.items():
             values.setdefault(key, []).append(float(value))
-    return {key: math.fsum(values[key]) for key in sorted(values)}
+    return {key: _exact_sum(values[key]) for key in sorted(values)}
+
+
+def _exact_sum(values: list[float]) -> float:
+    """``math.fsum(values)``, without its cost for one value: that value (+ 0.0, as fsum turns -0.0 into 0.0)."""
+    return values[0] + 0.0 if len(values) == 1 else math.fsum(values)
 
 
 def _per(numerator: float, denominator: float) -> float:

@@ -201,7 +201,7 @@ def _first_problem(plan: MachinePlan, waits: list[tuple[StagePlan, str, np.ndarr
                 if resource not in plan.resources:
                     return (f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
                             f"which the machine does not have; it has {sorted(plan.resources)}")
-            if len(set(step.resources)) < len(step.resources):
+            if step.also and len(set(step.resources)) < len(step.resources):
                 return (f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
                         "allowed: each resource once per step")
             if not step.ns >= 0:

@@ -42,6 +42,7 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -136,7 +137,7 @@ class SarAdc(AdcKind):
         adc_ns = array_geometry(cfg).conversions_per_adc / cfg.adc.sample_rate_gsps
         return tuple(
             {"dac": clock_ns, "array": cycles * cfg.array.t_read_ns, "adc": adc_ns, "shift_add": clock_ns}
-            for cycles in np.diff(plan.starts)
+            for cycles in np.diff(plan.starts).tolist()  # Python ints: the same products, without numpy scalars
         )
 
     def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:
@@ -239,6 +240,23 @@ def max_full_scale(cfg: ChipConfig, dac_top_code: int) -> float:
 
 
 def conversion_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
+    """The segments of a vector whose input cycles weigh ``cycle_weight`` (:class:`ConversionPlan`).
+
+    Computed once per weights and ``cycles_per_conversion`` (every read of every plan asks for
+    one, and there are few); its arrays are read-only, shared by every caller."""
+    weight = np.asarray(cycle_weight, dtype=float)
+    return _conversion_plan(weight.tobytes(), int(cycles_per_conversion))
+
+
+@functools.lru_cache(maxsize=256)
+def _conversion_plan(cycle_weight_bytes: bytes, cycles_per_conversion: int) -> ConversionPlan:
+    plan = _computed_plan(np.frombuffer(cycle_weight_bytes), cycles_per_conversion)
+    for array in vars(plan).values():
+        array.flags.writeable = False
+    return plan
+
+
+def _computed_plan(cycle_weight: np.ndarray, cycles_per_conversion: int) -> ConversionPlan:
     cycles = cycle_weight.size
     firsts = sorted({max(0, cycles - (i + 1) * cycles_per_conversion) for i in range(ceil_div(cycles, cycles_per_conversion))})
     starts = np.array(firsts + [cycles], dtype=np.int64)

@@ -368,11 +368,21 @@ class InputSchedule:
 
 
 def input_schedule(signed: bool, cfg: ChipConfig) -> InputSchedule:
-    """The cycle plan of :func:`input_planes`, without the data."""
+    """The cycle plan of :func:`input_planes`, without the data (made once per signedness, input bits,
+    DAC bits and encoding; its ``weight`` is read-only, shared by every caller)."""
+    return _input_schedule(bool(signed), cfg.mapping.input_bits, cfg.dac.bits, cfg.mapping.input_encoding)
+
+
+@functools.lru_cache(maxsize=256)
+def _input_schedule(signed: bool, bits: int, d: int, encoding: str) -> InputSchedule:
+    schedule = _computed_schedule(signed, bits, d, encoding)
+    schedule.weight.flags.writeable = False
+    return schedule
+
+
+def _computed_schedule(signed: bool, bits: int, d: int, encoding: str) -> InputSchedule:
     from cimsim.physics.kernels import BIPOLAR, OFFSET, TWO_PHASE, UNSIGNED
 
-    bits, d = cfg.mapping.input_bits, cfg.dac.bits
-    encoding = cfg.mapping.input_encoding
     if not signed or encoding == "offset":
         cycles = ceil_div(bits, d)
         weight = 2.0 ** (d * np.arange(cycles))

@@ -16,7 +16,7 @@ from typing import Any
 from cimsim.errors import ConfigError, ShapeError
 from cimsim.engine.report import Report
 from cimsim.simulate import simulate
-from cimsim.sweep.spec import AXES, Point, load_chip
+from cimsim.sweep.spec import AXES, Point, configured
 from cimsim.workload import Workload
 from cimsim.workload_loader import SAVED_SUFFIXES, load_workload
 
@@ -53,7 +53,7 @@ def run_point(point: Point, paths: tuple[str, ...]) -> dict[str, Any]:
     """The row of ``point``: its parameters, the configuration's value at every swept path, the figures."""
     start_s = time.perf_counter()
     row: dict[str, Any] = {"point_id": point.id} | {axis: getattr(point, axis) for axis in AXES}
-    cfg = _chip(point.chip, point.base_dir).override(dict(point.overrides))
+    cfg = configured(point.chip, point.base_dir, point.overrides)
     row |= {path: cfg.get(path) for path in paths}  # every path was checked on every chip
     try:
         report = simulate(_workload_of(point), cfg, batch=point.batch, mode=point.mode, fidelity=point.fidelity,
@@ -81,13 +81,13 @@ def figures(report: Report) -> dict[str, Any]:
 # --------------------------------------------------------------------------- per-process caches
 
 
-_chip = functools.lru_cache(maxsize=16)(load_chip)
-
-
 _workload = functools.lru_cache(maxsize=8)(load_workload)
 
 
 def _workload_of(point: Point) -> Workload:
-    saved = point.workload.endswith(SAVED_SUFFIXES + (".onnx",))  # a file's weights do not depend on the seed
-    return _workload(point.workload, point.sparsity, 0 if saved else point.seed, point.base_dir)
+    """The point's workload, loaded once per process: a file's once per path (its weights do not depend on
+    the seed), a zoo model's once per sparsity and seed wherever the sweep runs (its folder does not matter)."""
+    if point.workload.endswith(SAVED_SUFFIXES + (".onnx",)):
+        return _workload(point.workload, point.sparsity, 0, point.base_dir)
+    return _workload(point.workload, point.sparsity, point.seed, ".")
 

@@ -89,7 +89,7 @@ from cimsim.errors import ConfigError, ShapeError
 from cimsim.extras import missing_extra
 from cimsim.progress import progress_bar
 from cimsim.sweep.point import columns, run_point
-from cimsim.sweep.spec import AXES, Point, SweepSpec, load_chip, load_sweep
+from cimsim.sweep.spec import AXES, Point, SweepSpec, configured, load_sweep
 from cimsim.sweep.table import TableWriter, check_writable, read_rows, read_table, remove_stale_temporaries
 
 __all__ = ["SweepInterrupted", "SweepResult", "SweepSpec", "load_sweep", "read_table", "run_sweep"]
@@ -153,9 +153,8 @@ def run_sweep(
     start_s = time.perf_counter()
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     _check_run(workers, scheduler, flush_rows, flush_s)
-    chips = {key: load_chip(*key) for key in dict.fromkeys((p.chip, p.base_dir) for p in spec.points)}  # each read once
     for note in unread_field_notes(  # a swept field that no active model reads, once per reason
-        (chips[chip, base_dir].override(dict(overrides)), dict(overrides))
+        (configured(chip, base_dir, overrides), dict(overrides))
         for chip, base_dir, overrides in dict.fromkeys((p.chip, p.base_dir, p.overrides) for p in spec.points)
     ):
         print(f"note: {note}", file=sys.stderr)
@@ -337,7 +336,7 @@ def _run_recorded(point: Point, paths: tuple[str, ...], records: str) -> dict[st
 
 def _error_row(point: Point, paths: tuple[str, ...], error: str) -> dict[str, Any]:
     """The row of a point that was not simulated: its parameters, its configuration values, ``error``."""
-    cfg = load_chip(point.chip, point.base_dir).override(dict(point.overrides))
+    cfg = configured(point.chip, point.base_dir, point.overrides)
     row = {"point_id": point.id} | {axis: getattr(point, axis) for axis in AXES}
     return row | {path: cfg.get(path) for path in paths} | {"error": error}
 

@@ -14,6 +14,7 @@ sweep's ``seeds``, so it depends on the point and on nothing else.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -24,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from cimsim.arch.plan_cache import BoundedCache
 from cimsim.config import list_presets, load_config, load_preset
 from cimsim.config.tree import parse_toml
 from cimsim.errors import ConfigError
@@ -155,7 +157,7 @@ def _points(chips, axes, override_sets, base_dir: Path, where: _Locator) -> tupl
     """Every combination, chip outermost and overrides innermost; a point given twice is kept once."""
     points: dict[str, Point] = {}
     for chip, cfg in chips.items():
-        canonical = [_canonical(cfg, chip, overrides, where) for overrides in override_sets]
+        canonical = [_canonical(cfg, chip, base_dir, overrides, where) for overrides in override_sets]
         for values in itertools.product(*axes.values()):
             for overrides in canonical:
                 point = Point(chip, *values, overrides=overrides, base_dir=str(base_dir))
@@ -163,14 +165,29 @@ def _points(chips, axes, override_sets, base_dir: Path, where: _Locator) -> tupl
     return tuple(points.values())
 
 
-def _canonical(cfg, chip: str, overrides: dict[str, Any], where: _Locator) -> tuple[tuple[str, Any], ...]:
-    """``overrides`` applied to ``cfg`` all at once, as the configuration stores the values."""
+def _canonical(cfg, chip: str, base_dir: Path, overrides: dict[str, Any],
+               where: _Locator) -> tuple[tuple[str, Any], ...]:
+    """``overrides`` applied to ``cfg`` all at once, as the configuration stores the values (the
+    configuration made, from the chip as read now, is kept for :func:`configured`)."""
     try:
         changed = cfg.override(overrides)
     except ConfigError as exc:
         shown = ", ".join(f"{path} = {value!r}" for path, value in overrides.items())
         raise ConfigError(f"{where.source}: the override set {{{shown}}} is not valid on chip {chip!r}: {exc}") from None
-    return tuple(sorted((path, changed.get(path)) for path in overrides))
+    canonical = tuple(sorted((path, changed.get(path)) for path in overrides))
+    _CONFIGURED.put((chip, str(base_dir), canonical), changed)
+    return canonical
+
+
+_CONFIGURED = BoundedCache(1024)
+
+
+def configured(chip: str, base_dir: str, overrides: tuple[tuple[str, Any], ...]):
+    """A point's configuration: ``chip`` with its canonical ``overrides`` applied.
+
+    Kept per process (the last 1,024; configurations are frozen): a sweep run in this process
+    makes it when it checks the point, then asks for it for its notes and to run the point."""
+    return _CONFIGURED.get((chip, base_dir, overrides), lambda: _chip_file(chip, base_dir).override(dict(overrides)))
 
 
 # --------------------------------------------------------------------------- chips and workloads
@@ -185,12 +202,25 @@ def _chip(chip: str, base_dir: Path, where: _Locator):
 
 
 def load_chip(chip: str, base_dir: str | Path):
-    """A preset by name, or the config file ``chip`` (``.toml``; relative to ``base_dir``)."""
+    """A preset by name, or the config file ``chip`` (``.toml``; relative to ``base_dir``).
+
+    A preset is read once per process (:func:`_preset`): a sweep asks for its chips several times
+    (to check it, for its notes, in each worker), each time from a new ``base_dir`` when it runs in a new folder.
+    """
     if chip.endswith(".toml"):
         return load_config(Path(base_dir) / chip)
     if chip not in list_presets():
         raise ConfigError(f"chip {chip!r} is neither a preset ({', '.join(list_presets())}) nor a .toml file")
-    return load_preset(chip)
+    return _preset(chip)
+
+
+_chip_file = functools.lru_cache(maxsize=16)(load_chip)  # a config file read once per process and folder
+
+
+@functools.lru_cache(maxsize=None)
+def _preset(name: str):
+    """:func:`~cimsim.config.load_preset`, once per name: presets are files shipped with the package, and configurations are frozen."""
+    return load_preset(name)
 
 
 def _check_workload(workload: str, base_dir: Path, sparsities: list[str], fidelities: list[str], where: _Locator) -> None:
