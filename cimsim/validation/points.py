@@ -137,7 +137,8 @@ def energy_per_adc_use_pj(cfg: ChipConfig, components: list[str], input_density:
     energy = ledger.by_component()
     unknown = [c for c in components if c not in energy]
     if unknown:
-        raise ConfigError(f"metric pj_per_adc_use: components {unknown} are not priced; allowed: {', '.join(energy)}")
+        raise ConfigError(f"metric {PER_ADC_USE_PREFIX}: components {unknown} are not components of the chip; "
+                          f"allowed: {', '.join(energy)}")
     return sum(energy[c] for c in components) / ledger.count("adc", "conversions")
 
 

@@ -134,3 +134,12 @@ def test_the_tables_of_docs_validation_md_are_today_s():
     rows = validate()
     assert marked_block("validate-table") == table_text(rows)
     assert marked_block("validate-summary") == error_summary(rows)
+
+
+def test_an_unknown_component_of_a_per_adc_use_metric_is_refused_by_name():
+    from cimsim.errors import ConfigError
+    from cimsim.validation import Point, design, simulated
+
+    point = Point("jia-65nm", "0.85 V, 1 b", ("CIM-36",), "pj_per_adc_use:cell+capacitor", 9.7, False)
+    with pytest.raises(ConfigError, match=r"\['capacitor'\] are not components of the chip; allowed: .*cell"):
+        simulated(design("jia-65nm"), point)
