@@ -310,9 +310,7 @@ class CimArchitecture:
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
         ledger = Ledger()
-        for component, action, count in counts:
-            if count:
-                self.energy.charge(ledger, component, action, count, layer=name)
+        self.energy.charge_all(ledger, [(component, action, count) for component, action, count in counts if count], name)
         return ledger
 
     def _buffer_bits(self, layer: _Layer, n_chunks: int) -> float:
