@@ -111,13 +111,12 @@ def array_read_actions(
     """Every action of reading ``activity.vectors`` vectors on the arrays of ``shape`` (module docstring)."""
     geometry = array_geometry(cfg)
     plan, vectors = reading.conversions.plan, activity.vectors
-    volts_per_code = cfg.device.v_read / (2**cfg.dac.bits - 1)
     columns = vectors * shape.row_blocks * shape.conversion_columns  # conversion columns read, all row blocks
     counts = [
         ("dac", "conversions", activity.row_drives),
         ("wordline", "row_cycles", vectors * shape.stored_rows * shape.column_arrays * reading.schedule.cycles),
         ("cell", "reads", activity.cell_reads),
-        ("cell", "v2g_v2_us", activity.code_sq_g_us * volts_per_code**2),
+        ("cell", "v2g_v2_us", cell_v2g_v2_us(activity, cfg)),
         ("sample_hold", "samples", columns * plan.samples.sum()),
         ("adc", "conversions", columns * plan.segments),
         ("shift_add", "ops", columns * plan.segments),
@@ -128,6 +127,12 @@ def array_read_actions(
     bit_decisions = vectors * shape.row_blocks * row_block_decisions(reading.conversions, shape.conversion_columns)
     biased_adc_ns = shape.arrays * geometry.adcs_per_array * (vectors * reading.timing.vector_ns)
     return counts + reading.adc.kind.read_actions(bit_decisions, biased_adc_ns)
+
+
+def cell_v2g_v2_us(activity: ReadActivity, cfg: ChipConfig) -> float:
+    """Σ V²·G over the cells ``activity`` reads (V²·µS): Σ code²·G at the DAC's volts per code."""
+    volts_per_code = cfg.device.v_read / (2**cfg.dac.bits - 1)
+    return activity.code_sq_g_us * volts_per_code**2
 
 
 def register_fills(shape: ReadShape, cfg: ChipConfig) -> int:
