@@ -207,3 +207,13 @@ def test_the_workload_structure_is_built_again_for_other_operations():
     assert after is not before and list(after.chunks) == ["fc"]
     other = structure_workload()  # an equal workload is another object: its own structure
     assert plan_cache.workload_structure(other) is not before
+
+
+def test_field_values_are_read_once_per_configuration_and_a_changed_copy_has_its_own():
+    cfg = cimsim.load_preset("isaac")
+    fields = plan_cache.field_values(cfg, plan_cache.FOOTPRINT_FIELDS)
+    assert plan_cache.field_values(cfg, plan_cache.FOOTPRINT_FIELDS) is fields
+    changed = cfg.override({"array.bits_per_cell": 4 if cfg.array.bits_per_cell != 4 else 1})
+    assert plan_cache.field_values(changed, plan_cache.FOOTPRINT_FIELDS) == tuple(
+        changed.get(path) for path in plan_cache.FOOTPRINT_FIELDS)
+    assert plan_cache.field_values(changed, plan_cache.FOOTPRINT_FIELDS) != fields

@@ -146,6 +146,7 @@ class CimArchitecture:
         self._bank_users: dict[str, int] = {}  # ADC bank -> layers whose arrays it serves
         self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
         self._produced_bits: dict[str, float] = {}  # bits of each operation's output per inference
+        self._placed_step_ns: dict[str, tuple[float, float, float]] = {}  # each layer's _step_ns once placed
 
     # ---- placement ----------------------------------------------------------------------------
 
@@ -310,9 +311,7 @@ class CimArchitecture:
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
         ledger = Ledger()
-        for component, action, count in counts:
-            if count:
-                self.energy.charge(ledger, component, action, count, layer=name)
+        self.energy.charge_all(ledger, [(component, action, count) for component, action, count in counts if count], name)
         return ledger
 
     def _buffer_bits(self, layer: _Layer, n_chunks: int) -> float:
@@ -338,7 +337,7 @@ class CimArchitecture:
     def _weight_stage(self, layer: _Layer, chunks: tuple[int, str], source_tile: int, spill: Spill) -> StagePlan:
         gemm, cfg = layer.gemm, self.cfg
         n_chunks, label = chunks
-        _, buffer_ns, read_ns = self._step_ns(layer, n_chunks)
+        _, buffer_ns, read_ns = self._placed_step_ns[gemm.name]  # per chunk of n_chunks
         steps = [self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)]
         counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
         cells, write_ns = self._write(layer)
@@ -425,7 +424,7 @@ class CimArchitecture:
         busiest = 0.0
         for name, layer in layers.items():
             items = chunks[name][0]
-            link_ns, buffer_ns, read_ns = self._step_ns(layer, items)
+            link_ns, buffer_ns, read_ns = self._placed_step_ns[name]
             busiest = max(busiest, math.ceil(items / layer.copies) * read_ns, items * max(link_ns, buffer_ns))
         return busiest if busiest > 0 else math.inf
 
@@ -447,6 +446,7 @@ class CimArchitecture:
         for layer in layers.values():
             for bank in self._adc_banks(layer):
                 self._bank_users[bank] = self._bank_users.get(bank, 0) + 1
+        self._placed_step_ns = {name: self._step_ns(layer, chunks[name][0]) for name, layer in layers.items()}
         places, fused = self._place_digital(workload, layers, chunks)
         spills = self._spills(workload, layers, chunks, places)
         stages = []

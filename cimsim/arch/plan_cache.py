@@ -103,11 +103,20 @@ _FOOTPRINTS = BoundedCache(MAX_ENTRIES)
 _STATISTICS = BoundedCache(MAX_ENTRIES)
 _DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(weights) -> (the array, its digest)
 _WORKLOADS: dict[int, tuple[weakref.ref, tuple, WorkloadStructure]] = {}  # id(workload) -> (it, its ops, structure)
+_FIELD_VALUES: dict[int, tuple[weakref.ref, dict[tuple[str, ...], tuple]]] = {}  # id(cfg) -> (it, paths -> values)
 
 
 def field_values(cfg: ChipConfig, paths: tuple[str, ...]) -> tuple:
-    """The values of the dotted fields ``paths`` of ``cfg``, in order."""
-    return tuple(getattr(getattr(cfg, section), name) for section, name in _split(paths))
+    """The values of the dotted fields ``paths`` of ``cfg``, in order (read once per configuration object,
+    which is frozen, and ``paths``: a plan asks for the same fields for each of its layers)."""
+    known = _FIELD_VALUES.get(id(cfg))
+    if known is None or known[0]() is not cfg:
+        key = id(cfg)
+        known = _FIELD_VALUES[key] = (weakref.ref(cfg, lambda _ref: _FIELD_VALUES.pop(key, None)), {})
+    values = known[1].get(paths)
+    if values is None:
+        values = known[1][paths] = tuple(getattr(getattr(cfg, section), name) for section, name in _split(paths))
+    return values
 
 
 @functools.lru_cache(maxsize=None)

@@ -38,6 +38,7 @@ over the tile's bus to every column array of its row block (as ISAAC and NeuroSi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -82,6 +83,16 @@ class Reading:
     conversions: Conversions
     timing: ReadTiming
 
+    @cached_property
+    def samples_per_column(self) -> float:
+        """Times one conversion column is sampled per vector (over its segments); kept, as a plan counts every layer with it."""
+        return self.conversions.plan.samples.sum()
+
+    @cached_property
+    def decisions_per_column(self) -> np.ndarray:
+        """Bit decisions of one vector per column of ``conversions`` (over its segments); kept, as above."""
+        return self.conversions.decisions.sum(axis=0)
+
 
 def array_reading(cfg: ChipConfig, signed: bool, column_steps: np.ndarray | None = None) -> Reading:
     """The :class:`Reading` of inputs of this signedness.
@@ -99,7 +110,11 @@ def array_reading(cfg: ChipConfig, signed: bool, column_steps: np.ndarray | None
 
 def row_block_decisions(conv: Conversions, conversion_columns: float) -> float:
     """Bit decisions of one vector on one row block: over every column, or one column standing for all."""
-    per_column = conv.decisions.sum(axis=0)
+    return _row_block_decisions(conv.decisions.sum(axis=0), conversion_columns)
+
+
+def _row_block_decisions(per_column: np.ndarray, conversion_columns: float) -> float:
+    """:func:`row_block_decisions` from the decisions of each column, summed over the segments."""
     if per_column.size == 1:
         return conversion_columns * float(per_column[0])
     return float(per_column.sum())
@@ -111,23 +126,28 @@ def array_read_actions(
     """Every action of reading ``activity.vectors`` vectors on the arrays of ``shape`` (module docstring)."""
     geometry = array_geometry(cfg)
     plan, vectors = reading.conversions.plan, activity.vectors
-    volts_per_code = cfg.device.v_read / (2**cfg.dac.bits - 1)
     columns = vectors * shape.row_blocks * shape.conversion_columns  # conversion columns read, all row blocks
     counts = [
         ("dac", "conversions", activity.row_drives),
         ("wordline", "row_cycles", vectors * shape.stored_rows * shape.column_arrays * reading.schedule.cycles),
         ("cell", "reads", activity.cell_reads),
-        ("cell", "v2g_v2_us", activity.code_sq_g_us * volts_per_code**2),
-        ("sample_hold", "samples", columns * plan.samples.sum()),
+        ("cell", "v2g_v2_us", cell_v2g_v2_us(activity, cfg)),
+        ("sample_hold", "samples", columns * reading.samples_per_column),
         ("adc", "conversions", columns * plan.segments),
         ("shift_add", "ops", columns * plan.segments),
         ("partial_sum", "adds", vectors * shape.outputs * (shape.row_blocks - 1)),
         ("input_register", "bits", vectors * shape.stored_rows * cfg.mapping.input_bits * register_fills(shape, cfg)),
         ("output_register", "bits", vectors * shape.row_blocks * shape.outputs * cfg.mapping.output_bits),
     ]
-    bit_decisions = vectors * shape.row_blocks * row_block_decisions(reading.conversions, shape.conversion_columns)
+    bit_decisions = vectors * shape.row_blocks * _row_block_decisions(reading.decisions_per_column, shape.conversion_columns)
     biased_adc_ns = shape.arrays * geometry.adcs_per_array * (vectors * reading.timing.vector_ns)
     return counts + reading.adc.kind.read_actions(bit_decisions, biased_adc_ns)
+
+
+def cell_v2g_v2_us(activity: ReadActivity, cfg: ChipConfig) -> float:
+    """Σ V²·G over the cells ``activity`` reads (V²·µS): Σ code²·G at the DAC's volts per code."""
+    volts_per_code = cfg.device.v_read / (2**cfg.dac.bits - 1)
+    return activity.code_sq_g_us * volts_per_code**2
 
 
 def register_fills(shape: ReadShape, cfg: ChipConfig) -> int:

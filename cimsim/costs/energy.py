@@ -54,7 +54,7 @@ softmax; mean, variance, subtract, divide and scale for a normalisation).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 from cimsim.config import ChipConfig
@@ -141,6 +141,16 @@ class EnergyModel:
     def charge(self, ledger: Ledger, component: str, action: str, count: float, layer: str = "") -> None:
         """Add ``count`` of an action to ``ledger`` with its energy."""
         ledger.add(component, action, count, count * self.unit_energy_pj(component, action), layer)
+
+    def charge_all(self, ledger: Ledger, counts: Iterable[tuple[str, str, float]], layer: str = "") -> None:
+        """:meth:`charge` each ``(component, action, count)`` of ``counts`` in turn, all on ``layer``."""
+        prices, priced = self.prices, []
+        for component, action, count in counts:
+            price = prices.get((component, action))
+            if price is None:  # not declared: unit_energy_pj raises the error that says so
+                price = self.unit_energy_pj(component, action)
+            priced.append((component, action, count, count * price))
+        ledger.add_all(priced, layer)
 
     def charge_digital(self, ledger: Ledger, kind: str, elements: int, layer: str = "") -> None:
         """Add a non-GEMM operation over ``elements`` elements, as elementary digital ops."""

@@ -11,7 +11,7 @@ actions that belong to no particular layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 Key = tuple[str, str, str]
 
@@ -28,6 +28,15 @@ class Ledger:
         key = (layer, component, action)
         self._counts[key] = self._counts.get(key, 0.0) + float(count)
         self._energy_pj[key] = self._energy_pj.get(key, 0.0) + float(energy_pj)
+
+    def add_all(self, entries: Iterable[tuple[str, str, float, float]], layer: str = "") -> None:
+        """:meth:`add` each ``(component, action, count, energy_pj)`` of ``entries`` in turn, all on ``layer``
+        (the same sums in the same order, without a call per entry: a plan adds thousands)."""
+        counts, energies = self._counts, self._energy_pj
+        for component, action, count, energy_pj in entries:
+            key = (layer, component, action)
+            counts[key] = counts.get(key, 0.0) + float(count)
+            energies[key] = energies.get(key, 0.0) + float(energy_pj)
 
     def count(self, component: str, action: str) -> float:
         """How many ``action`` ``component`` has done, over all layers (0 if never)."""

@@ -60,7 +60,8 @@ import numpy as np
 from cimsim.config import ChipConfig
 from cimsim.costs.area import area_breakdown_um2, array_count
 from cimsim.costs.array_reads import (
-    CountedAction, ReadActivity, Reading, ReadShape, array_read_actions, array_reading, tile_movement,
+    CountedAction, ReadActivity, Reading, ReadShape, array_read_actions, array_reading, cell_v2g_v2_us,
+    tile_movement,
 )
 from cimsim.costs.energy import EnergyModel
 from cimsim.costs.latency import ReadTiming
@@ -136,6 +137,19 @@ def array_vector_counts(
 ) -> tuple[list[CountedAction], float]:
     """The actions (unpriced) of one array reading one vector at peak as ``reading`` streams and
     converts it (``array_reading(cfg, signed)``), and the MACs it does."""
+    shape, activity, macs = peak_read(cfg, reading, input_density, input_activity)
+    spanned = shape.arrays
+    counts = array_read_actions(shape, activity, reading, cfg)
+    in_bits, out_bits = cfg.array.rows * cfg.mapping.input_bits, shape.outputs * cfg.mapping.output_bits  # inputs once
+    counts += tile_movement(in_bits, out_bits) + [("noc", "bit_hops", in_bits + out_bits)]
+    return [(component, action, count / spanned) for component, action, count in counts], macs  # one array's share
+
+
+def peak_read(cfg: ChipConfig, reading: Reading, input_density: float = 1.0,
+              input_activity: float = 1.0) -> tuple[ReadShape, ReadActivity, float]:
+    """What :func:`array_vector_counts` reads at peak: the shape of the column arrays one row block spans
+    (:func:`broadcast_arrays`, as many as ``shape.arrays``), their activity for one vector, and the
+    MACs of one array."""
     rows, cols = cfg.array.rows, cfg.array.cols
     geometry = array_geometry(cfg)
     schedule = reading.schedule
@@ -153,10 +167,7 @@ def array_vector_counts(
         vectors=1, row_drives=driven, cell_reads=driven * cols,
         code_sq_g_us=row_cycles * spanned * cols * code_sq * mean_g_us,
     )
-    counts = array_read_actions(shape, activity, reading, cfg)
-    in_bits, out_bits = rows * cfg.mapping.input_bits, shape.outputs * cfg.mapping.output_bits  # inputs once
-    counts += tile_movement(in_bits, out_bits) + [("noc", "bit_hops", in_bits + out_bits)]
-    return [(component, action, count / spanned) for component, action, count in counts], rows * outputs  # one array's share
+    return shape, activity, rows * outputs
 
 
 def broadcast_arrays(cfg: ChipConfig) -> int:
@@ -226,14 +237,11 @@ def activity_of_code_sq(code_sq: float, top_code: int) -> float:
 
 def _full_activity_per_mac(cfg: ChipConfig, reading: Reading) -> tuple[float, float]:
     """Row drives (``dac.conversions``) and ``cell.v2g_v2_us`` per MAC of one array at peak, summed
-    in the order a Ledger sums them (from 0.0), without pricing the other actions."""
-    counts, macs = array_vector_counts(cfg, reading)
-    drives = v2g = 0.0
-    for component, action, count in counts:
-        if (component, action) == ("dac", "conversions"):
-            drives += float(count)
-        elif (component, action) == ("cell", "v2g_v2_us"):
-            v2g += float(count)
+    in the order a Ledger sums them (from 0.0), without counting the other actions: one array's share of
+    the counts of :func:`array_vector_counts` (``dac.conversions`` are the row drives)."""
+    shape, activity, macs = peak_read(cfg, reading)
+    drives = 0.0 + float(activity.row_drives / shape.arrays)
+    v2g = 0.0 + float(cell_v2g_v2_us(activity, cfg) / shape.arrays)
     return drives / macs, v2g / macs
 
 
