@@ -125,9 +125,10 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, b
     """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
     the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
     for step in steps:
-        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+        resources = step.resources
+        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in resources))
         uses.append(float(begins[0]))
-        for resource in step.resources:
+        for resource in resources:
             busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
         arrivals = begins + step.ns
     return arrivals
@@ -176,19 +177,16 @@ def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: 
               uses: list[float]) -> list[float]:
     """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
     when the first 1, 2, ... chunks of the batch are done (ns)."""
-    ends, own_busy_ns = list(ready), {}
-    places = stage.alternates or (stage.steps,)
-    for place, steps in enumerate(places):
-        members = [j for j in range(len(ready)) if (j % stage.chunks) % len(places) == place]
-        arrivals = [ready[j] for j in members]
-        for step in steps if members else ():
-            begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
-            uses.append(begins[0])
-            for resource in step.resources:
-                own_busy_ns[resource] = own_busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
-            arrivals = [begin + step.ns for begin in begins]
-        for j, end in zip(members, arrivals):
-            ends[j] = end
+    own_busy_ns: dict[str, float] = {}
+    if not stage.alternates:
+        ends = _few_through(plan, stage.steps, list(ready), own_busy_ns, uses)
+    else:
+        ends, places = list(ready), len(stage.alternates)
+        for place, steps in enumerate(stage.alternates):
+            members = [j for j in range(len(ready)) if (j % stage.chunks) % places == place]
+            if members:
+                for j, end in zip(members, _few_through(plan, steps, [ready[j] for j in members], own_busy_ns, uses)):
+                    ends[j] = end
     for name, ns in own_busy_ns.items():
         busy_ns[name] += ns
     ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
@@ -197,9 +195,25 @@ def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: 
     return ends
 
 
+def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[float], busy_ns: dict[str, float],
+                 uses: list[float]) -> list[float]:
+    """:func:`_through` in Python floats (``arrivals`` non-empty)."""
+    for step in steps:
+        resources = step.resources
+        begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in resources))
+        uses.append(begins[0])
+        for resource in resources:
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
+        arrivals = [begin + step.ns for begin in begins]
+    return arrivals
+
+
 def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
     """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
     max over its server's jobs so far of (a − i·t), plus i·t."""
+    if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
+        zero = 0 * service_ns
+        return [arrival - zero + zero for arrival in arrivals_ns]
     starts, latest = [], {}  # per server, the running maximum of a − i·t
     for j, arrival in enumerate(arrivals_ns):
         rounds, server = divmod(j, int(servers))
@@ -217,6 +231,9 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
         offsets = np.arange(n) * service_ns
         return np.maximum.accumulate(arrivals_ns - offsets) + offsets
+    if n <= k:  # one round: every job starts on arrival, the same sums as below with i = 0
+        zero = 0 * service_ns  # nan for an infinite service time, as the rounds' offsets
+        return arrivals_ns - zero + zero
     rounds = -(-n // k)
     padded = arrivals_ns
     if n % k:  # a last round with idle servers: jobs that never start
