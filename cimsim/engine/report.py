@@ -328,10 +328,12 @@ def _check_run(plan: MachinePlan, batch: int, mode: str, fidelity: str, layer_er
 
 
 def _layer_row(stage: StagePlan, result: EngineResult, batch: int, relative_error: float | None) -> LayerRow:
-    per_inference = {c: pj * batch for c, pj in stage.ledger.by_component().items()}
+    per_inference = stage.ledger.by_component()
     per_batch = stage.batch_ledger.by_component()
-    # most stages reprogram nothing: _sum_dicts of one part, without its lists (the same values)
-    by_component = _sum_dicts([per_inference, per_batch]) if per_batch else _sorted_sums(per_inference)
+    if per_batch:
+        by_component = _sum_dicts([{c: pj * batch for c, pj in per_inference.items()}, per_batch])
+    else:  # most stages reprogram nothing: _sum_dicts of one part, each value + 0.0 (_exact_sum), keys sorted
+        by_component = {c: float(per_inference[c] * batch) + 0.0 for c in sorted(per_inference)}
     start_ns, end_ns = result.stage_spans_ns[stage.name]
     return LayerRow(
         name=stage.name,
@@ -362,11 +364,6 @@ def _sum_dicts(parts: Sequence[dict[str, float]]) -> dict[str, float]:
         for key, value in part.items():
             values.setdefault(key, []).append(float(value))
     return {key: _exact_sum(values[key]) for key in sorted(values)}
-
-
-def _sorted_sums(part: dict[str, float]) -> dict[str, float]:
-    """``_sum_dicts([part])``: each value + 0.0 (:func:`_exact_sum` of one value), keys sorted."""
-    return {key: float(part[key]) + 0.0 for key in sorted(part)}
 
 
 def _exact_sum(values: list[float]) -> float:
