@@ -126,12 +126,19 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, b
     the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
     for step in steps:
         resources = step.resources
-        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in resources))
+        begins = served_starts(arrivals, step.ns, _servers(plan, step))
         uses.append(float(begins[0]))
         for resource in resources:
             busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
         arrivals = begins + step.ns
     return arrivals
+
+
+def _servers(plan: MachinePlan, step: Step) -> int:
+    """The servers serving ``step``: the fewest among the resources it holds."""
+    if not step.also:  # most steps hold one resource
+        return plan.resources[step.resource]
+    return min(plan.resources[resource] for resource in step.resources)
 
 
 def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
@@ -200,7 +207,7 @@ def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[floa
     """:func:`_through` in Python floats (``arrivals`` non-empty)."""
     for step in steps:
         resources = step.resources
-        begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in resources))
+        begins = _few_starts(arrivals, step.ns, _servers(plan, step))
         uses.append(begins[0])
         for resource in resources:
             busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
@@ -214,6 +221,14 @@ def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> li
     if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
         zero = 0 * service_ns
         return [arrival - zero + zero for arrival in arrivals_ns]
+    if servers == 1:  # most resources: one running maximum, without the per-server dict
+        starts, latest = [], 0.0
+        for j, arrival in enumerate(arrivals_ns):
+            offset = j * service_ns
+            shifted = arrival - offset
+            latest = shifted if j == 0 else max(latest, shifted)
+            starts.append(latest + offset)
+        return starts
     starts, latest = [], {}  # per server, the running maximum of a − i·t
     for j, arrival in enumerate(arrivals_ns):
         rounds, server = divmod(j, int(servers))

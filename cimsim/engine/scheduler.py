@@ -197,12 +197,13 @@ def _first_problem(plan: MachinePlan, waits: list[tuple[StagePlan, str, np.ndarr
     chunks: dict[str, int] = {}
     for stage in plan.stages:
         for step in stage.all_steps:
-            for resource in step.resources:
+            resources = step.resources
+            for resource in resources:
                 if resource not in plan.resources:
                     return (f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
                             f"which the machine does not have; it has {sorted(plan.resources)}")
-            if step.also and len(set(step.resources)) < len(step.resources):
-                return (f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
+            if step.also and len(set(resources)) < len(resources):
+                return (f"stage {stage.name!r}: a step holds {resources}, a resource twice; "
                         "allowed: each resource once per step")
             if not step.ns >= 0:
                 return f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0"
@@ -220,7 +221,7 @@ def _check_waits(waits: list[tuple[StagePlan, str, np.ndarray, int]]) -> None:
         return
     sizes = [needs.size for _, _, needs, _ in waits]
     flat = np.concatenate([needs.ravel() for _, _, needs, _ in waits])
-    inside = (flat >= 0) & (flat <= np.repeat([limit for *_, limit in waits], sizes))
+    inside = (flat >= 0) & (flat <= np.array([limit for *_, limit in waits]).repeat(sizes))
     if not inside.all():
         first = int(np.searchsorted(np.cumsum(sizes), np.argmin(inside), side="right"))
         stage, producer, needs, limit = waits[first]
