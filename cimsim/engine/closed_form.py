@@ -37,6 +37,8 @@ depend on timing, except static energy, which is charged over the latency.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
@@ -95,7 +97,7 @@ def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: 
     for producer, needs in stage.needs.items():
         thresholds = needs.astype(np.int64, copy=False)
         if batch > 1:
-            thresholds = (np.arange(batch)[:, None] * chunks[producer] + thresholds[None, :]).ravel()
+            thresholds = np.add.outer(np.arange(0, batch * chunks[producer], chunks[producer]), thresholds).ravel()
         ready = np.maximum(ready, done[producer][thresholds])
     return ready
 
@@ -175,9 +177,7 @@ def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[
         finished, waits = done[producer], needs.tolist()
         thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
         ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
-    for j in range(1, len(ready)):
-        ready[j] = max(ready[j - 1], ready[j])
-    return ready
+    return _running_max(ready)
 
 
 def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
@@ -197,9 +197,12 @@ def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: 
     for name, ns in own_busy_ns.items():
         busy_ns[name] += ns
     ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-    for j in range(1, len(ends)):
-        ends[j] = max(ends[j - 1], ends[j])
-    return ends
+    return _running_max(ends)
+
+
+def _running_max(values: list[float]) -> list[float]:
+    """``np.maximum.accumulate`` in Python floats: item j is max(item j − 1 of the result, values[j])."""
+    return list(itertools.accumulate(values, max))
 
 
 def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[float], busy_ns: dict[str, float],
