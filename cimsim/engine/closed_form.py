@@ -80,8 +80,7 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                 busy_ns[name] += ns
             # its places may share a resource (a split operation's routes): never done before its own load
             ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-            # a consumer waits for the first n chunks done: the running maximum of their ends
-            done[stage.name] = np.concatenate(([0.0], np.maximum.accumulate(ends)))
+            done[stage.name] = _first_done(ends)
         released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
@@ -89,6 +88,15 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     load_ns = max((busy_ns[name] / servers for name, servers in plan.resources.items()), default=0.0)
     return EngineResult(latency_ns=float(max(latency_ns, load_ns)), events=0, busy_ns=busy_ns,
                         stage_spans_ns=spans)
+
+
+def _first_done(ends: np.ndarray) -> np.ndarray:
+    """When the first 0, 1, 2, ... chunks are done, from each chunk's end (ns): 0, then the running
+    maximum of the ends (a consumer waits for the first n chunks done), written in place."""
+    first_done = np.empty(ends.size + 1)
+    first_done[0] = 0.0
+    np.maximum.accumulate(ends, out=first_done[1:])
+    return first_done
 
 
 def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
