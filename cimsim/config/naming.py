@@ -51,8 +51,12 @@ def _preset_fields(name: str) -> dict[str, dict[str, Any]] | None:
 
 def _differences(base: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``section.field`` -> ``other``'s value, for every field outside ``meta`` where the two differ."""
-    return {f"{section}.{name}": value for section, fields in other.items() if section != "meta"
-            for name, value in fields.items() if base.get(section, {}).get(name) != value}
+    changed: dict[str, Any] = {}
+    for section, fields in other.items():
+        base_fields = base.get(section, {})
+        if section != "meta" and fields != base_fields:  # a sweep changes a few sections: the others compare at once
+            changed |= {f"{section}.{name}": value for name, value in fields.items() if base_fields.get(name) != value}
+    return changed
 
 
 def _text(value: Any) -> str:

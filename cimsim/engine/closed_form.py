@@ -37,6 +37,8 @@ depend on timing, except static energy, which is charged over the latency.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
@@ -78,8 +80,7 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                 busy_ns[name] += ns
             # its places may share a resource (a split operation's routes): never done before its own load
             ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-            # a consumer waits for the first n chunks done: the running maximum of their ends
-            done[stage.name] = np.concatenate(([0.0], np.maximum.accumulate(ends)))
+            done[stage.name] = _first_done(ends)
         released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
@@ -89,13 +90,22 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                         stage_spans_ns=spans)
 
 
+def _first_done(ends: np.ndarray) -> np.ndarray:
+    """When the first 0, 1, 2, ... chunks are done, from each chunk's end (ns): 0, then the running
+    maximum of the ends (a consumer waits for the first n chunks done), written in place."""
+    first_done = np.empty(ends.size + 1)
+    first_done[0] = 0.0
+    np.maximum.accumulate(ends, out=first_done[1:])
+    return first_done
+
+
 def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
                     ready: np.ndarray) -> np.ndarray:
     """``ready`` (per chunk of the batch, inference-major), no earlier than the producers' chunks it waits for (ns)."""
     for producer, needs in stage.needs.items():
         thresholds = needs.astype(np.int64, copy=False)
         if batch > 1:
-            thresholds = (np.arange(batch)[:, None] * chunks[producer] + thresholds[None, :]).ravel()
+            thresholds = np.add.outer(np.arange(0, batch * chunks[producer], chunks[producer]), thresholds).ravel()
         ready = np.maximum(ready, done[producer][thresholds])
     return ready
 
@@ -125,12 +135,20 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, b
     """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
     the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
     for step in steps:
-        begins = served_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
+        resources = step.resources
+        begins = served_starts(arrivals, step.ns, _servers(plan, step))
         uses.append(float(begins[0]))
-        for resource in step.resources:
+        for resource in resources:
             busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
         arrivals = begins + step.ns
     return arrivals
+
+
+def _servers(plan: MachinePlan, step: Step) -> int:
+    """The servers serving ``step``: the fewest among the resources it holds."""
+    if not step.also:  # most steps hold one resource
+        return plan.resources[step.resource]
+    return min(plan.resources[resource] for resource in step.resources)
 
 
 def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
@@ -167,39 +185,61 @@ def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[
         finished, waits = done[producer], needs.tolist()
         thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
         ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
-    for j in range(1, len(ready)):
-        ready[j] = max(ready[j - 1], ready[j])
-    return ready
+    return _running_max(ready)
 
 
 def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
               uses: list[float]) -> list[float]:
     """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
     when the first 1, 2, ... chunks of the batch are done (ns)."""
-    ends, own_busy_ns = list(ready), {}
-    places = stage.alternates or (stage.steps,)
-    for place, steps in enumerate(places):
-        members = [j for j in range(len(ready)) if (j % stage.chunks) % len(places) == place]
-        arrivals = [ready[j] for j in members]
-        for step in steps if members else ():
-            begins = _few_starts(arrivals, step.ns, min(plan.resources[resource] for resource in step.resources))
-            uses.append(begins[0])
-            for resource in step.resources:
-                own_busy_ns[resource] = own_busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
-            arrivals = [begin + step.ns for begin in begins]
-        for j, end in zip(members, arrivals):
-            ends[j] = end
+    own_busy_ns: dict[str, float] = {}
+    if not stage.alternates:
+        ends = _few_through(plan, stage.steps, list(ready), own_busy_ns, uses)
+    else:
+        ends, places = list(ready), len(stage.alternates)
+        for place, steps in enumerate(stage.alternates):
+            members = [j for j in range(len(ready)) if (j % stage.chunks) % places == place]
+            if members:
+                for j, end in zip(members, _few_through(plan, steps, [ready[j] for j in members], own_busy_ns, uses)):
+                    ends[j] = end
     for name, ns in own_busy_ns.items():
         busy_ns[name] += ns
     ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-    for j in range(1, len(ends)):
-        ends[j] = max(ends[j - 1], ends[j])
-    return ends
+    return _running_max(ends)
+
+
+def _running_max(values: list[float]) -> list[float]:
+    """``np.maximum.accumulate`` in Python floats: item j is max(item j − 1 of the result, values[j])."""
+    return list(itertools.accumulate(values, max))
+
+
+def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[float], busy_ns: dict[str, float],
+                 uses: list[float]) -> list[float]:
+    """:func:`_through` in Python floats (``arrivals`` non-empty)."""
+    for step in steps:
+        resources = step.resources
+        begins = _few_starts(arrivals, step.ns, _servers(plan, step))
+        uses.append(begins[0])
+        for resource in resources:
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
+        arrivals = [begin + step.ns for begin in begins]
+    return arrivals
 
 
 def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
     """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
     max over its server's jobs so far of (a − i·t), plus i·t."""
+    if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
+        zero = 0 * service_ns
+        return [arrival - zero + zero for arrival in arrivals_ns]
+    if servers == 1:  # most resources: one running maximum, without the per-server dict
+        starts, latest = [], 0.0
+        for j, arrival in enumerate(arrivals_ns):
+            offset = j * service_ns
+            shifted = arrival - offset
+            latest = shifted if j == 0 else max(latest, shifted)
+            starts.append(latest + offset)
+        return starts
     starts, latest = [], {}  # per server, the running maximum of a − i·t
     for j, arrival in enumerate(arrivals_ns):
         rounds, server = divmod(j, int(servers))
@@ -217,6 +257,9 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
         offsets = np.arange(n) * service_ns
         return np.maximum.accumulate(arrivals_ns - offsets) + offsets
+    if n <= k:  # one round: every job starts on arrival, the same sums as below with i = 0
+        zero = 0 * service_ns  # nan for an infinite service time, as the rounds' offsets
+        return arrivals_ns - zero + zero
     rounds = -(-n // k)
     padded = arrivals_ns
     if n % k:  # a last round with idle servers: jobs that never start

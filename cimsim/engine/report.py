@@ -328,8 +328,12 @@ def _check_run(plan: MachinePlan, batch: int, mode: str, fidelity: str, layer_er
 
 
 def _layer_row(stage: StagePlan, result: EngineResult, batch: int, relative_error: float | None) -> LayerRow:
-    per_inference = {c: pj * batch for c, pj in stage.ledger.by_component().items()}
-    by_component = _sum_dicts([per_inference, stage.batch_ledger.by_component()])
+    per_inference = stage.ledger.by_component()
+    per_batch = stage.batch_ledger.by_component()
+    if per_batch:
+        by_component = _sum_dicts([{c: pj * batch for c, pj in per_inference.items()}, per_batch])
+    else:  # most stages reprogram nothing: _sum_dicts of one part, each value + 0.0 (_exact_sum), keys sorted
+        by_component = {c: float(per_inference[c] * batch) + 0.0 for c in sorted(per_inference)}
     start_ns, end_ns = result.stage_spans_ns[stage.name]
     return LayerRow(
         name=stage.name,

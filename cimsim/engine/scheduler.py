@@ -197,20 +197,31 @@ def _first_problem(plan: MachinePlan, waits: list[tuple[StagePlan, str, np.ndarr
     chunks: dict[str, int] = {}
     for stage in plan.stages:
         for step in stage.all_steps:
-            for resource in step.resources:
-                if resource not in plan.resources:
-                    return (f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
-                            f"which the machine does not have; it has {sorted(plan.resources)}")
-            if step.also and len(set(step.resources)) < len(step.resources):
-                return (f"stage {stage.name!r}: a step holds {step.resources}, a resource twice; "
-                        "allowed: each resource once per step")
-            if not step.ns >= 0:
-                return f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0"
+            # most steps hold one known resource for a time >= 0: the checks below only for the others
+            if step.also or step.resource not in plan.resources or not step.ns >= 0:
+                problem = _step_problem(plan, stage, step)
+                if problem is not None:
+                    return problem
         for producer, needs in stage.needs.items():
             if producer not in chunks:
                 return f"stage {stage.name!r} waits for {producer!r}, which is not an earlier stage"
             waits.append((stage, producer, needs, chunks[producer]))
         chunks[stage.name] = stage.chunks
+    return None
+
+
+def _step_problem(plan: MachinePlan, stage: StagePlan, step: Step) -> str | None:
+    """The first problem of ``step`` of ``stage``: a resource the machine lacks, one held twice, a time < 0."""
+    resources = step.resources
+    for resource in resources:
+        if resource not in plan.resources:
+            return (f"plan {plan.config_name!r}: stage {stage.name!r} uses resource {resource!r}, "
+                    f"which the machine does not have; it has {sorted(plan.resources)}")
+    if step.also and len(set(resources)) < len(resources):
+        return (f"stage {stage.name!r}: a step holds {resources}, a resource twice; "
+                "allowed: each resource once per step")
+    if not step.ns >= 0:
+        return f"stage {stage.name!r}: a step on {step.resource!r} takes {step.ns!r} ns; allowed: >= 0"
     return None
 
 
@@ -220,7 +231,7 @@ def _check_waits(waits: list[tuple[StagePlan, str, np.ndarray, int]]) -> None:
         return
     sizes = [needs.size for _, _, needs, _ in waits]
     flat = np.concatenate([needs.ravel() for _, _, needs, _ in waits])
-    inside = (flat >= 0) & (flat <= np.repeat([limit for *_, limit in waits], sizes))
+    inside = (flat >= 0) & (flat <= np.array([limit for *_, limit in waits]).repeat(sizes))
     if not inside.all():
         first = int(np.searchsorted(np.cumsum(sizes), np.argmin(inside), side="right"))
         stage, producer, needs, limit = waits[first]
