@@ -27,7 +27,7 @@ def config_label(cfg: AnyConfig, preset: str | None = None) -> str:
     base = _preset_fields(base_name)
     if base is None:
         return cfg.meta.name
-    changed = _differences(base, cfg.to_dict())
+    changed = _differences(base, cfg)
     words = []
     for path, value in changed.items():
         if path in PRECISION_FIELDS:
@@ -49,11 +49,11 @@ def _preset_fields(name: str) -> dict[str, dict[str, Any]] | None:
     return load_preset(name).to_dict() if name in list_presets() else None
 
 
-def _differences(base: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``section.field`` -> ``other``'s value, for every field outside ``meta`` where the two differ."""
+def _differences(base: dict[str, dict[str, Any]], cfg: AnyConfig) -> dict[str, Any]:
+    """``section.field`` -> ``cfg``'s value, for every field outside ``meta`` where ``cfg`` differs from ``base``."""
     changed: dict[str, Any] = {}
-    for section, fields in other.items():
-        base_fields = base.get(section, {})
+    for section in type(cfg).model_fields:
+        fields, base_fields = getattr(cfg, section).__dict__, base.get(section, {})  # a section's fields are values
         if section != "meta" and fields != base_fields:  # a sweep changes a few sections: the others compare at once
             changed |= {f"{section}.{name}": value for name, value in fields.items() if base_fields.get(name) != value}
     return changed

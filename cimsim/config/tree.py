@@ -125,11 +125,18 @@ class ConfigRoot(Node):
                 raise ConfigError(f"override path {path!r} names a section; give a field, e.g. '{parts[0]}.<field>'")
             changed.setdefault(parts[0], {})[parts[1]] = value.item() if isinstance(value, np.generic) else value
         # the sections left alone are passed as they are (pydantic does not validate a model instance
-        # again); the changed ones as tables, validated with the whole tree's rules
+        # again); the changed ones are built here, then the tree's own rules run once
         data: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
-        for section, values in changed.items():
-            data[section] = data[section].model_dump() | values
-        return type(self).from_dict(data)
+        lines: list[str] = []
+        for section in data:
+            if section in changed:
+                try:
+                    data[section] = type(data[section])(**(data[section].model_dump() | changed[section]))
+                except ConfigError as exc:
+                    lines += [line for line in str(exc).splitlines() if line not in lines]
+        if lines:
+            raise ConfigError("\n".join(lines))
+        return type(self)(**data)
 
     def get(self, path: str) -> Any:
         """The value at a dotted path (``"adc.bits"``), or a whole section (``"adc"``)."""
