@@ -12,11 +12,13 @@ Zoo models and ONNX files need TVM (the ``tvm`` extra): this module imports ``wo
 it, asking for one is a :class:`~cimsim.extras.MissingExtraError` (a ``ConfigError``) that says
 ``pip install 'cimsim[tvm]'``. A zoo model's extracted workload is kept in the user cache
 (:mod:`cimsim.workload_cache`), so TVM is imported only the first time a model, sparsity and
-seed are asked for; the zoo's listing (:func:`zoo_catalogue`) never imports it.
+seed are asked for, and an ONNX file's likewise, keyed by its name, a digest of its bytes and the
+sparsity; the zoo's listing (:func:`zoo_catalogue`) never imports it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from cimsim.errors import ConfigError, ShapeError
@@ -77,15 +79,27 @@ def load_workload(spec: str, sparsity: str | None = None, seed: int = 0, base_di
             raise ConfigError(f"sparsity = {sparsity!r}: a saved workload ({spec}) is taken as it is; allowed: dense")
         return load_saved(Path(base_dir) / spec)
     if spec.endswith(ONNX_SUFFIX):
-        workloads, tvm_bridge = _tvm_packages(f"workload {spec!r} (a zoo model or an ONNX file)")
         path = Path(base_dir) / spec
         if not path.is_file():
             raise ConfigError(f"workload '{path}': no such ONNX file")
-        return tvm_bridge.extract(workloads.from_onnx(str(path), sparsity=sparsity), name=_named(path.stem, sparsity))
+        return cached_workload(onnx_entry_path(path, sparsity), lambda: _extract_onnx(spec, path, sparsity))
     if spec not in zoo_catalogue():
         raise ConfigError(f"workload {spec!r}: allowed: a zoo model ({', '.join(zoo_catalogue())}), "
                           f"an ONNX file (.onnx) or a saved workload ({', '.join(SAVED_SUFFIXES)})")
     return cached_workload(entry_path(spec, 1, sparsity, seed), lambda: _extract_zoo_model(spec, sparsity, seed))
+
+
+def onnx_entry_path(path: Path, sparsity: str | None) -> Path:
+    """Where the workload of the ONNX file ``path`` is cached: keyed by its name and a digest of its bytes
+    (an edited file is a new entry; its weights are the file's, so no seed)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return entry_path(f"{path.stem}.onnx-{digest}", 1, sparsity, 0)
+
+
+def _extract_onnx(spec: str, path: Path, sparsity: str | None) -> Workload:
+    """Import the ONNX file ``spec`` (at ``path``) with TVM and extract its workload (one inference)."""
+    workloads, tvm_bridge = _tvm_packages(f"workload {spec!r} (a zoo model or an ONNX file)")
+    return tvm_bridge.extract(workloads.from_onnx(str(path), sparsity=sparsity), name=_named(path.stem, sparsity))
 
 
 def _extract_zoo_model(name: str, sparsity: str | None, seed: int) -> Workload:

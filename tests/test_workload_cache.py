@@ -135,3 +135,25 @@ def test_a_cached_zoo_model_runs_without_importing_tvm_and_is_the_extracted_one(
     assert hit.to_dict() == first.to_dict() == extracted.to_dict()
     for cached, built in zip(hit.gemms, extracted.gemms):
         np.testing.assert_array_equal(cached.weights, built.weights)
+
+
+def test_an_onnx_file_is_imported_once_per_content_and_sparsity(cache, tmp_path, monkeypatch):
+    pytest.importorskip("tvm")
+    from test_bad_weights import onnx_file  # the MatMul, Relu, MatMul network through onnx.helper
+
+    import cimsim.workload_loader as loader
+
+    imports = []
+    extract = loader._extract_onnx
+    monkeypatch.setattr(loader, "_extract_onnx", lambda *args: imports.append(args) or extract(*args))
+    onnx_file(0.5, tmp_path)
+    first = loader.load_workload("two_layers.onnx", base_dir=tmp_path)  # a miss: imported with TVM and stored
+    hit = loader.load_workload("two_layers.onnx", base_dir=tmp_path)
+    assert len(imports) == 1 and loader.onnx_entry_path(tmp_path / "two_layers.onnx", None).is_file()
+    assert hit.to_dict() == first.to_dict()
+    np.testing.assert_array_equal(hit.gemms[1].weights, first.gemms[1].weights)
+    onnx_file(0.25, tmp_path)  # the same file name, other weights: a new entry
+    edited = loader.load_workload("two_layers.onnx", base_dir=tmp_path)
+    assert len(imports) == 2 and edited.gemms[1].weights[3, 4] == 0.25 and first.gemms[1].weights[3, 4] == 0.5
+    loader.load_workload("two_layers.onnx", "2:4", base_dir=tmp_path)
+    assert len(imports) == 3
