@@ -2,7 +2,9 @@
 
 Building a zoo model and extracting its :class:`~cimsim.workload.Workload` imports TVM (seconds:
 TVM's FFI imports torch) and builds the Relax module; the result depends only on cimsim's
-version, the model, the batch, the sparsity and the seed of the weights. Each entry is the
+version, the model, the batch, the sparsity and the seed of the weights. An ONNX file's
+workload is kept the same way, its model named by the file's name and a digest of its bytes
+(:func:`cimsim.workload_loader.onnx_entry_path`). Each entry is the
 workload's own ``.npz`` format (:meth:`~cimsim.workload.Workload.save_npz`: operations as JSON,
 weights as arrays, no pickle), written atomically, at::
 
