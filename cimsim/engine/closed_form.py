@@ -51,7 +51,8 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     batch = int(batch)
-    done: dict[str, np.ndarray] = {}  # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0)
+    # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0), a list for few chunks
+    done: dict[str, np.ndarray | list[float]] = {}
     chunks = {stage.name: stage.chunks for stage in plan.stages}
     busy_ns = {name: 0.0 for name in plan.resources}
     spans: dict[str, tuple[float, float]] = {}
@@ -65,15 +66,12 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
             start_ns += step.ns
         if batch * stage.chunks == 1:
             ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
-            done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
+            done[stage.name] = [0.0, _lone_served(plan, stage, ready, busy_ns, uses)]
         elif batch * stage.chunks <= FEW_CHUNKS:
             ready = _few_ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
-            done[stage.name] = np.array([0.0, *_few_done(plan, stage, ready, busy_ns, uses)])
+            done[stage.name] = [0.0, *_few_done(plan, stage, ready, busy_ns, uses)]
         else:
-            ready = np.full(batch * stage.chunks, start_ns)
-            if mode == "pipelined":
-                ready = _producers_done(stage, batch, chunks, done, ready)
-            ready = np.maximum.accumulate(ready)
+            ready = _ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
             own_busy_ns: dict[str, float] = {}
             ends = _served(plan, stage, ready, own_busy_ns, uses)
             for name, ns in own_busy_ns.items():
@@ -99,15 +97,20 @@ def _first_done(ends: np.ndarray) -> np.ndarray:
     return first_done
 
 
-def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
-                    ready: np.ndarray) -> np.ndarray:
-    """``ready`` (per chunk of the batch, inference-major), no earlier than the producers' chunks it waits for (ns)."""
-    for producer, needs in stage.needs.items():
+def _ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
+           start_ns: float, pipelined: bool) -> np.ndarray:
+    """The release times of a stage's chunks of the batch (inference-major, ns): no earlier than ``start_ns``
+    and, when ``pipelined``, than the producers' chunks each waits for; then their running maximum."""
+    ready = None
+    for producer, needs in stage.needs.items() if pipelined else ():
         thresholds = needs.astype(np.int64, copy=False)
         if batch > 1:
             thresholds = np.add.outer(np.arange(0, batch * chunks[producer], chunks[producer]), thresholds).ravel()
-        ready = np.maximum(ready, done[producer][thresholds])
-    return ready
+        finished = np.asarray(done[producer])[thresholds]  # a new array: written in place below
+        ready = np.maximum(start_ns if ready is None else ready, finished, out=finished)
+    if ready is None:  # every chunk released at start_ns: already its own running maximum
+        return np.full(batch * stage.chunks, start_ns)
+    return np.maximum.accumulate(ready, out=ready)
 
 
 def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
@@ -119,29 +122,39 @@ def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dic
     chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
     several resources is served by the fewest servers among them."""
     if not stage.alternates:
-        ends = _through(plan, stage.steps, ready, busy_ns, uses)
+        ends = _through(plan, stage.steps, ready, busy_ns, uses, _served_ends)
         return ready.copy() if ends is ready else ends
     ends = ready.copy()
     places = len(stage.alternates)
     for place, steps in enumerate(stage.alternates):
         members = (np.arange(ready.size) % stage.chunks) % places == place
         if members.any():
-            ends[members] = _through(plan, steps, ready[members], busy_ns, uses)
+            ends[members] = _through(plan, steps, ready[members], busy_ns, uses, _served_ends)
     return ends
 
 
-def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, busy_ns: dict[str, float],
-             uses: list[float]) -> np.ndarray:
+def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals, busy_ns: dict[str, float], uses: list[float],
+             served_ends) -> np.ndarray | list[float]:
     """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
-    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
+    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`). ``served_ends``
+    times one step: :func:`_served_ends` for a numpy array of arrivals, :func:`_few_served_ends` for a list."""
     for step in steps:
-        resources = step.resources
-        begins = served_starts(arrivals, step.ns, _servers(plan, step))
-        uses.append(float(begins[0]))
-        for resource in resources:
-            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
-        arrivals = begins + step.ns
+        first_start_ns, ends = served_ends(arrivals, step.ns, _servers(plan, step))
+        uses.append(first_start_ns)
+        step_busy_ns = step.ns * len(arrivals)
+        busy_ns[step.resource] = busy_ns.get(step.resource, 0.0) + step_busy_ns
+        for resource in step.also:  # step.resources without building the tuple
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step_busy_ns
+        arrivals = ends
     return arrivals
+
+
+def _served_ends(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> tuple[float, np.ndarray]:
+    """The first job's start and every job's end (ns) of one step (:func:`served_starts`)."""
+    begins = served_starts(arrivals_ns, service_ns, servers)  # a new array: its ends written in place
+    first_start_ns = float(begins[0])
+    begins += service_ns
+    return first_start_ns, begins
 
 
 def _servers(plan: MachinePlan, step: Step) -> int:
@@ -151,8 +164,8 @@ def _servers(plan: MachinePlan, step: Step) -> int:
     return min(plan.resources[resource] for resource in step.resources)
 
 
-def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
-    """:func:`_producers_done` of a stage with one chunk in the whole batch, in Python floats."""
+def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray | list[float]]) -> float:
+    """The release time of a stage with one chunk in the whole batch (:func:`_ready`), in Python floats."""
     ready = start_ns
     for producer, needs in stage.needs.items():
         ready = max(ready, float(done[producer][int(needs[0])]))
@@ -176,10 +189,9 @@ FEW_CHUNKS = 16
 :func:`_few_done`): the same operations as numpy's, in the same order, without numpy's cost per call."""
 
 
-def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray], start_ns: float,
-               pipelined: bool) -> list[float]:
-    """The release times of a stage's chunks (:func:`_producers_done` when ``pipelined``, then the
-    running maximum), in Python floats."""
+def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
+               start_ns: float, pipelined: bool) -> list[float]:
+    """:func:`_ready` in Python floats."""
     ready = [start_ns] * (batch * stage.chunks)
     for producer, needs in stage.needs.items() if pipelined else ():
         finished, waits = done[producer], needs.tolist()
@@ -194,13 +206,14 @@ def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: 
     when the first 1, 2, ... chunks of the batch are done (ns)."""
     own_busy_ns: dict[str, float] = {}
     if not stage.alternates:
-        ends = _few_through(plan, stage.steps, list(ready), own_busy_ns, uses)
+        ends = _through(plan, stage.steps, list(ready), own_busy_ns, uses, _few_served_ends)
     else:
         ends, places = list(ready), len(stage.alternates)
         for place, steps in enumerate(stage.alternates):
             members = [j for j in range(len(ready)) if (j % stage.chunks) % places == place]
             if members:
-                for j, end in zip(members, _few_through(plan, steps, [ready[j] for j in members], own_busy_ns, uses)):
+                ends_of_place = _through(plan, steps, [ready[j] for j in members], own_busy_ns, uses, _few_served_ends)
+                for j, end in zip(members, ends_of_place):
                     ends[j] = end
     for name, ns in own_busy_ns.items():
         busy_ns[name] += ns
@@ -213,41 +226,35 @@ def _running_max(values: list[float]) -> list[float]:
     return list(itertools.accumulate(values, max))
 
 
-def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[float], busy_ns: dict[str, float],
-                 uses: list[float]) -> list[float]:
-    """:func:`_through` in Python floats (``arrivals`` non-empty)."""
-    for step in steps:
-        resources = step.resources
-        begins = _few_starts(arrivals, step.ns, _servers(plan, step))
-        uses.append(begins[0])
-        for resource in resources:
-            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
-        arrivals = [begin + step.ns for begin in begins]
-    return arrivals
-
-
-def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
-    """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
-    max over its server's jobs so far of (a − i·t), plus i·t."""
+def _few_served_ends(arrivals_ns: list[float], service_ns: float, servers: int) -> tuple[float, list[float]]:
+    """:func:`_served_ends` in Python floats: job j, the i-th of its server, starts at max over its
+    server's jobs so far of (a − i·t), plus i·t (:func:`served_starts`), and ends t later."""
     if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
         zero = 0 * service_ns
-        return [arrival - zero + zero for arrival in arrivals_ns]
+        return arrivals_ns[0] - zero + zero, [arrival - zero + zero + service_ns for arrival in arrivals_ns]
+    ends, first_start_ns = [], 0.0
     if servers == 1:  # most resources: one running maximum, without the per-server dict
-        starts, latest = [], 0.0
+        latest = 0.0
         for j, arrival in enumerate(arrivals_ns):
             offset = j * service_ns
             shifted = arrival - offset
-            latest = shifted if j == 0 else max(latest, shifted)
-            starts.append(latest + offset)
-        return starts
-    starts, latest = [], {}  # per server, the running maximum of a − i·t
+            if j == 0:
+                latest = shifted
+                first_start_ns = latest + offset
+            else:
+                latest = max(latest, shifted)
+            ends.append(latest + offset + service_ns)
+        return first_start_ns, ends
+    latest_of: dict[int, float] = {}  # per server, the running maximum of a − i·t
     for j, arrival in enumerate(arrivals_ns):
         rounds, server = divmod(j, int(servers))
         offset = rounds * service_ns
         shifted = arrival - offset
-        latest[server] = shifted if server not in latest else max(latest[server], shifted)
-        starts.append(latest[server] + offset)
-    return starts
+        latest_of[server] = shifted if server not in latest_of else max(latest_of[server], shifted)
+        if j == 0:
+            first_start_ns = latest_of[server] + offset
+        ends.append(latest_of[server] + offset + service_ns)
+    return first_start_ns, ends
 
 
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
@@ -256,7 +263,10 @@ def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> n
     n, k = arrivals_ns.size, int(servers)
     if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
         offsets = np.arange(n) * service_ns
-        return np.maximum.accumulate(arrivals_ns - offsets) + offsets
+        starts = arrivals_ns - offsets
+        np.maximum.accumulate(starts, out=starts)
+        starts += offsets
+        return starts
     if n <= k:  # one round: every job starts on arrival, the same sums as below with i = 0
         zero = 0 * service_ns  # nan for an infinite service time, as the rounds' offsets
         return arrivals_ns - zero + zero
