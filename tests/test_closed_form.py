@@ -41,6 +41,31 @@ def test_served_starts_follow_the_queue_by_hand():
     np.testing.assert_array_equal(served_starts(np.array([0.0, 0.0, 0.0]), 3.0, 1), [0.0, 3.0, 6.0])
 
 
+@pytest.mark.parametrize("service_ns", [0.0, 0.25, 3.0, np.inf])
+def test_the_step_kernel_times_as_served_starts_does_to_the_bit(service_ns):
+    # the numba kernel of a step against its numpy twin: first start and ends, every server count
+    rng = np.random.default_rng(5)
+    for n, servers in [(1, 1), (7, 1), (40, 1), (40, 3), (40, 40), (12, 64), (113, 4)]:
+        arrivals = np.sort(rng.integers(0, 30, n) * 0.5)
+        with np.errstate(invalid="ignore"):
+            starts = served_starts(arrivals, service_ns, servers)
+            first, ends = closed_form._served_ends_kernel(arrivals, service_ns, servers)
+            np.testing.assert_array_equal(ends, starts + service_ns)  # nan where numpy's is nan (an infinite step)
+            np.testing.assert_array_equal(first, starts[0])
+
+
+def test_the_wait_kernel_raises_ready_as_numpy_maximum_does():
+    # chunk i of inference b waits for the first b * 5 + needs[i] chunks of a producer of 5 chunks
+    rng = np.random.default_rng(6)
+    done = np.concatenate([[0.0], np.sort(rng.random(3 * 5))])
+    needs = np.array([1, 1, 3, 5])
+    ready = rng.random(3 * 4) * 0.5
+    thresholds = np.add.outer(np.arange(0, 15, 5), needs).ravel()
+    expected = np.maximum(ready, done[thresholds])
+    closed_form._wait_for(ready, done, needs, 5)
+    assert np.array_equal(ready, expected)
+
+
 def test_a_two_stage_pipeline_by_hand():
     # stage a: 3 chunks of 2 ns on "ra"; stage b: 3 chunks of 5 ns on "rb", chunk j waits for j + 1 chunks of a.
     # a ends at 2, 4, 6; b starts at 2, 7, 12 and ends at 17. Batch 2: a's next chunks end at 8, 10, 12,

@@ -1,4 +1,4 @@
-"""Closed-form timing: the event engine's latency without events, a few numpy operations per stage.
+"""Closed-form timing: the event engine's latency without events, a few array operations per stage.
 
 The event engine (:mod:`cimsim.engine.scheduler`) runs every chunk as a SimPy process. When no
 resource is shared between stages, what it computes has a closed form, which this module
@@ -12,7 +12,8 @@ evaluates stage by stage in execution order:
 * **Service.** Each step holds one of the k servers of its resource for t ns, first come first
   served. With identical service times and arrivals in order, chunk j starts at
   s_j = max(a_j, s_{j−k} + t) (the server it takes is the one chunk j − k frees), so within each
-  residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one ``maximum.accumulate``.
+  residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one running maximum (a numba
+  kernel per step; :func:`served_starts` is its numpy reference).
   The step's ends are the next step's arrivals. A step holding several resources at once (a
   transfer over the links of its route) is served by the fewest servers among them. A stage
   whose chunks alternate over k places (``StagePlan.alternates``) is served per place, chunks
@@ -40,6 +41,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from numba import njit
 
 from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
 from cimsim.engine.scheduler import check_batch_and_mode, check_plan
@@ -101,16 +103,25 @@ def _ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str,
            start_ns: float, pipelined: bool) -> np.ndarray:
     """The release times of a stage's chunks of the batch (inference-major, ns): no earlier than ``start_ns``
     and, when ``pipelined``, than the producers' chunks each waits for; then their running maximum."""
-    ready = None
-    for producer, needs in stage.needs.items() if pipelined else ():
-        thresholds = needs.astype(np.int64, copy=False)
-        if batch > 1:
-            thresholds = np.add.outer(np.arange(0, batch * chunks[producer], chunks[producer]), thresholds).ravel()
-        finished = np.asarray(done[producer])[thresholds]  # a new array: written in place below
-        ready = np.maximum(start_ns if ready is None else ready, finished, out=finished)
-    if ready is None:  # every chunk released at start_ns: already its own running maximum
-        return np.full(batch * stage.chunks, start_ns)
+    ready = np.full(batch * stage.chunks, start_ns)
+    if not pipelined or not stage.needs:  # every chunk released at start_ns: already its own running maximum
+        return ready
+    for producer, needs in stage.needs.items():
+        _wait_for(ready, np.asarray(done[producer]), needs.astype(np.int64, copy=False), chunks[producer])
     return np.maximum.accumulate(ready, out=ready)
+
+
+@njit(cache=True)
+def _wait_for(ready_ns, done_ns, needs, producer_chunks):
+    """Chunk i of inference b no earlier than the first b·producer_chunks + needs[i] chunks of its
+    producer are done: ``ready_ns`` (inference-major) raised in place to ``done_ns`` at that count, as
+    numpy's ``maximum`` would (a NaN wins, a tie keeps ``ready_ns``), in one pass (numba)."""
+    chunks = needs.size
+    for j in range(ready_ns.size):
+        inference = j // chunks
+        finished = done_ns[inference * producer_chunks + needs[j - inference * chunks]]
+        if not (ready_ns[j] >= finished or np.isnan(ready_ns[j])):
+            ready_ns[j] = finished
 
 
 def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
@@ -150,11 +161,31 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals, busy_ns: dict
 
 
 def _served_ends(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> tuple[float, np.ndarray]:
-    """The first job's start and every job's end (ns) of one step (:func:`served_starts`)."""
-    begins = served_starts(arrivals_ns, service_ns, servers)  # a new array: its ends written in place
-    first_start_ns = float(begins[0])
-    begins += service_ns
-    return first_start_ns, begins
+    """The first job's start and every job's end (ns) of one step (:func:`served_starts`, then + ``service_ns``)."""
+    return _served_ends_kernel(arrivals_ns, float(service_ns), int(servers))
+
+
+@njit(cache=True)
+def _served_ends_kernel(arrivals_ns, service_ns, servers):
+    """The first job's start and ``served_starts(arrivals_ns, service_ns, servers) + service_ns`` (ns), in one
+    pass (numba): the same operations on each job, in the same order (numpy's ``maximum``: a NaN wins, a
+    tie keeps the first), without numpy's cost per call, most of a step's time at a stage's tens of chunks."""
+    n = arrivals_ns.size
+    ends, first_start_ns = np.empty(n), 0.0
+    latest = np.empty(min(n, servers))  # per server, the running maximum of a − i·t
+    for j in range(n):
+        rounds = j // servers  # i: the job is its server's i-th
+        server = j - rounds * servers
+        offset = rounds * service_ns
+        shifted = arrivals_ns[j] - offset
+        if rounds == 0:
+            latest[server] = shifted
+        elif not (latest[server] >= shifted or np.isnan(latest[server])):
+            latest[server] = shifted
+        if j == 0:
+            first_start_ns = latest[server] + offset
+        ends[j] = latest[server] + offset + service_ns
+    return first_start_ns, ends
 
 
 def _servers(plan: MachinePlan, step: Step) -> int:
@@ -186,7 +217,8 @@ def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dic
 
 FEW_CHUNKS = 16
 """A stage with at most this many chunks in the batch is timed in Python floats (:func:`_few_ready`,
-:func:`_few_done`): the same operations as numpy's, in the same order, without numpy's cost per call."""
+:func:`_few_done`): the same operations as numpy's, in the same order, without the cost per call of
+numpy or of a numba kernel."""
 
 
 def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
@@ -259,7 +291,9 @@ def _few_served_ends(arrivals_ns: list[float], service_ns: float, servers: int) 
 
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
     """Start times of jobs arriving in order at ``arrivals_ns`` (non-decreasing) on ``servers``
-    identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
+    identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t).
+
+    The numpy reference of the step kernel the closed form runs (:func:`_served_ends_kernel`)."""
     n, k = arrivals_ns.size, int(servers)
     if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
         offsets = np.arange(n) * service_ns
