@@ -66,6 +66,13 @@ def test_the_wait_kernel_raises_ready_as_numpy_maximum_does():
     assert np.array_equal(ready, expected)
 
 
+def test_the_first_done_kernel_is_a_running_maximum_after_zero():
+    ends = np.array([3.0, 1.0, 4.0, 2.0])
+    np.testing.assert_array_equal(closed_form._first_done(ends, 0.0), [0.0, 3.0, 3.0, 4.0, 4.0])
+    np.testing.assert_array_equal(closed_form._first_done(ends, 9.0), [0.0, 3.0, 3.0, 4.0, 9.0])  # the last end raised
+    np.testing.assert_array_equal(closed_form._first_done(np.array([1.0, np.nan, 2.0]), 0.0), [0.0, 1.0, np.nan, np.nan])
+
+
 def test_a_two_stage_pipeline_by_hand():
     # stage a: 3 chunks of 2 ns on "ra"; stage b: 3 chunks of 5 ns on "rb", chunk j waits for j + 1 chunks of a.
     # a ends at 2, 4, 6; b starts at 2, 7, 12 and ends at 17. Batch 2: a's next chunks end at 8, 10, 12,

@@ -79,8 +79,8 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
             for name, ns in own_busy_ns.items():
                 busy_ns[name] += ns
             # its places may share a resource (a split operation's routes): never done before its own load
-            ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-            done[stage.name] = _first_done(ends)
+            own_load_end_ns = float(ready[0]) + max(ns / plan.resources[name] for name, ns in own_busy_ns.items())
+            done[stage.name] = _first_done(ends, own_load_end_ns)
         released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
@@ -90,12 +90,23 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                         stage_spans_ns=spans)
 
 
-def _first_done(ends: np.ndarray) -> np.ndarray:
+@njit(cache=True)
+def _first_done(ends_ns, last_end_floor_ns):
     """When the first 0, 1, 2, ... chunks are done, from each chunk's end (ns): 0, then the running
-    maximum of the ends (a consumer waits for the first n chunks done), written in place."""
-    first_done = np.empty(ends.size + 1)
+    maximum of the ends (a consumer waits for the first n chunks done), the last end raised to
+    ``last_end_floor_ns`` first as Python's ``max`` would, the maximum as numpy's (a NaN wins, a tie
+    keeps the earlier); one pass (numba)."""
+    n = ends_ns.size
+    first_done = np.empty(n + 1)
     first_done[0] = 0.0
-    np.maximum.accumulate(ends, out=first_done[1:])
+    for j in range(n):
+        end = ends_ns[j]
+        if j == n - 1 and last_end_floor_ns > end:
+            end = last_end_floor_ns
+        if j == 0 or not (first_done[j] >= end or np.isnan(first_done[j])):
+            first_done[j + 1] = end
+        else:
+            first_done[j + 1] = first_done[j]
     return first_done
 
 
