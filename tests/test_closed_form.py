@@ -49,7 +49,8 @@ def test_the_step_kernel_times_as_served_starts_does_to_the_bit(service_ns):
         arrivals = np.sort(rng.integers(0, 30, n) * 0.5)
         with np.errstate(invalid="ignore"):
             starts = served_starts(arrivals, service_ns, servers)
-            first, ends = closed_form._served_ends_kernel(arrivals, service_ns, servers)
+            ends = np.empty(n)
+            first = closed_form._served_ends_kernel(arrivals, service_ns, servers, ends)
             np.testing.assert_array_equal(ends, starts + service_ns)  # nan where numpy's is nan (an infinite step)
             np.testing.assert_array_equal(first, starts[0])
 
@@ -67,10 +68,21 @@ def test_the_wait_kernel_raises_ready_as_numpy_maximum_does():
 
 
 def test_the_first_done_kernel_is_a_running_maximum_after_zero():
-    ends = np.array([3.0, 1.0, 4.0, 2.0])
-    np.testing.assert_array_equal(closed_form._first_done(ends, 0.0), [0.0, 3.0, 3.0, 4.0, 4.0])
-    np.testing.assert_array_equal(closed_form._first_done(ends, 9.0), [0.0, 3.0, 3.0, 4.0, 9.0])  # the last end raised
-    np.testing.assert_array_equal(closed_form._first_done(np.array([1.0, np.nan, 2.0]), 0.0), [0.0, 1.0, np.nan, np.nan])
+    def first_done(ends, floor):
+        out = np.empty(len(ends) + 1)
+        closed_form._first_done(np.array(ends), floor, out)
+        return out
+
+    np.testing.assert_array_equal(first_done([3.0, 1.0, 4.0, 2.0], 0.0), [0.0, 3.0, 3.0, 4.0, 4.0])
+    np.testing.assert_array_equal(first_done([3.0, 1.0, 4.0, 2.0], 9.0), [0.0, 3.0, 3.0, 4.0, 9.0])  # the last raised
+    np.testing.assert_array_equal(first_done([1.0, np.nan, 2.0], 0.0), [0.0, 1.0, np.nan, np.nan])
+
+
+def test_the_running_max_kernel_is_numpys():
+    values = np.array([2.0, 1.0, np.nan, 5.0, 0.0, 7.0])
+    expected = np.maximum.accumulate(values)
+    closed_form._running_max_in_place(values)
+    np.testing.assert_array_equal(values, expected)
 
 
 def test_a_two_stage_pipeline_by_hand():

@@ -80,7 +80,8 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                 busy_ns[name] += ns
             # its places may share a resource (a split operation's routes): never done before its own load
             own_load_end_ns = float(ready[0]) + max(ns / plan.resources[name] for name, ns in own_busy_ns.items())
-            done[stage.name] = _first_done(ends, own_load_end_ns)
+            done[stage.name] = first_done = np.empty(ends.size + 1)
+            _first_done(ends, own_load_end_ns, first_done)
         released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
@@ -91,13 +92,13 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
 
 
 @njit(cache=True)
-def _first_done(ends_ns, last_end_floor_ns):
-    """When the first 0, 1, 2, ... chunks are done, from each chunk's end (ns): 0, then the running
-    maximum of the ends (a consumer waits for the first n chunks done), the last end raised to
-    ``last_end_floor_ns`` first as Python's ``max`` would, the maximum as numpy's (a NaN wins, a tie
-    keeps the earlier); one pass (numba)."""
+def _first_done(ends_ns, last_end_floor_ns, first_done):
+    """Writes to ``first_done`` (one more item than ``ends_ns``) when the first 0, 1, 2, ... chunks are
+    done, from each chunk's end (ns): 0, then the running maximum of the ends (a consumer waits for the
+    first n chunks done), the last end raised to ``last_end_floor_ns`` first as Python's ``max`` would,
+    the maximum as numpy's (a NaN wins, a tie keeps the earlier); one pass (numba; the caller allocates
+    ``first_done``: a kernel returning an array costs more than the array's allocation)."""
     n = ends_ns.size
-    first_done = np.empty(n + 1)
     first_done[0] = 0.0
     for j in range(n):
         end = ends_ns[j]
@@ -107,19 +108,20 @@ def _first_done(ends_ns, last_end_floor_ns):
             first_done[j + 1] = end
         else:
             first_done[j + 1] = first_done[j]
-    return first_done
 
 
 def _ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
            start_ns: float, pipelined: bool) -> np.ndarray:
     """The release times of a stage's chunks of the batch (inference-major, ns): no earlier than ``start_ns``
     and, when ``pipelined``, than the producers' chunks each waits for; then their running maximum."""
-    ready = np.full(batch * stage.chunks, start_ns)
+    ready = np.empty(batch * stage.chunks)
+    ready.fill(start_ns)  # np.full's values, without its cost per call
     if not pipelined or not stage.needs:  # every chunk released at start_ns: already its own running maximum
         return ready
     for producer, needs in stage.needs.items():
         _wait_for(ready, np.asarray(done[producer]), needs.astype(np.int64, copy=False), chunks[producer])
-    return np.maximum.accumulate(ready, out=ready)
+    _running_max_in_place(ready)
+    return ready
 
 
 @njit(cache=True)
@@ -133,6 +135,14 @@ def _wait_for(ready_ns, done_ns, needs, producer_chunks):
         finished = done_ns[inference * producer_chunks + needs[j - inference * chunks]]
         if not (ready_ns[j] >= finished or np.isnan(ready_ns[j])):
             ready_ns[j] = finished
+
+
+@njit(cache=True)
+def _running_max_in_place(values):
+    """``np.maximum.accumulate(values, out=values)`` (a NaN wins, a tie keeps the earlier), in one pass (numba)."""
+    for j in range(1, values.size):
+        if values[j - 1] >= values[j] or np.isnan(values[j - 1]):
+            values[j] = values[j - 1]
 
 
 def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
@@ -173,16 +183,18 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals, busy_ns: dict
 
 def _served_ends(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> tuple[float, np.ndarray]:
     """The first job's start and every job's end (ns) of one step (:func:`served_starts`, then + ``service_ns``)."""
-    return _served_ends_kernel(arrivals_ns, float(service_ns), int(servers))
+    ends = np.empty(arrivals_ns.size)
+    return _served_ends_kernel(arrivals_ns, float(service_ns), int(servers), ends), ends
 
 
 @njit(cache=True)
-def _served_ends_kernel(arrivals_ns, service_ns, servers):
-    """The first job's start and ``served_starts(arrivals_ns, service_ns, servers) + service_ns`` (ns), in one
-    pass (numba): the same operations on each job, in the same order (numpy's ``maximum``: a NaN wins, a
-    tie keeps the first), without numpy's cost per call, most of a step's time at a stage's tens of chunks."""
+def _served_ends_kernel(arrivals_ns, service_ns, servers, ends):
+    """The first job's start (returned) and ``served_starts(arrivals_ns, service_ns, servers) + service_ns``
+    (written to ``ends``), ns, in one pass (numba): the same operations on each job, in the same order
+    (numpy's ``maximum``: a NaN wins, a tie keeps the first), without numpy's cost per call, most of a
+    step's time at a stage's tens of chunks."""
     n = arrivals_ns.size
-    ends, first_start_ns = np.empty(n), 0.0
+    first_start_ns = 0.0
     latest = np.empty(min(n, servers))  # per server, the running maximum of a − i·t
     for j in range(n):
         rounds = j // servers  # i: the job is its server's i-th
@@ -196,7 +208,7 @@ def _served_ends_kernel(arrivals_ns, service_ns, servers):
         if j == 0:
             first_start_ns = latest[server] + offset
         ends[j] = latest[server] + offset + service_ns
-    return first_start_ns, ends
+    return first_start_ns
 
 
 def _servers(plan: MachinePlan, step: Step) -> int:
