@@ -204,14 +204,15 @@ def random_plan(rng: np.random.Generator) -> MachinePlan:
     return plan_of(stages, resources)
 
 
-@pytest.mark.parametrize("mode", ["pipelined", "layer"])
-def test_few_chunks_in_python_time_as_numpy_does_to_the_bit(monkeypatch, mode):
-    # the Python path of stages with few chunks (FEW_CHUNKS) against the numpy path of every other stage
+def test_a_lone_chunk_in_python_times_as_the_kernels_do_to_the_bit():
+    # the Python path of a stage with one chunk in the batch against the kernels every other stage takes
     rng = np.random.default_rng(17)
     for _ in range(40):
-        plan, batch = random_plan(rng), int(rng.integers(1, 4))
-        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 10**9)
-        few = run_closed_form(plan, batch, mode)
-        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 1)
-        many = run_closed_form(plan, batch, mode)
-        assert (few.latency_ns, few.busy_ns, few.stage_spans_ns) == (many.latency_ns, many.busy_ns, many.stage_spans_ns)
+        plan = random_plan(rng)
+        for stage in plan.stages:
+            ready = float(rng.uniform(0.0, 50.0))
+            lone_busy, lone_uses = dict.fromkeys(plan.resources, 0.0), []
+            lone_end = closed_form._lone_served(plan, stage, ready, lone_busy, lone_uses)
+            busy, uses = dict.fromkeys(plan.resources, 0.0), []
+            ends = closed_form._served(plan, stage, np.array([ready]), busy, uses)
+            assert (lone_end, lone_busy, lone_uses) == (ends[0], busy, uses)

@@ -38,8 +38,6 @@ depend on timing, except static energy, which is charged over the latency.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from numba import njit
 
@@ -53,7 +51,7 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     batch = int(batch)
-    # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0), a list for few chunks
+    # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0), a list for a lone chunk
     done: dict[str, np.ndarray | list[float]] = {}
     chunks = {stage.name: stage.chunks for stage in plan.stages}
     busy_ns = {name: 0.0 for name in plan.resources}
@@ -69,9 +67,6 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
         if batch * stage.chunks == 1:
             ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
             done[stage.name] = [0.0, _lone_served(plan, stage, ready, busy_ns, uses)]
-        elif batch * stage.chunks <= FEW_CHUNKS:
-            ready = _few_ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
-            done[stage.name] = [0.0, *_few_done(plan, stage, ready, busy_ns, uses)]
         else:
             ready = _ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
             own_busy_ns: dict[str, float] = {}
@@ -154,26 +149,25 @@ def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dic
     chunks j ≡ c (mod k) of every inference go in order through ``alternates[c]``; a step holding
     several resources is served by the fewest servers among them."""
     if not stage.alternates:
-        ends = _through(plan, stage.steps, ready, busy_ns, uses, _served_ends)
+        ends = _through(plan, stage.steps, ready, busy_ns, uses)
         return ready.copy() if ends is ready else ends
     ends = ready.copy()
     places = len(stage.alternates)
     for place, steps in enumerate(stage.alternates):
         members = (np.arange(ready.size) % stage.chunks) % places == place
         if members.any():
-            ends[members] = _through(plan, steps, ready[members], busy_ns, uses, _served_ends)
+            ends[members] = _through(plan, steps, ready[members], busy_ns, uses)
     return ends
 
 
-def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals, busy_ns: dict[str, float], uses: list[float],
-             served_ends) -> np.ndarray | list[float]:
+def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, busy_ns: dict[str, float],
+             uses: list[float]) -> np.ndarray:
     """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
-    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`). ``served_ends``
-    times one step: :func:`_served_ends` for a numpy array of arrivals, :func:`_few_served_ends` for a list."""
+    the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
     for step in steps:
-        first_start_ns, ends = served_ends(arrivals, step.ns, _servers(plan, step))
+        first_start_ns, ends = _served_ends(arrivals, step.ns, _servers(plan, step))
         uses.append(first_start_ns)
-        step_busy_ns = step.ns * len(arrivals)
+        step_busy_ns = step.ns * arrivals.size
         busy_ns[step.resource] = busy_ns.get(step.resource, 0.0) + step_busy_ns
         for resource in step.also:  # step.resources without building the tuple
             busy_ns[resource] = busy_ns.get(resource, 0.0) + step_busy_ns
@@ -229,87 +223,13 @@ def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray | 
 def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dict[str, float],
                  uses: list[float]) -> float:
     """:func:`_served` of one chunk, in Python floats: a lone job starts on arrival (s_0 = a_0), so
-    the same sums without numpy's cost per call (most stages of a transformer decoding one token)."""
+    the same sums without a kernel's cost per call (most stages of a transformer decoding one token)."""
     for step in stage.steps:
         uses.append(ready)
         for resource in step.resources:
             busy_ns[resource] += step.ns
         ready = ready + step.ns
     return ready
-
-
-FEW_CHUNKS = 16
-"""A stage with at most this many chunks in the batch is timed in Python floats (:func:`_few_ready`,
-:func:`_few_done`): the same operations as numpy's, in the same order, without the cost per call of
-numpy or of a numba kernel."""
-
-
-def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
-               start_ns: float, pipelined: bool) -> list[float]:
-    """:func:`_ready` in Python floats."""
-    ready = [start_ns] * (batch * stage.chunks)
-    for producer, needs in stage.needs.items() if pipelined else ():
-        finished, waits = done[producer], needs.tolist()
-        thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
-        ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
-    return _running_max(ready)
-
-
-def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
-              uses: list[float]) -> list[float]:
-    """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
-    when the first 1, 2, ... chunks of the batch are done (ns)."""
-    own_busy_ns: dict[str, float] = {}
-    if not stage.alternates:
-        ends = _through(plan, stage.steps, list(ready), own_busy_ns, uses, _few_served_ends)
-    else:
-        ends, places = list(ready), len(stage.alternates)
-        for place, steps in enumerate(stage.alternates):
-            members = [j for j in range(len(ready)) if (j % stage.chunks) % places == place]
-            if members:
-                ends_of_place = _through(plan, steps, [ready[j] for j in members], own_busy_ns, uses, _few_served_ends)
-                for j, end in zip(members, ends_of_place):
-                    ends[j] = end
-    for name, ns in own_busy_ns.items():
-        busy_ns[name] += ns
-    ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-    return _running_max(ends)
-
-
-def _running_max(values: list[float]) -> list[float]:
-    """``np.maximum.accumulate`` in Python floats: item j is max(item j − 1 of the result, values[j])."""
-    return list(itertools.accumulate(values, max))
-
-
-def _few_served_ends(arrivals_ns: list[float], service_ns: float, servers: int) -> tuple[float, list[float]]:
-    """:func:`_served_ends` in Python floats: job j, the i-th of its server, starts at max over its
-    server's jobs so far of (a − i·t), plus i·t (:func:`served_starts`), and ends t later."""
-    if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
-        zero = 0 * service_ns
-        return arrivals_ns[0] - zero + zero, [arrival - zero + zero + service_ns for arrival in arrivals_ns]
-    ends, first_start_ns = [], 0.0
-    if servers == 1:  # most resources: one running maximum, without the per-server dict
-        latest = 0.0
-        for j, arrival in enumerate(arrivals_ns):
-            offset = j * service_ns
-            shifted = arrival - offset
-            if j == 0:
-                latest = shifted
-                first_start_ns = latest + offset
-            else:
-                latest = max(latest, shifted)
-            ends.append(latest + offset + service_ns)
-        return first_start_ns, ends
-    latest_of: dict[int, float] = {}  # per server, the running maximum of a − i·t
-    for j, arrival in enumerate(arrivals_ns):
-        rounds, server = divmod(j, int(servers))
-        offset = rounds * service_ns
-        shifted = arrival - offset
-        latest_of[server] = shifted if server not in latest_of else max(latest_of[server], shifted)
-        if j == 0:
-            first_start_ns = latest_of[server] + offset
-        ends.append(latest_of[server] + offset + service_ns)
-    return first_start_ns, ends
 
 
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
