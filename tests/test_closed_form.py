@@ -41,6 +41,50 @@ def test_served_starts_follow_the_queue_by_hand():
     np.testing.assert_array_equal(served_starts(np.array([0.0, 0.0, 0.0]), 3.0, 1), [0.0, 3.0, 6.0])
 
 
+@pytest.mark.parametrize("service_ns", [0.0, 0.25, 3.0, np.inf])
+def test_the_step_kernel_times_as_served_starts_does_to_the_bit(service_ns):
+    # the numba kernel of a step against its numpy twin: first start and ends, every server count
+    rng = np.random.default_rng(5)
+    for n, servers in [(1, 1), (7, 1), (40, 1), (40, 3), (40, 40), (12, 64), (113, 4)]:
+        arrivals = np.sort(rng.integers(0, 30, n) * 0.5)
+        with np.errstate(invalid="ignore"):
+            starts = served_starts(arrivals, service_ns, servers)
+            ends = np.empty(n)
+            first = closed_form._served_ends_kernel(arrivals, service_ns, servers, ends)
+            np.testing.assert_array_equal(ends, starts + service_ns)  # nan where numpy's is nan (an infinite step)
+            np.testing.assert_array_equal(first, starts[0])
+
+
+def test_the_wait_kernel_raises_ready_as_numpy_maximum_does():
+    # chunk i of inference b waits for the first b * 5 + needs[i] chunks of a producer of 5 chunks
+    rng = np.random.default_rng(6)
+    done = np.concatenate([[0.0], np.sort(rng.random(3 * 5))])
+    needs = np.array([1, 1, 3, 5])
+    ready = rng.random(3 * 4) * 0.5
+    thresholds = np.add.outer(np.arange(0, 15, 5), needs).ravel()
+    expected = np.maximum(ready, done[thresholds])
+    closed_form._wait_for(ready, done, needs, 5)
+    assert np.array_equal(ready, expected)
+
+
+def test_the_first_done_kernel_is_a_running_maximum_after_zero():
+    def first_done(ends, floor):
+        out = np.empty(len(ends) + 1)
+        closed_form._first_done(np.array(ends), floor, out)
+        return out
+
+    np.testing.assert_array_equal(first_done([3.0, 1.0, 4.0, 2.0], 0.0), [0.0, 3.0, 3.0, 4.0, 4.0])
+    np.testing.assert_array_equal(first_done([3.0, 1.0, 4.0, 2.0], 9.0), [0.0, 3.0, 3.0, 4.0, 9.0])  # the last raised
+    np.testing.assert_array_equal(first_done([1.0, np.nan, 2.0], 0.0), [0.0, 1.0, np.nan, np.nan])
+
+
+def test_the_running_max_kernel_is_numpys():
+    values = np.array([2.0, 1.0, np.nan, 5.0, 0.0, 7.0])
+    expected = np.maximum.accumulate(values)
+    closed_form._running_max_in_place(values)
+    np.testing.assert_array_equal(values, expected)
+
+
 def test_a_two_stage_pipeline_by_hand():
     # stage a: 3 chunks of 2 ns on "ra"; stage b: 3 chunks of 5 ns on "rb", chunk j waits for j + 1 chunks of a.
     # a ends at 2, 4, 6; b starts at 2, 7, 12 and ends at 17. Batch 2: a's next chunks end at 8, 10, 12,
@@ -160,14 +204,15 @@ def random_plan(rng: np.random.Generator) -> MachinePlan:
     return plan_of(stages, resources)
 
 
-@pytest.mark.parametrize("mode", ["pipelined", "layer"])
-def test_few_chunks_in_python_time_as_numpy_does_to_the_bit(monkeypatch, mode):
-    # the Python path of stages with few chunks (FEW_CHUNKS) against the numpy path of every other stage
+def test_a_lone_chunk_in_python_times_as_the_kernels_do_to_the_bit():
+    # the Python path of a stage with one chunk in the batch against the kernels every other stage takes
     rng = np.random.default_rng(17)
     for _ in range(40):
-        plan, batch = random_plan(rng), int(rng.integers(1, 4))
-        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 10**9)
-        few = run_closed_form(plan, batch, mode)
-        monkeypatch.setattr(closed_form, "FEW_CHUNKS", 1)
-        many = run_closed_form(plan, batch, mode)
-        assert (few.latency_ns, few.busy_ns, few.stage_spans_ns) == (many.latency_ns, many.busy_ns, many.stage_spans_ns)
+        plan = random_plan(rng)
+        for stage in plan.stages:
+            ready = float(rng.uniform(0.0, 50.0))
+            lone_busy, lone_uses = dict.fromkeys(plan.resources, 0.0), []
+            lone_end = closed_form._lone_served(plan, stage, ready, lone_busy, lone_uses)
+            busy, uses = dict.fromkeys(plan.resources, 0.0), []
+            ends = closed_form._served(plan, stage, np.array([ready]), busy, uses)
+            assert (lone_end, lone_busy, lone_uses) == (ends[0], busy, uses)

@@ -109,6 +109,7 @@ def test_a_step_on_a_missing_resource_is_refused():
     "change, field",
     [
         (lambda p: p.stages[1].needs.update({"s0": np.array([1, 9])}), "up to 9 chunks"),
+        (lambda p: p.stages[1].needs.update({"s0": np.array([-1, 1])}), "up to 1 chunks of 's0', which has 2"),
         (lambda p: p.stages[1].needs.update({"nope": np.array([1, 1])}), "nope"),
         (lambda p: p.resources.update({"arrays:0": 0}), "servers"),
         (lambda p: p.stages[0].__setattr__("steps", (Step("arrays:0", -1.0),)), "-1.0 ns"),

@@ -55,8 +55,9 @@ class Ledger:
     def by_component(self) -> dict[str, float]:
         """Energy per component over all layers (pJ), sorted by component name."""
         totals: dict[str, float] = {}
-        for key in sorted(self._energy_pj):  # the order of entries()
-            totals[key[1]] = totals.get(key[1], 0.0) + self._energy_pj[key]
+        energy_pj = self._energy_pj
+        for key in sorted(energy_pj) if energy_pj else ():  # the order of entries()
+            totals[key[1]] = totals.get(key[1], 0.0) + energy_pj[key]
         return totals
 
     def layers(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Closed-form timing: the event engine's latency without events, a few numpy operations per stage.
+"""Closed-form timing: the event engine's latency without events, a few array operations per stage.
 
 The event engine (:mod:`cimsim.engine.scheduler`) runs every chunk as a SimPy process. When no
 resource is shared between stages, what it computes has a closed form, which this module
@@ -12,7 +12,8 @@ evaluates stage by stage in execution order:
 * **Service.** Each step holds one of the k servers of its resource for t ns, first come first
   served. With identical service times and arrivals in order, chunk j starts at
   s_j = max(a_j, s_{j−k} + t) (the server it takes is the one chunk j − k frees), so within each
-  residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one ``maximum.accumulate``.
+  residue class of j mod k, s_i = i·t + cummax(a_i − i·t): exact, one running maximum (a numba
+  kernel per step; :func:`served_starts` is its numpy reference).
   The step's ends are the next step's arrivals. A step holding several resources at once (a
   transfer over the links of its route) is served by the fewest servers among them. A stage
   whose chunks alternate over k places (``StagePlan.alternates``) is served per place, chunks
@@ -37,9 +38,8 @@ depend on timing, except static energy, which is charged over the latency.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
+from numba import njit
 
 from cimsim.engine.plan import EngineResult, MachinePlan, StagePlan, Step
 from cimsim.engine.scheduler import check_batch_and_mode, check_plan
@@ -51,7 +51,8 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
     check_batch_and_mode(batch, mode)
     check_plan(plan)
     batch = int(batch)
-    done: dict[str, np.ndarray] = {}  # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0)
+    # per stage, done[c]: when its first c chunks of the batch are done (done[0] = 0), a list for a lone chunk
+    done: dict[str, np.ndarray | list[float]] = {}
     chunks = {stage.name: stage.chunks for stage in plan.stages}
     busy_ns = {name: 0.0 for name in plan.resources}
     spans: dict[str, tuple[float, float]] = {}
@@ -65,22 +66,17 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
             start_ns += step.ns
         if batch * stage.chunks == 1:
             ready = _lone_ready(stage, start_ns, done) if mode == "pipelined" else start_ns
-            done[stage.name] = np.array([0.0, _lone_served(plan, stage, ready, busy_ns, uses)])
-        elif batch * stage.chunks <= FEW_CHUNKS:
-            ready = _few_ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
-            done[stage.name] = np.array([0.0, *_few_done(plan, stage, ready, busy_ns, uses)])
+            done[stage.name] = [0.0, _lone_served(plan, stage, ready, busy_ns, uses)]
         else:
-            ready = np.full(batch * stage.chunks, start_ns)
-            if mode == "pipelined":
-                ready = _producers_done(stage, batch, chunks, done, ready)
-            ready = np.maximum.accumulate(ready)
+            ready = _ready(stage, batch, chunks, done, start_ns, mode == "pipelined")
             own_busy_ns: dict[str, float] = {}
             ends = _served(plan, stage, ready, own_busy_ns, uses)
             for name, ns in own_busy_ns.items():
                 busy_ns[name] += ns
             # its places may share a resource (a split operation's routes): never done before its own load
-            ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-            done[stage.name] = _first_done(ends)
+            own_load_end_ns = float(ready[0]) + max(ns / plan.resources[name] for name, ns in own_busy_ns.items())
+            done[stage.name] = first_done = np.empty(ends.size + 1)
+            _first_done(ends, own_load_end_ns, first_done)
         released_ns = float(done[stage.name][-1])
         if uses:  # the engine records a span only for a stage that used a resource
             spans[stage.name] = (min(uses), released_ns)
@@ -90,24 +86,58 @@ def run_closed_form(plan: MachinePlan, batch: int = 1, mode: str = "pipelined") 
                         stage_spans_ns=spans)
 
 
-def _first_done(ends: np.ndarray) -> np.ndarray:
-    """When the first 0, 1, 2, ... chunks are done, from each chunk's end (ns): 0, then the running
-    maximum of the ends (a consumer waits for the first n chunks done), written in place."""
-    first_done = np.empty(ends.size + 1)
+@njit(cache=True)
+def _first_done(ends_ns, last_end_floor_ns, first_done):
+    """Writes to ``first_done`` (one more item than ``ends_ns``) when the first 0, 1, 2, ... chunks are
+    done, from each chunk's end (ns): 0, then the running maximum of the ends (a consumer waits for the
+    first n chunks done), the last end raised to ``last_end_floor_ns`` first as Python's ``max`` would,
+    the maximum as numpy's (a NaN wins, a tie keeps the earlier); one pass (numba; the caller allocates
+    ``first_done``: a kernel returning an array costs more than the array's allocation)."""
+    n = ends_ns.size
     first_done[0] = 0.0
-    np.maximum.accumulate(ends, out=first_done[1:])
-    return first_done
+    for j in range(n):
+        end = ends_ns[j]
+        if j == n - 1 and last_end_floor_ns > end:
+            end = last_end_floor_ns
+        if j == 0 or not (first_done[j] >= end or np.isnan(first_done[j])):
+            first_done[j + 1] = end
+        else:
+            first_done[j + 1] = first_done[j]
 
 
-def _producers_done(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray],
-                    ready: np.ndarray) -> np.ndarray:
-    """``ready`` (per chunk of the batch, inference-major), no earlier than the producers' chunks it waits for (ns)."""
+def _ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray | list[float]],
+           start_ns: float, pipelined: bool) -> np.ndarray:
+    """The release times of a stage's chunks of the batch (inference-major, ns): no earlier than ``start_ns``
+    and, when ``pipelined``, than the producers' chunks each waits for; then their running maximum."""
+    ready = np.empty(batch * stage.chunks)
+    ready.fill(start_ns)  # np.full's values, without its cost per call
+    if not pipelined or not stage.needs:  # every chunk released at start_ns: already its own running maximum
+        return ready
     for producer, needs in stage.needs.items():
-        thresholds = needs.astype(np.int64, copy=False)
-        if batch > 1:
-            thresholds = np.add.outer(np.arange(0, batch * chunks[producer], chunks[producer]), thresholds).ravel()
-        ready = np.maximum(ready, done[producer][thresholds])
+        _wait_for(ready, np.asarray(done[producer]), needs.astype(np.int64, copy=False), chunks[producer])
+    _running_max_in_place(ready)
     return ready
+
+
+@njit(cache=True)
+def _wait_for(ready_ns, done_ns, needs, producer_chunks):
+    """Chunk i of inference b no earlier than the first b·producer_chunks + needs[i] chunks of its
+    producer are done: ``ready_ns`` (inference-major) raised in place to ``done_ns`` at that count, as
+    numpy's ``maximum`` would (a NaN wins, a tie keeps ``ready_ns``), in one pass (numba)."""
+    chunks = needs.size
+    for j in range(ready_ns.size):
+        inference = j // chunks
+        finished = done_ns[inference * producer_chunks + needs[j - inference * chunks]]
+        if not (ready_ns[j] >= finished or np.isnan(ready_ns[j])):
+            ready_ns[j] = finished
+
+
+@njit(cache=True)
+def _running_max_in_place(values):
+    """``np.maximum.accumulate(values, out=values)`` (a NaN wins, a tie keeps the earlier), in one pass (numba)."""
+    for j in range(1, values.size):
+        if values[j - 1] >= values[j] or np.isnan(values[j - 1]):
+            values[j] = values[j - 1]
 
 
 def _served(plan: MachinePlan, stage: StagePlan, ready: np.ndarray, busy_ns: dict[str, float],
@@ -135,13 +165,44 @@ def _through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: np.ndarray, b
     """When jobs arriving at ``arrivals`` (non-empty, non-decreasing) end ``steps``, one after another (ns);
     the steps' busy time and first starts go to ``busy_ns`` and ``uses`` (:func:`_served`)."""
     for step in steps:
-        resources = step.resources
-        begins = served_starts(arrivals, step.ns, _servers(plan, step))
-        uses.append(float(begins[0]))
-        for resource in resources:
-            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * arrivals.size
-        arrivals = begins + step.ns
+        first_start_ns, ends = _served_ends(arrivals, step.ns, _servers(plan, step))
+        uses.append(first_start_ns)
+        step_busy_ns = step.ns * arrivals.size
+        busy_ns[step.resource] = busy_ns.get(step.resource, 0.0) + step_busy_ns
+        for resource in step.also:  # step.resources without building the tuple
+            busy_ns[resource] = busy_ns.get(resource, 0.0) + step_busy_ns
+        arrivals = ends
     return arrivals
+
+
+def _served_ends(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> tuple[float, np.ndarray]:
+    """The first job's start and every job's end (ns) of one step (:func:`served_starts`, then + ``service_ns``)."""
+    ends = np.empty(arrivals_ns.size)
+    return _served_ends_kernel(arrivals_ns, float(service_ns), int(servers), ends), ends
+
+
+@njit(cache=True)
+def _served_ends_kernel(arrivals_ns, service_ns, servers, ends):
+    """The first job's start (returned) and ``served_starts(arrivals_ns, service_ns, servers) + service_ns``
+    (written to ``ends``), ns, in one pass (numba): the same operations on each job, in the same order
+    (numpy's ``maximum``: a NaN wins, a tie keeps the first), without numpy's cost per call, most of a
+    step's time at a stage's tens of chunks."""
+    n = arrivals_ns.size
+    first_start_ns = 0.0
+    latest = np.empty(min(n, servers))  # per server, the running maximum of a − i·t
+    for j in range(n):
+        rounds = j // servers  # i: the job is its server's i-th
+        server = j - rounds * servers
+        offset = rounds * service_ns
+        shifted = arrivals_ns[j] - offset
+        if rounds == 0:
+            latest[server] = shifted
+        elif not (latest[server] >= shifted or np.isnan(latest[server])):
+            latest[server] = shifted
+        if j == 0:
+            first_start_ns = latest[server] + offset
+        ends[j] = latest[server] + offset + service_ns
+    return first_start_ns
 
 
 def _servers(plan: MachinePlan, step: Step) -> int:
@@ -151,8 +212,8 @@ def _servers(plan: MachinePlan, step: Step) -> int:
     return min(plan.resources[resource] for resource in step.resources)
 
 
-def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) -> float:
-    """:func:`_producers_done` of a stage with one chunk in the whole batch, in Python floats."""
+def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray | list[float]]) -> float:
+    """The release time of a stage with one chunk in the whole batch (:func:`_ready`), in Python floats."""
     ready = start_ns
     for producer, needs in stage.needs.items():
         ready = max(ready, float(done[producer][int(needs[0])]))
@@ -162,7 +223,7 @@ def _lone_ready(stage: StagePlan, start_ns: float, done: dict[str, np.ndarray]) 
 def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dict[str, float],
                  uses: list[float]) -> float:
     """:func:`_served` of one chunk, in Python floats: a lone job starts on arrival (s_0 = a_0), so
-    the same sums without numpy's cost per call (most stages of a transformer decoding one token)."""
+    the same sums without a kernel's cost per call (most stages of a transformer decoding one token)."""
     for step in stage.steps:
         uses.append(ready)
         for resource in step.resources:
@@ -171,92 +232,18 @@ def _lone_served(plan: MachinePlan, stage: StagePlan, ready: float, busy_ns: dic
     return ready
 
 
-FEW_CHUNKS = 16
-"""A stage with at most this many chunks in the batch is timed in Python floats (:func:`_few_ready`,
-:func:`_few_done`): the same operations as numpy's, in the same order, without numpy's cost per call."""
-
-
-def _few_ready(stage: StagePlan, batch: int, chunks: dict[str, int], done: dict[str, np.ndarray], start_ns: float,
-               pipelined: bool) -> list[float]:
-    """The release times of a stage's chunks (:func:`_producers_done` when ``pipelined``, then the
-    running maximum), in Python floats."""
-    ready = [start_ns] * (batch * stage.chunks)
-    for producer, needs in stage.needs.items() if pipelined else ():
-        finished, waits = done[producer], needs.tolist()
-        thresholds = [offset + need for offset in range(0, batch * chunks[producer], chunks[producer]) for need in waits]
-        ready = [max(at, float(finished[threshold])) for at, threshold in zip(ready, thresholds)]
-    return _running_max(ready)
-
-
-def _few_done(plan: MachinePlan, stage: StagePlan, ready: list[float], busy_ns: dict[str, float],
-              uses: list[float]) -> list[float]:
-    """:func:`_served`, the stage's own load and the running maximum of the ends, in Python floats:
-    when the first 1, 2, ... chunks of the batch are done (ns)."""
-    own_busy_ns: dict[str, float] = {}
-    if not stage.alternates:
-        ends = _few_through(plan, stage.steps, list(ready), own_busy_ns, uses)
-    else:
-        ends, places = list(ready), len(stage.alternates)
-        for place, steps in enumerate(stage.alternates):
-            members = [j for j in range(len(ready)) if (j % stage.chunks) % places == place]
-            if members:
-                for j, end in zip(members, _few_through(plan, steps, [ready[j] for j in members], own_busy_ns, uses)):
-                    ends[j] = end
-    for name, ns in own_busy_ns.items():
-        busy_ns[name] += ns
-    ends[-1] = max(ends[-1], ready[0] + max(ns / plan.resources[name] for name, ns in own_busy_ns.items()))
-    return _running_max(ends)
-
-
-def _running_max(values: list[float]) -> list[float]:
-    """``np.maximum.accumulate`` in Python floats: item j is max(item j − 1 of the result, values[j])."""
-    return list(itertools.accumulate(values, max))
-
-
-def _few_through(plan: MachinePlan, steps: tuple[Step, ...], arrivals: list[float], busy_ns: dict[str, float],
-                 uses: list[float]) -> list[float]:
-    """:func:`_through` in Python floats (``arrivals`` non-empty)."""
-    for step in steps:
-        resources = step.resources
-        begins = _few_starts(arrivals, step.ns, _servers(plan, step))
-        uses.append(begins[0])
-        for resource in resources:
-            busy_ns[resource] = busy_ns.get(resource, 0.0) + step.ns * len(arrivals)
-        arrivals = [begin + step.ns for begin in begins]
-    return arrivals
-
-
-def _few_starts(arrivals_ns: list[float], service_ns: float, servers: int) -> list[float]:
-    """:func:`served_starts` in Python floats: job j, the i-th of its server, starts at
-    max over its server's jobs so far of (a − i·t), plus i·t."""
-    if len(arrivals_ns) <= servers:  # one round: every job starts on arrival, the same sums with i = 0
-        zero = 0 * service_ns
-        return [arrival - zero + zero for arrival in arrivals_ns]
-    if servers == 1:  # most resources: one running maximum, without the per-server dict
-        starts, latest = [], 0.0
-        for j, arrival in enumerate(arrivals_ns):
-            offset = j * service_ns
-            shifted = arrival - offset
-            latest = shifted if j == 0 else max(latest, shifted)
-            starts.append(latest + offset)
-        return starts
-    starts, latest = [], {}  # per server, the running maximum of a − i·t
-    for j, arrival in enumerate(arrivals_ns):
-        rounds, server = divmod(j, int(servers))
-        offset = rounds * service_ns
-        shifted = arrival - offset
-        latest[server] = shifted if server not in latest else max(latest[server], shifted)
-        starts.append(latest[server] + offset)
-    return starts
-
-
 def served_starts(arrivals_ns: np.ndarray, service_ns: float, servers: int) -> np.ndarray:
     """Start times of jobs arriving in order at ``arrivals_ns`` (non-decreasing) on ``servers``
-    identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t)."""
+    identical first-come-first-served servers of ``service_ns`` each: s_j = max(a_j, s_{j−k} + t).
+
+    The numpy reference of the step kernel the closed form runs (:func:`_served_ends_kernel`)."""
     n, k = arrivals_ns.size, int(servers)
     if k == 1:  # the same sums without the rounds' padding and reshaping (most resources have one server)
         offsets = np.arange(n) * service_ns
-        return np.maximum.accumulate(arrivals_ns - offsets) + offsets
+        starts = arrivals_ns - offsets
+        np.maximum.accumulate(starts, out=starts)
+        starts += offsets
+        return starts
     if n <= k:  # one round: every job starts on arrival, the same sums as below with i = 0
         zero = 0 * service_ns  # nan for an infinite service time, as the rounds' offsets
         return arrivals_ns - zero + zero

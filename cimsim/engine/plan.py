@@ -74,7 +74,9 @@ class StagePlan:
     @property
     def all_steps(self) -> tuple[Step, ...]:
         """Every step any chunk or the batch uses (for the resources a stage needs)."""
-        return (*(step for steps in (self.alternates or (self.steps,)) for step in steps), *self.batch_steps)
+        if not self.alternates:  # most stages: without the generator over places
+            return (*self.steps, *self.batch_steps)
+        return (*(step for steps in self.alternates for step in steps), *self.batch_steps)
 
     @property
     def chunk_ns(self) -> float:

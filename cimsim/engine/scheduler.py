@@ -36,6 +36,7 @@ from operator import attrgetter
 
 import numpy as np
 import simpy
+from numba import njit
 
 from cimsim.errors import ConfigError, check_batch
 from cimsim.engine.plan import EngineResult, Interval, MachinePlan, StagePlan, Step
@@ -186,7 +187,7 @@ def check_plan(plan: MachinePlan) -> None:
             raise ConfigError(f"plan {plan.config_name!r}: resource {name!r} has {servers!r} servers; allowed: >= 1")
     waits: list[tuple[StagePlan, str, np.ndarray, int]] = []
     problem = _first_problem(plan, waits)
-    _check_waits(waits)  # the waits before the first other problem: checked first, all at once
+    _check_waits(waits)  # the waits before the first other problem: checked first
     if problem is not None:
         raise ConfigError(problem)
 
@@ -226,17 +227,21 @@ def _step_problem(plan: MachinePlan, stage: StagePlan, step: Step) -> str | None
 
 
 def _check_waits(waits: list[tuple[StagePlan, str, np.ndarray, int]]) -> None:
-    """ConfigError for the first ``needs`` outside 0..its producer's chunks (one pass over all of them)."""
-    if not waits:
-        return
-    sizes = [needs.size for _, _, needs, _ in waits]
-    flat = np.concatenate([needs.ravel() for _, _, needs, _ in waits])
-    inside = (flat >= 0) & (flat <= np.array([limit for *_, limit in waits]).repeat(sizes))
-    if not inside.all():
-        first = int(np.searchsorted(np.cumsum(sizes), np.argmin(inside), side="right"))
-        stage, producer, needs, limit = waits[first]
-        raise ConfigError(f"stage {stage.name!r} waits for up to {int(needs.max())} chunks of {producer!r}, "
-                          f"which has {limit}")
+    """ConfigError for the first ``needs`` outside 0..its producer's chunks."""
+    for stage, producer, needs, limit in waits:
+        if _any_outside(needs.ravel(), limit):
+            raise ConfigError(f"stage {stage.name!r} waits for up to {int(needs.max())} chunks of {producer!r}, "
+                              f"which has {limit}")
+
+
+@njit(cache=True)
+def _any_outside(values, limit):
+    """Is any of ``values`` below 0, above ``limit`` or NaN? (numba: numpy's comparisons cost more per
+    call than a plan's few waits take to check)."""
+    for value in values:
+        if not (value >= 0 and value <= limit):
+            return True
+    return False
 
 
 def run(plan: MachinePlan, batch: int = 1, mode: str = "pipelined", record: bool = False) -> EngineResult:
