@@ -23,9 +23,11 @@ other, with the ratio of the two rates (points per wall second, and per CPU seco
 which a machine shared with other jobs does not dilute). Targets of issue 16: 1,000 closed-form points/s per core
 on LeNet-5, 100 on ResNet-18. ``python benchmarks/sweep.py --per-core`` runs this part alone. A
 one-point sweep first loads the workload and compiles the kernels; the objects it leaves (imports,
-caches: some 60,000 in the collector's middle generation) are then collected once, as they are
-within the first points of a long sweep, so that the rate measured over ~100 points is the
-sustained one, without that one pass (10-20 ms: 0.1-0.2 ms a point of a 96-point sweep).
+caches: some 60,000 in the collector's middle generation, beside some 270,000 older ones) are then
+collected once, as they are within the first points of a long sweep, so that the rate measured
+over ~100 points is the sustained one. Without it, the first measured sweep pays that one pass,
+a pass of the middle generation (10-20 ms) or a full one (about 120 ms), whichever the
+collector's counters happen to trigger: 0.1 to 1.3 ms a point of a 96-point sweep.
 """
 
 from __future__ import annotations
