@@ -53,7 +53,9 @@ class Ledger:
         return sum(self._energy_pj.values())
 
     def by_component(self) -> dict[str, float]:
-        """Energy per component over all layers (pJ), sorted by component name."""
+        """Energy per component over all layers (pJ), each summed in the order of :meth:`entries`, the
+        components in the order they first appear there (by name within one layer; a ledger of
+        several layers lists the first layer's components first)."""
         totals: dict[str, float] = {}
         energy_pj = self._energy_pj
         for key in sorted(energy_pj) if energy_pj else ():  # the order of entries()
