@@ -196,29 +196,30 @@ class CimArchitecture:
         takes max(ceil(items / r)·arrays, items·other); a copy is added only when it cuts the
         rounds, and a layer whose link or buffer already limits it gets none.
         """
-        def busy_ns(name: str, copies: int) -> float:
-            items, arrays_ns, other_ns = chunk_ns[name]
-            return max(math.ceil(items / copies) * arrays_ns, items * other_ns)
-
-        def next_copies(name: str) -> int:  # the fewest copies that save a round
-            items, copies = chunk_ns[name][0], layers[name].copies
-            return copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
-
+        # one pass of plain locals per candidate (a sweep point runs this loop tens of times per plan):
+        # name -> [work items, arrays time per item, other time per item, arrays of a copy, copies]
+        state = {name: [*chunk_ns[name], layer.arrays, layer.copies]
+                 for name, layer in layers.items() if layer.arrays > 0 and layer.gemm.constant}
         # the slowest first, the first in execution order among equals: a heap of (-busy, order)
-        candidates = [(-busy_ns(name, layer.copies), order, name)
-                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0 and layer.gemm.constant]
+        candidates = [(-max(math.ceil(items / copies) * arrays_ns, items * other_ns), order, name)
+                      for order, (name, (items, arrays_ns, other_ns, _, copies)) in enumerate(state.items())]
         heapq.heapify(candidates)
         while candidates:  # a layer's one entry holds the busy time of its copies so far
             negative_busy, order, name = heapq.heappop(candidates)
-            copies = next_copies(name)
-            cost = layers[name].arrays * (copies - layers[name].copies)
-            if copies > chunk_ns[name][0] or cost > spare:
+            entry = state[name]
+            items, arrays_ns, other_ns, arrays, copies = entry
+            # the fewest copies that save a round
+            more = copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
+            cost = arrays * (more - copies)
+            if more > items or cost > spare:
                 continue  # dropped: spare only shrinks
-            busy = busy_ns(name, copies)
+            busy = max(math.ceil(items / more) * arrays_ns, items * other_ns)
             if busy >= -negative_busy:
                 continue  # dropped: its busy time did not change
-            layers[name].copies, spare = copies, spare - cost
+            entry[4], spare = more, spare - cost
             heapq.heappush(candidates, (-busy, order, name))
+        for name, entry in state.items():
+            layers[name].copies = entry[4]
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
@@ -390,26 +391,30 @@ class CimArchitecture:
         out_bits = 0.0 if fused else output_bits(op, bits)
         compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
         alternates, counts = [], digital_counts(op)
-        multicast = [cfg.chip.noc_multicast and whole and len(tiles) > 1 for _, _, whole, _ in operands]
-        trees = [self.noc.multicast_step(source, tiles, new / n_chunks)  # sent once, spread over every chunk
-                 for (source, _, _, new), sent in zip(operands, multicast) if sent]
-        counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles)))
-                   for (source, _, _, new), sent in zip(operands, multicast) if sent]
+        multicast = cfg.chip.noc_multicast and len(tiles) > 1  # whole operands then go down one tree
+        trees = []
+        if multicast:
+            sent = [(source, new) for source, _, whole, new in operands if whole]
+            trees = [self.noc.multicast_step(source, tiles, new / n_chunks) for source, new in sent]  # spread over every chunk
+            counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles))) for source, new in sent]
+        buffered = cfg.tile.buffer_kib > 0
         for tile, share in zip(tiles, shares):
-            per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
             moved: dict[int, float] = {}  # source tile -> bits a chunk brings from it: one transfer each
-            for (source, _, _, new), f, sent in zip(operands, per_chunk, multicast):
-                if source != tile and not sent:  # an operand already in the tile's own buffer does not move
+            read_bits = 0.0  # operands read from the tile's buffer per chunk
+            for source, size, whole, new in operands:
+                f = 1 / share if whole else 1 / n_chunks
+                if source != tile and not (multicast and whole):  # an operand already in the tile's own buffer does not move
                     moved[source] = moved.get(source, 0.0) + new * f
+                read_bits += size * f
             steps = _merged([*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
             counts.append(("noc", "bit_hops", sum(b * share * self.noc.hops(source, tile) for source, b in moved.items())))
-            read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
-            chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
+            chunk_buffer_bits = (0.0 if fused else read_bits) + out_bits / n_chunks  # operands read, output written
             spill = spills.get(tile, NO_SPILL)
             counts += split_counts(spill, [("buffer", "bits", chunk_buffer_bits * share)])
-            if cfg.tile.buffer_kib > 0 and chunk_buffer_bits > 0:
-                steps += _merged([Step(f"buffer:{tile}", chunk_buffer_bits * (1 - spill.fraction) / cfg.tile.buffer_gbps),
-                                  self.memory.step(spill, chunk_buffer_bits)])
+            if buffered and chunk_buffer_bits > 0:
+                steps.append(Step(f"buffer:{tile}", chunk_buffer_bits * (1 - spill.fraction) / cfg.tile.buffer_gbps))
+                if spill.level:
+                    steps.append(self.memory.step(spill, chunk_buffer_bits))
             steps.append(Step(f"digital:{tile}", compute_ns))
             alternates.append(tuple(steps))
         return StagePlan(
