@@ -71,8 +71,8 @@ from cimsim.arch.digital import (chunk_shares, digital_counts, digital_kind, dig
                                  operand_bits, output_bits, spread_tiles)
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, model_inputs
-from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
-from cimsim.arch.plan_cache import input_statistics, layer_footprints, workload_structure
+from cimsim.costs.array_counts import Footprint, activity_per_vector, counts_of_expected, measured_statistics
+from cimsim.arch.plan_cache import expected_activity, input_statistics, layer_footprints, workload_structure
 from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
@@ -232,10 +232,15 @@ class CimArchitecture:
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
         if self.fidelity == "analytical" or not gemm.constant:  # an attention product has no weights to run
-            stats = input_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
-            layer.signed = stats.signed
-            for fp in layer.footprints:
-                layer.counts += counts_of_reading(fp, stats, gemm.m, self._reading(stats.signed), self.cfg)
+            if x is None:  # modelled inputs: statistics and footprints cached, so their activity too
+                stats = input_statistics(gemm.k, self.cfg, model, self.seed)
+                per_vector = [expected_activity(fp, stats) for fp in layer.footprints]
+            else:
+                stats = measured_statistics(x, self.cfg)
+                per_vector = [activity_per_vector(fp, stats) for fp in layer.footprints]
+            layer.signed, reading = stats.signed, self._reading(stats.signed)
+            for fp, activity in zip(layer.footprints, per_vector):
+                layer.counts += counts_of_expected(fp, activity, gemm.m, reading, self.cfg)
             return
         rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
         x_cal = x if x is not None else model_inputs(max(gemm.m, CALIBRATION_VECTORS), gemm.k, model, rng)
