@@ -56,7 +56,6 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -94,11 +93,12 @@ class _Layer:
     counts: list[tuple[str, str, float]] = field(default_factory=list)
     relative_error: float | None = None
     signed: bool = True  # the inputs as the arrays see them (from the data, or from the input model)
+    arrays: int = field(init=False)  # arrays of one copy
+    stored_rows: int = field(init=False)  # rows stored over its groups (each group's K less its empty rows)
 
-    @cached_property
-    def arrays(self) -> int:
-        """Arrays of one copy (its footprints are set when the layer is made)."""
-        return sum(fp.arrays for fp in self.footprints)
+    def __post_init__(self) -> None:  # from the footprints, which are set when the layer is made
+        self.arrays = sum(fp.arrays for fp in self.footprints)
+        self.stored_rows = sum(fp.stored_rows for fp in self.footprints)
 
 
 def _group_weights(gemm: Gemm) -> list[np.ndarray | None]:
@@ -311,7 +311,7 @@ class CimArchitecture:
         """Data movement of one inference: the stored rows' inputs once through the tile buffer and bus,
         broadcast to the column arrays, the outputs back, the whole input over ``hops`` links."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        in_bits = gemm.m * mapping.input_bits * sum(fp.stored_rows for fp in layer.footprints)  # broadcast
+        in_bits = gemm.m * mapping.input_bits * layer.stored_rows  # broadcast
         out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
         return tile_movement(in_bits, out_bits) + [("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops)]
 
@@ -323,7 +323,7 @@ class CimArchitecture:
     def _buffer_bits(self, layer: _Layer, n_chunks: int) -> float:
         """Tile buffer traffic of one chunk: one copy of the stored rows' inputs in, broadcast; outputs out."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        return gemm.m / n_chunks * (sum(fp.stored_rows for fp in layer.footprints) * mapping.input_bits
+        return gemm.m / n_chunks * (layer.stored_rows * mapping.input_bits
                                     + gemm.n * gemm.count * mapping.output_bits)
 
     def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
@@ -356,7 +356,7 @@ class CimArchitecture:
             counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self.noc.hops(source, layer.tile))]
             read_ns += write_ns / n_chunks
         elif self._multiplexed:
-            weight_bits = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * cfg.mapping.weight_bits
+            weight_bits = layer.stored_rows * gemm.n * cfg.mapping.weight_bits
             batch_steps = (self.memory.dram_step(weight_bits), Step(f"arrays:{gemm.name}", write_ns))  # streamed in, written
             batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
@@ -373,7 +373,7 @@ class CimArchitecture:
         """Cells written to program ``layer`` once, and the time (ns): ``device.write_ns_per_row`` per row
         of an array, the arrays in parallel, once per pass."""
         cfg = self.cfg
-        cells = sum(fp.stored_rows for fp in layer.footprints) * layer.gemm.n * array_geometry(cfg).cells_per_weight
+        cells = layer.stored_rows * layer.gemm.n * array_geometry(cfg).cells_per_weight
         rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
         return cells, layer.passes * rows_per_array * cfg.device.write_ns_per_row
 

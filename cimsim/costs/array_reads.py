@@ -86,7 +86,7 @@ class Reading:
     @cached_property
     def samples_per_column(self) -> float:
         """Times one conversion column is sampled per vector (over its segments); kept, as a plan counts every layer with it."""
-        return self.conversions.plan.samples.sum()
+        return float(self.conversions.plan.samples.sum())
 
     @cached_property
     def decisions_per_column(self) -> np.ndarray:

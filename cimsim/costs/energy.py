@@ -104,10 +104,12 @@ def declared_prices(architecture: str, rules: Mapping[tuple[str, str], Callable]
     """Energy per unit of every action declared for ``architecture`` (pJ): 0 when counted only, else its rule."""
     prices = {}
     for action in actions.declared_actions(architecture):
+        key = action.key
+        rule = None if action.counted_only else rules.get(key)
         if action.counted_only:
-            prices[action.key] = 0.0
-        elif action.key in rules:
-            prices[action.key] = rules[action.key](cfg)
+            prices[key] = 0.0
+        elif rule is not None:
+            prices[key] = rule(cfg)
         else:
             priced = ", ".join(f"{c}.{a}" for c, a in rules)
             raise ConfigError(
@@ -144,12 +146,13 @@ class EnergyModel:
 
     def charge_all(self, ledger: Ledger, counts: Iterable[tuple[str, str, float]], layer: str = "") -> None:
         """:meth:`charge` each ``(component, action, count)`` of ``counts`` in turn, all on ``layer``."""
-        prices, priced = self.prices, []
-        for component, action, count in counts:
-            price = prices.get((component, action))
-            if price is None:  # not declared: unit_energy_pj raises the error that says so
-                price = self.unit_energy_pj(component, action)
-            priced.append((component, action, count, count * price))
+        prices, counts = self.prices, counts if isinstance(counts, (list, tuple)) else list(counts)
+        try:  # one comprehension: a plan prices thousands of counts
+            priced = [(component, action, count, count * prices[component, action]) for component, action, count in counts]
+        except KeyError:  # not declared: unit_energy_pj raises the error that says so
+            for component, action, _ in counts:
+                self.unit_energy_pj(component, action)
+            raise
         ledger.add_all(priced, layer)
 
     def charge_digital(self, ledger: Ledger, kind: str, elements: int, layer: str = "") -> None:
