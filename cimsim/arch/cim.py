@@ -208,16 +208,20 @@ class CimArchitecture:
             negative_busy, order, name = heapq.heappop(candidates)
             entry = state[name]
             items, arrays_ns, other_ns, arrays, copies = entry
-            # the fewest copies that save a round
-            more = copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
-            cost = arrays * (more - copies)
-            if more > items or cost > spare:
-                continue  # dropped: spare only shrinks
-            busy = max(math.ceil(items / more) * arrays_ns, items * other_ns)
-            if busy >= -negative_busy:
-                continue  # dropped: its busy time did not change
-            entry[4], spare = more, spare - cost
-            heapq.heappush(candidates, (-busy, order, name))
+            while True:  # copies for this layer while it stays the slowest (what popping it again would do)
+                # the fewest copies that save a round
+                more = copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
+                cost = arrays * (more - copies)
+                if more > items or cost > spare:
+                    break  # dropped: spare only shrinks
+                busy = max(math.ceil(items / more) * arrays_ns, items * other_ns)
+                if busy >= -negative_busy:
+                    break  # dropped: its busy time did not change
+                copies, spare, negative_busy = more, spare - cost, -busy
+                if candidates and (negative_busy, order) > candidates[0][:2]:  # another layer is now the slowest
+                    heapq.heappush(candidates, (negative_busy, order, name))
+                    break
+            entry[4] = copies
         for name, entry in state.items():
             layers[name].copies = entry[4]
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
