@@ -146,7 +146,7 @@ class CimArchitecture:
         self._bank_users: dict[str, int] = {}  # ADC bank -> layers whose arrays it serves
         self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
         self._produced_bits: dict[str, float] = {}  # bits of each operation's output per inference
-        self._placed_step_ns: dict[str, tuple[float, float, float]] = {}  # each layer's _step_ns once placed
+        self._placed_step_ns: dict[str, tuple[float, float, float]] = {}  # link, buffer, read ns of each placed layer
 
     # ---- placement ----------------------------------------------------------------------------
 
@@ -321,6 +321,8 @@ class CimArchitecture:
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
         ledger = Ledger()
+        if not counts:  # a stage without batch work
+            return ledger
         self.energy.charge_all(ledger, [(component, action, count) for component, action, count in counts if count], name)
         return ledger
 
@@ -330,12 +332,17 @@ class CimArchitecture:
         return gemm.m / n_chunks * (layer.stored_rows * mapping.input_bits
                                     + gemm.n * gemm.count * mapping.output_bits)
 
-    def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
-        """Per chunk: the input's serialisation on one link, the tile buffer's traffic, the arrays' reads (ns)."""
+    def _moving_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float]:
+        """Per chunk: the input's serialisation on one link and the tile buffer's traffic (ns; placement
+        does not change them)."""
         gemm, cfg = layer.gemm, self.cfg
         link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
         buffer_ns = self._buffer_bits(layer, n_chunks) / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed, self._adc_turns(layer)) * layer.passes
+        return link_ns, buffer_ns
+
+    def _read_ns(self, layer: _Layer, n_chunks: int) -> float:
+        """Per chunk: the arrays' reads (ns), as placed so far (ADC banks shared, passes)."""
+        return layer.gemm.m / n_chunks * self._vector_ns(layer.signed, self._adc_turns(layer)) * layer.passes
 
     def _contended_banks(self, layer: _Layer) -> tuple[str, ...]:
         """The banks a layer shares with other layers: held with its arrays while it reads (one copy only:
@@ -404,7 +411,8 @@ class CimArchitecture:
         trees = []
         if multicast:
             sent = [(source, new) for source, _, whole, new in operands if whole]
-            trees = [self.noc.multicast_step(source, tiles, new / n_chunks) for source, new in sent]  # spread over every chunk
+            # sent once, spread over every chunk
+            trees = [self.noc.multicast_step(source, tiles, new / n_chunks) for source, new in sent]
             counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles))) for source, new in sent]
         buffered = cfg.tile.buffer_kib > 0
         for tile, share in zip(tiles, shares):
@@ -412,7 +420,8 @@ class CimArchitecture:
             read_bits = 0.0  # operands read from the tile's buffer per chunk
             for source, size, whole, new in operands:
                 f = 1 / share if whole else 1 / n_chunks
-                if source != tile and not (multicast and whole):  # an operand already in the tile's own buffer does not move
+                # an operand already in the tile's own buffer does not move
+                if source != tile and not (multicast and whole):
                     moved[source] = moved.get(source, 0.0) + new * f
                 read_bits += size * f
             steps = _merged([*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
@@ -451,16 +460,16 @@ class CimArchitecture:
         structure = workload_structure(workload)
         chunks, needs = structure.chunks, structure.needs()
         layers = self._layers(workload, structure.input_models, progress)
-        chunk_ns = {}
-        for name, layer in layers.items():
-            link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
-            chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
+        moving_ns = {name: self._moving_ns(layer, chunks[name][0]) for name, layer in layers.items()}
+        chunk_ns = {name: (self.batch * chunks[name][0], self._read_ns(layer, chunks[name][0]), max(moving_ns[name]))
+                    for name, layer in layers.items()}
         self._multiplexed = self._place(layers, chunk_ns)
         self._bank_users = {}
         for layer in layers.values():
             for bank in self._adc_banks(layer):
                 self._bank_users[bank] = self._bank_users.get(bank, 0) + 1
-        self._placed_step_ns = {name: self._step_ns(layer, chunks[name][0]) for name, layer in layers.items()}
+        self._placed_step_ns = {name: (*moving_ns[name], self._read_ns(layer, chunks[name][0]))
+                                for name, layer in layers.items()}
         places, fused = self._place_digital(workload, layers, chunks)
         spills = self._spills(workload, layers, chunks, places)
         stages = []

@@ -148,7 +148,8 @@ class EnergyModel:
         """:meth:`charge` each ``(component, action, count)`` of ``counts`` in turn, all on ``layer``."""
         prices, counts = self.prices, counts if isinstance(counts, (list, tuple)) else list(counts)
         try:  # one comprehension: a plan prices thousands of counts
-            priced = [(component, action, count, count * prices[component, action]) for component, action, count in counts]
+            priced = [(component, action, count, count * prices[component, action])
+                      for component, action, count in counts]
         except KeyError:  # not declared: unit_energy_pj raises the error that says so
             for component, action, _ in counts:
                 self.unit_energy_pj(component, action)
