@@ -559,11 +559,12 @@ class CimArchitecture:
     def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
         resources: dict[str, int] = {}
         for stage in stages:
-            for step in stage.all_steps:
-                for resource in step.resources:
-                    if resource not in resources:
-                        name = resource.removeprefix("arrays:")
-                        resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
+            for steps in (*(stage.alternates or (stage.steps,)), stage.batch_steps):  # its all_steps, without the tuple
+                for step in steps:
+                    for resource in (step.resource, *step.also):
+                        if resource not in resources:
+                            name = resource.removeprefix("arrays:")
+                            resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
         return resources
 
     @property
@@ -587,8 +588,10 @@ def _merged(steps: list[Step | None]) -> list[Step]:
 
 def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:
     """What :func:`~cimsim.costs.peak.workload_input_activity` needs of one inference of a layer."""
-    totals = {("dac", "conversions"): 0.0, ("cell", "v2g_v2_us"): 0.0}
+    drives = v2g = 0.0
     for component, action, count in layer.counts:
-        if (component, action) in totals:
-            totals[(component, action)] += count
-    return layer.signed, float(layer.gemm.effective_macs), *totals.values()
+        if component == "dac" and action == "conversions":
+            drives += count
+        elif component == "cell" and action == "v2g_v2_us":
+            v2g += count
+    return layer.signed, float(layer.gemm.effective_macs), drives, v2g
