@@ -424,7 +424,8 @@ class CimArchitecture:
                 if source != tile and not (multicast and whole):
                     moved[source] = moved.get(source, 0.0) + new * f
                 read_bits += size * f
-            steps = _merged([*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
+            steps = [] if not (trees or moved) else _merged(  # most digital work stays on its inputs' tile
+                [*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
             counts.append(("noc", "bit_hops", sum(b * share * self.noc.hops(source, tile) for source, b in moved.items())))
             chunk_buffer_bits = (0.0 if fused else read_bits) + out_bits / n_chunks  # operands read, output written
             spill = spills.get(tile, NO_SPILL)
@@ -545,7 +546,8 @@ class CimArchitecture:
                 for tile, bits in tiles.items():
                     demand[tile] = demand.get(tile, 0.0) + bits
             by_tile = self.memory.spills(demand)
-            by_op = {name: {tile: by_tile[tile] for tile in tiles if tile in by_tile} for name, tiles in residency.items()}
+            by_op = {name: {tile: by_tile[tile] for tile in tiles if tile in by_tile}
+                     for name, tiles in residency.items()} if by_tile else {}  # no tile overflows: none spills
         spills = {name: tiles for name, tiles in by_op.items() if tiles}
         if spills:
             worst, tile = max(((name, t) for name, tiles in spills.items() for t in tiles),
