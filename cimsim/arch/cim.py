@@ -357,9 +357,9 @@ class CimArchitecture:
         _, buffer_ns, read_ns = self._placed_step_ns[gemm.name]  # per chunk of n_chunks
         steps = [self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)]
         counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
-        cells, write_ns = self._write(layer)
         batch_steps, batch_counts = (), []
         if not gemm.constant:  # attention on crossbars: its second operand comes in and is written every inference
+            cells, write_ns = self._write(layer)
             operand_source, bits, _ = operand_bits(gemm, cfg.mapping.input_bits)[1]
             source = self._tile_of.get(operand_source, 0)
             bits = min(bits, self._produced_bits.get(operand_source, bits))  # a cache stays on the tile
@@ -367,12 +367,14 @@ class CimArchitecture:
             counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self.noc.hops(source, layer.tile))]
             read_ns += write_ns / n_chunks
         elif self._multiplexed:
+            cells, write_ns = self._write(layer)
             weight_bits = layer.stored_rows * gemm.n * cfg.mapping.weight_bits
             batch_steps = (self.memory.dram_step(weight_bits), Step(f"arrays:{gemm.name}", write_ns))  # streamed in, written
             batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns * (1 - spill.fraction)))
-            steps.append(self.memory.step(spill, self._buffer_bits(layer, n_chunks)))
+            if spill.level:  # the share that overflows the buffer
+                steps.append(self.memory.step(spill, self._buffer_bits(layer, n_chunks)))
         steps = _merged(steps) + [Step(f"arrays:{gemm.name}", read_ns, also=self._contended_banks(layer))]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
