@@ -208,16 +208,17 @@ class CimArchitecture:
             negative_busy, order, name = heapq.heappop(candidates)
             entry = state[name]
             items, arrays_ns, other_ns, arrays, copies = entry
+            rounds, other_busy = math.ceil(items / copies), items * other_ns
             while True:  # copies for this layer while it stays the slowest (what popping it again would do)
-                # the fewest copies that save a round
-                more = copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
+                more = copies + 1 if copies >= items else math.ceil(items / (rounds - 1))  # the fewest that save a round
                 cost = arrays * (more - copies)
                 if more > items or cost > spare:
                     break  # dropped: spare only shrinks
-                busy = max(math.ceil(items / more) * arrays_ns, items * other_ns)
+                more_rounds = math.ceil(items / more)
+                busy = max(more_rounds * arrays_ns, other_busy)
                 if busy >= -negative_busy:
                     break  # dropped: its busy time did not change
-                copies, spare, negative_busy = more, spare - cost, -busy
+                copies, rounds, spare, negative_busy = more, more_rounds, spare - cost, -busy
                 if candidates and (negative_busy, order) > candidates[0][:2]:  # another layer is now the slowest
                     heapq.heappush(candidates, (negative_busy, order, name))
                     break
