@@ -456,11 +456,12 @@ class CimArchitecture:
         return busiest if busiest > 0 else math.inf
 
     def plan(self, workload: Workload, progress) -> tuple[MachinePlan, dict[str, float]]:
-        products = {g.name for g in workload.gemms if g.constant}
-        unknown = sorted(set(self.inputs) - products)
-        if unknown:
-            raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
-                              f"allowed: {sorted(products)}")
+        if self.inputs:
+            products = {g.name for g in workload.gemms if g.constant}
+            unknown = sorted(set(self.inputs) - products)
+            if unknown:
+                raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
+                                  f"allowed: {sorted(products)}")
         structure = workload_structure(workload)
         chunks, needs = structure.chunks, structure.needs()
         layers = self._layers(workload, structure.input_models, progress)

@@ -104,18 +104,18 @@ def declared_prices(architecture: str, rules: Mapping[tuple[str, str], Callable]
     """Energy per unit of every action declared for ``architecture`` (pJ): 0 when counted only, else its rule."""
     prices = {}
     for action in actions.declared_actions(architecture):
-        key = action.key
-        rule = None if action.counted_only else rules.get(key)
+        key = (action.component, action.action)  # action.key, without a call per action
         if action.counted_only:
             prices[key] = 0.0
-        elif rule is not None:
-            prices[key] = rule(cfg)
-        else:
+            continue
+        rule = rules.get(key)
+        if rule is None:
             priced = ", ".join(f"{c}.{a}" for c, a in rules)
             raise ConfigError(
                 f"action {action.component}.{action.action} is declared for a {architecture!r} machine but has no "
                 f"price; priced: {priced}; allowed: a price rule for it, or declare it counted_only"
             )
+        prices[key] = rule(cfg)
     return prices
 
 
