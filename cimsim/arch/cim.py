@@ -53,6 +53,7 @@ Limits: the network's own inputs and outputs are not moved to or from DRAM (docs
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -196,35 +197,35 @@ class CimArchitecture:
         takes max(ceil(items / r)·arrays, items·other); a copy is added only when it cuts the
         rounds, and a layer whose link or buffer already limits it gets none.
         """
-        # one pass of plain locals per candidate (a sweep point runs this loop tens of times per plan):
-        # name -> [work items, arrays time per item, other time per item, arrays of a copy, copies]
-        state = {name: [*chunk_ns[name], layer.arrays, layer.copies]
+        # plain locals (a sweep point runs this loop tens of times per plan): name -> [work items, arrays
+        # time per item, other time per item, arrays of a copy, index in _round_saving_copies(items)]
+        state = {name: [*chunk_ns[name], layer.arrays, 0]  # a layer comes with one copy: the first entry
                  for name, layer in layers.items() if layer.arrays > 0 and layer.gemm.constant}
         # the slowest first, the first in execution order among equals: a heap of (-busy, order)
-        candidates = [(-max(math.ceil(items / copies) * arrays_ns, items * other_ns), order, name)
-                      for order, (name, (items, arrays_ns, other_ns, _, copies)) in enumerate(state.items())]
+        candidates = [(-max(_round_saving_copies(items)[0][1] * arrays_ns, items * other_ns), order, name)
+                      for order, (name, (items, arrays_ns, other_ns, _, _)) in enumerate(state.items())]
         heapq.heapify(candidates)
         while candidates:  # a layer's one entry holds the busy time of its copies so far
             negative_busy, order, name = heapq.heappop(candidates)
             entry = state[name]
-            items, arrays_ns, other_ns, arrays, copies = entry
-            rounds, other_busy = math.ceil(items / copies), items * other_ns
-            while True:  # copies for this layer while it stays the slowest (what popping it again would do)
-                more = copies + 1 if copies >= items else math.ceil(items / (rounds - 1))  # the fewest that save a round
+            items, arrays_ns, other_ns, arrays, index = entry
+            steps, other_busy = _round_saving_copies(items), items * other_ns
+            while index + 1 < len(steps):  # copies for it while it stays the slowest (what popping it again would do)
+                (copies, _), (more, more_rounds) = steps[index], steps[index + 1]
                 cost = arrays * (more - copies)
-                if more > items or cost > spare:
+                if cost > spare:
                     break  # dropped: spare only shrinks
-                more_rounds = math.ceil(items / more)
                 busy = max(more_rounds * arrays_ns, other_busy)
                 if busy >= -negative_busy:
                     break  # dropped: its busy time did not change
-                copies, rounds, spare, negative_busy = more, more_rounds, spare - cost, -busy
-                if candidates and (negative_busy, order) > candidates[0][:2]:  # another layer is now the slowest
-                    heapq.heappush(candidates, (negative_busy, order, name))
+                index, spare, negative_busy = index + 1, spare - cost, -busy
+                key = (negative_busy, order, name)
+                if candidates and key > candidates[0]:  # another layer is now the slowest (orders differ)
+                    heapq.heappush(candidates, key)
                     break
-            entry[4] = copies
+            entry[4] = index
         for name, entry in state.items():
-            layers[name].copies = entry[4]
+            layers[name].copies = _round_saving_copies(entry[0])[entry[4]][0]
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
@@ -576,6 +577,18 @@ class CimArchitecture:
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
+
+
+@functools.lru_cache(maxsize=1024)
+def _round_saving_copies(items: int) -> tuple[tuple[int, int], ...]:
+    """(copies, rounds) from one copy of a layer with ``items`` work items up to ``items`` copies, each the
+    fewest copies that take fewer rounds (``ceil(items / copies)``) than the one before (items alike
+    for every point of a sweep: kept)."""
+    copies, steps = 1, [(1, math.ceil(items / 1))]
+    while copies < items:
+        copies = math.ceil(items / (math.ceil(items / copies) - 1))
+        steps.append((copies, math.ceil(items / copies)))
+    return tuple(steps)
 
 
 def _merged(steps: list[Step | None]) -> list[Step]:
