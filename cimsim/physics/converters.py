@@ -78,6 +78,11 @@ class ConversionPlan:
     def segments(self) -> int:
         return self.starts.size - 1
 
+    @functools.cached_property
+    def total_samples(self) -> float:
+        """Times a column is sampled per vector, over every segment (kept: a plan is shared by every read)."""
+        return float(self.samples.sum())
+
 
 CountedAction = tuple[str, str, float]
 """A counted action, ``(component, action, count)``, as the Ledger keys it (cimsim/costs/actions.py)."""
