@@ -292,6 +292,8 @@ class CimArchitecture:
         """Arrays of ``layer`` that its busiest ADC bank converts in turn (1 without sharing)."""
         if self._multiplexed:  # one layer at a time, its arrays filling the chip's banks from the first
             return min(self.cfg.adc.arrays_per_adc, layer.arrays)
+        if self.cfg.adc.arrays_per_adc == 1:  # an ADC per array: no bank to count
+            return 1
         return max(self._adc_banks(layer).values(), default=1)
 
     def _adc_banks(self, layer: _Layer) -> dict[str, int]:
