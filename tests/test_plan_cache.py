@@ -19,9 +19,9 @@ import pytest
 import cimsim
 from cimsim.arch import plan_cache
 from cimsim.arch.plan_cache import (
-    BoundedCache, clear_plan_cache, cache_counts, input_statistics, layer_footprints, weights_digest,
+    BoundedCache, clear_plan_cache, cache_counts, expected_activity, input_statistics, layer_footprints, weights_digest,
 )
-from cimsim.costs.array_counts import footprint, modelled_statistics
+from cimsim.costs.array_counts import activity_per_vector, footprint, modelled_statistics
 from cimsim.errors import ConfigError
 from cimsim.physics.input_model import InputModel
 from cimsim.workload import Gemm, NonGemm, Workload
@@ -108,6 +108,30 @@ def test_every_field_the_input_statistics_read_is_in_their_key(preset, model):
         assert cached.signed == fresh.signed, path
         np.testing.assert_array_equal(cached.nonzero, fresh.nonzero, err_msg=path)
         np.testing.assert_array_equal(cached.code_sq, fresh.code_sq, err_msg=path)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_expected_activity_of_cached_footprints_and_statistics_equals_a_fresh_one(preset):
+    base, gemm = cimsim.load_preset(preset), grouped_gemm()
+    for path, cfg in changed_configs(base):
+        clear_plan_cache()
+        warm = input_statistics(150, base, MODEL, seed=3)
+        for fp in layer_footprints(gemm, base):
+            expected_activity(fp, warm)
+        stats, fresh_stats = input_statistics(150, cfg, MODEL, seed=3), modelled_statistics(150, cfg, MODEL, 3)
+        for fp, w in zip(layer_footprints(gemm, cfg), gemm.weights):
+            fresh = activity_per_vector(footprint(w, gemm.k, gemm.n, cfg), fresh_stats)
+            assert expected_activity(fp, stats) == fresh, path
+
+
+def test_an_expected_activity_is_dropped_with_its_footprint_or_statistics():
+    gemm, cfg = grouped_gemm(), cimsim.load_preset("isaac")
+    fp, stats = footprint(gemm.weights[0], gemm.k, gemm.n, cfg), modelled_statistics(150, cfg, MODEL, 3)
+    key = (id(fp), id(stats))
+    assert expected_activity(fp, stats) == activity_per_vector(fp, stats)
+    assert key in plan_cache._ACTIVITIES
+    del fp
+    assert key not in plan_cache._ACTIVITIES
 
 
 def test_the_field_check_fails_when_a_field_read_is_missing_from_the_key(monkeypatch):

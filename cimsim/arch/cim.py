@@ -53,10 +53,10 @@ Limits: the network's own inputs and outputs are not moved to or from DRAM (docs
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -71,8 +71,8 @@ from cimsim.arch.digital import (chunk_shares, digital_counts, digital_kind, dig
                                  operand_bits, output_bits, spread_tiles)
 from cimsim.errors import ConfigError, ShapeError, as_real_matrix
 from cimsim.physics.input_model import InputModel, model_inputs
-from cimsim.costs.array_counts import Footprint, counts_of_reading, measured_statistics
-from cimsim.arch.plan_cache import input_statistics, layer_footprints, workload_structure
+from cimsim.costs.array_counts import Footprint, activity_per_vector, counts_of_expected, measured_statistics
+from cimsim.arch.plan_cache import expected_activity, input_statistics, layer_footprints, workload_structure
 from cimsim.costs.array_reads import Reading, array_reading, tile_movement
 from cimsim.costs.ledger import Ledger
 from cimsim.costs.peak import workload_input_activity
@@ -94,11 +94,12 @@ class _Layer:
     counts: list[tuple[str, str, float]] = field(default_factory=list)
     relative_error: float | None = None
     signed: bool = True  # the inputs as the arrays see them (from the data, or from the input model)
+    arrays: int = field(init=False)  # arrays of one copy
+    stored_rows: int = field(init=False)  # rows stored over its groups (each group's K less its empty rows)
 
-    @cached_property
-    def arrays(self) -> int:
-        """Arrays of one copy (its footprints are set when the layer is made)."""
-        return sum(fp.arrays for fp in self.footprints)
+    def __post_init__(self) -> None:  # from the footprints, which are set when the layer is made
+        self.arrays = sum(fp.arrays for fp in self.footprints)
+        self.stored_rows = sum(fp.stored_rows for fp in self.footprints)
 
 
 def _group_weights(gemm: Gemm) -> list[np.ndarray | None]:
@@ -146,7 +147,7 @@ class CimArchitecture:
         self._bank_users: dict[str, int] = {}  # ADC bank -> layers whose arrays it serves
         self._tile_of: dict[str, int] = {}  # the tile of each operation's output (a split one's first tile)
         self._produced_bits: dict[str, float] = {}  # bits of each operation's output per inference
-        self._placed_step_ns: dict[str, tuple[float, float, float]] = {}  # each layer's _step_ns once placed
+        self._placed_step_ns: dict[str, tuple[float, float, float]] = {}  # link, buffer, read ns of each placed layer
 
     # ---- placement ----------------------------------------------------------------------------
 
@@ -196,29 +197,35 @@ class CimArchitecture:
         takes max(ceil(items / r)·arrays, items·other); a copy is added only when it cuts the
         rounds, and a layer whose link or buffer already limits it gets none.
         """
-        def busy_ns(name: str, copies: int) -> float:
-            items, arrays_ns, other_ns = chunk_ns[name]
-            return max(math.ceil(items / copies) * arrays_ns, items * other_ns)
-
-        def next_copies(name: str) -> int:  # the fewest copies that save a round
-            items, copies = chunk_ns[name][0], layers[name].copies
-            return copies + 1 if copies >= items else math.ceil(items / (math.ceil(items / copies) - 1))
-
+        # plain locals (a sweep point runs this loop tens of times per plan): name -> [work items, arrays
+        # time per item, other time per item, arrays of a copy, index in _round_saving_copies(items)]
+        state = {name: [*chunk_ns[name], layer.arrays, 0]  # a layer comes with one copy: the first entry
+                 for name, layer in layers.items() if layer.arrays > 0 and layer.gemm.constant}
         # the slowest first, the first in execution order among equals: a heap of (-busy, order)
-        candidates = [(-busy_ns(name, layer.copies), order, name)
-                      for order, (name, layer) in enumerate(layers.items()) if layer.arrays > 0 and layer.gemm.constant]
+        candidates = [(-max(_round_saving_copies(items)[0][1] * arrays_ns, items * other_ns), order, name)
+                      for order, (name, (items, arrays_ns, other_ns, _, _)) in enumerate(state.items())]
         heapq.heapify(candidates)
         while candidates:  # a layer's one entry holds the busy time of its copies so far
             negative_busy, order, name = heapq.heappop(candidates)
-            copies = next_copies(name)
-            cost = layers[name].arrays * (copies - layers[name].copies)
-            if copies > chunk_ns[name][0] or cost > spare:
-                continue  # dropped: spare only shrinks
-            busy = busy_ns(name, copies)
-            if busy >= -negative_busy:
-                continue  # dropped: its busy time did not change
-            layers[name].copies, spare = copies, spare - cost
-            heapq.heappush(candidates, (-busy, order, name))
+            entry = state[name]
+            items, arrays_ns, other_ns, arrays, index = entry
+            steps, other_busy = _round_saving_copies(items), items * other_ns
+            while index + 1 < len(steps):  # copies for it while it stays the slowest (what popping it again would do)
+                (copies, _), (more, more_rounds) = steps[index], steps[index + 1]
+                cost = arrays * (more - copies)
+                if cost > spare:
+                    break  # dropped: spare only shrinks
+                busy = max(more_rounds * arrays_ns, other_busy)
+                if busy >= -negative_busy:
+                    break  # dropped: its busy time did not change
+                index, spare, negative_busy = index + 1, spare - cost, -busy
+                key = (negative_busy, order, name)
+                if candidates and key > candidates[0]:  # another layer is now the slowest (orders differ)
+                    heapq.heappush(candidates, key)
+                    break
+            entry[4] = index
+        for name, entry in state.items():
+            layers[name].copies = _round_saving_copies(entry[0])[entry[4]][0]
         copied = {n: layer.copies for n, layer in layers.items() if layer.copies > 1}
         if copied:
             self.notes.append(f"replicated to balance the pipeline: {copied}")
@@ -231,10 +238,15 @@ class CimArchitecture:
         x = self.inputs.get(gemm.name)
         x = None if x is None else _checked_inputs(gemm, x)
         if self.fidelity == "analytical" or not gemm.constant:  # an attention product has no weights to run
-            stats = input_statistics(gemm.k, self.cfg, model, self.seed) if x is None else measured_statistics(x, self.cfg)
-            layer.signed = stats.signed
-            for fp in layer.footprints:
-                layer.counts += counts_of_reading(fp, stats, gemm.m, self._reading(stats.signed), self.cfg)
+            if x is None:  # modelled inputs: statistics and footprints cached, so their activity too
+                stats = input_statistics(gemm.k, self.cfg, model, self.seed)
+                per_vector = [expected_activity(fp, stats) for fp in layer.footprints]
+            else:
+                stats = measured_statistics(x, self.cfg)
+                per_vector = [activity_per_vector(fp, stats) for fp in layer.footprints]
+            layer.signed, reading = stats.signed, self._reading(stats.signed)
+            for fp, activity in zip(layer.footprints, per_vector):
+                layer.counts += counts_of_expected(fp, activity, gemm.m, reading, self.cfg)
             return
         rng = np.random.default_rng([self.seed, *gemm.name.encode()])  # a stream per layer, from the seed
         x_cal = x if x is not None else model_inputs(max(gemm.m, CALIBRATION_VECTORS), gemm.k, model, rng)
@@ -280,6 +292,8 @@ class CimArchitecture:
         """Arrays of ``layer`` that its busiest ADC bank converts in turn (1 without sharing)."""
         if self._multiplexed:  # one layer at a time, its arrays filling the chip's banks from the first
             return min(self.cfg.adc.arrays_per_adc, layer.arrays)
+        if self.cfg.adc.arrays_per_adc == 1:  # an ADC per array: no bank to count
+            return 1
         return max(self._adc_banks(layer).values(), default=1)
 
     def _adc_banks(self, layer: _Layer) -> dict[str, int]:
@@ -305,27 +319,34 @@ class CimArchitecture:
         """Data movement of one inference: the stored rows' inputs once through the tile buffer and bus,
         broadcast to the column arrays, the outputs back, the whole input over ``hops`` links."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        in_bits = gemm.m * mapping.input_bits * sum(fp.stored_rows for fp in layer.footprints)  # broadcast
+        in_bits = gemm.m * mapping.input_bits * layer.stored_rows  # broadcast
         out_bits = gemm.m * gemm.n * mapping.output_bits * gemm.count
         return tile_movement(in_bits, out_bits) + [("noc", "bit_hops", feature_map_bits(gemm, mapping.input_bits) * hops)]
 
     def _ledger(self, name: str, counts: list[tuple[str, str, float]]) -> Ledger:
         ledger = Ledger()
+        if not counts:  # a stage without batch work
+            return ledger
         self.energy.charge_all(ledger, [(component, action, count) for component, action, count in counts if count], name)
         return ledger
 
     def _buffer_bits(self, layer: _Layer, n_chunks: int) -> float:
         """Tile buffer traffic of one chunk: one copy of the stored rows' inputs in, broadcast; outputs out."""
         gemm, mapping = layer.gemm, self.cfg.mapping
-        return gemm.m / n_chunks * (sum(fp.stored_rows for fp in layer.footprints) * mapping.input_bits
+        return gemm.m / n_chunks * (layer.stored_rows * mapping.input_bits
                                     + gemm.n * gemm.count * mapping.output_bits)
 
-    def _step_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float, float]:
-        """Per chunk: the input's serialisation on one link, the tile buffer's traffic, the arrays' reads (ns)."""
+    def _moving_ns(self, layer: _Layer, n_chunks: int) -> tuple[float, float]:
+        """Per chunk: the input's serialisation on one link and the tile buffer's traffic (ns; placement
+        does not change them)."""
         gemm, cfg = layer.gemm, self.cfg
         link_ns = feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks / cfg.chip.noc_gbps
         buffer_ns = self._buffer_bits(layer, n_chunks) / cfg.tile.buffer_gbps if cfg.tile.buffer_kib > 0 else 0.0
-        return link_ns, buffer_ns, gemm.m / n_chunks * self._vector_ns(layer.signed, self._adc_turns(layer)) * layer.passes
+        return link_ns, buffer_ns
+
+    def _read_ns(self, layer: _Layer, n_chunks: int) -> float:
+        """Per chunk: the arrays' reads (ns), as placed so far (ADC banks shared, passes)."""
+        return layer.gemm.m / n_chunks * self._vector_ns(layer.signed, self._adc_turns(layer)) * layer.passes
 
     def _contended_banks(self, layer: _Layer) -> tuple[str, ...]:
         """The banks a layer shares with other layers: held with its arrays while it reads (one copy only:
@@ -340,9 +361,9 @@ class CimArchitecture:
         _, buffer_ns, read_ns = self._placed_step_ns[gemm.name]  # per chunk of n_chunks
         steps = [self._transfer_step(source_tile, layer.tile, feature_map_bits(gemm, cfg.mapping.input_bits) / n_chunks)]
         counts = layer.counts + split_counts(spill, self._movement(layer, self.noc.hops(source_tile, layer.tile)))
-        cells, write_ns = self._write(layer)
         batch_steps, batch_counts = (), []
         if not gemm.constant:  # attention on crossbars: its second operand comes in and is written every inference
+            cells, write_ns = self._write(layer)
             operand_source, bits, _ = operand_bits(gemm, cfg.mapping.input_bits)[1]
             source = self._tile_of.get(operand_source, 0)
             bits = min(bits, self._produced_bits.get(operand_source, bits))  # a cache stays on the tile
@@ -350,12 +371,14 @@ class CimArchitecture:
             counts = counts + [("cell", "writes", cells), ("noc", "bit_hops", bits * self.noc.hops(source, layer.tile))]
             read_ns += write_ns / n_chunks
         elif self._multiplexed:
-            weight_bits = sum(fp.stored_rows for fp in layer.footprints) * gemm.n * cfg.mapping.weight_bits
+            cells, write_ns = self._write(layer)
+            weight_bits = layer.stored_rows * gemm.n * cfg.mapping.weight_bits
             batch_steps = (self.memory.dram_step(weight_bits), Step(f"arrays:{gemm.name}", write_ns))  # streamed in, written
             batch_counts = [("dram", "bits", weight_bits), ("cell", "writes", cells)]
         if cfg.tile.buffer_kib > 0:
             steps.append(Step(f"buffer:{layer.tile}", buffer_ns * (1 - spill.fraction)))
-            steps.append(self.memory.step(spill, self._buffer_bits(layer, n_chunks)))
+            if spill.level:  # the share that overflows the buffer
+                steps.append(self.memory.step(spill, self._buffer_bits(layer, n_chunks)))
         steps = _merged(steps) + [Step(f"arrays:{gemm.name}", read_ns, also=self._contended_banks(layer))]
         return StagePlan(
             name=gemm.name, kind="gemm", chunks=n_chunks, chunk_label=label, steps=tuple(steps),
@@ -367,7 +390,7 @@ class CimArchitecture:
         """Cells written to program ``layer`` once, and the time (ns): ``device.write_ns_per_row`` per row
         of an array, the arrays in parallel, once per pass."""
         cfg = self.cfg
-        cells = sum(fp.stored_rows for fp in layer.footprints) * layer.gemm.n * array_geometry(cfg).cells_per_weight
+        cells = layer.stored_rows * layer.gemm.n * array_geometry(cfg).cells_per_weight
         rows_per_array = min(cfg.array.rows, max(fp.stored_rows for fp in layer.footprints))
         return cells, layer.passes * rows_per_array * cfg.device.write_ns_per_row
 
@@ -390,26 +413,33 @@ class CimArchitecture:
         out_bits = 0.0 if fused else output_bits(op, bits)
         compute_ns = digital_ops(op) / n_chunks / gops_per_tile(cfg, digital_kind(op))
         alternates, counts = [], digital_counts(op)
-        multicast = [cfg.chip.noc_multicast and whole and len(tiles) > 1 for _, _, whole, _ in operands]
-        trees = [self.noc.multicast_step(source, tiles, new / n_chunks)  # sent once, spread over every chunk
-                 for (source, _, _, new), sent in zip(operands, multicast) if sent]
-        counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles)))
-                   for (source, _, _, new), sent in zip(operands, multicast) if sent]
+        multicast = cfg.chip.noc_multicast and len(tiles) > 1  # whole operands then go down one tree
+        trees = []
+        if multicast:
+            sent = [(source, new) for source, _, whole, new in operands if whole]
+            # sent once, spread over every chunk
+            trees = [self.noc.multicast_step(source, tiles, new / n_chunks) for source, new in sent]
+            counts += [("noc", "bit_hops", new * len(self.noc.tree(source, tiles))) for source, new in sent]
+        buffered = cfg.tile.buffer_kib > 0
         for tile, share in zip(tiles, shares):
-            per_chunk = [1 / share if whole else 1 / n_chunks for _, _, whole, _ in operands]
             moved: dict[int, float] = {}  # source tile -> bits a chunk brings from it: one transfer each
-            for (source, _, _, new), f, sent in zip(operands, per_chunk, multicast):
-                if source != tile and not sent:  # an operand already in the tile's own buffer does not move
+            read_bits = 0.0  # operands read from the tile's buffer per chunk
+            for source, size, whole, new in operands:
+                f = 1 / share if whole else 1 / n_chunks
+                # an operand already in the tile's own buffer does not move
+                if source != tile and not (multicast and whole):
                     moved[source] = moved.get(source, 0.0) + new * f
-            steps = _merged([*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
+                read_bits += size * f
+            steps = [] if not (trees or moved) else _merged(  # most digital work stays on its inputs' tile
+                [*trees, *(self._transfer_step(source, tile, b) for source, b in moved.items())])
             counts.append(("noc", "bit_hops", sum(b * share * self.noc.hops(source, tile) for source, b in moved.items())))
-            read_bits = 0.0 if fused else sum(size * f for (_, size, _, _), f in zip(operands, per_chunk))
-            chunk_buffer_bits = read_bits + out_bits / n_chunks  # operands read, output written
+            chunk_buffer_bits = (0.0 if fused else read_bits) + out_bits / n_chunks  # operands read, output written
             spill = spills.get(tile, NO_SPILL)
             counts += split_counts(spill, [("buffer", "bits", chunk_buffer_bits * share)])
-            if cfg.tile.buffer_kib > 0 and chunk_buffer_bits > 0:
-                steps += _merged([Step(f"buffer:{tile}", chunk_buffer_bits * (1 - spill.fraction) / cfg.tile.buffer_gbps),
-                                  self.memory.step(spill, chunk_buffer_bits)])
+            if buffered and chunk_buffer_bits > 0:
+                steps.append(Step(f"buffer:{tile}", chunk_buffer_bits * (1 - spill.fraction) / cfg.tile.buffer_gbps))
+                if spill.level:
+                    steps.append(self.memory.step(spill, chunk_buffer_bits))
             steps.append(Step(f"digital:{tile}", compute_ns))
             alternates.append(tuple(steps))
         return StagePlan(
@@ -429,24 +459,25 @@ class CimArchitecture:
         return busiest if busiest > 0 else math.inf
 
     def plan(self, workload: Workload, progress) -> tuple[MachinePlan, dict[str, float]]:
-        products = {g.name for g in workload.gemms if g.constant}
-        unknown = sorted(set(self.inputs) - products)
-        if unknown:
-            raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
-                              f"allowed: {sorted(products)}")
+        if self.inputs:
+            products = {g.name for g in workload.gemms if g.constant}
+            unknown = sorted(set(self.inputs) - products)
+            if unknown:
+                raise ConfigError(f"inputs: {unknown} are not products with weights of {workload.name!r}; "
+                                  f"allowed: {sorted(products)}")
         structure = workload_structure(workload)
         chunks, needs = structure.chunks, structure.needs()
         layers = self._layers(workload, structure.input_models, progress)
-        chunk_ns = {}
-        for name, layer in layers.items():
-            link_ns, buffer_ns, read_ns = self._step_ns(layer, chunks[name][0])
-            chunk_ns[name] = (self.batch * chunks[name][0], read_ns, max(link_ns, buffer_ns))
+        moving_ns = {name: self._moving_ns(layer, chunks[name][0]) for name, layer in layers.items()}
+        chunk_ns = {name: (self.batch * chunks[name][0], self._read_ns(layer, chunks[name][0]), max(moving_ns[name]))
+                    for name, layer in layers.items()}
         self._multiplexed = self._place(layers, chunk_ns)
         self._bank_users = {}
         for layer in layers.values():
             for bank in self._adc_banks(layer):
                 self._bank_users[bank] = self._bank_users.get(bank, 0) + 1
-        self._placed_step_ns = {name: self._step_ns(layer, chunks[name][0]) for name, layer in layers.items()}
+        self._placed_step_ns = {name: (*moving_ns[name], self._read_ns(layer, chunks[name][0]))
+                                for name, layer in layers.items()}
         places, fused = self._place_digital(workload, layers, chunks)
         spills = self._spills(workload, layers, chunks, places)
         stages = []
@@ -522,7 +553,8 @@ class CimArchitecture:
                 for tile, bits in tiles.items():
                     demand[tile] = demand.get(tile, 0.0) + bits
             by_tile = self.memory.spills(demand)
-            by_op = {name: {tile: by_tile[tile] for tile in tiles if tile in by_tile} for name, tiles in residency.items()}
+            by_op = {name: {tile: by_tile[tile] for tile in tiles if tile in by_tile}
+                     for name, tiles in residency.items()} if by_tile else {}  # no tile overflows: none spills
         spills = {name: tiles for name, tiles in by_op.items() if tiles}
         if spills:
             worst, tile = max(((name, t) for name, tiles in spills.items() for t in tiles),
@@ -536,16 +568,29 @@ class CimArchitecture:
     def _resources(stages: list[StagePlan], layers: dict[str, _Layer]) -> dict[str, int]:
         resources: dict[str, int] = {}
         for stage in stages:
-            for step in stage.all_steps:
-                for resource in step.resources:
-                    if resource not in resources:
-                        name = resource.removeprefix("arrays:")
-                        resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
+            for steps in (*(stage.alternates or (stage.steps,)), stage.batch_steps):  # its all_steps, without the tuple
+                for step in steps:
+                    for resource in (step.resource, *step.also):
+                        if resource not in resources:
+                            name = resource.removeprefix("arrays:")
+                            resources[resource] = layers[name].copies if resource.startswith("arrays:") else 1
         return resources
 
     @property
     def multiplexed(self) -> bool:
         return self._multiplexed
+
+
+@functools.lru_cache(maxsize=1024)
+def _round_saving_copies(items: int) -> tuple[tuple[int, int], ...]:
+    """(copies, rounds) from one copy of a layer with ``items`` work items up to ``items`` copies, each the
+    fewest copies that take fewer rounds (``ceil(items / copies)``) than the one before (items alike
+    for every point of a sweep: kept)."""
+    copies, steps = 1, [(1, math.ceil(items / 1))]
+    while copies < items:
+        copies = math.ceil(items / (math.ceil(items / copies) - 1))
+        steps.append((copies, math.ceil(items / copies)))
+    return tuple(steps)
 
 
 def _merged(steps: list[Step | None]) -> list[Step]:
@@ -564,8 +609,10 @@ def _merged(steps: list[Step | None]) -> list[Step]:
 
 def _layer_reads(layer: _Layer) -> tuple[bool, float, float, float]:
     """What :func:`~cimsim.costs.peak.workload_input_activity` needs of one inference of a layer."""
-    totals = {("dac", "conversions"): 0.0, ("cell", "v2g_v2_us"): 0.0}
+    drives = v2g = 0.0
     for component, action, count in layer.counts:
-        if (component, action) in totals:
-            totals[(component, action)] += count
-    return layer.signed, float(layer.gemm.effective_macs), *totals.values()
+        if component == "dac" and action == "conversions":
+            drives += count
+        elif component == "cell" and action == "v2g_v2_us":
+            v2g += count
+    return layer.signed, float(layer.gemm.effective_macs), drives, v2g

@@ -119,6 +119,8 @@ def output_bits(op: Gemm | NonGemm, bits: int) -> float:
 
 def chunk_shares(chunks: int, k: int) -> list[int]:
     """Chunks of an inference on each of ``k`` tiles when chunk j runs on the (j mod k)-th."""
+    if k == 1:  # most operations: every chunk on one tile (counted as below: a Python int)
+        return [len(range(chunks))]
     return [len(range(i, chunks, k)) for i in range(k)]
 
 

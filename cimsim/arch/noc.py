@@ -49,10 +49,6 @@ class Noc:
         self.side = math.ceil(math.sqrt(chip.tiles))
         self.gbps = chip.noc_gbps
         self.hop_ns = chip.noc_cycles_per_hop / chip.clock_ghz
-        self._routes: dict[tuple[int, int], tuple[str, ...]] = {}
-
-    def _position(self, tile: int) -> tuple[int, int]:
-        return divmod(tile, self.side)  # (row, column)
 
     def hops(self, source: int, destination: int) -> int:
         """Links a transfer from ``source`` to ``destination`` crosses (the bus: always one)."""
@@ -70,26 +66,7 @@ class Noc:
         """The resources a transfer holds: the directed links of its XY route, or the bus."""
         if self.topology == "bus":
             return ("bus",)
-        if (source, destination) not in self._routes:  # a transformer asks for the same few routes thousands of times
-            self._routes[source, destination] = self._xy_route(source, destination)
-        return self._routes[source, destination]
-
-    def _xy_route(self, source: int, destination: int) -> tuple[str, ...]:
-        (r0, c0), (r1, c1) = self._position(source), self._position(destination)
-        corner = (r0, c1) if r0 * self.side + c1 < self.tiles else (r1, c0)
-        path = self._line((r0, c0), corner) + self._line(corner, (r1, c1))
-        tiles = [source] + [row * self.side + col for row, col in path]
-        return tuple(f"link:{a}>{b}" for a, b in zip(tiles, tiles[1:]))
-
-    @staticmethod
-    def _line(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
-        """Grid points after ``start`` up to ``end`` along one row or one column."""
-        (row, col), points = start, []
-        while (row, col) != end:
-            row += (end[0] > row) - (end[0] < row)
-            col += (end[1] > col) - (end[1] < col)
-            points.append((row, col))
-        return points
+        return _xy_route(self.tiles, self.side, source, destination)
 
     def tree(self, source: int, destinations: list[int]) -> tuple[str, ...]:
         """The resources a multicast from ``source`` to ``destinations`` holds: the union of their XY
@@ -115,6 +92,26 @@ class Noc:
         if not route:
             return None
         return Step(route[0], self.transfer_ns(bits, self.hops(source, destination)), also=route[1:])
+
+
+@functools.lru_cache(maxsize=4096)  # a transformer asks for the same few routes thousands of times, every plan
+def _xy_route(tiles: int, side: int, source: int, destination: int) -> tuple[str, ...]:
+    """:meth:`Noc.route` on a mesh of ``tiles`` tiles, ``side`` to a row."""
+    (r0, c0), (r1, c1) = divmod(source, side), divmod(destination, side)
+    corner = (r0, c1) if r0 * side + c1 < tiles else (r1, c0)
+    path = _line((r0, c0), corner) + _line(corner, (r1, c1))
+    tiles_on_route = [source] + [row * side + col for row, col in path]
+    return tuple(f"link:{a}>{b}" for a, b in zip(tiles_on_route, tiles_on_route[1:]))
+
+
+def _line(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
+    """Grid points after ``start`` up to ``end`` along one row or one column."""
+    (row, col), points = start, []
+    while (row, col) != end:
+        row += (end[0] > row) - (end[0] < row)
+        col += (end[1] > col) - (end[1] < col)
+        points.append((row, col))
+    return points
 
 
 @functools.lru_cache(maxsize=1024)

@@ -10,7 +10,9 @@ them, each under a key made of everything its computation reads:
   their bytes, dtype and shape, computed once per weight array object), the group, K and N,
   and the values of :data:`FOOTPRINT_FIELDS`;
 * the statistics of modelled inputs (:func:`input_statistics`): K, the input model, the seed
-  and the values of :data:`STATISTICS_FIELDS`.
+  and the values of :data:`STATISTICS_FIELDS`;
+* what one vector of those inputs does on those arrays (:func:`expected_activity`): kept per
+  pair of a cached footprint and cached statistics (both read-only), as long as both live.
 
 (A product's MACs with a non-zero weight are counted once by the product itself,
 ``Gemm.effective_macs``.)
@@ -47,7 +49,7 @@ import numpy as np
 
 from cimsim.arch.chunking import operation_needs, tiled_needs, workload_chunks
 from cimsim.config import ChipConfig
-from cimsim.costs.array_counts import Footprint, InputStatistics, footprint, modelled_statistics
+from cimsim.costs.array_counts import Footprint, InputStatistics, activity_per_vector, footprint, modelled_statistics
 from cimsim.physics.input_model import InputModel, input_models
 from cimsim.workload import Gemm, Workload
 
@@ -104,6 +106,8 @@ _STATISTICS = BoundedCache(MAX_ENTRIES)
 _DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(weights) -> (the array, its digest)
 _WORKLOADS: dict[int, tuple[weakref.ref, tuple, WorkloadStructure]] = {}  # id(workload) -> (it, its ops, structure)
 _FIELD_VALUES: dict[int, tuple[weakref.ref, dict[tuple[str, ...], tuple]]] = {}  # id(cfg) -> (it, paths -> values)
+_ACTIVITIES: dict[tuple[int, int], tuple[weakref.ref, weakref.ref, tuple[float, float, float]]] = {}
+# (id(footprint), id(statistics)) -> (the footprint, the statistics, their activity per vector)
 
 
 def field_values(cfg: ChipConfig, paths: tuple[str, ...]) -> tuple:
@@ -153,6 +157,20 @@ def input_statistics(k: int, cfg: ChipConfig, model: InputModel, seed: int) -> I
     """:func:`~cimsim.costs.array_counts.modelled_statistics` of ``k`` rows (cached; module docstring)."""
     key = (k, model, seed, field_values(cfg, STATISTICS_FIELDS))
     return _STATISTICS.get(key, lambda: _frozen(modelled_statistics(k, cfg, model, seed)))
+
+
+def expected_activity(fp: Footprint, stats: InputStatistics) -> tuple[float, float, float]:
+    """:func:`~cimsim.costs.array_counts.activity_per_vector` of a footprint and statistics from
+    :func:`layer_footprints` and :func:`input_statistics` (computed once per pair of those read-only
+    objects: a sweep point that changes neither reads them again)."""
+    key = (id(fp), id(stats))
+    known = _ACTIVITIES.get(key)
+    if known is not None and known[0]() is fp and known[1]() is stats:
+        return known[2]
+    forget = lambda _ref: _ACTIVITIES.pop(key, None)  # noqa: E731 - when either object goes
+    activity = activity_per_vector(fp, stats)
+    _ACTIVITIES[key] = (weakref.ref(fp, forget), weakref.ref(stats, forget), activity)
+    return activity
 
 
 class WorkloadStructure:
@@ -206,7 +224,7 @@ def cache_counts() -> dict[str, tuple[int, int]]:
 
 
 def clear_plan_cache() -> None:
-    """Empty the caches (the digests stay: they follow the weight arrays' lifetimes)."""
+    """Empty the caches (the digests and activities stay: they follow their objects' lifetimes)."""
     for cache in (_FOOTPRINTS, _STATISTICS):
         cache.clear()
 

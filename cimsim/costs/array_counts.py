@@ -182,14 +182,23 @@ def counts_of_reading(
 ) -> list[CountedAction]:
     """:func:`read_counts` with the :class:`~cimsim.costs.array_reads.Reading` of ``stats.signed``
     inputs given (``array_reading(cfg, stats.signed)``, which a plan computes once, not per layer)."""
+    return counts_of_expected(fp, activity_per_vector(fp, stats), vectors, reading, cfg)
+
+
+def activity_per_vector(fp: Footprint, stats: InputStatistics) -> tuple[float, float, float]:
+    """The expected row drives, cells read and Σ code²·G (µS) of one vector on the arrays of ``fp``."""
     nonzero, code_sq = (stats.nonzero, stats.code_sq) if fp.rows_kept is None else (
         stats.nonzero[fp.rows_kept], stats.code_sq[fp.rows_kept])
-    activity = ReadActivity(
-        vectors=vectors,
-        row_drives=vectors * float(nonzero @ fp.row_arrays),
-        cell_reads=vectors * float(nonzero @ fp.row_cells),
-        code_sq_g_us=vectors * float(code_sq @ fp.g_row_sum_us),
-    )
+    return float(nonzero @ fp.row_arrays), float(nonzero @ fp.row_cells), float(code_sq @ fp.g_row_sum_us)
+
+
+def counts_of_expected(
+    fp: Footprint, per_vector: tuple[float, float, float], vectors: float, reading: Reading, cfg: ChipConfig
+) -> list[CountedAction]:
+    """:func:`counts_of_reading` from the :func:`activity_per_vector` of ``fp`` and the statistics."""
+    row_drives, cell_reads, code_sq_g_us = per_vector
+    activity = ReadActivity(vectors=vectors, row_drives=vectors * row_drives, cell_reads=vectors * cell_reads,
+                            code_sq_g_us=vectors * code_sq_g_us)
     return array_read_actions(fp, activity, reading, cfg)
 
 

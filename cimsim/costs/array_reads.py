@@ -83,10 +83,10 @@ class Reading:
     conversions: Conversions
     timing: ReadTiming
 
-    @cached_property
+    @property
     def samples_per_column(self) -> float:
-        """Times one conversion column is sampled per vector (over its segments); kept, as a plan counts every layer with it."""
-        return self.conversions.plan.samples.sum()
+        """Times one conversion column is sampled per vector (over its segments)."""
+        return self.conversions.plan.total_samples
 
     @cached_property
     def decisions_per_column(self) -> np.ndarray:

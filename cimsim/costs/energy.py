@@ -104,16 +104,18 @@ def declared_prices(architecture: str, rules: Mapping[tuple[str, str], Callable]
     """Energy per unit of every action declared for ``architecture`` (pJ): 0 when counted only, else its rule."""
     prices = {}
     for action in actions.declared_actions(architecture):
+        key = (action.component, action.action)  # action.key, without a call per action
         if action.counted_only:
-            prices[action.key] = 0.0
-        elif action.key in rules:
-            prices[action.key] = rules[action.key](cfg)
-        else:
+            prices[key] = 0.0
+            continue
+        rule = rules.get(key)
+        if rule is None:
             priced = ", ".join(f"{c}.{a}" for c, a in rules)
             raise ConfigError(
                 f"action {action.component}.{action.action} is declared for a {architecture!r} machine but has no "
                 f"price; priced: {priced}; allowed: a price rule for it, or declare it counted_only"
             )
+        prices[key] = rule(cfg)
     return prices
 
 
@@ -144,12 +146,14 @@ class EnergyModel:
 
     def charge_all(self, ledger: Ledger, counts: Iterable[tuple[str, str, float]], layer: str = "") -> None:
         """:meth:`charge` each ``(component, action, count)`` of ``counts`` in turn, all on ``layer``."""
-        prices, priced = self.prices, []
-        for component, action, count in counts:
-            price = prices.get((component, action))
-            if price is None:  # not declared: unit_energy_pj raises the error that says so
-                price = self.unit_energy_pj(component, action)
-            priced.append((component, action, count, count * price))
+        prices, counts = self.prices, counts if isinstance(counts, (list, tuple)) else list(counts)
+        try:  # one comprehension: a plan prices thousands of counts
+            priced = [(component, action, count, count * prices[component, action])
+                      for component, action, count in counts]
+        except KeyError:  # not declared: unit_energy_pj raises the error that says so
+            for component, action, _ in counts:
+                self.unit_energy_pj(component, action)
+            raise
         ledger.add_all(priced, layer)
 
     def charge_digital(self, ledger: Ledger, kind: str, elements: int, layer: str = "") -> None:

@@ -35,7 +35,7 @@ class ReadTiming:
     def vector_ns(self) -> float:
         """Time per vector once the pipeline is full (computed once: every layer's reads ask for it)."""
         combine = max if self.pipelined else sum
-        return sum(combine(stages.values()) for stages in self.segment_stages_ns)
+        return sum([combine(stages.values()) for stages in self.segment_stages_ns])
 
     @property
     def fill_ns(self) -> float:

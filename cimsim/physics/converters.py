@@ -78,6 +78,11 @@ class ConversionPlan:
     def segments(self) -> int:
         return self.starts.size - 1
 
+    @functools.cached_property
+    def total_samples(self) -> float:
+        """Times a column is sampled per vector, over every segment (kept: a plan is shared by every read)."""
+        return float(self.samples.sum())
+
 
 CountedAction = tuple[str, str, float]
 """A counted action, ``(component, action, count)``, as the Ledger keys it (cimsim/costs/actions.py)."""
@@ -133,11 +138,12 @@ class SarAdc(AdcKind):
         return np.ones(plan.segments)
 
     def stage_times_ns(self, plan: ConversionPlan, decisions: np.ndarray, cfg: ChipConfig) -> StageTimes:
-        clock_ns = 1.0 / cfg.chip.clock_ghz
+        clock_ns, t_read_ns = 1.0 / cfg.chip.clock_ghz, cfg.array.t_read_ns
         adc_ns = array_geometry(cfg).conversions_per_adc / cfg.adc.sample_rate_gsps
+        starts = plan.starts.tolist()  # Python ints: the same products, without numpy scalars
         return tuple(
-            {"dac": clock_ns, "array": cycles * cfg.array.t_read_ns, "adc": adc_ns, "shift_add": clock_ns}
-            for cycles in np.diff(plan.starts).tolist()  # Python ints: the same products, without numpy scalars
+            {"dac": clock_ns, "array": (end - start) * t_read_ns, "adc": adc_ns, "shift_add": clock_ns}
+            for start, end in zip(starts, starts[1:])
         )
 
     def read_actions(self, bit_decisions: float, biased_adc_ns: float) -> list[CountedAction]:
