@@ -31,7 +31,8 @@ machine's PE array and memories, used by every stage) contend when pipelined sta
 behind other stages' chunks, which the recursion does not see. The closed form therefore
 returns max(recursion, the most loaded resource's busy time / its servers), a lower bound on
 the events' latency that is exact in ``"layer"`` mode (stages never overlap) and whenever no
-shared resource is busy in two stages at once. docs/scheduler.md gives the measured agreement
+shared resource is busy in two stages at once, except where the places of one split stage
+share a link of their routes (the own-load floor above is then a bound, not the queue). docs/scheduler.md gives the measured agreement
 over the zoo, presets and modes; ``tests/test_closed_form.py`` checks it. Energy does not
 depend on timing, except static energy, which is charged over the latency.
 """
